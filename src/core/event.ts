@@ -1,0 +1,32 @@
+/**
+ * One log event as it flows through floki.
+ *
+ * `time` is nanoseconds since the Unix epoch as a bigint: the forward protocol's EventTime and CRI
+ * timestamps carry nanoseconds, and a double cannot hold today's time to the nanosecond.
+ */
+export interface LogEvent {
+  tag: string;
+  time: bigint;
+  record: Record<string, unknown>;
+  /** Forward protocol v1.5 entry metadata (`[[EventTime, {metadata}], record]`), kept when present. */
+  metadata?: Record<string, unknown>;
+  /** Loki labels set by filters (the event_exporter filter sets type, reason, kind, namespace). */
+  labels?: Record<string, string>;
+  /** The exact Loki line when a filter fixed it (the exporter's JSON as printed); otherwise formatted from `record`. */
+  line?: string;
+}
+
+export const NS_PER_SECOND = 1_000_000_000n;
+export const NS_PER_MS = 1_000_000n;
+
+export function nowNs(): bigint {
+  // Date.now() has millisecond resolution; hrtime adds sub-millisecond monotonic precision on top.
+  return BigInt(Date.now()) * NS_PER_MS + (process.hrtime.bigint() % NS_PER_MS);
+}
+
+/** Seconds (integer or float) to nanoseconds, exact for integers. */
+export function secondsToNs(seconds: number): bigint {
+  if (Number.isInteger(seconds)) return BigInt(seconds) * NS_PER_SECOND;
+  const whole = Math.floor(seconds);
+  return BigInt(whole) * NS_PER_SECOND + BigInt(Math.round((seconds - whole) * 1e9));
+}
