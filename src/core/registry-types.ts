@@ -2,6 +2,8 @@ import type { OptionSpec, ResolvedOptions } from '../config/options.js';
 import type { Filter, Input, InputContext, Output, OutputContext, PluginContext } from './plugin.js';
 
 export interface InputPlugin {
+  /** Checks that span several options (throws an Error whose message names the key); run by --dry-run too. */
+  check?(options: ResolvedOptions): void;
   kind: 'input';
   name: string;
   description: string;
@@ -10,6 +12,8 @@ export interface InputPlugin {
 }
 
 export interface FilterPlugin {
+  /** Checks that span several options (throws an Error whose message names the key); run by --dry-run too. */
+  check?(options: ResolvedOptions): void;
   kind: 'filter';
   name: string;
   description: string;
@@ -18,6 +22,8 @@ export interface FilterPlugin {
 }
 
 export interface OutputPlugin {
+  /** Checks that span several options (throws an Error whose message names the key); run by --dry-run too. */
+  check?(options: ResolvedOptions): void;
   kind: 'output';
   name: string;
   description: string;
