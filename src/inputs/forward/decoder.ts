@@ -1,0 +1,391 @@
+import { gunzipSync } from 'node:zlib';
+import { Unpackr } from 'msgpackr';
+import { NS_PER_SECOND, nowNs, secondsToNs, type LogEvent } from '../../core/event.js';
+import { ForwardProtocolError } from './errors.js';
+import { EventTime, registerEventTimeExtension } from './event-time.js';
+import { MsgpackObjectScanner } from './msgpack-scanner.js';
+
+registerEventTimeExtension();
+
+/**
+ * Records are read as plain objects; int64 values as numbers, since records end up as JSON (a bigint
+ * there throws) and the forward protocol's own integers (seconds, size) fit in a double.
+ * `structuredClone: false` turns off msgpackr's reference extensions, which a client could abuse.
+ */
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number', structuredClone: false });
+
+export type ForwardMode = 'message' | 'forward' | 'packed' | 'compressed';
+
+/** The option map a frame may end with (`size`, `chunk`, `compressed`, Fluent Bit's extras). */
+export type ForwardOption = Record<string, unknown>;
+
+/** One decoded forward frame. */
+export interface ForwardFrame {
+  /** The tag as the client sent it (events carry the tag after `tag` / `tag_prefix`). */
+  tag: string;
+  mode: ForwardMode;
+  events: LogEvent[];
+  option: ForwardOption | undefined;
+  /**
+   * Entries dropped as invalid, as Fluentd's `skip_invalid_event` does: an entry that is not
+   * `[time, record]`, a time that is not an EventTime, integer or float, a record that is not a map.
+   */
+  skipped: number;
+  /** Size of the frame on the wire. */
+  bytes: number;
+}
+
+export interface ForwardFrameDecoderOptions {
+  /** Largest frame accepted, and the limit on decompressed entries (Fluent Bit's `buffer_max_size`). */
+  bufferMaxSize: number;
+  /** Growth step of the buffer of a large frame arriving in pieces (Fluent Bit's `buffer_chunk_size`). */
+  bufferChunkSize?: number;
+  /** Replaces every event's tag. */
+  tag?: string;
+  /** Prefixed to every event's tag (unless `tag` is set). */
+  tagPrefix?: string;
+}
+
+const EMPTY = Buffer.alloc(0);
+/** Fluent Bit's group markers (OTel grouping) use these times; they carry no log line. */
+const GROUP_START = -1;
+const GROUP_END = -2;
+
+/**
+ * Streaming decoder for one forward connection: `push()` each socket read, then call `next()` until it
+ * returns undefined. Malformed data throws `ForwardProtocolError`; the decoder is then unusable.
+ *
+ * Buffering: while nothing is pending a read is decoded in place. An incomplete tail is copied into a
+ * buffer the decoder owns, which grows geometrically (or straight to the frame's size once a str/bin
+ * header announced it) and is appended to only past its data end, so bytes that decoded values may
+ * still reference (bin values are views, not copies) are never overwritten. It is dropped once
+ * everything in it was decoded, so an idle connection holds no buffer.
+ */
+export class ForwardFrameDecoder {
+  private readonly maxSize: number;
+  private readonly chunkSize: number;
+  private readonly tagOverride: string | undefined;
+  private readonly tagPrefix: string;
+  private readonly scanner = new MsgpackObjectScanner();
+  private buf: Buffer = EMPTY;
+  private owned = false;
+  private start = 0;
+  private end = 0;
+  private frames = 0;
+  private failure: ForwardProtocolError | undefined;
+  /** Entries of one chunk mostly share their second: its bigint is computed once. */
+  private lastSeconds = -1;
+  private lastSecondsNs = 0n;
+  /** "Now" for entries with time 0 or nil, taken once per frame. */
+  private frameNow = -1n;
+
+  constructor(options: ForwardFrameDecoderOptions) {
+    this.maxSize = options.bufferMaxSize;
+    this.chunkSize = Math.min(options.bufferChunkSize ?? 32 * 1024, this.maxSize);
+    this.tagOverride = options.tag ? options.tag : undefined;
+    this.tagPrefix = options.tagPrefix ?? '';
+  }
+
+  /** Bytes received and not yet returned as frames. */
+  get pendingBytes(): number {
+    return this.end - this.start;
+  }
+
+  push(chunk: Buffer): void {
+    if (this.failure) throw this.failure;
+    if (chunk.length === 0) return;
+    if (this.start === this.end) {
+      this.buf = chunk;
+      this.owned = false;
+      this.start = 0;
+      this.end = chunk.length;
+      this.scanner.reset(0);
+      return;
+    }
+    if (this.owned && this.buf.length - this.end >= chunk.length) {
+      chunk.copy(this.buf, this.end);
+      this.end += chunk.length;
+      return;
+    }
+    const held = this.end - this.start;
+    const needed = held + chunk.length;
+    // Straight to the frame's size when a header announced it, else double: copying stays linear.
+    // A tail of small frames gets a small buffer; a large frame grows by at least buffer_chunk_size.
+    const known = Math.min(this.scanner.position - this.start, this.maxSize);
+    let capacity = Math.max(needed, known, Math.min(2 * needed, this.maxSize));
+    if (this.owned) capacity = Math.max(capacity, Math.min(this.buf.length + this.chunkSize, this.maxSize));
+    const next = Buffer.allocUnsafe(capacity);
+    this.buf.copy(next, 0, this.start, this.end);
+    chunk.copy(next, held);
+    this.scanner.shift(this.start);
+    this.buf = next;
+    this.owned = true;
+    this.start = 0;
+    this.end = needed;
+  }
+
+  /** The next complete frame, or undefined until more bytes arrive. Heartbeats (nil) are skipped. */
+  next(): ForwardFrame | undefined {
+    if (this.failure) throw this.failure;
+    try {
+      return this.decodeNext();
+    } catch (err) {
+      if (err instanceof ForwardProtocolError) {
+        this.failure = err;
+        this.release();
+      }
+      throw err;
+    }
+  }
+
+  private decodeNext(): ForwardFrame | undefined {
+    for (;;) {
+      const start = this.start;
+      if (start >= this.end) {
+        this.release();
+        return undefined;
+      }
+      const complete = this.scanner.scan(this.buf, this.end);
+      // Every value still to walk takes at least one byte: the frame is at least this large.
+      const atLeast = this.scanner.position - start + this.scanner.pending;
+      if (atLeast > this.maxSize) {
+        throw new ForwardProtocolError(
+          `frame of ${complete ? '' : 'at least '}${atLeast} bytes is larger than buffer_max_size (${this.maxSize} bytes)`,
+        );
+      }
+      if (!complete) return undefined;
+      const end = this.scanner.position;
+      let value: unknown;
+      try {
+        value = unpackr.unpack(this.buf, { start, end });
+      } catch (err) {
+        throw new ForwardProtocolError(`invalid msgpack: ${messageOf(err)}`);
+      }
+      this.start = end;
+      this.scanner.reset(end);
+      this.frames += 1;
+      if (value === null || value === undefined) continue; // heartbeat
+      return this.frame(value, start, end);
+    }
+  }
+
+  private release(): void {
+    this.buf = EMPTY;
+    this.owned = false;
+    this.start = 0;
+    this.end = 0;
+    this.scanner.reset(0);
+  }
+
+  private frame(value: unknown, start: number, end: number): ForwardFrame {
+    if (!Array.isArray(value)) {
+      const json = this.frames === 1 && (value === 0x5b || value === 0x7b);
+      throw new ForwardProtocolError(
+        json
+          ? 'the client sent JSON; the forward input reads msgpack only'
+          : `a frame must be an array (or nil as a heartbeat), got ${describe(value)}`,
+      );
+    }
+    const n = value.length;
+    const tag: unknown = value[0];
+    if (n < 2) throw new ForwardProtocolError(`a frame must be an array of 2 to 4 elements, got ${n}`);
+    if (typeof tag !== 'string') throw new ForwardProtocolError(`the tag (first element) must be a string, got ${describe(tag)}`);
+    const eventTag = this.tagOverride ?? this.tagPrefix + tag;
+    const second: unknown = value[1];
+    this.frameNow = -1n;
+    const events: LogEvent[] = [];
+    let option: ForwardOption | undefined;
+    let mode: ForwardMode;
+    let skipped = 0;
+
+    if (second instanceof Uint8Array || typeof second === 'string') {
+      // PackedForward: [tag, entries (bin or str), option?]; entries = concatenated [time, record].
+      if (n > 3) throw new ForwardProtocolError(`a PackedForward frame has 2 or 3 elements, got ${n}`);
+      option = optionOf(value[2]);
+      // msgpackr decodes a str as UTF-8 text, which would mangle the binary entries: take the raw bytes.
+      const packed = typeof second === 'string' ? packedStrBytes(this.buf, start) : second;
+      let entriesBytes = packed;
+      mode = 'packed';
+      const compressed = option?.compressed;
+      if (compressed === 'gzip') {
+        mode = 'compressed';
+        entriesBytes = this.gunzip(packed);
+      } else if (compressed !== undefined && compressed !== null && compressed !== 'text') {
+        // fluent-logger-node labels uncompressed chunks 'text'.
+        throw new ForwardProtocolError(`compressed ${describe(compressed)} is not supported (only gzip)`);
+      }
+      const entries = entriesBytes.length === 0 ? [] : unpackEntries(entriesBytes);
+      // fluent-logger-node sends the entries' byte length (compressed, if so) as `size`: accept it too.
+      checkSize(option, entries.length, packed.length, entriesBytes.length);
+      skipped = this.addEntries(events, eventTag, entries);
+    } else if (Array.isArray(second) && (second.length === 0 || Array.isArray(second[0]))) {
+      // Forward: [tag, [[time, record], ...], option?]
+      if (n > 3) throw new ForwardProtocolError(`a Forward frame has 2 or 3 elements, got ${n}`);
+      option = optionOf(value[2]);
+      mode = 'forward';
+      checkSize(option, second.length, -1, -1);
+      skipped = this.addEntries(events, eventTag, second);
+    } else {
+      // Message: [tag, time, record, option?]; time may be v1.5's [EventTime, metadata].
+      if (n !== 3 && n !== 4) throw new ForwardProtocolError(`a Message frame has 3 or 4 elements, got ${n}`);
+      option = optionOf(value[3]);
+      mode = 'message';
+      const event = this.event(eventTag, second, value[2]);
+      if (event) events.push(event);
+      else if (event === undefined) skipped = 1;
+    }
+    return { tag, mode, events, option, skipped, bytes: end - start };
+  }
+
+  private addEntries(events: LogEvent[], tag: string, entries: unknown[]): number {
+    let skipped = 0;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i];
+      if (!Array.isArray(entry) || entry.length !== 2) {
+        skipped += 1;
+        continue;
+      }
+      const event = this.event(tag, entry[0], entry[1]);
+      if (event) events.push(event);
+      else if (event === undefined) skipped += 1;
+    }
+    return skipped;
+  }
+
+  /** The event, undefined for an invalid entry, null for a Fluent Bit group marker (dropped silently). */
+  private event(tag: string, time: unknown, record: unknown): LogEvent | undefined | null {
+    let metadata: Record<string, unknown> | undefined;
+    if (Array.isArray(time)) {
+      // v1.5 entry metadata: [EventTime, {metadata}...]
+      if (time.length === 0) return undefined;
+      if (time.length > 1) {
+        const merged = metadataOf(time);
+        if (merged === null) return undefined;
+        metadata = merged;
+      }
+      time = time[0];
+    }
+    let ns: bigint;
+    if (time instanceof EventTime) {
+      if (time.nanoseconds > 999_999_999) return undefined;
+      ns = this.secondsNs(time.seconds) + BigInt(time.nanoseconds);
+    } else if (typeof time === 'number') {
+      if (Number.isInteger(time)) {
+        if (time > 0) ns = this.secondsNs(time);
+        else if (time === 0) ns = this.now(); // Fluentd reads time 0 as "now"
+        else return time === GROUP_START || time === GROUP_END ? null : undefined;
+      } else if (time > 0 && Number.isFinite(time)) {
+        ns = secondsToNs(time);
+      } else {
+        return undefined;
+      }
+    } else if (time === null || time === undefined) {
+      ns = this.now(); // as Fluentd: nil time is "now"
+    } else {
+      return undefined;
+    }
+    if (!isMap(record)) return undefined;
+    return metadata ? { tag, time: ns, record, metadata } : { tag, time: ns, record };
+  }
+
+  private secondsNs(seconds: number): bigint {
+    if (seconds !== this.lastSeconds) {
+      this.lastSeconds = seconds;
+      this.lastSecondsNs = BigInt(seconds) * NS_PER_SECOND;
+    }
+    return this.lastSecondsNs;
+  }
+
+  private now(): bigint {
+    if (this.frameNow < 0n) this.frameNow = nowNs();
+    return this.frameNow;
+  }
+
+  private gunzip(bytes: Uint8Array): Buffer {
+    try {
+      // Node's gunzip reads every concatenated member; maxOutputLength stops a decompression bomb.
+      return gunzipSync(bytes, { maxOutputLength: this.maxSize });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new ForwardProtocolError(`gzip entries decompress to more than buffer_max_size (${this.maxSize} bytes)`);
+      }
+      throw new ForwardProtocolError(`gzip entries cannot be decompressed: ${messageOf(err)}`);
+    }
+  }
+}
+
+function unpackEntries(bytes: Uint8Array): unknown[] {
+  try {
+    return unpackr.unpackMultiple(bytes) as unknown[];
+  } catch (err) {
+    throw new ForwardProtocolError(`packed entries are not valid msgpack: ${messageOf(err)}`);
+  }
+}
+
+function optionOf(value: unknown): ForwardOption | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (isMap(value)) return value;
+  throw new ForwardProtocolError(`the option (last element) must be a map, got ${describe(value)}`);
+}
+
+/** `size` is the number of entries; -1 marks a byte length that does not apply. */
+function checkSize(option: ForwardOption | undefined, count: number, packedLength: number, entriesLength: number): void {
+  const size = option?.size;
+  if (size === undefined || size === null) return;
+  if (typeof size !== 'number' || !Number.isInteger(size)) {
+    throw new ForwardProtocolError(`option size must be an integer, got ${describe(size)}`);
+  }
+  if (size === count || size === packedLength || size === entriesLength) return;
+  throw new ForwardProtocolError(`option size says ${size} entries, the frame has ${count}`);
+}
+
+/** Merges v1.5 metadata maps ([time, map...]); null if one is not a map. Empty metadata is dropped. */
+function metadataOf(time: unknown[]): Record<string, unknown> | undefined | null {
+  let merged: Record<string, unknown> | undefined;
+  for (let i = 1; i < time.length; i++) {
+    const m = time[i];
+    if (!isMap(m)) return null;
+    for (const _ in m) {
+      merged = merged ? Object.assign(merged, m) : m;
+      break;
+    }
+  }
+  return merged;
+}
+
+function isMap(value: unknown): value is Record<string, unknown> {
+  // msgpackr builds maps as object literals; arrays, Buffers and EventTime have other prototypes.
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+/** The raw bytes of the second element of the frame at `at`, known to be a str (old PackedForward). */
+function packedStrBytes(buf: Uint8Array, at: number): Uint8Array {
+  const h = buf[at]!;
+  let p = at + (h <= 0x9f ? 1 : h === 0xdc ? 3 : 5); // array header
+  p = strRange(buf, p)[1]; // skip the tag
+  const [from, to] = strRange(buf, p);
+  return buf.subarray(from, to);
+}
+
+function strRange(buf: Uint8Array, p: number): [number, number] {
+  const h = buf[p]!;
+  if (h >= 0xa0 && h <= 0xbf) return [p + 1, p + 1 + (h & 0x1f)];
+  if (h === 0xd9) return [p + 2, p + 2 + buf[p + 1]!];
+  if (h === 0xda) return [p + 3, p + 3 + ((buf[p + 1]! << 8) | buf[p + 2]!)];
+  if (h === 0xdb) return [p + 5, p + 5 + buf[p + 1]! * 0x1000000 + ((buf[p + 2]! << 16) | (buf[p + 3]! << 8) | buf[p + 4]!)];
+  throw new Error(`expected a msgpack str header at ${p}, found 0x${h.toString(16)}`);
+}
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return 'nil';
+  if (Array.isArray(value)) return 'an array';
+  if (value instanceof Uint8Array) return 'binary data';
+  if (value instanceof EventTime) return 'an EventTime';
+  if (typeof value === 'object') return 'a map';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
+  return `${typeof value} ${String(value)}`;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,302 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { unpackMultiple } from 'msgpackr';
+import { arr, bin, cat, entry, eventTime, NS, rec, str, uint32 } from '../helpers/msgpack-wire.js';
+import { pino, type Logger } from 'pino';
+import fluentLogger from 'fluent-logger';
+import type { LogEvent } from '../../src/core/event.js';
+import type { InputContext } from '../../src/core/plugin.js';
+import { Metrics } from '../../src/observability/metrics.js';
+import { ForwardServer, forwardInput } from '../../src/inputs/forward/index.js';
+import { waitFor } from '../helpers/wait.js';
+
+const SEC = 1764064800;
+const NAME = 'forward.test';
+
+interface Harness {
+  server: ForwardServer;
+  port: number;
+  events: LogEvent[];
+  metrics: Metrics;
+  metric(name: string): Promise<number>;
+}
+
+type Emit = (events: LogEvent[], collected: LogEvent[]) => Promise<void>;
+
+async function startServer(
+  t: TestContext,
+  options: Record<string, unknown> = {},
+  emit?: Emit,
+  log: Logger = pino({ level: 'silent' }),
+): Promise<Harness> {
+  const events: LogEvent[] = [];
+  const metrics = new Metrics();
+  const ctx: InputContext = {
+    name: NAME,
+    log,
+    metrics,
+    service: { flushMs: 1000, graceMs: 5000, logLevel: 'info' },
+    paused: false,
+    emit: emit ? (batch) => emit(batch, events) : async (batch) => void events.push(...batch),
+  };
+  const input = forwardInput.create({ listen: '127.0.0.1', port: 0, buffer_chunk_size: 1024000, buffer_max_size: 6144000, ...options }, ctx);
+  assert.ok(input instanceof ForwardServer);
+  await input.start();
+  t.after(() => input.stop());
+  const port = input.address()?.port;
+  assert.ok(port);
+  return { server: input, port, events, metrics, metric: (name) => metrics.value(name, { name: NAME }) };
+}
+
+/** A plain TCP forward client: writes bytes, collects what the server answers. */
+class RawClient {
+  private readonly received: Buffer[] = [];
+  closed = false;
+
+  private constructor(readonly socket: Socket) {
+    socket.on('data', (chunk: Buffer) => this.received.push(chunk));
+    socket.on('error', () => {});
+    socket.on('close', () => (this.closed = true));
+  }
+
+  static async connect(t: TestContext, port: number): Promise<RawClient> {
+    const socket = connect({ host: '127.0.0.1', port });
+    t.after(() => void socket.destroy());
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    return new RawClient(socket);
+  }
+
+  write(bytes: Buffer): Promise<void> {
+    return new Promise((resolve, reject) => this.socket.write(bytes, (err) => (err ? reject(err) : resolve())));
+  }
+
+  replies(): unknown[] {
+    return this.received.length === 0 ? [] : (unpackMultiple(Buffer.concat(this.received)) as unknown[]);
+  }
+}
+
+test('receives Message, Forward and PackedForward frames over TCP', async (t) => {
+  const h = await startServer(t);
+  const client = await RawClient.connect(t, h.port);
+  const message = cat(arr(3), str('app.message'), eventTime(SEC, 123456), rec({ log: 'message mode' }));
+  const forward = cat(arr(2), str('app.forward'), arr(2), entry(uint32(SEC), { log: 'f1' }), entry(eventTime(SEC, 7), { log: 'f2' }));
+  const packed = cat(arr(2), str('app.packed'), bin(cat(entry(eventTime(SEC, 8), { log: 'p1' }), entry(eventTime(SEC + 1, 9), { log: 'p2' }))));
+  await client.write(cat(message, forward));
+  await client.write(packed);
+  await waitFor(() => h.events.length === 5, 'five events');
+  assert.deepEqual(h.events, [
+    { tag: 'app.message', time: NS(SEC, 123456), record: { log: 'message mode' } },
+    { tag: 'app.forward', time: NS(SEC), record: { log: 'f1' } },
+    { tag: 'app.forward', time: NS(SEC, 7), record: { log: 'f2' } },
+    { tag: 'app.packed', time: NS(SEC, 8), record: { log: 'p1' } },
+    { tag: 'app.packed', time: NS(SEC + 1, 9), record: { log: 'p2' } },
+  ]);
+  assert.equal(await h.metric('floki_input_frames_total'), 3);
+  assert.equal(await h.metric('floki_input_bytes_total'), message.length + forward.length + packed.length);
+  assert.equal(await h.metric('floki_input_connections_total'), 1);
+  assert.equal(await h.metric('floki_input_connections_active'), 1);
+  client.socket.destroy();
+  await waitFor(async () => (await h.metric('floki_input_connections_active')) === 0, 'the connection to be gone');
+});
+
+test('tag and tag_prefix options', async (t) => {
+  const prefixed = await startServer(t, { tag_prefix: 'fw.' });
+  const overridden = await startServer(t, { tag: 'fixed', tag_prefix: 'ignored.' });
+  for (const h of [prefixed, overridden]) {
+    const client = await RawClient.connect(t, h.port);
+    await client.write(cat(arr(3), str('app'), uint32(SEC), rec({ a: 1 })));
+    await waitFor(() => h.events.length === 1, 'one event');
+  }
+  assert.equal(prefixed.events[0]!.tag, 'fw.app');
+  assert.equal(overridden.events[0]!.tag, 'fixed');
+});
+
+test('a chunk is acked only after emit resolved, in order', async (t) => {
+  const pending: (() => void)[] = [];
+  const h = await startServer(t, {}, (batch, collected) => {
+    collected.push(...batch);
+    return new Promise<void>((resolve) => pending.push(resolve));
+  });
+  const client = await RawClient.connect(t, h.port);
+  const chunk = (id: string, n: number): Buffer => cat(arr(3), str('acked'), arr(1), entry(uint32(SEC), { n }), rec({ chunk: id, size: 1 }));
+  await client.write(cat(chunk('Y2h1bmstMQ==', 1), chunk('Y2h1bmstMg==', 2)));
+  await waitFor(() => pending.length === 1, 'the first emit');
+  // The second frame waits for the first emit: frames of a connection are handled one at a time.
+  assert.equal(h.events.length, 1);
+  assert.deepEqual(client.replies(), []);
+  pending[0]!();
+  await waitFor(() => client.replies().length === 1, 'the first ack');
+  assert.deepEqual(client.replies(), [{ ack: 'Y2h1bmstMQ==' }]);
+  await waitFor(() => pending.length === 2, 'the second emit');
+  pending[1]!();
+  await waitFor(() => client.replies().length === 2, 'the second ack');
+  assert.deepEqual(client.replies()[1], { ack: 'Y2h1bmstMg==' });
+  assert.equal(await h.metric('floki_input_acks_total'), 2);
+});
+
+test('a chunk whose emit is rejected is not acked; the connection carries on', async (t) => {
+  let calls = 0;
+  const h = await startServer(t, {}, async (batch, collected) => {
+    calls += 1;
+    if (calls === 1) throw new Error('disk full');
+    collected.push(...batch);
+  });
+  const client = await RawClient.connect(t, h.port);
+  const chunk = (id: string): Buffer => cat(arr(4), str('r'), uint32(SEC), rec({ id }), rec({ chunk: id }));
+  await client.write(cat(chunk('first'), chunk('second')));
+  await waitFor(() => client.replies().length === 1, 'an ack');
+  assert.deepEqual(client.replies(), [{ ack: 'second' }]);
+  assert.deepEqual(
+    h.events.map((e) => e.record.id),
+    ['second'],
+  );
+  assert.equal(client.closed, false);
+  assert.equal(await h.metric('floki_input_rejected_records_total'), 1);
+});
+
+test('a garbage connection is closed and counted; a good connection still delivers', async (t) => {
+  const lines: string[] = [];
+  const log = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+  const h = await startServer(t, {}, undefined, log);
+  const good = await RawClient.connect(t, h.port);
+  const bad = await RawClient.connect(t, h.port);
+  await good.write(cat(arr(3), str('good'), uint32(SEC), rec({ n: 1 })));
+  await bad.write(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+  await waitFor(() => bad.closed, 'the garbage connection to be closed');
+  await good.write(cat(arr(3), str('good'), uint32(SEC), rec({ n: 2 })));
+  await waitFor(() => h.events.length === 2, 'both good events');
+  assert.deepEqual(
+    h.events.map((e) => e.record.n),
+    [1, 2],
+  );
+  assert.equal(good.closed, false);
+  assert.equal(await h.metric('floki_input_malformed_frames_total'), 1);
+  assert.equal(lines.length, 1);
+  const line = JSON.parse(lines[0]!) as { remote: string; reason: string; msg: string };
+  assert.match(line.remote, /^127\.0\.0\.1:\d+$/);
+  assert.match(line.reason, /must be an array/);
+});
+
+test('pause stops reading without closing connections; resume delivers', async (t) => {
+  const h = await startServer(t);
+  const first = await RawClient.connect(t, h.port);
+  h.server.pause();
+  await first.write(cat(arr(3), str('bp'), uint32(SEC), rec({ n: 1 })));
+  // Connections are still accepted while paused, and start paused.
+  const second = await RawClient.connect(t, h.port);
+  await waitFor(async () => (await h.metric('floki_input_connections_total')) === 2, 'the second connection');
+  await second.write(cat(arr(3), str('bp'), uint32(SEC), rec({ n: 2 })));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(h.events.length, 0);
+  assert.equal(await h.metric('floki_input_bytes_total'), 0);
+  h.server.resume();
+  await waitFor(() => h.events.length === 2, 'both events after resume');
+  assert.equal(first.closed || second.closed, false);
+  assert.equal(await h.metric('floki_input_connections_active'), 2);
+});
+
+test('a client that half-closes after its chunk still gets the ack', async (t) => {
+  const h = await startServer(t);
+  const client = await RawClient.connect(t, h.port);
+  client.socket.end(cat(arr(4), str('hc'), uint32(SEC), rec({ a: 1 }), rec({ chunk: 'last' })));
+  await waitFor(() => client.closed, 'the server to close its side');
+  assert.deepEqual(client.replies(), [{ ack: 'last' }]);
+  assert.equal(h.events.length, 1);
+});
+
+test('stop closes the listener and every connection', async (t) => {
+  const h = await startServer(t);
+  const client = await RawClient.connect(t, h.port);
+  await waitFor(async () => (await h.metric('floki_input_connections_active')) === 1, 'the connection');
+  await h.server.stop();
+  await waitFor(() => client.closed, 'the client to see the close');
+  await assert.rejects(
+    new Promise<void>((resolve, reject) => {
+      const s = connect({ host: '127.0.0.1', port: h.port });
+      s.once('connect', () => {
+        s.destroy();
+        resolve();
+      });
+      s.once('error', reject);
+    }),
+  );
+});
+
+test('start fails with a clear error when the port is taken', async (t) => {
+  const h = await startServer(t);
+  const ctx: InputContext = {
+    name: 'forward.taken',
+    log: pino({ level: 'silent' }),
+    metrics: new Metrics(),
+    service: { flushMs: 1000, graceMs: 5000, logLevel: 'info' },
+    paused: false,
+    emit: async () => {},
+  };
+  const input = forwardInput.create({ listen: '127.0.0.1', port: h.port }, ctx);
+  t.after(() => input.stop());
+  await assert.rejects(input.start(), /forward input forward\.taken: cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
+});
+
+// fluent-logger (the Node.js client) v3: Message, PackedForward and CompressedPackedForward modes.
+type Sender = ReturnType<typeof fluentLogger.createFluentSender<Record<string, unknown>>>;
+// Its typings declare EventTime as an instance rather than the class it is.
+const EventTime = fluentLogger.EventTime as unknown as new (epoch: number, nano: number) => object;
+const quiet = { info: () => {}, error: () => {} };
+
+function sender(t: TestContext, port: number, options: Record<string, unknown>): Sender {
+  const s = fluentLogger.createFluentSender<Record<string, unknown>>('fl', {
+    host: '127.0.0.1',
+    port,
+    requireAckResponse: true,
+    ackResponseTimeout: 10_000,
+    flushInterval: 5,
+    internalLogger: quiet,
+    ...options,
+  });
+  t.after(() => new Promise<void>((resolve) => s.end(null as unknown as string, null as unknown as Record<string, unknown>, () => resolve())));
+  return s;
+}
+
+function emitWithAck(s: Sender, label: string, record: Record<string, unknown>, time?: unknown): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error): void => (err ? reject(err) : resolve());
+    if (time === undefined) s.emit(label, record, done);
+    else s.emit(label, record, time as number, done);
+  });
+}
+
+for (const eventMode of ['Message', 'PackedForward', 'CompressedPackedForward']) {
+  test(`fluent-logger ${eventMode} mode with requireAckResponse and EventTime`, async (t) => {
+    const h = await startServer(t);
+    const s = sender(t, h.port, { eventMode });
+    const time = new EventTime(SEC, 987654321);
+    // Callbacks run once the ack arrived (the sender checks it matches the chunk id).
+    await emitWithAck(s, 'exact', { log: 'with EventTime', n: 1 }, time);
+    const before = BigInt(Math.floor(Date.now() / 1000));
+    await emitWithAck(s, 'seconds', { log: 'integer seconds', n: 2 });
+    const after = BigInt(Math.ceil(Date.now() / 1000));
+    await waitFor(() => h.events.length === 2, 'two events');
+    assert.deepEqual(h.events[0], { tag: 'fl.exact', time: NS(SEC, 987654321), record: { log: 'with EventTime', n: 1 } });
+    assert.equal(h.events[1]!.tag, 'fl.seconds');
+    assert.deepEqual(h.events[1]!.record, { log: 'integer seconds', n: 2 });
+    const t1 = h.events[1]!.time;
+    assert.equal(t1 % 1_000_000_000n, 0n);
+    assert.ok(t1 >= before * 1_000_000_000n && t1 <= after * 1_000_000_000n);
+    assert.equal(await h.metric('floki_input_acks_total'), 2);
+    assert.equal(await h.metric('floki_input_malformed_frames_total'), 0);
+  });
+}
+
+test('fluent-logger PackedForward batches several records into one acked chunk', async (t) => {
+  const h = await startServer(t);
+  const s = sender(t, h.port, { eventMode: 'PackedForward', flushInterval: 50 });
+  await Promise.all(
+    [0, 1, 2, 3, 4].map((i) => emitWithAck(s, 'batch', { i }, new EventTime(SEC + i, i))),
+  );
+  await waitFor(() => h.events.length === 5, 'five events');
+  assert.deepEqual(
+    h.events.map((e) => [e.tag, e.time, e.record.i]),
+    [0, 1, 2, 3, 4].map((i) => ['fl.batch', NS(SEC + i, i), i]),
+  );
+});

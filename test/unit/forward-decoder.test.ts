@@ -1,0 +1,373 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
+import { arr, be32, bin, cat, entry, ext8Time, fixext8Time, float64, NIL, rawStr, rec, str, uint32 } from '../helpers/msgpack-wire.js';
+import { nowNs } from '../../src/core/event.js';
+import { ForwardFrameDecoder, type ForwardFrame } from '../../src/inputs/forward/decoder.js';
+import { ForwardProtocolError } from '../../src/inputs/forward/errors.js';
+
+// Frames are written byte by byte here; msgpackr only packs plain records and option maps.
+// 2025-11-25T10:00:00.000123456Z
+const SEC = 1764064800;
+const NSEC = 123456;
+const EXACT = 1764064800000123456n;
+
+function decoder(options: Partial<ConstructorParameters<typeof ForwardFrameDecoder>[0]> = {}): ForwardFrameDecoder {
+  return new ForwardFrameDecoder({ bufferMaxSize: 6144000, bufferChunkSize: 1024, ...options });
+}
+
+function decodeAll(bytes: Buffer, d = decoder()): ForwardFrame[] {
+  d.push(bytes);
+  const frames: ForwardFrame[] = [];
+  for (let f = d.next(); f; f = d.next()) frames.push(f);
+  return frames;
+}
+
+function decodeOne(bytes: Buffer, d = decoder()): ForwardFrame {
+  const frames = decodeAll(bytes, d);
+  assert.equal(frames.length, 1);
+  assert.equal(d.pendingBytes, 0);
+  return frames[0]!;
+}
+
+function assertProtocolError(bytes: Buffer, pattern: RegExp, d = decoder()): void {
+  assert.throws(() => decodeAll(bytes, d), (err: unknown) => {
+    assert.ok(err instanceof ForwardProtocolError, `expected a ForwardProtocolError, got ${String(err)}`);
+    assert.match(err.message, pattern);
+    return true;
+  });
+}
+
+test('EventTime as fixext 8 keeps exact nanoseconds', () => {
+  const f = decodeOne(cat(arr(3), str('app'), fixext8Time(SEC, NSEC), rec({ log: 'hi' })));
+  assert.equal(f.mode, 'message');
+  assert.deepEqual(f.events, [{ tag: 'app', time: EXACT, record: { log: 'hi' } }]);
+});
+
+test('EventTime as ext 8 keeps exact nanoseconds', () => {
+  const f = decodeOne(cat(arr(3), str('app'), ext8Time(SEC, NSEC), rec({ log: 'hi' })));
+  assert.equal(f.events[0]!.time, EXACT);
+});
+
+test('EventTime with the top bit set in both words', () => {
+  const f = decodeOne(cat(arr(3), str('app'), fixext8Time(0xfffffff0, 999_999_999), rec({})));
+  assert.equal(f.events[0]!.time, 0xfffffff0n * 1_000_000_000n + 999_999_999n);
+});
+
+test('integer and float seconds', () => {
+  const frames = decodeAll(
+    cat(
+      cat(arr(3), str('a'), uint32(SEC), rec({ n: 1 })),
+      cat(arr(3), str('a'), Buffer.from([0x05]), rec({ n: 2 })), // positive fixint
+      cat(arr(3), str('a'), float64(SEC + 0.5), rec({ n: 3 })),
+    ),
+  );
+  assert.deepEqual(
+    frames.map((f) => f.events[0]!.time),
+    [BigInt(SEC) * 1_000_000_000n, 5_000_000_000n, BigInt(SEC) * 1_000_000_000n + 500_000_000n],
+  );
+});
+
+test('time 0 and nil mean now, as in Fluentd', () => {
+  const before = nowNs();
+  const frames = decodeAll(cat(cat(arr(3), str('a'), Buffer.from([0x00]), rec({})), cat(arr(3), str('a'), NIL, rec({}))));
+  const after = nowNs();
+  for (const f of frames) {
+    const t = f.events[0]!.time;
+    assert.ok(t >= before && t <= after, `time ${t} not between ${before} and ${after}`);
+  }
+});
+
+test('Message mode with option', () => {
+  const f = decodeOne(cat(arr(4), str('app.x'), fixext8Time(SEC, NSEC), rec({ a: 1 }), rec({ chunk: 'abc' })));
+  assert.equal(f.tag, 'app.x');
+  assert.deepEqual(f.option, { chunk: 'abc' });
+  assert.equal(f.skipped, 0);
+  assert.equal(f.bytes, 1 + 6 + 10 + rec({ a: 1 }).length + rec({ chunk: 'abc' }).length);
+});
+
+test('Forward mode', () => {
+  const entries = cat(arr(3), entry(fixext8Time(SEC, 1), { n: 1 }), entry(ext8Time(SEC, 2), { n: 2 }), entry(uint32(SEC + 1), { n: 3 }));
+  const f = decodeOne(cat(arr(3), str('fw'), entries, rec({ size: 3, chunk: 'c1' })));
+  assert.equal(f.mode, 'forward');
+  assert.deepEqual(f.events, [
+    { tag: 'fw', time: EXACT - NSEC_N + 1n, record: { n: 1 } },
+    { tag: 'fw', time: EXACT - NSEC_N + 2n, record: { n: 2 } },
+    { tag: 'fw', time: EXACT - NSEC_N + 1_000_000_000n, record: { n: 3 } },
+  ]);
+  assert.deepEqual(f.option, { size: 3, chunk: 'c1' });
+});
+const NSEC_N = BigInt(NSEC);
+
+test('Forward mode with no entries', () => {
+  const f = decodeOne(cat(arr(2), str('fw'), arr(0)));
+  assert.equal(f.mode, 'forward');
+  assert.deepEqual(f.events, []);
+});
+
+test('PackedForward with bin entries', () => {
+  const packed = cat(entry(fixext8Time(SEC, NSEC), { log: 'one' }), entry(fixext8Time(SEC, NSEC + 1), { log: 'two' }));
+  const f = decodeOne(cat(arr(3), str('pk'), bin(packed), rec({ size: 2 })));
+  assert.equal(f.mode, 'packed');
+  assert.deepEqual(f.events, [
+    { tag: 'pk', time: EXACT, record: { log: 'one' } },
+    { tag: 'pk', time: EXACT + 1n, record: { log: 'two' } },
+  ]);
+});
+
+test('PackedForward with str entries takes the raw bytes, not UTF-8 text', () => {
+  // 0xff bytes in the EventTime are invalid UTF-8: decoding the str as text would corrupt them.
+  const packed = cat(entry(fixext8Time(0xffffffff, 0xff), { log: 'one' }), entry(fixext8Time(SEC, NSEC), { log: 'two' }));
+  const f = decodeOne(cat(arr(2), str('pk'), rawStr(packed)));
+  assert.deepEqual(
+    f.events.map((e) => e.time),
+    [0xffffffffn * 1_000_000_000n + 0xffn, EXACT],
+  );
+  assert.deepEqual(f.events[1]!.record, { log: 'two' });
+});
+
+test('PackedForward: fluent-logger-node sends the byte length as size, and compressed "text"', () => {
+  const packed = cat(entry(fixext8Time(SEC, NSEC), { log: 'one' }));
+  const f = decodeOne(cat(arr(3), str('pk'), bin(packed), rec({ size: packed.length, compressed: 'text', chunk: 'x' })));
+  assert.equal(f.events.length, 1);
+});
+
+test('CompressedPackedForward with two gzip members', () => {
+  const first = cat(entry(fixext8Time(SEC, NSEC), { log: 'one' }), entry(fixext8Time(SEC, NSEC + 1), { log: 'two' }));
+  const second = entry(fixext8Time(SEC, NSEC + 2), { log: 'three' });
+  const gz = cat(gzipSync(first), gzipSync(second));
+  const f = decodeOne(cat(arr(3), str('gz'), bin(gz), rec({ compressed: 'gzip', size: 3 })));
+  assert.equal(f.mode, 'compressed');
+  assert.deepEqual(
+    f.events.map((e) => [e.time, e.record.log]),
+    [
+      [EXACT, 'one'],
+      [EXACT + 1n, 'two'],
+      [EXACT + 2n, 'three'],
+    ],
+  );
+});
+
+test('entry time [EventTime, metadata] is unwrapped and metadata kept', () => {
+  const entries = cat(
+    arr(3),
+    cat(arr(2), cat(arr(2), fixext8Time(SEC, NSEC), rec({ otel: { trace_id: 'abc' } })), rec({ log: 'with meta' })),
+    cat(arr(2), cat(arr(2), fixext8Time(SEC, NSEC), rec({})), rec({ log: 'empty meta' })),
+    entry(fixext8Time(SEC, NSEC), { log: 'plain' }),
+  );
+  const f = decodeOne(cat(arr(2), str('meta'), entries));
+  assert.deepEqual(f.events, [
+    { tag: 'meta', time: EXACT, record: { log: 'with meta' }, metadata: { otel: { trace_id: 'abc' } } },
+    { tag: 'meta', time: EXACT, record: { log: 'empty meta' } },
+    { tag: 'meta', time: EXACT, record: { log: 'plain' } },
+  ]);
+  // The same in PackedForward and in Message mode.
+  const packed = cat(arr(2), cat(arr(2), fixext8Time(SEC, NSEC), rec({ k: 'v' })), rec({ log: 'p' }));
+  assert.deepEqual(decodeOne(cat(arr(2), str('meta'), bin(packed))).events[0]!.metadata, { k: 'v' });
+  const message = decodeOne(cat(arr(3), str('meta'), cat(arr(2), fixext8Time(SEC, NSEC), rec({ k: 'm' })), rec({ log: 'm' })));
+  assert.equal(message.mode, 'message');
+  assert.deepEqual(message.events, [{ tag: 'meta', time: EXACT, record: { log: 'm' }, metadata: { k: 'm' } }]);
+});
+
+test('invalid entries are skipped and counted, as Fluentd skip_invalid_event; group markers are dropped silently', () => {
+  const entries = cat(
+    arr(7),
+    entry(fixext8Time(SEC, NSEC), { log: 'good' }),
+    cat(arr(2), fixext8Time(SEC, NSEC), str('not a map')),
+    cat(arr(2), str('yesterday'), rec({ log: 'bad time' })),
+    cat(arr(2), Buffer.from([0xfb]), rec({ log: 'negative time' })), // -5
+    str('not an entry'),
+    cat(arr(2), fixext8Time(SEC, 1_000_000_000), rec({ log: 'nanoseconds out of range' })),
+    cat(arr(2), cat(arr(2), Buffer.from([0xff]), rec({})), rec({ resource: 'group start' })), // Fluent Bit GROUP_START (-1)
+  );
+  const f = decodeOne(cat(arr(2), str('t'), entries));
+  assert.deepEqual(
+    f.events.map((e) => e.record),
+    [{ log: 'good' }],
+  );
+  assert.equal(f.skipped, 5);
+  const message = decodeOne(cat(arr(3), str('t'), fixext8Time(SEC, NSEC), str('not a map')));
+  assert.deepEqual(message.events, []);
+  assert.equal(message.skipped, 1);
+});
+
+test('tag and tag_prefix', () => {
+  const frame = cat(arr(3), str('app'), uint32(SEC), rec({}));
+  assert.equal(decodeOne(frame, decoder({ tagPrefix: 'fw.' })).events[0]!.tag, 'fw.app');
+  const overridden = decodeOne(frame, decoder({ tag: 'fixed', tagPrefix: 'fw.' }));
+  assert.equal(overridden.events[0]!.tag, 'fixed');
+  assert.equal(overridden.tag, 'app');
+});
+
+test('nil heartbeats are ignored, between and around frames', () => {
+  const frame = cat(arr(3), str('hb'), uint32(SEC), rec({ a: 1 }));
+  const frames = decodeAll(cat(NIL, NIL, frame, NIL, frame, NIL));
+  assert.equal(frames.length, 2);
+  const d = decoder();
+  assert.deepEqual(decodeAll(cat(NIL, NIL), d), []);
+  assert.equal(d.pendingBytes, 0);
+});
+
+/** A stream of every mode, with heartbeats, to cut into pieces. */
+function sampleStream(): Buffer {
+  const packed = cat(entry(fixext8Time(SEC, 1), { log: 'p1' }), entry(fixext8Time(SEC, 2), { log: 'p2' }));
+  return cat(
+    cat(arr(4), str('m'), fixext8Time(SEC, NSEC), rec({ log: 'message', long: 'x'.repeat(300) }), rec({ chunk: 'c1' })),
+    NIL,
+    cat(arr(3), str('f'), cat(arr(2), entry(ext8Time(SEC, 3), { log: 'f1' }), entry(float64(SEC + 0.25), { log: 'f2' })), rec({ size: 2 })),
+    cat(arr(3), str('p'), bin(packed), rec({ size: 2 })),
+    cat(arr(3), str('s'), rawStr(packed), rec({ size: 2 })),
+    cat(arr(3), str('z'), bin(cat(gzipSync(packed), gzipSync(packed))), rec({ compressed: 'gzip' })),
+    NIL,
+  );
+}
+
+function summary(frames: ForwardFrame[]): unknown[] {
+  return frames.map((f) => [f.tag, f.mode, f.bytes, f.option, f.events]);
+}
+
+test('multiple frames in one buffer', () => {
+  const frames = decodeAll(sampleStream());
+  assert.deepEqual(
+    frames.map((f) => [f.tag, f.mode, f.events.length]),
+    [
+      ['m', 'message', 1],
+      ['f', 'forward', 2],
+      ['p', 'packed', 2],
+      ['s', 'packed', 2],
+      ['z', 'compressed', 4],
+    ],
+  );
+});
+
+test('a stream split at every byte position decodes the same', () => {
+  const stream = sampleStream();
+  const expected = summary(decodeAll(stream));
+  for (let cut = 1; cut < stream.length; cut++) {
+    const d = decoder();
+    const frames = [...decodeAll(stream.subarray(0, cut), d), ...decodeAll(stream.subarray(cut), d)];
+    assert.deepEqual(summary(frames), expected, `cut at ${cut}`);
+    assert.equal(d.pendingBytes, 0);
+  }
+});
+
+test('a stream fed one byte at a time decodes the same', () => {
+  const stream = sampleStream();
+  const expected = summary(decodeAll(stream));
+  const d = decoder({ bufferChunkSize: 1 });
+  const frames: ForwardFrame[] = [];
+  for (let i = 0; i < stream.length; i++) frames.push(...decodeAll(stream.subarray(i, i + 1), d));
+  assert.deepEqual(summary(frames), expected);
+});
+
+test('values decoded earlier are not overwritten by later reads (bin values are views)', () => {
+  const frame = (n: number): Buffer => cat(arr(3), str('b'), uint32(SEC), rec({ blob: Buffer.alloc(20, n) }));
+  const d = decoder({ bufferChunkSize: 1 });
+  const stream = cat(frame(1), frame(2), frame(3));
+  const frames: ForwardFrame[] = [];
+  for (let i = 0; i < stream.length; i += 7) frames.push(...decodeAll(stream.subarray(i, i + 7), d));
+  assert.deepEqual(
+    frames.map((f) => [...(f.events[0]!.record.blob as Uint8Array)]),
+    [1, 2, 3].map((n) => Array(20).fill(n)),
+  );
+});
+
+test('a large PackedForward frame in many small reads', () => {
+  const entries: Buffer[] = [];
+  for (let i = 0; i < 1000; i++) entries.push(entry(fixext8Time(SEC, i), { log: `line ${i} ${'y'.repeat(1000)}` }));
+  const stream = cat(arr(3), str('big'), bin(cat(...entries)), rec({ size: 1000, chunk: 'big' }));
+  const d = decoder({ bufferChunkSize: 64 * 1024 });
+  const frames: ForwardFrame[] = [];
+  for (let i = 0; i < stream.length; i += 4096) frames.push(...decodeAll(stream.subarray(i, i + 4096), d));
+  assert.equal(frames.length, 1);
+  assert.equal(frames[0]!.events.length, 1000);
+  assert.equal(frames[0]!.events[999]!.time, BigInt(SEC) * 1_000_000_000n + 999n);
+  assert.equal(frames[0]!.events[999]!.record.log, `line 999 ${'y'.repeat(1000)}`);
+});
+
+test('malformed frames give a ForwardProtocolError', () => {
+  const cases: [string, Buffer, RegExp][] = [
+    ['a string frame', str('hello'), /must be an array/],
+    ['an integer frame', Buffer.from([0x05]), /must be an array/],
+    ['a map frame', rec({ a: 1 }), /must be an array/],
+    ['JSON', Buffer.from('{"tag":"a"}'), /JSON/],
+    ['a one-element array', cat(arr(1), str('a')), /2 to 4 elements/],
+    ['a non-string tag', cat(arr(3), Buffer.from([0x01]), uint32(SEC), rec({})), /tag .* must be a string/],
+    ['a Message frame of 5 elements', cat(arr(5), str('a'), uint32(SEC), rec({}), rec({}), rec({})), /3 or 4 elements/],
+    ['a Message frame of 2 elements', cat(arr(2), str('a'), uint32(SEC)), /3 or 4 elements/],
+    ['a Forward frame of 4 elements', cat(arr(4), str('a'), arr(0), rec({}), rec({})), /2 or 3 elements/],
+    ['an option that is not a map', cat(arr(3), str('a'), arr(0), str('opt')), /option .* must be a map/],
+    ['the unused byte 0xc1', Buffer.from([0xc1]), /not msgpack/],
+    ['0xc1 inside a frame', cat(arr(3), str('a'), Buffer.from([0xc1]), rec({})), /not msgpack/],
+    ['an unknown ext type', cat(arr(3), str('a'), Buffer.from([0xd4, 0x65, 0x00]), rec({})), /ext type 101/],
+    ['an EventTime of 4 bytes', cat(arr(3), str('a'), Buffer.from([0xd6, 0x00, 1, 2, 3, 4]), rec({})), /EventTime/],
+    ['size not matching Forward entries', cat(arr(3), str('a'), cat(arr(1), entry(uint32(SEC), {})), rec({ size: 2 })), /size says 2/],
+    [
+      'size not matching packed entries',
+      cat(arr(3), str('a'), bin(entry(uint32(SEC), { a: 1 })), rec({ size: 5 })),
+      /size says 5 entries, the frame has 1/,
+    ],
+    ['size not an integer', cat(arr(3), str('a'), arr(0), rec({ size: 'two' })), /size must be an integer/],
+    ['truncated packed entries', cat(arr(2), str('a'), bin(entry(uint32(SEC), { a: 1 }).subarray(0, 5))), /packed entries/],
+    ['gzip that is not gzip', cat(arr(3), str('a'), bin(Buffer.from('plain')), rec({ compressed: 'gzip' })), /gzip/],
+    ['an unsupported compression', cat(arr(3), str('a'), bin(Buffer.from('x')), rec({ compressed: 'zstd' })), /zstd.*not supported/],
+  ];
+  for (const [what, bytes, pattern] of cases) {
+    assert.throws(
+      () => decodeAll(bytes),
+      (err: unknown) => err instanceof ForwardProtocolError && pattern.test(err.message),
+      `${what}: expected a ForwardProtocolError matching ${pattern}`,
+    );
+  }
+});
+
+test('frames before garbage are returned, then the error, which sticks', () => {
+  const good = cat(arr(3), str('a'), uint32(SEC), rec({ ok: true }));
+  const d = decoder();
+  d.push(cat(good, Buffer.from([0xc1, 0x00])));
+  assert.equal(d.next()?.events.length, 1);
+  assert.throws(() => d.next(), ForwardProtocolError);
+  assert.throws(() => d.next(), ForwardProtocolError);
+  assert.throws(() => d.push(good), ForwardProtocolError);
+});
+
+test('a frame announcing more than buffer_max_size fails as soon as its header is read', () => {
+  // [tag, bin32 of 10 MB ...: only the headers arrive.
+  const d = decoder({ bufferMaxSize: 1024 * 1024 });
+  d.push(cat(arr(2), str('big'), Buffer.from([0xc6, ...be32(10 * 1024 * 1024)])));
+  assert.throws(() => d.next(), /larger than buffer_max_size \(1048576 bytes\)/);
+  // An array header announcing more values than could fit.
+  assertProtocolError(cat(arr(2), str('big'), Buffer.from([0xdd, ...be32(2_000_000)])), /buffer_max_size/, decoder({ bufferMaxSize: 1024 * 1024 }));
+});
+
+test('pending bytes of an incomplete frame are capped at buffer_max_size', () => {
+  // A Forward frame of small entries that keeps growing: no header announces its size.
+  const d = decoder({ bufferMaxSize: 4096, bufferChunkSize: 512 });
+  d.push(cat(arr(2), str('grow'), Buffer.from([0xdc, 0xff, 0xff])));
+  assert.throws(() => d.next(), /buffer_max_size/); // 65535 entries of at least one byte each cannot fit
+  const d2 = decoder({ bufferMaxSize: 4096, bufferChunkSize: 512 });
+  d2.push(cat(arr(2), str('grow'), arr(10)));
+  const big = entry(uint32(SEC), { log: 'z'.repeat(1000) });
+  assert.equal(d2.next(), undefined);
+  for (let i = 0; i < 4; i++) {
+    d2.push(big);
+    assert.equal(d2.next(), undefined);
+  }
+  d2.push(big);
+  assert.throws(() => d2.next(), /frame of at least \d+ bytes is larger than buffer_max_size \(4096 bytes\)/);
+});
+
+test('a complete frame over buffer_max_size is refused too', () => {
+  const frame = cat(arr(3), str('a'), uint32(SEC), rec({ log: 'q'.repeat(200) }));
+  assertProtocolError(frame, /frame of \d+ bytes is larger than buffer_max_size \(100 bytes\)/, decoder({ bufferMaxSize: 100 }));
+});
+
+test('gzip entries decompressing over buffer_max_size are refused', () => {
+  const bomb = gzipSync(Buffer.alloc(200_000, 0x90)); // 200000 empty arrays; compresses to a few hundred bytes
+  assert.ok(bomb.length < 10_000);
+  assertProtocolError(
+    cat(arr(3), str('a'), bin(bomb), rec({ compressed: 'gzip' })),
+    /decompress to more than buffer_max_size \(65536 bytes\)/,
+    decoder({ bufferMaxSize: 65536 }),
+  );
+});
