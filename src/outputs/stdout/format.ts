@@ -1,0 +1,72 @@
+import type { LogEvent } from '../../core/event.js';
+
+export type StdoutFormat = 'readable' | 'json_lines';
+
+const NS_PER_SECOND = 1_000_000_000n;
+
+/**
+ * Nanoseconds since the epoch as RFC3339 with nine fractional digits (`2026-11-25T10:00:00.000123456Z`).
+ * The date part is cached per second, since a batch's entries mostly share one.
+ */
+export class Rfc3339NanoFormatter {
+  private second: bigint | undefined;
+  private prefix = '';
+
+  format(ns: bigint): string {
+    let second = ns / NS_PER_SECOND;
+    let fraction = ns % NS_PER_SECOND;
+    // bigint division truncates toward zero; times before 1970 need the floor.
+    if (fraction < 0n) {
+      second -= 1n;
+      fraction += NS_PER_SECOND;
+    }
+    if (second !== this.second) {
+      this.second = second;
+      // toISOString gives `YYYY-MM-DDTHH:MM:SS.mmmZ`; keep up to the dot.
+      this.prefix = new Date(Number(second) * 1000).toISOString().slice(0, -4);
+    }
+    return this.prefix + fraction.toString().padStart(9, '0') + 'Z';
+  }
+}
+
+/** The entry's line: the one a filter fixed, or the record as JSON. */
+export function lineOf(event: LogEvent): string {
+  if (event.line !== undefined) return event.line;
+  try {
+    return JSON.stringify(event.record);
+  } catch {
+    // A bigint somewhere in the record (msgpack int64): JSON.stringify cannot, so say it as a string.
+    return JSON.stringify(event.record, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  }
+}
+
+/** `{type="Warning", reason="BackOff"}`, as logcli prints a stream's labels. */
+export function readableLabels(labels: Record<string, string> | undefined): string {
+  if (labels === undefined) return '{}';
+  let out = '';
+  for (const name in labels) {
+    out += (out.length === 0 ? '{' : ', ') + name + '=' + JSON.stringify(labels[name]);
+  }
+  return out.length === 0 ? '{}' : out + '}';
+}
+
+/** One batch as text: one entry per line, each ending with `\n`. */
+export function formatBatch(events: readonly LogEvent[], format: StdoutFormat, time: Rfc3339NanoFormatter): string {
+  let out = '';
+  if (format === 'json_lines') {
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      out +=
+        '{"tag":' + JSON.stringify(e.tag) +
+        ',"time":"' + time.format(e.time) +
+        '","labels":' + JSON.stringify(e.labels ?? {}) +
+        ',"line":' + JSON.stringify(lineOf(e)) + '}\n';
+    }
+  } else {
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      out += time.format(e.time) + ' ' + e.tag + ' ' + readableLabels(e.labels) + ' ' + lineOf(e) + '\n';
+    }
+  }
+  return out;
+}

@@ -1,0 +1,253 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import type { LogEvent } from '../../src/core/event.js';
+import type { PluginContext } from '../../src/core/plugin.js';
+import { Metrics } from '../../src/observability/metrics.js';
+import { EVENT_EXPORTER_RECORDS_METRIC, eventExporterFilter } from '../../src/filters/event_exporter/index.js';
+import { SAMPLE_EVENT_DUMMY, SAMPLE_EVENT_JSON } from '../../src/inputs/dummy/sample-event.js';
+
+const TESTDATA = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'testdata');
+const file = (pred: (name: string) => boolean): string => join(TESTDATA, readdirSync(TESTDATA).find(pred)!);
+const CRI_FILE = file((n) => n.endsWith('.log') && !n.endsWith('.docker.log'));
+const DOCKER_FILE = file((n) => n.endsWith('.docker.log'));
+
+function context(metrics = new Metrics()): PluginContext {
+  return { name: 'x.0', log: pino({ level: 'silent' }), metrics, service: { flushMs: 1000, graceMs: 5000, logLevel: 'info' } };
+}
+
+function parseRfc3339Nano(ts: string): bigint {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(ts);
+  assert.ok(m, `not an RFC3339 UTC time: ${ts}`);
+  return BigInt(Date.parse(m[1] + 'Z')) * 1_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
+}
+
+/** A tailed line after partials are joined: the record the tail input makes, and the exact content bytes. */
+interface Tailed {
+  event: LogEvent;
+  content: Buffer;
+  /** How many lines of the file it was made of. */
+  parts: number;
+}
+
+function splitLines(buf: Buffer): Buffer[] {
+  const lines: Buffer[] = [];
+  let start = 0;
+  for (let nl = buf.indexOf(0x0a); nl >= 0; nl = buf.indexOf(0x0a, start)) {
+    lines.push(buf.subarray(start, nl));
+    start = nl + 1;
+  }
+  if (start < buf.length) lines.push(buf.subarray(start));
+  return lines;
+}
+
+/**
+ * containerd CRI: `<time> <stream> <P|F> <content>`. Partials are joined per stream as bytes and decoded
+ * only when whole, since a split can fall inside a UTF-8 character. The entry keeps the first part's time.
+ */
+function readCri(path: string): Tailed[] {
+  const out: Tailed[] = [];
+  const open = new Map<string, { time: string; parts: Buffer[] }>();
+  for (const line of splitLines(readFileSync(path))) {
+    const s1 = line.indexOf(0x20);
+    const s2 = line.indexOf(0x20, s1 + 1);
+    const s3 = line.indexOf(0x20, s2 + 1);
+    const time = line.subarray(0, s1).toString('latin1');
+    const stream = line.subarray(s1 + 1, s2).toString('latin1');
+    const flag = line.subarray(s2 + 1, s3).toString('latin1');
+    const part = line.subarray(s3 + 1);
+    const pending = open.get(stream) ?? { time, parts: [] };
+    pending.parts.push(part);
+    if (flag === 'P') {
+      open.set(stream, pending);
+      continue;
+    }
+    assert.equal(flag, 'F');
+    open.delete(stream);
+    const content = Buffer.concat(pending.parts);
+    out.push({
+      content,
+      parts: pending.parts.length,
+      event: { tag: 'kube.cri', time: parseRfc3339Nano(pending.time), record: { stream, logtag: 'F', message: content.toString('utf8') } },
+    });
+  }
+  assert.equal(open.size, 0, 'a partial line was never finished');
+  return out;
+}
+
+/** docker json-file: a `log` without a trailing newline is a partial; the rest follows in the next line of its stream. */
+function readDocker(path: string): Tailed[] {
+  const out: Tailed[] = [];
+  const open = new Map<string, { time: string; parts: Buffer[] }>();
+  for (const line of splitLines(readFileSync(path))) {
+    const entry = JSON.parse(line.toString('utf8')) as { log: string; stream: string; time: string };
+    const pending = open.get(entry.stream) ?? { time: entry.time, parts: [] };
+    pending.parts.push(Buffer.from(entry.log, 'utf8'));
+    if (!entry.log.endsWith('\n')) {
+      open.set(entry.stream, pending);
+      continue;
+    }
+    open.delete(entry.stream);
+    const content = Buffer.concat(pending.parts);
+    out.push({
+      content,
+      parts: pending.parts.length,
+      event: { tag: 'kube.docker', time: parseRfc3339Nano(pending.time), record: { log: content.toString('utf8'), stream: entry.stream, time: pending.time } },
+    });
+  }
+  assert.equal(open.size, 0, 'a partial line was never finished');
+  return out;
+}
+
+function readExpected(name: string): Array<{ ts: string; labels: Record<string, string> }> {
+  return readFileSync(join(TESTDATA, name), 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as { ts: string; labels: Record<string, string> });
+}
+
+async function checkFile(tailed: Tailed[], expectedName: string, partialsJoined: number): Promise<void> {
+  const expected = readExpected(expectedName);
+  const metrics = new Metrics();
+  const filter = eventExporterFilter.create({ key: ['log', 'message'], reserve_data: false }, context(metrics));
+  const originals = tailed.map((t) => ({ record: t.event.record, copy: structuredClone(t.event.record) }));
+  const events = tailed.map((t) => t.event);
+
+  // The engine hands filters batches; several of them, as it would.
+  const out: LogEvent[] = [];
+  for (let i = 0; i < events.length; i += 64) out.push(...filter.process(events.slice(i, i + 64)));
+  assert.equal(out.length, events.length, 'the filter keeps every record');
+
+  const recognised: Tailed[] = [];
+  for (let i = 0; i < out.length; i++) {
+    const e = out[i]!;
+    if (e.labels === undefined) {
+      // Not an event: untouched.
+      assert.equal(e.line, undefined);
+      assert.equal(e.record, originals[i]!.record);
+      assert.deepEqual(e.record, originals[i]!.copy);
+    } else recognised.push(tailed[i]!);
+  }
+  assert.equal(recognised.length, expected.length, 'events found');
+
+  let joined = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const { event, content, parts } = recognised[i]!;
+    const want = expected[i]!;
+    // Labels exactly, including their order.
+    assert.equal(JSON.stringify(event.labels), JSON.stringify(want.labels), `labels of event ${i}`);
+    assert.equal(event.time, parseRfc3339Nano(want.ts), `time of event ${i}`);
+    const contentWithoutNewline = content[content.length - 1] === 0x0a ? content.subarray(0, -1) : content;
+    assert.ok(Buffer.from(event.line!, 'utf8').equals(contentWithoutNewline), `line of event ${i} is the content byte for byte`);
+    assert.ok(!event.line!.includes('\uFFFD'), `event ${i} was joined on bytes, not characters`);
+    // The record is now the event, so record accessors reach its fields.
+    const io = event.record.involvedObject as Record<string, unknown>;
+    assert.equal(io.kind, want.labels.kind);
+    assert.equal(typeof io.name, 'string');
+    if (parts > 1) joined++;
+  }
+  assert.equal(joined, partialsJoined, 'events that came in partial lines');
+
+  const notEvents = tailed.length - expected.length;
+  assert.ok(notEvents > 0);
+  assert.equal(await metrics.value(EVENT_EXPORTER_RECORDS_METRIC, { name: 'x.0', result: 'event' }), expected.length);
+  assert.equal(await metrics.value(EVENT_EXPORTER_RECORDS_METRIC, { name: 'x.0', result: 'not_event' }), notEvents);
+}
+
+test('CRI file: every event gets its labels, time and exact line; the rest pass unchanged', async () => {
+  const tailed = readCri(CRI_FILE);
+  assert.equal(tailed.length, 310);
+  await checkFile(tailed, 'expected-cri.jsonl', 3);
+});
+
+test('docker file: every event gets its labels, time and exact line (no trailing newline); the rest pass unchanged', async () => {
+  const tailed = readDocker(DOCKER_FILE);
+  assert.equal(tailed.length, 156);
+  await checkFile(tailed, 'expected-docker.jsonl', 2);
+});
+
+test('the line keeps Go escapes (\\u003c, \\u0026) and key order', () => {
+  const filter = eventExporterFilter.create({}, context());
+  const line = readFileSync(CRI_FILE, 'utf8').split('\n').map((l) => l.split(' ').slice(3).join(' ')).find((c) => c.includes('\\u003c'))!;
+  assert.ok(line);
+  const [e] = filter.process([{ tag: 't', time: 1n, record: { log: line + '\n' } }]);
+  assert.equal(e!.line, line);
+  assert.notEqual(JSON.stringify(e!.record), line, 're-serialising would have changed it');
+});
+
+test('a record that is itself the event (parsed upstream) gets labels, and its JSON as line', () => {
+  const filter = eventExporterFilter.create({}, context());
+  const record = JSON.parse(SAMPLE_EVENT_JSON) as Record<string, unknown>;
+  const [e] = filter.process([{ tag: 't', time: 1n, record }]);
+  assert.deepEqual(e!.labels, { type: 'Warning', reason: 'Unhealthy', kind: 'Pod', namespace: 'shop' });
+  assert.equal(e!.line, JSON.stringify(record));
+  assert.equal(e!.record, record);
+});
+
+test('a cluster-scoped object (Node) has no namespace label, even over an earlier one', () => {
+  const filter = eventExporterFilter.create({}, context());
+  const node = JSON.parse(SAMPLE_EVENT_JSON) as Record<string, Record<string, unknown>>;
+  node.involvedObject = { kind: 'Node', name: 'worker-2', uid: 'u', apiVersion: 'v1' };
+  const empty = structuredClone(node);
+  empty.involvedObject!.namespace = '';
+  const events = filter.process([
+    { tag: 't', time: 1n, record: { log: JSON.stringify(node) } },
+    { tag: 't', time: 2n, record: empty, labels: { namespace: 'monitoring', pod: 'event-exporter-0' } },
+  ]);
+  assert.equal(JSON.stringify(events[0]!.labels), '{"type":"Warning","reason":"Unhealthy","kind":"Node"}');
+  assert.deepEqual(events[1]!.labels, { pod: 'event-exporter-0', type: 'Warning', reason: 'Unhealthy', kind: 'Node' });
+});
+
+test('not events: exporter logs, torn JSON, JSON without the event shape, non-strings, other keys', async () => {
+  const metrics = new Metrics();
+  const filter = eventExporterFilter.create({ key: ['log'] }, context(metrics));
+  const records: Array<Record<string, unknown>> = [
+    { log: '{"level":"error","message":"Cannot list namespaces"}' },
+    { log: SAMPLE_EVENT_JSON.slice(0, -40) },
+    { log: '{"involvedObject":{"name":"no kind"},"reason":"x","type":"Normal"}' },
+    { log: '[{"involvedObject":{"kind":"Pod"}}]' },
+    { log: ' ' + SAMPLE_EVENT_JSON },
+    { log: 42 },
+    { message: SAMPLE_EVENT_JSON },
+    { involvedObject: 'Pod', reason: 'x', type: 'Normal' },
+    {},
+  ];
+  const copies = structuredClone(records);
+  const events = filter.process(records.map((record, i) => ({ tag: 't', time: BigInt(i), record })));
+  for (let i = 0; i < events.length; i++) {
+    assert.equal(events[i]!.labels, undefined, `record ${i}`);
+    assert.equal(events[i]!.line, undefined, `record ${i}`);
+    assert.deepEqual(events[i]!.record, copies[i], `record ${i}`);
+  }
+  assert.equal(await metrics.value(EVENT_EXPORTER_RECORDS_METRIC, { name: 'x.0', result: 'not_event' }), records.length);
+  assert.equal(await metrics.value(EVENT_EXPORTER_RECORDS_METRIC, { name: 'x.0', result: 'event' }), 0);
+});
+
+test('keys are tried in order; reserve_data keeps the other keys of the record', () => {
+  const filter = eventExporterFilter.create({ key: ['message'], reserve_data: true }, context());
+  const [e] = filter.process([
+    { tag: 't', time: 1n, record: { stream: 'stdout', message: SAMPLE_EVENT_JSON + '\n', kubernetes: { pod_name: 'event-exporter-0' } } },
+  ]);
+  assert.equal(e!.line, SAMPLE_EVENT_JSON);
+  assert.equal(e!.record.stream, 'stdout');
+  assert.deepEqual(e!.record.kubernetes, { pod_name: 'event-exporter-0' });
+  assert.equal(e!.record.message, JSON.parse(SAMPLE_EVENT_JSON).message, "the event's own message wins");
+  assert.equal((e!.record.involvedObject as Record<string, unknown>).name, 'api-7d9f8b6c5-xk2lp');
+});
+
+test('the sample event is what the exporter prints: key order, Go escapes, recognised by the filter', () => {
+  const keys = Object.keys(JSON.parse(SAMPLE_EVENT_JSON) as object);
+  assert.deepEqual(keys, [
+    'metadata', 'reason', 'message', 'source', 'firstTimestamp', 'lastTimestamp', 'count', 'type', 'eventTime',
+    'reportingComponent', 'reportingInstance', 'clusterName', 'involvedObject',
+  ]);
+  assert.doesNotMatch(SAMPLE_EVENT_JSON, /[<>&]/);
+  assert.match(SAMPLE_EVENT_JSON, /\\u0026/);
+  const filter = eventExporterFilter.create({}, context());
+  const [e] = filter.process([{ tag: 'dummy', time: 1n, record: JSON.parse(SAMPLE_EVENT_DUMMY) as Record<string, unknown> }]);
+  assert.equal(e!.line, SAMPLE_EVENT_JSON);
+  assert.deepEqual(e!.labels, { type: 'Warning', reason: 'Unhealthy', kind: 'Pod', namespace: 'shop' });
+});
