@@ -1,0 +1,116 @@
+/**
+ * The Loki line of an event: `LogEvent.line` when a filter fixed it, otherwise the record (after
+ * `remove_keys` and the keys placed in labels) as `json` or `key_value`, as Fluent Bit's out_loki does.
+ *
+ * `drop_single_key` (Fluent Bit): when one key remains, send only its value. `on` keeps the value in
+ * the line format (json: a string stays quoted); `raw` sends a string value unquoted.
+ *
+ * key_value differs from Fluent Bit on purpose: string values are quoted with escapes (Fluent Bit
+ * leaves inner quotes as they are) and maps/arrays are quoted JSON (Fluent Bit prints Go-like
+ * `map[...]`), so Loki's `| logfmt` parser reads every line back.
+ */
+import type { LogEvent } from '../core/event.js';
+import type { PathSegment } from './record-accessor.js';
+import { RecordPruner } from './record-pruner.js';
+
+export type LineFormat = 'json' | 'key_value';
+export type DropSingleKey = 'off' | 'on' | 'raw';
+
+export const LINE_FORMATS: readonly LineFormat[] = ['json', 'key_value'];
+export const DROP_SINGLE_KEY_VALUES: readonly string[] = ['off', 'on', 'raw', 'false', 'true', 'no', 'yes'];
+
+export function parseDropSingleKey(value: string): DropSingleKey {
+  const v = value.trim().toLowerCase();
+  if (v === 'raw') return 'raw';
+  if (v === 'on' || v === 'true' || v === 'yes') return 'on';
+  if (v === 'off' || v === 'false' || v === 'no') return 'off';
+  throw new Error(`drop_single_key: expected on, off or raw, got '${value}'`);
+}
+
+export interface LineFormatterOptions {
+  format: LineFormat;
+  dropSingleKey: DropSingleKey;
+  /** `remove_keys` paths plus the paths placed in labels. */
+  removePaths: readonly (readonly PathSegment[])[];
+}
+
+export class LineFormatter {
+  private readonly pruner: RecordPruner;
+  private readonly keyValue: boolean;
+  private readonly dropSingleKey: DropSingleKey;
+
+  constructor(options: LineFormatterOptions) {
+    this.pruner = new RecordPruner(options.removePaths);
+    this.keyValue = options.format === 'key_value';
+    this.dropSingleKey = options.dropSingleKey;
+  }
+
+  lineFor(event: LogEvent): string {
+    return event.line ?? this.format(event.record);
+  }
+
+  format(record: Record<string, unknown>): string {
+    const rec = this.pruner.prune(record);
+    if (this.dropSingleKey !== 'off') {
+      const only = singleKey(rec);
+      if (only !== undefined) return this.formatSingle(rec[only]);
+    }
+    return this.keyValue ? keyValueLine(rec) : toJson(rec);
+  }
+
+  private formatSingle(value: unknown): string {
+    if (typeof value === 'string' && (this.keyValue || this.dropSingleKey === 'raw')) return value;
+    return this.keyValue ? keyValueValue(value) : toJson(value);
+  }
+}
+
+/** The only own key of a map, or undefined when it has none or several. */
+function singleKey(rec: Record<string, unknown>): string | undefined {
+  let found: string | undefined;
+  for (const key in rec) {
+    if (!Object.hasOwn(rec, key)) continue;
+    if (found !== undefined) return undefined;
+    found = key;
+  }
+  return found;
+}
+
+/** JSON.stringify, falling back to a replacer only for what plain JSON cannot hold (bigint). */
+export function toJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? 'null';
+  } catch {
+    return JSON.stringify(value, jsonSafe) ?? 'null';
+  }
+}
+
+function jsonSafe(_key: string, v: unknown): unknown {
+  return typeof v === 'bigint' ? v.toString() : v;
+}
+
+function keyValueLine(rec: Record<string, unknown>): string {
+  let out = '';
+  for (const key in rec) {
+    if (!Object.hasOwn(rec, key)) continue;
+    const v = rec[key];
+    if (v === undefined) continue;
+    if (out.length > 0) out += ' ';
+    out += `${key}=${keyValueValue(v)}`;
+  }
+  return out;
+}
+
+function keyValueValue(v: unknown): string {
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'number':
+    case 'bigint':
+    case 'boolean':
+      return String(v);
+    case 'undefined':
+      return 'null';
+    default:
+      return v === null ? 'null' : JSON.stringify(toJson(v));
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Computes an event's Loki stream label string from the compiled rules plus the labels a filter set on
+ * the event (`LogEvent.labels`, which win over configured labels of the same name).
+ *
+ * Per event this only reads the accessor values and joins them into a cache key; the sorted, escaped
+ * label string is rendered once per distinct key. Empty and missing values leave their label out.
+ */
+import type { LogEvent } from '../core/event.js';
+import type { LabelRule } from './label-rules.js';
+import { sanitizeLabelName } from './label-name.js';
+import { scalarToString, type RecordAccessor } from './record-accessor.js';
+import { renderLabelString } from './label-string.js';
+
+export interface StreamLabelerOptions {
+  /** Used when no label at all has a value: Loki rejects a stream without labels. */
+  fallback?: readonly [name: string, value: string];
+  /** Distinct label sets kept rendered; the cache is cleared when it grows past this. */
+  cacheSize?: number;
+}
+
+export class StreamLabeler {
+  private readonly rules: readonly LabelRule[];
+  private readonly dynamic: readonly RecordAccessor[];
+  private readonly fallback: readonly [string, string];
+  private readonly cacheSize: number;
+  private readonly cache = new Map<string, string>();
+  /** The label string when nothing depends on the event. */
+  private readonly staticString: string | undefined;
+
+  constructor(rules: readonly LabelRule[], options: StreamLabelerOptions = {}) {
+    this.rules = rules;
+    this.dynamic = rules.flatMap((r) => (r.accessor ? [r.accessor] : []));
+    this.fallback = options.fallback ?? ['job', 'floki'];
+    this.cacheSize = options.cacheSize ?? 10_000;
+    this.staticString = this.dynamic.length === 0 ? this.render(undefined, '', undefined) : undefined;
+  }
+
+  labelsFor(event: LogEvent): string {
+    const extra = event.labels;
+    if (this.staticString !== undefined && extra === undefined) return this.staticString;
+
+    // The key encodes each value as `<length>:<value>` (or `|` when absent) so that no two different
+    // value lists share a key, whatever characters the values hold.
+    let key = '';
+    const record = event.record;
+    const tag = event.tag;
+    for (let i = 0; i < this.dynamic.length; i++) {
+      const v = scalarToString(this.dynamic[i]!.get(record, tag));
+      key += v === undefined || v.length === 0 ? '|' : `${v.length}:${v}`;
+    }
+    if (extra !== undefined) {
+      key += '#';
+      for (const name in extra) {
+        const v = extra[name];
+        key += `${name.length}:${name}${typeof v === 'string' ? `${v.length}:${v}` : '|'}`;
+      }
+    }
+
+    let rendered = this.cache.get(key);
+    if (rendered === undefined) {
+      rendered = this.render(record, tag, extra);
+      if (this.cache.size >= this.cacheSize) this.cache.clear();
+      this.cache.set(key, rendered);
+    }
+    return rendered;
+  }
+
+  /** The labels of one event as a map (for tests and debugging; not the hot path). */
+  labelMap(record: Record<string, unknown> | undefined, tag: string, extra: Record<string, string> | undefined): Map<string, string> {
+    const labels = new Map<string, string>();
+    for (const rule of this.rules) {
+      const v = rule.accessor ? (record ? scalarToString(rule.accessor.get(record, tag)) : undefined) : rule.value;
+      if (v !== undefined && v.length > 0) labels.set(rule.name, v);
+    }
+    if (extra !== undefined) {
+      for (const name in extra) {
+        const v = extra[name];
+        if (typeof v === 'string' && v.length > 0) labels.set(sanitizeLabelName(name), v);
+      }
+    }
+    if (labels.size === 0) labels.set(this.fallback[0], this.fallback[1]);
+    return labels;
+  }
+
+  private render(record: Record<string, unknown> | undefined, tag: string, extra: Record<string, string> | undefined): string {
+    return renderLabelString(this.labelMap(record, tag, extra));
+  }
+}

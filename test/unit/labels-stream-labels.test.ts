@@ -1,0 +1,124 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { LogEvent } from '../../src/core/event.js';
+import { compileLabelRules, LabelRuleError } from '../../src/labels/label-rules.js';
+import { sanitizeLabelName } from '../../src/labels/label-name.js';
+import { escapeLabelValue, renderLabelString } from '../../src/labels/label-string.js';
+import { StreamLabeler } from '../../src/labels/stream-labeler.js';
+
+function event(record: Record<string, unknown>, extra?: Partial<LogEvent>): LogEvent {
+  return { tag: 'kube.test', time: 1n, record, ...extra };
+}
+
+function labeler(labels: string[], labelKeys: string[] = []): StreamLabeler {
+  return new StreamLabeler(compileLabelRules(labels, labelKeys).rules);
+}
+
+const k8s = {
+  log: 'x',
+  stream: 'stdout',
+  kubernetes: { namespace_name: 'prod', pod_name: 'web-1', labels: { app: 'web' } },
+};
+
+test('sanitises label names to [a-zA-Z_][a-zA-Z0-9_]*', () => {
+  assert.equal(sanitizeLabelName('app'), 'app');
+  assert.equal(sanitizeLabelName('app.kubernetes.io/name'), 'app_kubernetes_io_name');
+  assert.equal(sanitizeLabelName('my-label'), 'my_label');
+  assert.equal(sanitizeLabelName('1st'), '_1st');
+  assert.equal(sanitizeLabelName('9-x'), '_9_x');
+  assert.equal(sanitizeLabelName('_ok_2'), '_ok_2');
+  assert.equal(sanitizeLabelName('ünï'), '_n_');
+});
+
+test('escapes backslash, quote and newline in values', () => {
+  assert.equal(escapeLabelValue('plain'), 'plain');
+  assert.equal(escapeLabelValue('a"b'), 'a\\"b');
+  assert.equal(escapeLabelValue('a\\b'), 'a\\\\b');
+  assert.equal(escapeLabelValue('a\nb'), 'a\\nb');
+  assert.equal(renderLabelString(new Map([['b', '2'], ['a', 'say "hi"\n']])), '{a="say \\"hi\\"\\n", b="2"}');
+});
+
+test('fixed, accessor and bare accessor labels, sorted by name', () => {
+  const l = labeler(['job=floki', "namespace=$kubernetes['namespace_name']", "$kubernetes['labels']['app']", '$stream']);
+  assert.equal(l.labelsFor(event(k8s)), '{app="web", job="floki", namespace="prod", stream="stdout"}');
+});
+
+test('label_keys name labels after the last key', () => {
+  const l = labeler(['job=floki'], ["$kubernetes['pod_name']", 'stream']);
+  assert.equal(l.labelsFor(event(k8s)), '{job="floki", pod_name="web-1", stream="stdout"}');
+});
+
+test('the same label set renders the same string whatever the config order', () => {
+  const a = labeler(['z=1', 'a=2', '$stream']);
+  const b = labeler(['$stream', 'a=2', 'z=1']);
+  assert.equal(a.labelsFor(event(k8s)), b.labelsFor(event(k8s)));
+});
+
+test('missing and empty values are left out', () => {
+  const l = labeler(['job=floki', "app=$kubernetes['labels']['nope']", '$missing', '$empty']);
+  assert.equal(l.labelsFor(event({ empty: '' })), '{job="floki"}');
+});
+
+test('numbers and booleans become label values; maps do not', () => {
+  const l = labeler(['$code', '$ok', '$obj']);
+  assert.equal(l.labelsFor(event({ code: 404, ok: false, obj: { a: 1 } })), '{code="404", ok="false"}');
+});
+
+test('falls back to job="floki" when no label has a value', () => {
+  const l = labeler(['$missing']);
+  assert.equal(l.labelsFor(event({})), '{job="floki"}');
+});
+
+test('accessor-derived names are sanitised', () => {
+  const l = labeler(["$kubernetes['labels']['app.kubernetes.io/name']", 'my-name=x']);
+  const rec = { kubernetes: { labels: { 'app.kubernetes.io/name': 'shop' } } };
+  assert.equal(l.labelsFor(event(rec)), '{app_kubernetes_io_name="shop", my_name="x"}');
+});
+
+test('values are escaped in the rendered string', () => {
+  const l = labeler(['$msg']);
+  assert.equal(l.labelsFor(event({ msg: 'a "q" \\ b\nc' })), '{msg="a \\"q\\" \\\\ b\\nc"}');
+});
+
+test('event labels (from filters) are merged in and win over configured ones', () => {
+  const l = labeler(['job=floki', 'kind=config']);
+  const e = event({}, { labels: { kind: 'Pod', reason: 'BackOff', 'bad-name': 'v', empty: '' } });
+  assert.equal(l.labelsFor(e), '{bad_name="v", job="floki", kind="Pod", reason="BackOff"}');
+  assert.equal(l.labelsFor(event({})), '{job="floki", kind="config"}');
+});
+
+test('cached strings are returned for repeated value sets and differ when values differ', () => {
+  const l = labeler(['$a', '$b']);
+  const s1 = l.labelsFor(event({ a: 'x', b: 'y' }));
+  const s2 = l.labelsFor(event({ a: 'x', b: 'y' }));
+  assert.equal(s1, '{a="x", b="y"}');
+  assert.equal(s1, s2);
+  // Values that would collide under naive joining must not share a cache entry.
+  assert.equal(l.labelsFor(event({ a: 'x|', b: 'y' })), '{a="x|", b="y"}');
+  assert.equal(l.labelsFor(event({ a: 'x', b: '|y' })), '{a="x", b="|y"}');
+  assert.equal(l.labelsFor(event({ b: 'y' })), '{b="y"}');
+  assert.equal(l.labelsFor(event({ a: '', b: 'y' })), '{b="y"}');
+});
+
+test('the cache stays bounded', () => {
+  const l = new StreamLabeler(compileLabelRules(['$id']).rules, { cacheSize: 10 });
+  for (let i = 0; i < 100; i++) assert.equal(l.labelsFor(event({ id: i })), `{id="${i}"}`);
+});
+
+test('$TAG can be a label', () => {
+  const l = labeler(['tag=$TAG', 'source=$TAG[1]']);
+  assert.equal(l.labelsFor(event({})), '{source="test", tag="kube.test"}');
+});
+
+test('consumed paths list bare accessors from labels and label_keys, not name=$accessor', () => {
+  const { consumedPaths } = compileLabelRules(['job=x', "ns=$kubernetes['namespace_name']", '$stream'], ["$kubernetes['pod_name']"]);
+  assert.deepEqual(consumedPaths, [['stream'], ['kubernetes', 'pod_name']]);
+});
+
+test('invalid label entries are config errors naming the option', () => {
+  assert.throws(() => compileLabelRules(['job']), LabelRuleError);
+  assert.throws(() => compileLabelRules(['job=']), /labels: invalid entry 'job='/);
+  assert.throws(() => compileLabelRules(['=x']), LabelRuleError);
+  assert.throws(() => compileLabelRules(["ns=$kubernetes['x"]), /labels: invalid record accessor/);
+  assert.throws(() => compileLabelRules([], ['$a[b]']), /label_keys: invalid record accessor/);
+});

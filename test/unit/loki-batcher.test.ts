@@ -1,0 +1,67 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Batcher, ENTRY_OVERHEAD_BYTES, type ClosedBatch } from '../../src/outputs/loki/batcher.js';
+
+function collect(batchSizeBytes: number, batchWaitMs = 60_000): { batcher: Batcher; closed: ClosedBatch[] } {
+  const closed: ClosedBatch[] = [];
+  const batcher = new Batcher({ batchSizeBytes, batchWaitMs, onClose: (b) => closed.push(b) });
+  return { batcher, closed };
+}
+
+test('groups entries by stream and accounts line bytes plus overhead', () => {
+  const { batcher, closed } = collect(1 << 20);
+  batcher.add('{a="1"}', 1n, 'x', 1);
+  batcher.add('{a="2"}', 2n, 'yy', 2);
+  batcher.add('{a="1"}', 3n, 'z', 1);
+  assert.equal(batcher.openEntries, 3);
+  assert.equal(batcher.openBytes, 4 + 3 * ENTRY_OVERHEAD_BYTES + 2 * '{a="1"}'.length);
+  batcher.close();
+  assert.equal(closed.length, 1);
+  assert.deepEqual([...closed[0]!.streams.keys()], ['{a="1"}', '{a="2"}']);
+  assert.deepEqual(closed[0]!.streams.get('{a="1"}')!.map((e) => e.line), ['x', 'z']);
+  assert.equal(batcher.openBytes, 0);
+});
+
+test('closes before an entry that would overflow batch_size, and at batch_size', () => {
+  const per = 100 + ENTRY_OVERHEAD_BYTES;
+  const { batcher, closed } = collect(per * 3 + 7);
+  const line = 'x'.repeat(100);
+  for (let i = 0; i < 7; i++) batcher.add('{}', BigInt(i), line, 100);
+  // The first entry of each batch also pays for the label string ('{}').
+  assert.deepEqual(closed.map((b) => b.entries), [3, 3]);
+  assert.equal(batcher.openEntries, 1);
+  batcher.dispose();
+});
+
+test('an entry larger than batch_size goes alone', () => {
+  const { batcher, closed } = collect(50);
+  batcher.add('{}', 1n, 'small', 5);
+  batcher.add('{}', 2n, 'y'.repeat(500), 500);
+  assert.deepEqual(closed.map((b) => b.entries), [1, 1]);
+  assert.equal(batcher.openEntries, 0);
+});
+
+test('closes after batch_wait from the first entry', async () => {
+  const closed: ClosedBatch[] = [];
+  const whenClosed = new Promise<void>((resolve) => {
+    const batcher = new Batcher({
+      batchSizeBytes: 1 << 20,
+      batchWaitMs: 20,
+      onClose: (b) => {
+        closed.push(b);
+        resolve();
+      },
+    });
+    batcher.add('{}', 1n, 'a', 1);
+    batcher.add('{}', 2n, 'b', 1);
+  });
+  await whenClosed;
+  assert.equal(closed.length, 1);
+  assert.equal(closed[0]!.entries, 2);
+});
+
+test('close on an empty batch does nothing', () => {
+  const { batcher, closed } = collect(10);
+  batcher.close();
+  assert.equal(closed.length, 0);
+});
