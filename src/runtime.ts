@@ -1,0 +1,46 @@
+import type { Logger } from 'pino';
+import { loadConfigFile, parseConfig, type FlokiConfig } from './config/load.js';
+import { Engine } from './core/engine.js';
+import { Metrics } from './observability/metrics.js';
+import { MonitoringServer } from './observability/http-server.js';
+import { createLogger } from './observability/log.js';
+import { PLUGINS } from './plugins.js';
+
+/** One running floki: config, engine, and the monitoring server when `http_server` is on. */
+export class Floki {
+  readonly metrics = new Metrics({ processMetrics: true });
+  readonly engine: Engine;
+  private server?: MonitoringServer;
+  /** Where the monitoring server listens, once started. */
+  httpAddress?: { host: string; port: number };
+
+  constructor(
+    readonly config: FlokiConfig,
+    readonly log: Logger = createLogger(config.service.logLevel === 'off' ? 'silent' : config.service.logLevel),
+  ) {
+    this.engine = new Engine(config, log, this.metrics);
+  }
+
+  static fromFile(path: string): Floki {
+    return new Floki(loadConfigFile(path, PLUGINS));
+  }
+
+  static fromText(text: string, file = 'floki.yaml', log?: Logger): Floki {
+    return new Floki(parseConfig(text, file, PLUGINS), log);
+  }
+
+  async start(): Promise<void> {
+    const s = this.config.service;
+    if (s.httpServer) {
+      this.server = new MonitoringServer(this.metrics, this.engine);
+      this.httpAddress = await this.server.listen(s.httpListen, s.httpPort);
+      this.log.info({ address: `${this.httpAddress.host}:${this.httpAddress.port}` }, 'monitoring server listening');
+    }
+    await this.engine.start();
+  }
+
+  async stop(graceMs?: number): Promise<void> {
+    await this.engine.stop(graceMs);
+    await this.server?.close();
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * floki end to end, as a user runs it: the CLI from the issue's config, a real TCP client sending
+ * kubernetes-event-exporter events in the forward protocol's three modes, and a Loki receiver that
+ * decodes the wire format on its own.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { LokiReceiver, type ReceivedEntry } from '../helpers/loki-receiver.js';
+import { FlokiProcess, freePort } from '../helpers/floki-process.js';
+import { arr, bin, cat, entry, eventTime, rec, str } from '../helpers/msgpack-wire.js';
+import { criLines, expectedEvents, rfc3339ToNs } from '../helpers/testdata.js';
+import { waitFor } from '../helpers/wait.js';
+
+const CONFIG = `service:
+  flush: 1
+  http_server: on
+  http_listen: 127.0.0.1
+  http_port: \${HTTP_PORT}
+pipeline:
+  inputs:
+    - name: forward
+      listen: 127.0.0.1
+      port: \${FORWARD_PORT}
+  filters:
+    - name: event_exporter
+      match: '*'
+  outputs:
+    - name: loki
+      match: '*'
+      host: 127.0.0.1
+      port: \${LOKI_PORT}
+      labels: job=floki
+`;
+
+interface Running {
+  floki: FlokiProcess;
+  loki: LokiReceiver;
+  forwardPort: number;
+  metric(name: string, labels?: Record<string, string>): Promise<number>;
+}
+
+async function start(t: TestContext, extra = ''): Promise<Running> {
+  const loki = await LokiReceiver.start();
+  const [forwardPort, httpPort] = [await freePort(), await freePort()];
+  const floki = FlokiProcess.withConfig(CONFIG + extra, { HTTP_PORT: String(httpPort), FORWARD_PORT: String(forwardPort), LOKI_PORT: String(loki.port) });
+  t.after(async () => {
+    await floki.stop();
+    await loki.close();
+  });
+  await floki.ready();
+  const metric = async (name: string, labels: Record<string, string> = {}) => {
+    const text = await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/metrics/prometheus`)).text();
+    let sum = 0;
+    for (const line of text.split('\n')) {
+      const m = /^([a-z_]+)(?:\{(.*)\})? ([0-9.e+-]+)$/.exec(line);
+      if (!m || m[1] !== name) continue;
+      if (Object.entries(labels).every(([k, v]) => (m[2] ?? '').includes(`${k}="${v}"`))) sum += Number(m[3]);
+    }
+    return sum;
+  };
+  return { floki, loki, forwardPort, metric };
+}
+
+function send(port: number, bytes: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(bytes));
+    socket.on('error', reject);
+    socket.on('close', () => resolve());
+  });
+}
+
+/** The exporter's events from the sample log, with the labels and timestamps they must get. */
+function sampleEvents() {
+  const lines = criLines().filter((l) => l.stream === 'stdout' && l.content.includes('"involvedObject"') && isJson(l.content));
+  const expected = expectedEvents();
+  assert.equal(lines.length, expected.length, 'every sample event has an expectation');
+  return lines.map((l, i) => {
+    assert.equal(l.time, expected[i]!.ts);
+    return { json: l.content, ts: expected[i]!.ts, ns: rfc3339ToNs(expected[i]!.ts), labels: expected[i]!.labels };
+  });
+}
+
+function isJson(s: string): boolean {
+  try {
+    JSON.parse(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const secNs = (ns: bigint) => [Number(ns / 1_000_000_000n), Number(ns % 1_000_000_000n)] as const;
+
+function byTime(entries: ReceivedEntry[]): ReceivedEntry[] {
+  return [...entries].sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
+}
+
+test('events in Message, Forward and PackedForward modes arrive in Loki with their labels, exact timestamps and lines', async (t) => {
+  const { loki, forwardPort } = await start(t);
+  const events = sampleEvents().slice(0, 90);
+  const [a, b, c] = [events.slice(0, 30), events.slice(30, 60), events.slice(60)];
+
+  // Message mode, one frame per event, the record *is* the event (Fluentd parsed the exporter's JSON).
+  const message = cat(...a.map((e) => cat(arr(3), str('fluentd.events'), eventTime(...secNs(e.ns)), rec(JSON.parse(e.json)))));
+  // Forward mode, the event as Fluent Bit tails it from the exporter's container: a JSON string in `log`.
+  const forward = cat(arr(2), str('kube.var.log.containers.event-exporter'), arr(b.length), ...b.map((e) => entry(eventTime(...secNs(e.ns)), { log: e.json + '\n', stream: 'stdout' })));
+  // PackedForward: concatenated entries in a bin, the event in `message`; plus one record that is not an event.
+  const notEvent = { message: 'Cannot list namespaces', level: 'error' };
+  const packedEntries = cat(...c.map((e) => entry(eventTime(...secNs(e.ns)), { message: e.json })), entry(eventTime(1764064800, 5), notEvent));
+  const packed = cat(arr(3), str('app.packed'), bin(packedEntries), rec({ size: c.length + 1 }));
+
+  await Promise.all([send(forwardPort, message), send(forwardPort, forward), send(forwardPort, packed)]);
+  await loki.waitFor(events.length + 1, 15_000);
+  assert.equal(loki.entries.length, events.length + 1);
+
+  const got = new Map(loki.entries.map((e) => [e.ts, e]));
+  for (const [i, e] of events.entries()) {
+    const r = got.get(e.ns);
+    assert.ok(r, `event ${i} (${e.ts}) arrived with its exact timestamp`);
+    assert.deepEqual(r.labels, { job: 'floki', ...e.labels }, `labels of event ${i}`);
+    // A parsed record is serialised as JSON; a string from `log`/`message` is the line exactly as printed.
+    assert.equal(r.line, i < 30 ? JSON.stringify(JSON.parse(e.json)) : e.json, `line of event ${i}`);
+  }
+  const other = got.get(1764064800_000000005n);
+  assert.ok(other);
+  assert.deepEqual(other.labels, { job: 'floki' });
+  assert.deepEqual(JSON.parse(other.line), notEvent);
+
+  // Within each stream, entries are in time order.
+  const streams = new Map<string, bigint[]>();
+  for (const e of loki.entries) streams.set(e.labelString, [...(streams.get(e.labelString) ?? []), e.ts]);
+  for (const [labels, times] of streams) assert.deepEqual(times, [...times].sort((x, y) => (x < y ? -1 : 1)), `order in ${labels}`);
+});
+
+test('a Loki answering 503 twice then 204: the batch is delivered once, after two retries', async (t) => {
+  const { loki, forwardPort, metric } = await start(t, '      retry_min_backoff: 50ms\n      retry_max_backoff: 200ms\n');
+  loki.respond(503, 503);
+  const events = sampleEvents().slice(0, 10);
+  await send(forwardPort, cat(arr(2), str('t'), arr(events.length), ...events.map((e) => entry(eventTime(...secNs(e.ns)), { log: e.json }))));
+  await loki.waitFor(events.length, 15_000);
+  assert.deepEqual(loki.requestLog.map((r) => r.outcome), [503, 503, 204]);
+  assert.deepEqual(byTime(loki.entries).map((e) => e.ts), events.map((e) => e.ns));
+  await waitFor(async () => (await metric('floki_output_retries_total', { name: 'loki.0' })) === 2, 'two retries counted');
+  assert.equal(await metric('floki_output_dropped_records_total', { name: 'loki.0' }), 0);
+});
+
+test('a Loki answering 400: the batch is dropped, counted and not retried; later batches still flow', async (t) => {
+  const { loki, forwardPort, metric } = await start(t, '      retry_min_backoff: 50ms\n      batch_wait: 100ms\n');
+  loki.respond({ status: 400, body: "entry for stream '{job=\"floki\"}' has timestamp too old: 2020-01-01T00:00:00Z" });
+  const events = sampleEvents().slice(0, 5);
+  const frame = (es: typeof events) => cat(arr(2), str('t'), arr(es.length), ...es.map((e) => entry(eventTime(...secNs(e.ns)), { log: e.json })));
+  await send(forwardPort, frame(events));
+  await waitFor(async () => (await metric('floki_output_dropped_records_total', { name: 'loki.0' })) === events.length, 'five entries counted as dropped', 15_000);
+  assert.equal(loki.requests, 1);
+  assert.equal(loki.entries.length, 0);
+
+  const later = sampleEvents().slice(5, 8);
+  await send(forwardPort, frame(later));
+  await loki.waitFor(later.length, 15_000);
+  assert.equal(loki.requests, 2, 'the rejected batch was never sent again');
+});
