@@ -19,9 +19,20 @@ export interface LogEvent {
 export const NS_PER_SECOND = 1_000_000_000n;
 export const NS_PER_MS = 1_000_000n;
 
+// Wall clock with nanosecond resolution: the monotonic clock offset by the wall clock at an anchor.
+// Adding hrtime's sub-millisecond part to Date.now() instead would step backwards whenever the two
+// clocks' millisecond boundaries disagree. Re-anchored when the wall clock is stepped (NTP).
+let anchorNs = BigInt(Date.now()) * NS_PER_MS - process.hrtime.bigint();
+
 export function nowNs(): bigint {
-  // Date.now() has millisecond resolution; hrtime adds sub-millisecond monotonic precision on top.
-  return BigInt(Date.now()) * NS_PER_MS + (process.hrtime.bigint() % NS_PER_MS);
+  const now = anchorNs + process.hrtime.bigint();
+  const wallMs = Date.now();
+  const driftMs = Number(now / NS_PER_MS) - wallMs;
+  if (driftMs > 100 || driftMs < -100) {
+    anchorNs = BigInt(wallMs) * NS_PER_MS - process.hrtime.bigint();
+    return anchorNs + process.hrtime.bigint();
+  }
+  return now;
 }
 
 /** Seconds (integer or float) to nanoseconds, exact for integers. */
