@@ -6,6 +6,7 @@ import type { Filter, Input, InputContext, Output, OutputContext, PluginContext 
 import type { FilterPlugin, InputPlugin, OutputPlugin } from './registry-types.js';
 import type { TagMatcher } from './tag-match.js';
 import type { Counter } from 'prom-client';
+import { Delivery } from './delivery.js';
 
 interface InputSlot {
   name: string;
@@ -48,6 +49,8 @@ export class Engine {
   private readonly recordsIn: Counter<string>;
   private readonly unrouted: Counter<string>;
   private readonly filteredOut: Counter<string>;
+  private readonly pauses: Counter<string>;
+  private readonly lastPauseLog = new Map<string, number>();
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
 
   constructor(
@@ -58,6 +61,7 @@ export class Engine {
     this.recordsIn = metrics.counter('floki_input_records_total', 'Records an input handed to the pipeline.');
     this.unrouted = metrics.counter('floki_router_unmatched_records_total', 'Records whose tag matched no output, by input.');
     this.filteredOut = metrics.counter('floki_filter_dropped_records_total', 'Records a filter removed.');
+    this.pauses = metrics.counter('floki_output_backpressure_total', 'Times an output went over its limit and paused the inputs feeding it.');
   }
 
   get running(): boolean {
@@ -82,7 +86,7 @@ export class Engine {
       const engine = this;
       const ctx: InputContext = {
         ...this.context(c),
-        emit: (events) => engine.emit(slot, events),
+        emit: (events, onSettled) => engine.emit(slot, events, onSettled),
         get paused() {
           return slot.paused;
         },
@@ -119,9 +123,21 @@ export class Engine {
     return { name: c.instanceName, log: this.log.child({ plugin: c.instanceName }), metrics: this.metrics, service: this.config.service };
   }
 
-  private emit(input: InputSlot, events: LogEvent[]): Promise<void> {
-    if (events.length === 0) return NO_WAIT;
+  private emit(input: InputSlot, events: LogEvent[], onSettled?: () => void): Promise<void> {
+    if (events.length === 0) {
+      if (onSettled) queueMicrotask(onSettled);
+      return NO_WAIT;
+    }
     this.recordsIn.inc({ name: input.name }, events.length);
+    const delivery = onSettled ? new Delivery(onSettled) : undefined;
+    try {
+      return this.routeAll(input, events, delivery);
+    } finally {
+      delivery?.routed();
+    }
+  }
+
+  private routeAll(input: InputSlot, events: LogEvent[], delivery: Delivery | undefined): Promise<void> {
     const first = events[0]!.tag;
     let sameTag = true;
     for (let i = 1; i < events.length; i++) {
@@ -130,7 +146,7 @@ export class Engine {
         break;
       }
     }
-    if (sameTag) return this.deliver(input, first, events);
+    if (sameTag) return this.deliver(input, first, events, delivery);
     const byTag = new Map<string, LogEvent[]>();
     for (const e of events) {
       const list = byTag.get(e.tag);
@@ -138,11 +154,11 @@ export class Engine {
       else byTag.set(e.tag, [e]);
     }
     const waits: Promise<void>[] = [];
-    for (const [tag, list] of byTag) waits.push(this.deliver(input, tag, list));
+    for (const [tag, list] of byTag) waits.push(this.deliver(input, tag, list, delivery));
     return Promise.all(waits).then(() => undefined);
   }
 
-  private deliver(input: InputSlot, tag: string, events: LogEvent[]): Promise<void> {
+  private deliver(input: InputSlot, tag: string, events: LogEvent[], delivery: Delivery | undefined): Promise<void> {
     const route = this.route(input, tag);
     for (const f of route.filters) {
       const before = events.length;
@@ -154,10 +170,11 @@ export class Engine {
       this.unrouted.inc({ name: input.name }, events.length);
       return NO_WAIT;
     }
-    if (route.outputs.length === 1) return route.outputs[0]!.output.write(events) ?? NO_WAIT;
+    delivery?.add(events.length * route.outputs.length);
+    if (route.outputs.length === 1) return route.outputs[0]!.output.write(events, delivery) ?? NO_WAIT;
     const waits: Promise<void>[] = [];
     for (const o of route.outputs) {
-      const w = o.output.write(events);
+      const w = o.output.write(events, delivery);
       if (w) waits.push(w);
     }
     return waits.length ? Promise.all(waits).then(() => undefined) : NO_WAIT;
@@ -187,10 +204,15 @@ export class Engine {
     if (output.full === full) return;
     output.full = full;
     if (full) {
-      this.log.warn({ output: output.name, queued_bytes: output.output.queuedBytes() }, 'output queue full: pausing the inputs that feed it');
+      this.pauses.inc({ name: output.name });
+      // Under sustained load this flips many times a second: log it once per minute per output, count every time.
+      const now = Date.now();
+      if (now - (this.lastPauseLog.get(output.name) ?? 0) >= 60_000) {
+        this.lastPauseLog.set(output.name, now);
+        this.log.warn({ output: output.name, queued_bytes: output.output.queuedBytes() }, 'output queue full: pausing the inputs that feed it (logged once a minute; see floki_output_backpressure_total)');
+      }
       for (const input of output.feeders) this.pauseInput(input);
     } else {
-      this.log.info({ output: output.name }, 'output queue drained: resuming inputs');
       for (const input of output.feeders) {
         let stillFull = false;
         for (const o of input.feeds) if (o.full) stillFull = true;

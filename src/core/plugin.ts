@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { LogEvent } from './event.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { Delivery } from './delivery.js';
 
 /** What the engine gives every plugin instance. */
 export interface PluginContext {
@@ -25,8 +26,12 @@ export interface InputContext extends PluginContext {
    * queue (on disk for a disk-buffered output): that is when a forward `chunk` may be acked.
    * Rejects with `BackpressureError` only when an output cannot take them at all (a full disk).
    * Events are routed by their own `tag`.
+   *
+   * `onSettled`, when given, is called once every event of this emit has reached its final outcome
+   * in every output (delivered, persisted on disk, or given up on for good; never for entries
+   * abandoned at shutdown). Inputs that commit progress (tail positions) use it.
    */
-  emit(events: LogEvent[]): Promise<void>;
+  emit(events: LogEvent[], onSettled?: () => void): Promise<void>;
   /** True while an output fed by this input is over its limit: stop reading until `resume()` is called. */
   readonly paused: boolean;
 }
@@ -57,8 +62,10 @@ export interface Output {
    * Accept events into this output's queue. Resolves when they are queued (persisted in disk mode).
    * Memory mode accepts even over the limit (Fluent Bit's permissive mem_buf_limit) and calls
    * `ctx.setFull(true)` so the engine pauses the inputs feeding it.
+   * When `delivery` is given, call `delivery.settle(n)` as entries reach their final outcome
+   * (see core/delivery.ts); `events.length` entries were added to it for this output.
    */
-  write(events: LogEvent[]): Promise<void> | void;
+  write(events: LogEvent[], delivery?: Delivery): Promise<void> | void;
   /** Bytes currently held (queued, batching, in flight). */
   queuedBytes(): number;
   /** Send what is queued, for at most `deadlineMs`, then stop. */

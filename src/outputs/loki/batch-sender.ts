@@ -14,6 +14,7 @@ import type { SnappyCompressor } from './snappy-compressor.js';
 import type { PushOutcome } from './http-transport.js';
 import type { LokiOutputMetrics } from './output-metrics.js';
 import { parseRetryAfter, type RetryPolicy } from './retry-policy.js';
+import { settleRuns, type DeliveryRun } from '../../core/delivery.js';
 
 export interface PushTransport {
   push(body: Uint8Array): Promise<PushOutcome>;
@@ -38,6 +39,7 @@ interface QueuedBatch {
   readonly entries: number;
   readonly bytes: number;
   readonly body: Promise<Uint8Array>;
+  readonly deliveries: DeliveryRun[];
 }
 
 export class BatchSender {
@@ -76,10 +78,11 @@ export class BatchSender {
       // A bug (encoding cannot fail on strings): log it, count the loss, keep the output running.
       this.options.log.error({ err, entries: batch.entries }, 'loki: could not encode a batch, dropping it');
       this.options.metrics.drop('error', batch.entries);
+      settleRuns(batch.deliveries);
       return;
     }
     this.heldBytes += batch.bytes;
-    this.queue.push({ entries: batch.entries, bytes: batch.bytes, body });
+    this.queue.push({ entries: batch.entries, bytes: batch.bytes, body, deliveries: batch.deliveries });
     this.pump();
   }
 
@@ -140,10 +143,16 @@ export class BatchSender {
       const batch = this.queue.shift()!;
       this.active++;
       this.deliver(batch)
-        .catch((err: unknown) => {
-          this.options.log.error({ err, entries: batch.entries }, 'loki: unexpected error while sending a batch, dropping it');
-          this.options.metrics.drop('error', batch.entries);
-        })
+        .then(
+          (settled) => {
+            if (settled) settleRuns(batch.deliveries);
+          },
+          (err: unknown) => {
+            this.options.log.error({ err, entries: batch.entries }, 'loki: unexpected error while sending a batch, dropping it');
+            this.options.metrics.drop('error', batch.entries);
+            settleRuns(batch.deliveries);
+          },
+        )
         .finally(() => {
           this.active--;
           this.heldBytes -= batch.bytes;
@@ -154,7 +163,8 @@ export class BatchSender {
     }
   }
 
-  private async deliver(batch: QueuedBatch): Promise<void> {
+  /** Resolves true when the batch reached a final outcome (delivered or given up), false when abandoned at shutdown. */
+  private async deliver(batch: QueuedBatch): Promise<boolean> {
     const { transport, retry, metrics, log } = this.options;
     const body = await batch.body;
     for (let retries = 0; ; ) {
@@ -167,7 +177,7 @@ export class BatchSender {
         metrics.records.inc(batch.entries);
         metrics.bytes.inc(batch.bytes);
         metrics.batches.inc();
-        return;
+        return true;
       }
       metrics.errors.inc();
       if (this.aborted) return this.dropForShutdown(batch);
@@ -179,7 +189,7 @@ export class BatchSender {
           `loki: push rejected with HTTP ${status}, dropping ${batch.entries} entries (not retried): ${outcome.body.trim()}`,
         );
         metrics.drop(`http_${status}`, batch.entries);
-        return;
+        return true;
       }
       if (!retry.canRetry(retries)) {
         log.error(
@@ -187,7 +197,7 @@ export class BatchSender {
           `loki: push failed (${problem}) after ${retries} retries, dropping ${batch.entries} entries`,
         );
         metrics.drop('retry_limit', batch.entries);
-        return;
+        return true;
       }
       const waitMs = retry.delayMs(retries, parseRetryAfter(outcome.retryAfter));
       retries++;
@@ -207,8 +217,9 @@ export class BatchSender {
     });
   }
 
-  private dropForShutdown(batch: { readonly entries: number }): void {
+  private dropForShutdown(batch: { readonly entries: number }): false {
     this.shutdownDropped += batch.entries;
     this.options.metrics.drop('shutdown', batch.entries);
+    return false;
   }
 }

@@ -4,6 +4,7 @@
  * never waits longer than batch_wait, and never grows past batch_size unless one entry alone is bigger).
  */
 import type { LokiEntry } from './encoder.js';
+import { addToRuns, type Delivery, type DeliveryRun } from '../../core/delivery.js';
 
 /** Protobuf framing per entry (timestamp message, tags, lengths): an estimate, not exact. */
 export const ENTRY_OVERHEAD_BYTES = 24;
@@ -13,6 +14,8 @@ export interface ClosedBatch {
   readonly entries: number;
   /** Accounted bytes: line bytes + per-entry overhead + label strings. */
   readonly bytes: number;
+  /** Whom to tell when these entries are settled (inputs that track delivery). */
+  readonly deliveries: DeliveryRun[];
 }
 
 export interface BatcherOptions {
@@ -25,6 +28,7 @@ export class Batcher {
   private streams = new Map<string, LokiEntry[]>();
   private entries = 0;
   private bytes = 0;
+  private deliveries: DeliveryRun[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly onTimer = (): void => {
     this.timer = undefined;
@@ -43,7 +47,7 @@ export class Batcher {
   }
 
   /** Add one entry; `lineBytes` is the line's UTF-8 length. Returns the bytes accounted for it. */
-  add(labels: string, ts: bigint, line: string, lineBytes: number): number {
+  add(labels: string, ts: bigint, line: string, lineBytes: number, delivery?: Delivery): number {
     let list = this.streams.get(labels);
     let size = lineBytes + ENTRY_OVERHEAD_BYTES;
     if (list === undefined) size += labels.length;
@@ -57,6 +61,7 @@ export class Batcher {
       this.streams.set(labels, list);
     }
     list.push({ ts, line });
+    addToRuns(this.deliveries, delivery);
     if (this.entries === 0) this.timer = setTimeout(this.onTimer, this.options.batchWaitMs);
     this.entries++;
     this.bytes += size;
@@ -71,8 +76,9 @@ export class Batcher {
       this.timer = undefined;
     }
     if (this.entries === 0) return;
-    const batch: ClosedBatch = { streams: this.streams, entries: this.entries, bytes: this.bytes };
+    const batch: ClosedBatch = { streams: this.streams, entries: this.entries, bytes: this.bytes, deliveries: this.deliveries };
     this.streams = new Map();
+    this.deliveries = [];
     this.entries = 0;
     this.bytes = 0;
     this.options.onClose(batch);

@@ -5,6 +5,7 @@
  */
 import type { LogEvent } from '../../core/event.js';
 import type { Output, OutputContext } from '../../core/plugin.js';
+import type { Delivery } from '../../core/delivery.js';
 import { VERSION } from '../../package-root.js';
 import { compileLabelRules } from '../../labels/label-rules.js';
 import { LineFormatter } from '../../labels/line-formatter.js';
@@ -26,6 +27,9 @@ export interface LokiOutputDeps {
   random?: () => number;
   compressor?: SnappyCompressorOptions;
 }
+
+/** Resume the inputs only once the queue is well under the limit, so a saturated pipeline does not flap. */
+const RESUME_RATIO = 0.8;
 
 export class LokiOutput implements Output {
   private readonly labeler: StreamLabeler;
@@ -90,7 +94,7 @@ export class LokiOutput implements Output {
     this.ctx.log.info({ output: this.ctx.name, url: `http://${host}:${port}${uri}`, tenant: tenantId, workers }, 'loki: output ready');
   }
 
-  write(events: LogEvent[]): void {
+  write(events: LogEvent[], delivery?: Delivery): void {
     if (this.stopping !== undefined) {
       this.metrics.drop('shutdown', events.length);
       return;
@@ -102,7 +106,7 @@ export class LokiOutput implements Output {
       try {
         const labels = this.labeler.labelsFor(event);
         const line = this.formatter.lineFor(event);
-        this.batcher.add(labels, event.time, line, Buffer.byteLength(line));
+        this.batcher.add(labels, event.time, line, Buffer.byteLength(line), delivery);
       } catch (err) {
         // A record JSON cannot hold (a cycle): lose that event, not the batch.
         failed++;
@@ -112,6 +116,7 @@ export class LokiOutput implements Output {
     if (failed > 0) {
       this.ctx.log.error({ err: lastError, events: failed }, `loki: could not format ${failed} events, dropping them`);
       this.metrics.drop('error', failed);
+      delivery?.settle(failed);
     }
     this.updateHeld();
   }
@@ -141,7 +146,7 @@ export class LokiOutput implements Output {
     if (!this.full && held > this.config.memBufLimitBytes) {
       this.full = true;
       this.ctx.setFull(true);
-    } else if (this.full && held <= this.config.memBufLimitBytes) {
+    } else if (this.full && held <= this.config.memBufLimitBytes * RESUME_RATIO) {
       this.full = false;
       this.ctx.setFull(false);
     }

@@ -1,3 +1,4 @@
+import type { Delivery } from '../../core/delivery.js';
 import type { Writable } from 'node:stream';
 import type { OptionSpec, ResolvedOptions } from '../../config/options.js';
 import type { LogEvent } from '../../core/event.js';
@@ -51,17 +52,22 @@ export class StdoutOutput implements Output {
 
   async start(): Promise<void> {}
 
-  write(events: LogEvent[]): void {
+  write(events: LogEvent[], delivery?: Delivery): void {
     if (events.length === 0) return;
     if (this.broken) {
       this.dropped.inc(events.length);
+      delivery?.settle(events.length);
       return;
     }
     const chunk = Buffer.from(formatBatch(events, this.format, this.time), 'utf8');
     const size = chunk.length;
     this.pending += size;
     const count = events.length;
-    const accepted = this.stream.write(chunk, (err) => (err ? this.failed(err, count) : this.written(size, count)));
+    const accepted = this.stream.write(chunk, (err) => {
+      if (err) this.failed(err, count);
+      else this.written(size, count);
+      delivery?.settle(count);
+    });
     if (!accepted && !this.full) {
       this.full = true;
       this.ctx.setFull(true);
