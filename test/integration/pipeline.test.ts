@@ -35,6 +35,7 @@ pipeline:
 
 interface Running {
   floki: FlokiProcess;
+  httpPort: number;
   loki: LokiReceiver;
   forwardPort: number;
   metric(name: string, labels?: Record<string, string>): Promise<number>;
@@ -59,7 +60,7 @@ async function start(t: TestContext, extra = ''): Promise<Running> {
     }
     return sum;
   };
-  return { floki, loki, forwardPort, metric };
+  return { floki, loki, forwardPort, httpPort, metric };
 }
 
 function send(port: number, bytes: Buffer): Promise<void> {
@@ -159,4 +160,26 @@ test('a Loki answering 400: the batch is dropped, counted and not retried; later
   await send(forwardPort, frame(later));
   await loki.waitFor(later.length, 15_000);
   assert.equal(loki.requests, 2, 'the rejected batch was never sent again');
+});
+
+test('health and Prometheus endpoints: ok, and the per-plugin metrics', async (t) => {
+  const { loki, forwardPort, httpPort } = await start(t);
+  const health = await fetch(`http://127.0.0.1:${httpPort}/api/v1/health`);
+  assert.equal(health.status, 200);
+  assert.equal(await health.text(), 'ok');
+
+  const events = sampleEvents().slice(0, 4);
+  await send(forwardPort, cat(arr(2), str('t'), arr(events.length), ...events.map((e) => entry(eventTime(...secNs(e.ns)), { log: e.json }))));
+  await loki.waitFor(events.length, 15_000);
+  for (const path of ['/api/v1/metrics/prometheus', '/metrics']) {
+    const res = await fetch(`http://127.0.0.1:${httpPort}${path}`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
+    const text = await res.text();
+    assert.match(text, /^floki_input_records_total\{name="forward\.0"\} 4$/m, path);
+    await waitFor(async () => /^floki_output_proc_records_total\{name="loki\.0"\} 4$/m.test(await (await fetch(`http://127.0.0.1:${httpPort}${path}`)).text()), 'records out');
+    for (const name of ['floki_output_dropped_records_total', 'floki_output_retries_total', 'floki_output_errors_total', 'floki_output_queue_bytes']) {
+      assert.match(text, new RegExp(`^# TYPE ${name} `, 'm'), `${name} is exported`);
+    }
+  }
 });
