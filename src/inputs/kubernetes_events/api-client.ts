@@ -1,0 +1,164 @@
+/**
+ * The two requests the events input makes of the API server: a list (one JSON document) and a watch
+ * (a response that stays open, one JSON object per line). HTTPS with the cluster CA and a bearer token,
+ * or plain HTTP (kubectl proxy).
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { WatchLineSplitter } from './watch-lines.js';
+
+export class KubeApiError extends Error {
+  constructor(
+    message: string,
+    /** HTTP status, or the `code` of a watch ERROR's Status; 0 for a network error. */
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'KubeApiError';
+  }
+}
+
+export interface KubeApiClientOptions {
+  url: URL;
+  ca?: Buffer;
+  verify: boolean;
+  token: () => string | undefined;
+  /** Timeout of a list request; a watch times out after its own timeoutSeconds plus this. */
+  requestTimeoutMs?: number;
+}
+
+export interface WatchHandle {
+  /** Resolves when the server ends the watch (its timeoutSeconds); rejects on a dropped connection or an error status. */
+  done: Promise<void>;
+  abort(): void;
+}
+
+export class KubeApiClient {
+  private readonly requestTimeoutMs: number;
+
+  constructor(private readonly options: KubeApiClientOptions) {
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
+  }
+
+  /** GET a JSON document; non-2xx statuses reject with a KubeApiError carrying the Status message. */
+  getJson(path: string, signal?: AbortSignal): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const req = this.request(path, this.requestTimeoutMs, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', (err) => reject(new KubeApiError(`GET ${path}: ${err.message}`, 0)));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const status = res.statusCode ?? 0;
+          if (status < 200 || status > 299) return reject(statusError(path, status, text));
+          try {
+            resolve(JSON.parse(text));
+          } catch (err) {
+            reject(new KubeApiError(`GET ${path}: answer is not JSON: ${(err as Error).message}`, status));
+          }
+        });
+      });
+      req.on('error', (err) => reject(new KubeApiError(`GET ${path}: ${err.message}`, 0)));
+      signal?.addEventListener('abort', () => req.destroy(new Error('stopped')), { once: true });
+      req.end();
+    });
+  }
+
+  /**
+   * Opens a watch. `onLines` gets the lines of each chunk; the response is paused until the promise it
+   * returns settles, so a slow pipeline holds the API server back through TCP instead of piling up events.
+   */
+  watch(path: string, timeoutMs: number, onLines: (lines: string[]) => Promise<void>): WatchHandle {
+    let req: http.ClientRequest;
+    let aborted = false;
+    // Lines are handled one chunk at a time; the watch settles only after the last handling did.
+    let processing: Promise<void> = Promise.resolve();
+    const done = new Promise<void>((resolve, reject) => {
+      let failed = false;
+      const fail = (err: Error) => {
+        if (failed) return;
+        failed = true;
+        req.destroy();
+        void processing.then(() => reject(err), () => reject(err));
+      };
+      req = this.request(path, timeoutMs + this.requestTimeoutMs, (res) => {
+        const status = res.statusCode ?? 0;
+        if (status < 200 || status > 299) {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => fail(statusError(path, status, Buffer.concat(chunks).toString('utf8'))));
+          res.on('error', (err) => fail(new KubeApiError(`watch ${path}: ${err.message}`, 0)));
+          return;
+        }
+        const splitter = new WatchLineSplitter();
+        let ended = false;
+        const handle = (lines: string[], last: boolean) => {
+          res.pause();
+          processing = processing
+            .then(() => (failed || aborted ? undefined : onLines(lines)))
+            .then(
+              () => {
+                if (last) resolve();
+                else if (!aborted && !ended) res.resume();
+              },
+              (err: Error) => {
+                processing = Promise.resolve();
+                fail(err);
+              },
+            );
+        };
+        res.on('data', (chunk: Buffer) => {
+          const lines = splitter.push(chunk);
+          if (lines.length > 0) handle(lines, false);
+        });
+        res.on('end', () => {
+          ended = true;
+          const rest = splitter.end();
+          handle(rest === undefined ? [] : [rest], true);
+        });
+        // A connection cut mid-response: 'aborted' then 'error' (ECONNRESET), or 'close' without 'end'.
+        res.on('error', (err) => fail(new KubeApiError(`watch ${path}: ${err.message}`, 0)));
+        res.on('close', () => {
+          if (!ended && !aborted) fail(new KubeApiError(`watch ${path}: connection closed`, 0));
+        });
+      });
+      req.on('error', (err) => fail(aborted ? new KubeApiError('stopped', 0) : new KubeApiError(`watch ${path}: ${err.message}`, 0)));
+      req.end();
+    });
+    return {
+      done,
+      abort: () => {
+        aborted = true;
+        req.destroy(new Error('stopped'));
+      },
+    };
+  }
+
+  private request(path: string, timeoutMs: number, onResponse: (res: http.IncomingMessage) => void): http.ClientRequest {
+    const { url, ca, verify } = this.options;
+    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'floki' };
+    const token = this.options.token();
+    if (token !== undefined) headers.Authorization = `Bearer ${token}`;
+    const target = new URL(path, url);
+    const base = url.pathname.replace(/\/+$/, '');
+    if (base.length > 0) target.pathname = base + target.pathname;
+    const req =
+      url.protocol === 'https:'
+        ? https.request(target, { method: 'GET', headers, ca, rejectUnauthorized: verify, agent: false }, onResponse)
+        : http.request(target, { method: 'GET', headers, agent: false }, onResponse);
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${Math.round(timeoutMs / 1000)}s`)));
+    return req;
+  }
+}
+
+/** A non-2xx answer as an error, with the message of the Kubernetes Status it usually carries. */
+function statusError(path: string, status: number, body: string): KubeApiError {
+  let message = body.trim().slice(0, 300);
+  try {
+    const s = JSON.parse(body) as { message?: unknown };
+    if (typeof s.message === 'string') message = s.message;
+  } catch {
+    // Not a Status: keep the text.
+  }
+  return new KubeApiError(`GET ${path}: ${status}${message ? `: ${message}` : ''}`, status);
+}
