@@ -1,0 +1,392 @@
+/**
+ * The deploy configs: configs/kubernetes rendered with `kubectl kustomize` and checked object by object
+ * (the DaemonSet mounts what its floki config reads, ports match the configs, probes and scrape paths are
+ * real endpoints of floki run on the rendered config), the Fluent Bit config in front, and the image's
+ * default config.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, posix } from 'node:path';
+import { parse, parseAllDocuments, parseDocument } from 'yaml';
+import { exporterRecord } from '../../src/inputs/kubernetes_events/index.js';
+import { PLUGINS } from '../../src/plugins.js';
+import { FlokiProcess, freePort, ROOT } from '../helpers/floki-process.js';
+import { KubeApiServer, kubeEvent } from '../helpers/kube-apiserver.js';
+import { LokiReceiver } from '../helpers/loki-receiver.js';
+import { arr, cat, entry, eventTime, str } from '../helpers/msgpack-wire.js';
+import { waitFor } from '../helpers/wait.js';
+
+// Rendered Kubernetes objects and parsed configs: checked field by field, typed loosely on purpose.
+type Obj = Record<string, any>;
+
+const KUBE = join(ROOT, 'configs', 'kubernetes');
+
+/** A Fluent Bit style boolean as YAML 1.2 reads it (`on` stays a string). */
+const isOn = (v: unknown): boolean => v === true || (typeof v === 'string' && ['on', 'true', 'yes'].includes(v.toLowerCase()));
+
+function hasKubectl(): boolean {
+  try {
+    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const KUBECTL = hasKubectl();
+
+/** Without kubectl: a failure in CI (.ci/run installs it), a skip on a developer's machine. */
+function needKubectl(t: TestContext): boolean {
+  if (KUBECTL) return true;
+  if (process.env.CI) assert.fail('kubectl not found: .ci/run installs it (apt-get install kubernetes-client)');
+  t.skip('kubectl not found (apt-get install kubernetes-client)');
+  return false;
+}
+
+const rendered = new Map<string, Obj[]>();
+function render(dir: string): Obj[] {
+  let objects = rendered.get(dir);
+  if (!objects) {
+    const text = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    objects = parseAllDocuments(text).map((d) => d.toJS() as Obj).filter((o) => o !== null);
+    rendered.set(dir, objects);
+  }
+  return objects;
+}
+
+function one(objects: Obj[], kind: string, namePrefix: string): Obj {
+  const found = objects.filter((o) => o.kind === kind && (o.metadata.name === namePrefix || String(o.metadata.name).startsWith(`${namePrefix}-`)));
+  assert.equal(found.length, 1, `one ${kind} ${namePrefix}`);
+  return found[0]!;
+}
+
+/** The floki config a workload runs: its ConfigMap's file named by `-c` under the config volume's mount. */
+function flokiConfigOf(objects: Obj[], workload: Obj): { text: string; config: Obj; file: string } {
+  const pod = workload.spec.template.spec;
+  const container = pod.containers.find((c: Obj) => c.name === 'floki');
+  const args: string[] = container.args;
+  const file = args[args.indexOf('-c') + 1]!;
+  const mount = container.volumeMounts.find((m: Obj) => file.startsWith(m.mountPath + '/'));
+  assert.ok(mount, `the config file ${file} is under a mounted volume`);
+  const volume = pod.volumes.find((v: Obj) => v.name === mount.name);
+  assert.ok(volume.configMap, `${file} comes from a ConfigMap`);
+  const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === volume.configMap.name);
+  assert.ok(configMap, `ConfigMap ${volume.configMap.name} exists (kustomize renamed the reference with the hash)`);
+  const text = configMap.data[posix.relative(mount.mountPath, file)];
+  assert.equal(typeof text, 'string', `${file} is a key of the ConfigMap`);
+  return { text, config: parse(text) as Obj, file };
+}
+
+/** The mount holding `path`, and whether the container may write there. */
+function mountOf(container: Obj, path: string): Obj | undefined {
+  return [...container.volumeMounts]
+    .sort((a: Obj, b: Obj) => b.mountPath.length - a.mountPath.length)
+    .find((m: Obj) => path === m.mountPath || path.startsWith(m.mountPath.replace(/\/$/, '') + '/'));
+}
+
+function input(config: Obj, name: string): Obj {
+  const found = (config.pipeline.inputs as Obj[]).filter((i) => i.name === name);
+  assert.equal(found.length, 1, `one ${name} input`);
+  return found[0]!;
+}
+
+function checkPodSecurity(workload: Obj): void {
+  const pod = workload.spec.template.spec;
+  assert.equal(pod.securityContext.runAsNonRoot, true, `${workload.metadata.name}: runAsNonRoot`);
+  assert.ok(pod.securityContext.runAsUser > 0);
+  assert.equal(pod.securityContext.seccompProfile.type, 'RuntimeDefault');
+  for (const c of pod.containers) {
+    assert.equal(c.securityContext.readOnlyRootFilesystem, true, `${c.name}: read-only root filesystem`);
+    assert.equal(c.securityContext.allowPrivilegeEscalation, false);
+    assert.deepEqual(c.securityContext.capabilities, { drop: ['ALL'] }, `${c.name}: every capability dropped, none added`);
+    assert.ok(c.resources.requests.cpu && c.resources.requests.memory && c.resources.limits.memory, `${c.name}: requests and limits`);
+  }
+}
+
+/** Probes and scrape annotations target the port floki's http_server listens on, at real paths (checked live below). */
+function checkProbesAndScrape(workload: Obj, config: Obj): { probePaths: string[]; scrapePath: string } {
+  const pod = workload.spec.template;
+  const container = pod.spec.containers.find((c: Obj) => c.name === 'floki');
+  assert.ok(isOn(config.service.http_server), 'http_server on');
+  const port = config.service.http_port as number;
+  const portOf = (p: number | string) => (typeof p === 'number' ? p : container.ports.find((x: Obj) => x.name === p).containerPort);
+  const probePaths: string[] = [];
+  for (const probe of [container.livenessProbe, container.readinessProbe]) {
+    assert.equal(portOf(probe.httpGet.port), port, 'probe on service.http_port');
+    probePaths.push(probe.httpGet.path);
+  }
+  const annotations = pod.metadata.annotations;
+  assert.equal(annotations['prometheus.io/scrape'], 'true');
+  assert.equal(Number(annotations['prometheus.io/port']), port);
+  return { probePaths, scrapePath: annotations['prometheus.io/path'] };
+}
+
+test('configs/kubernetes renders with kubectl kustomize: namespace floki, least RBAC, locked-down pods, one floki image', (t) => {
+  if (!needKubectl(t)) return;
+  const objects = render(KUBE);
+  assert.deepEqual(objects.map((o) => o.kind).sort(), [
+    'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'ConfigMap', 'ConfigMap', 'DaemonSet', 'Deployment', 'Namespace', 'Service', 'ServiceAccount', 'ServiceAccount',
+  ]);
+  for (const o of objects) {
+    if (['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind)) continue;
+    assert.equal(o.metadata.namespace, 'floki', `${o.kind} ${o.metadata.name} in namespace floki`);
+  }
+  // The events input lists and watches Events: that is all the aggregator may do.
+  const role = one(objects, 'ClusterRole', 'floki-events-reader');
+  assert.deepEqual(role.rules, [{ apiGroups: [''], resources: ['events'], verbs: ['get', 'list', 'watch'] }]);
+  const binding = one(objects, 'ClusterRoleBinding', 'floki-events-reader');
+  assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'floki-aggregator', namespace: 'floki' }]);
+  const aggregator = one(objects, 'Deployment', 'floki-aggregator');
+  assert.equal(aggregator.spec.template.spec.serviceAccountName, 'floki-aggregator');
+  // The node agent reads files only: no token in its pods.
+  const agent = one(objects, 'DaemonSet', 'floki-node-agent');
+  assert.equal(agent.spec.template.spec.automountServiceAccountToken, false);
+  assert.equal(one(objects, 'ServiceAccount', 'floki-node-agent').automountServiceAccountToken, false);
+
+  for (const w of [agent, aggregator]) {
+    checkPodSecurity(w);
+    const container = w.spec.template.spec.containers[0];
+    assert.match(container.image, /^floki:\d+\.\d+\.\d+$/);
+    // ${LOKI_URL} in the config comes from the floki-env ConfigMap.
+    const env = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === container.envFrom[0].configMapRef.name);
+    assert.match(env!.data.LOKI_URL, /^https?:\/\//);
+    assert.match(flokiConfigOf(objects, w).text, /url: \$\{LOKI_URL\}/);
+  }
+  const init = agent.spec.template.spec.initContainers[0];
+  assert.deepEqual(init.securityContext.capabilities, { drop: ['ALL'], add: ['CHOWN'] }, 'the init container may only chown');
+});
+
+test('the node agent DaemonSet runs on every node and mounts what its config reads (read-only) and writes', (t) => {
+  if (!needKubectl(t)) return;
+  const objects = render(KUBE);
+  const agent = one(objects, 'DaemonSet', 'floki-node-agent');
+  const pod = agent.spec.template.spec;
+  assert.deepEqual(pod.tolerations, [{ operator: 'Exists' }], 'tolerates every taint');
+  const container = pod.containers.find((c: Obj) => c.name === 'floki');
+  const { text, config } = flokiConfigOf(objects, agent);
+  assert.equal(text, readFileSync(join(KUBE, 'base', 'node-agent.floki.yaml'), 'utf8'));
+  const tail = input(config, 'tail');
+  assert.equal(tail.path, '/var/log/containers/*.log');
+  assert.equal(tail.tag, 'kube.*');
+  assert.equal(tail['multiline.parser'], 'cri, docker');
+
+  const volume = (m: Obj) => pod.volumes.find((v: Obj) => v.name === m.name);
+  // Read: the log files (symlinks into /var/log/pods, under the same mount), from the node, read-only.
+  const logs = mountOf(container, dirname(tail.path));
+  assert.ok(logs, `${tail.path} is under a mount`);
+  assert.equal(logs.readOnly, true);
+  assert.equal(volume(logs).hostPath.path, '/var/log');
+  assert.ok(mountOf(container, '/var/log/pods/ns_pod_uid/c/0.log') === logs, 'the symlinks\' targets are mounted too');
+  // Written: positions and disk buffer, on the node (they outlive the pod), writable.
+  for (const path of [tail.db as string, `${config.service['storage.path']}/x`]) {
+    const m = mountOf(container, path);
+    assert.ok(m, `${path} is under a mount`);
+    assert.notEqual(m.readOnly, true, `${path} is writable`);
+    assert.equal(volume(m).hostPath.path, '/var/lib/floki');
+    assert.equal(volume(m).hostPath.type, 'DirectoryOrCreate');
+  }
+  const init = pod.initContainers[0];
+  assert.ok(init.volumeMounts.some((m: Obj) => m.mountPath === '/var/lib/floki'), 'the init container prepares the state folder');
+  assert.equal(pod.securityContext.runAsUser, 1000);
+  assert.ok(pod.securityContext.supplementalGroups.includes(0), 'group 0 reads the runtime\'s 0640 log files');
+  checkProbesAndScrape(agent, config);
+});
+
+test('the aggregator: container ports and Service match its inputs; the event-exporter overlay posts to its http input and drops the events input', (t) => {
+  if (!needKubectl(t)) return;
+  const objects = render(KUBE);
+  const aggregator = one(objects, 'Deployment', 'floki-aggregator');
+  const { text, config } = flokiConfigOf(objects, aggregator);
+  assert.equal(text, readFileSync(join(KUBE, 'base', 'aggregator.floki.yaml'), 'utf8'));
+  const container = aggregator.spec.template.spec.containers[0];
+  const containerPort = (name: string) => container.ports.find((p: Obj) => p.name === name)?.containerPort;
+  assert.equal(containerPort('forward'), input(config, 'forward').port);
+  assert.equal(containerPort('http'), input(config, 'http').port);
+  assert.equal(containerPort('http-metrics'), config.service.http_port);
+  assert.equal(input(config, 'forward').listen, '0.0.0.0');
+  assert.equal(input(config, 'kubernetes_events').db, '/var/lib/floki/events.db');
+  assert.ok(mountOf(container, '/var/lib/floki/events.db'), 'the events db is under a mount');
+  const service = one(objects, 'Service', 'floki-aggregator');
+  assert.deepEqual(service.spec.selector, aggregator.spec.selector.matchLabels);
+  const servicePorts = Object.fromEntries(service.spec.ports.map((p: Obj) => [p.name, p]));
+  assert.equal(servicePorts.forward.port, 24224);
+  assert.equal(containerPort(servicePorts.forward.targetPort), 24224);
+  assert.equal(containerPort(servicePorts.http.targetPort), input(config, 'http').port);
+  checkProbesAndScrape(aggregator, config);
+
+  const withExporter = render(join(KUBE, 'event-exporter'));
+  const exporter = one(withExporter, 'Deployment', 'event-exporter');
+  checkPodSecurity(exporter);
+  const exporterConfigMap = withExporter.find((o) => o.kind === 'ConfigMap' && o.metadata.name === exporter.spec.template.spec.volumes[0].configMap.name);
+  const exporterConfig = parse(exporterConfigMap!.data['config.yaml']) as Obj;
+  const webhook = new URL(exporterConfig.receivers[0].webhook.endpoint);
+  assert.equal(exporterConfig.receivers[0].webhook.layout, undefined, 'no layout: the body is the event JSON');
+  assert.equal(webhook.hostname, `${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`);
+  assert.equal(Number(webhook.port), servicePorts.http.port);
+  assert.equal(webhook.pathname, '/kube.events');
+  const replaced = flokiConfigOf(withExporter, one(withExporter, 'Deployment', 'floki-aggregator')).config;
+  assert.deepEqual(replaced.pipeline.inputs.map((i: Obj) => i.name), ['forward', 'http'], 'each event reaches Loki once: no events input beside the exporter');
+  assert.deepEqual(replaced.pipeline.outputs, config.pipeline.outputs, 'and the same labels as without the exporter');
+  assert.equal(withExporter.length, objects.length + 4);
+});
+
+/** `config` with its listening ports replaced by free ones and its state paths moved into `dir`. */
+async function runnable(config: Obj, dir: string, extra: (c: Obj) => void = () => {}): Promise<{ text: string; ports: Record<string, number> }> {
+  const doc = parseDocument(YAMLText(config));
+  const ports: Record<string, number> = { http_server: await freePort() };
+  doc.setIn(['service', 'http_listen'], '127.0.0.1');
+  doc.setIn(['service', 'http_port'], ports.http_server);
+  if (config.service['storage.path']) doc.setIn(['service', 'storage.path'], join(dir, 'storage'));
+  (config.pipeline.inputs as Obj[]).forEach((i, n) => {
+    if (i.port !== undefined) {
+      doc.setIn(['pipeline', 'inputs', n, 'listen'], '127.0.0.1');
+      doc.setIn(['pipeline', 'inputs', n, 'port'], (ports[i.name] = 0));
+    }
+    if (i.db !== undefined) doc.setIn(['pipeline', 'inputs', n, 'db'], join(dir, `${i.name}.db`));
+  });
+  for (const name of Object.keys(ports)) if (name !== 'http_server') ports[name] = await freePort();
+  (config.pipeline.inputs as Obj[]).forEach((i, n) => {
+    if (i.port !== undefined) doc.setIn(['pipeline', 'inputs', n, 'port'], ports[i.name]);
+  });
+  const js = doc.toJS() as Obj;
+  extra(js);
+  return { text: YAMLText(js), ports };
+}
+
+function YAMLText(value: unknown): string {
+  return parseDocument(JSON.stringify(value)).toString();
+}
+
+async function get(port: number, path: string): Promise<{ status: number; text: string }> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`);
+  return { status: res.status, text: await res.text() };
+}
+
+function sendForward(port: number, bytes: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(bytes));
+    socket.on('error', reject);
+    socket.on('close', () => resolve());
+  });
+}
+
+test('floki on the rendered aggregator config: probe and scrape paths answer, and an event gets the same labels whichever way it comes in', async (t) => {
+  if (!needKubectl(t)) return;
+  const objects = render(KUBE);
+  const aggregator = one(objects, 'Deployment', 'floki-aggregator');
+  const { config } = flokiConfigOf(objects, aggregator);
+  const { probePaths, scrapePath } = checkProbesAndScrape(aggregator, config);
+
+  const dir = mkdtempSync(join(tmpdir(), 'floki-aggregator-'));
+  const api = await KubeApiServer.start(['token']);
+  const loki = await LokiReceiver.start();
+  writeFileSync(join(dir, 'token'), 'token');
+  // The events input is pointed at the API server stand-in; everything else is the rendered config.
+  const { text, ports } = await runnable(config, dir, (c) => {
+    Object.assign((c.pipeline.inputs as Obj[]).find((i) => i.name === 'kubernetes_events')!, { kube_url: api.url, kube_ca_file: api.caFile, kube_token_file: join(dir, 'token') });
+    c.pipeline.outputs[0].batch_wait = '50ms';
+  });
+  const floki = FlokiProcess.withConfig(text, { LOKI_URL: loki.url });
+  t.after(async () => {
+    await floki.stop();
+    await loki.close();
+    await api.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await floki.ready();
+  for (const path of probePaths) assert.deepEqual(await get(ports.http_server, path), { status: 200, text: 'ok' }, `probe ${path}`);
+  const scraped = await get(ports.http_server, scrapePath);
+  assert.equal(scraped.status, 200);
+  assert.match(scraped.text, /^# TYPE floki_input_records_total counter$/m);
+
+  // One event, three ways: from the API server, as the exporter's webhook body, as the exporter's log line tailed by Fluent Bit.
+  const event = api.add(kubeEvent(7, { namespace: 'payments', reason: 'FailedMount', message: 'MountVolume.SetUp failed for volume "certs" : secret "tls" not found' }));
+  const json = JSON.stringify(exporterRecord(event));
+  await loki.waitFor(1, 10_000);
+  const webhook = await fetch(`http://127.0.0.1:${ports.http}/kube.events`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: json });
+  assert.equal(webhook.status, 201);
+  const kubernetes = (pod: string, namespace: string, container: string) => ({ pod_name: pod, namespace_name: namespace, pod_id: 'p', labels: { app: 'x' }, host: 'worker-2', container_name: container, docker_id: 'abc', container_hash: 'h', container_image: 'img' });
+  const at = Math.floor(Date.now() / 1000);
+  await sendForward(ports.forward, cat(arr(2), str('kube.var.log.containers.event-exporter-6d5b9c7f4-x2x9q_monitoring_event-exporter-abc.log'), arr(2),
+    entry(eventTime(at, 1), { time: '2026-11-25T10:00:00.000000001Z', stream: 'stdout', _p: 'F', log: json, kubernetes: kubernetes('event-exporter-6d5b9c7f4-x2x9q', 'monitoring', 'event-exporter') }),
+    entry(eventTime(at, 2), { time: '2026-11-25T10:00:00.000000002Z', stream: 'stderr', _p: 'F', log: 'GET /healthz 200 1ms', kubernetes: kubernetes('api-7d9f8b6c5-xk2lp', 'shop', 'api') }),
+  ));
+  await loki.waitFor(4, 10_000);
+
+  const eventLabels = { job: 'floki', type: 'Warning', reason: 'FailedMount', kind: 'Pod', namespace: 'payments' };
+  const events = loki.entries.filter((e) => e.line === json);
+  assert.equal(events.length, 3, 'the event from each of the three ways, with the same line');
+  for (const e of events) assert.deepEqual(e.labels, eventLabels);
+  const log = loki.entries.find((e) => e.line === 'GET /healthz 200 1ms');
+  assert.ok(log, "a container's line is its own text");
+  assert.deepEqual(log.labels, { job: 'floki', namespace: 'shop', pod: 'api-7d9f8b6c5-xk2lp', container: 'api', stream: 'stderr' });
+});
+
+test('floki on the rendered node agent config: --dry-run, and its probe path answers (needs the tail input and the loki disk buffer)', async (t) => {
+  if (!needKubectl(t)) return;
+  const loki = PLUGINS.get('loki');
+  if (!PLUGINS.has('tail') || !loki?.options.some((o) => o.name === 'storage.type')) {
+    t.skip('the node agent config uses the tail input and the loki output\'s storage.type, which are not in this build yet');
+    return;
+  }
+  const objects = render(KUBE);
+  const agent = one(objects, 'DaemonSet', 'floki-node-agent');
+  const { text: original, config } = flokiConfigOf(objects, agent);
+  const dir = mkdtempSync(join(tmpdir(), 'floki-node-agent-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dry = FlokiProcess.withConfig(original, { LOKI_URL: 'http://127.0.0.1:3100' }, ['--dry-run']);
+  assert.equal(await dry.wait(), 0, dry.stderr);
+  await dry.stop();
+
+  const { probePaths, scrapePath } = checkProbesAndScrape(agent, config);
+  mkdirSync(join(dir, 'containers'));
+  const { text, ports } = await runnable(config, dir, (c) => {
+    (c.pipeline.inputs as Obj[])[0]!.path = join(dir, 'containers', '*.log');
+  });
+  const lokiReceiver = await LokiReceiver.start();
+  const floki = FlokiProcess.withConfig(text, { LOKI_URL: lokiReceiver.url });
+  t.after(async () => {
+    await floki.stop();
+    await lokiReceiver.close();
+  });
+  await floki.ready();
+  for (const path of [...probePaths, scrapePath]) assert.equal((await get(ports.http_server, path)).status, 200, path);
+});
+
+test('configs/floki.yaml, the image default: passes --dry-run with LOKI_URL set, names LOKI_URL without it', async () => {
+  const file = join(ROOT, 'configs', 'floki.yaml');
+  const ok = new FlokiProcess(['-c', file, '--dry-run'], { LOKI_URL: 'http://loki:3100' });
+  assert.equal(await ok.wait(), 0, ok.stderr);
+  assert.equal(ok.stdout, 'config ok\n');
+  const missing = new FlokiProcess(['-c', file, '--dry-run'], { LOKI_URL: undefined });
+  assert.equal(await missing.wait(), 1);
+  assert.match(missing.stderr, /variable 'LOKI_URL' is not set/);
+  const config = parse(readFileSync(file, 'utf8')) as Obj;
+  assert.ok(isOn(config.service.http_server));
+  assert.deepEqual([config.service.http_listen, config.service.http_port], ['0.0.0.0', 2020]);
+  assert.deepEqual(config.pipeline.inputs.map((i: Obj) => [i.name, i.listen, i.port]), [['forward', '0.0.0.0', 24224], ['http', '0.0.0.0', 9880]]);
+  assert.deepEqual(config.pipeline.filters.map((f: Obj) => f.name), ['event_exporter']);
+  assert.equal(config.pipeline.outputs[0].url, '${LOKI_URL}');
+  // Labels as the Kubernetes configs have them, so the same image config fits behind Fluent Bit.
+  const aggregator = parse(readFileSync(join(KUBE, 'base', 'aggregator.floki.yaml'), 'utf8')) as Obj;
+  assert.deepEqual(config.pipeline.outputs, aggregator.pipeline.outputs);
+});
+
+test('configs/fluent-bit: tails what the node agent tails and forwards to the aggregator Service, keeping `log` a string', () => {
+  const fb = parse(readFileSync(join(ROOT, 'configs', 'fluent-bit', 'fluent-bit.yaml'), 'utf8')) as Obj;
+  const node = parse(readFileSync(join(KUBE, 'base', 'node-agent.floki.yaml'), 'utf8')) as Obj;
+  const tail = fb.pipeline.inputs.find((i: Obj) => i.name === 'tail');
+  assert.equal(tail.path, input(node, 'tail').path);
+  assert.equal(tail.tag, input(node, 'tail').tag);
+  const kubernetes = fb.pipeline.filters.find((f: Obj) => f.name === 'kubernetes');
+  assert.equal(isOn(kubernetes.merge_log), false, "merge_log off: the exporter's JSON stays in `log`, as printed");
+  const forward = fb.pipeline.outputs.find((o: Obj) => o.name === 'forward');
+  const service = parseAllDocuments(readFileSync(join(KUBE, 'base', 'aggregator.yaml'), 'utf8')).map((d) => d.toJS() as Obj).find((o) => o.kind === 'Service')!;
+  assert.equal(forward.host, `${service.metadata.name}.floki.svc.cluster.local`);
+  assert.equal(forward.port, service.spec.ports.find((p: Obj) => p.name === 'forward').port);
+  const aggregator = parse(readFileSync(join(KUBE, 'base', 'aggregator.floki.yaml'), 'utf8')) as Obj;
+  assert.equal(input(aggregator, 'forward').port, forward.port);
+});
