@@ -30,13 +30,16 @@ export interface CompiledLabelRules {
   readonly consumedPaths: readonly (readonly PathSegment[])[];
 }
 
-/** Compile `labels` and `label_keys`; throws LabelRuleError naming the option and the entry. */
-export function compileLabelRules(labels: readonly string[], labelKeys: readonly string[] = []): CompiledLabelRules {
+/**
+ * Compile `labels` and `label_keys`; throws LabelRuleError naming the option and the entry.
+ * `option` names the first list in errors (`structured_metadata` uses the same syntax).
+ */
+export function compileLabelRules(labels: readonly string[], labelKeys: readonly string[] = [], option = 'labels'): CompiledLabelRules {
   const rules: LabelRule[] = [];
   const consumedPaths: PathSegment[][] = [];
 
-  const bare = (option: string, entry: string): void => {
-    const accessor = compileIn(option, entry);
+  const bare = (listName: string, entry: string): void => {
+    const accessor = compileIn(listName, entry);
     rules.push({ name: sanitizeLabelName(accessor.lastKey), accessor });
     if (!accessor.isTag) consumedPaths.push([...accessor.path]);
   };
@@ -45,16 +48,16 @@ export function compileLabelRules(labels: readonly string[], labelKeys: readonly
     const entry = raw.trim();
     if (entry.length === 0) continue;
     if (entry[0] === '$') {
-      bare('labels', entry);
+      bare(option, entry);
       continue;
     }
     const eq = entry.indexOf('=');
     const name = eq < 0 ? '' : entry.slice(0, eq).trim();
     const value = eq < 0 ? '' : entry.slice(eq + 1).trim();
     if (name.length === 0 || value.length === 0) {
-      throw new LabelRuleError(`labels: invalid entry '${entry}', expected name=value, name=$accessor or $accessor`);
+      throw new LabelRuleError(`${option}: invalid entry '${entry}', expected name=value, name=$accessor or $accessor`);
     }
-    if (value[0] === '$') rules.push({ name: sanitizeLabelName(name), accessor: compileIn('labels', value) });
+    if (value[0] === '$') rules.push({ name: sanitizeLabelName(name), accessor: compileIn(option, value) });
     else rules.push({ name: sanitizeLabelName(name), value });
   }
 

@@ -30,3 +30,22 @@ export function renderLabelString(labels: ReadonlyMap<string, string>): string {
   }
   return `${out}}`;
 }
+
+const PAIR = /\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*(,|})/y;
+
+/**
+ * The pairs of a label string this module rendered, as an object (the JSON push format wants the
+ * stream as a map). Throws on text it did not render.
+ */
+export function parseLabelString(s: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (s[0] !== '{') throw new Error(`label string must start with '{': ${s}`);
+  if (s === '{}') return out;
+  PAIR.lastIndex = 1;
+  for (;;) {
+    const m = PAIR.exec(s);
+    if (!m) throw new Error(`bad label string: ${s}`);
+    out[m[1]!] = m[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+    if (m[3] === '}') return out;
+  }
+}
