@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
-import { arr, be32, bin, cat, entry, ext8Time, fixext8Time, float64, NIL, rawStr, rec, str, uint32 } from '../helpers/msgpack-wire.js';
+import { arr, be32, bin, cat, entry, ext8Time, fixext8Time, float64, map, NIL, rawStr, rec, str, uint32 } from '../helpers/msgpack-wire.js';
 import { nowNs } from '../../src/core/event.js';
 import { ForwardFrameDecoder, type ForwardFrame } from '../../src/inputs/forward/decoder.js';
 import { ForwardProtocolError } from '../../src/inputs/forward/errors.js';
@@ -290,7 +290,7 @@ test('malformed frames give a ForwardProtocolError', () => {
     ['a string frame', str('hello'), /must be an array/],
     ['an integer frame', Buffer.from([0x05]), /must be an array/],
     ['a map frame', rec({ a: 1 }), /must be an array/],
-    ['JSON', Buffer.from('{"tag":"a"}'), /JSON/],
+    ['a JSON object frame', Buffer.from('{"tag":"a"}'), /must be an array/],
     ['a one-element array', cat(arr(1), str('a')), /2 to 4 elements/],
     ['a non-string tag', cat(arr(3), Buffer.from([0x01]), uint32(SEC), rec({})), /tag .* must be a string/],
     ['a Message frame of 5 elements', cat(arr(5), str('a'), uint32(SEC), rec({}), rec({}), rec({})), /3 or 4 elements/],
@@ -370,4 +370,196 @@ test('gzip entries decompressing over buffer_max_size are refused', () => {
     /decompress to more than buffer_max_size \(65536 bytes\)/,
     decoder({ bufferMaxSize: 65536 }),
   );
+});
+
+// ---- Fluent Bit 5 and Fluentd payloads, written byte by byte from the spec ----
+
+/** CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320) as RFC 1952 asks for in a gzip trailer. */
+function crc32(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const b of bytes) {
+    crc ^= b;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+const le32 = (n: number): number[] => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff];
+
+/**
+ * One gzip member (RFC 1952) whose deflate stream (RFC 1951) is a single stored block: header
+ * 1f 8b, CM 8, no flags, MTIME 0, XFL 0, OS 3 (unix); BFINAL=1 BTYPE=00, LEN, NLEN; the bytes;
+ * CRC-32 and ISIZE, little-endian.
+ */
+function storedGzipMember(data: Buffer): Buffer {
+  assert.ok(data.length < 65536);
+  const len = data.length;
+  return Buffer.from([
+    0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0x03,
+    0x01, len & 0xff, len >> 8, ~len & 0xff, (~len >> 8) & 0xff,
+    ...data,
+    ...le32(crc32(data)),
+    ...le32(len),
+  ]);
+}
+
+test('Fluentd CompressedPackedForward: several gzip members back to back (one per buffer append)', () => {
+  // Fluentd's buffer appends a gzip member per write to a compressed chunk and sends the chunk whole.
+  const first = cat(entry(fixext8Time(SEC, NSEC), { message: 'first write' }), entry(fixext8Time(SEC, NSEC + 1), { message: 'still first' }));
+  const second = entry(fixext8Time(SEC + 1, 0), { message: 'second write' });
+  const third = entry(uint32(SEC + 2), { message: 'third write' });
+  const payload = cat(storedGzipMember(first), storedGzipMember(second), gzipSync(third));
+  // Fluentd's option map: size as the entry count, compressed "gzip", chunk as Base64 of 16 bytes.
+  const chunk = Buffer.alloc(16, 0xab).toString('base64');
+  const option = cat(map(3), str('size'), Buffer.from([0x04]), str('compressed'), str('gzip'), str('chunk'), str(chunk));
+  const f = decodeOne(cat(arr(3), str('fluentd.compressed'), bin(payload), option));
+  assert.equal(f.mode, 'compressed');
+  assert.deepEqual(f.option, { size: 4, compressed: 'gzip', chunk });
+  assert.deepEqual(
+    f.events.map((e) => [e.time, e.record.message]),
+    [
+      [EXACT, 'first write'],
+      [EXACT + 1n, 'still first'],
+      [BigInt(SEC + 1) * 1_000_000_000n, 'second write'],
+      [BigInt(SEC + 2) * 1_000_000_000n, 'third write'],
+    ],
+  );
+});
+
+test('a gzip member with a wrong CRC-32 is refused', () => {
+  const member = storedGzipMember(entry(fixext8Time(SEC, NSEC), { message: 'x' }));
+  member[member.length - 8] ^= 0xff;
+  assertProtocolError(cat(arr(3), str('gz'), bin(member), rec({ compressed: 'gzip' })), /gzip entries cannot be decompressed/);
+});
+
+test('Fluent Bit 5 Forward mode: entries [[EventTime, {metadata}], record], written out by hand', () => {
+  // out_forward with retain_metadata_in_forward_mode true (the default since 5.0.4): a 2-array per
+  // entry whose first element is [EventTime, metadata map]; no option map (send_options off).
+  const record = Buffer.from([0x82, 0xa3, ...Buffer.from('log'), 0xa5, ...Buffer.from('hello'), 0xa6, ...Buffer.from('stream'), 0xa6, ...Buffer.from('stdout')]);
+  const withMeta = cat(arr(2), cat(arr(2), fixext8Time(SEC, NSEC), Buffer.from([0x81, 0xa4, ...Buffer.from('otel'), 0x81, 0xa5, ...Buffer.from('level'), 0xa4, ...Buffer.from('INFO')])), record);
+  const emptyMeta = cat(arr(2), cat(arr(2), fixext8Time(SEC, NSEC + 1), Buffer.from([0x80])), record);
+  const frame = cat(Buffer.from([0x92]), str('kube.var.log.containers.app'), Buffer.from([0x92]), withMeta, emptyMeta);
+  const f = decodeOne(frame);
+  assert.equal(f.mode, 'forward');
+  assert.deepEqual(f.events, [
+    { tag: 'kube.var.log.containers.app', time: EXACT, record: { log: 'hello', stream: 'stdout' }, metadata: { otel: { level: 'INFO' } } },
+    { tag: 'kube.var.log.containers.app', time: EXACT + 1n, record: { log: 'hello', stream: 'stdout' } },
+  ]);
+});
+
+test('Fluent Bit 5 CompressedPackedForward: wrapped entries in gzip, options with fluent_signal 0', () => {
+  const entries = cat(
+    cat(arr(2), cat(arr(2), fixext8Time(SEC, NSEC), rec({})), rec({ log: 'a' })),
+    cat(arr(2), cat(arr(2), fixext8Time(SEC, NSEC + 2), rec({ k: 'v' })), rec({ log: 'b' })),
+  );
+  const option = rec({ size: 2, compressed: 'gzip', fluent_signal: 0, chunk: 'Zmx1ZW50Yml0Y2h1bmsxMg==' });
+  const f = decodeOne(cat(arr(3), str('fb'), bin(gzipSync(entries)), option));
+  assert.equal(f.signal, 0);
+  assert.deepEqual(
+    f.events.map((e) => [e.time, e.record.log, e.metadata]),
+    [
+      [EXACT, 'a', undefined],
+      [EXACT + 2n, 'b', { k: 'v' }],
+    ],
+  );
+});
+
+test('fluent_signal other than logs: the payload is not read as entries', () => {
+  // Fluent Bit sends metrics (1) and traces (2) as cmetrics / ctraces msgpack in a bin: not entries.
+  const cmetricsLike = rec({ meta: { cmetrics: {}, processing: {} }, metrics: [{ name: 'cpu' }] });
+  const metrics = decodeOne(cat(arr(3), str('fb.metrics'), bin(cmetricsLike), rec({ fluent_signal: 1, chunk: 'm1' })));
+  assert.equal(metrics.signal, 1);
+  assert.deepEqual(metrics.events, []);
+  assert.deepEqual(metrics.option, { fluent_signal: 1, chunk: 'm1' });
+  const traces = decodeOne(cat(arr(3), str('fb.traces'), bin(gzipSync(Buffer.from('not entries'))), rec({ fluent_signal: 2, compressed: 'gzip' })));
+  assert.equal(traces.signal, 2);
+  const message = decodeOne(cat(arr(4), str('m'), uint32(SEC), rec({ a: 1 }), rec({ fluent_signal: 2 })));
+  assert.equal(message.signal, 2);
+  assert.deepEqual(message.events, []);
+  assertProtocolError(cat(arr(3), str('x'), arr(0), rec({ fluent_signal: 'metrics' })), /fluent_signal must be a non-negative integer/);
+});
+
+test('msgpackr private ext types inside packed entries are refused', () => {
+  // 0x78 would build a RegExp, 0x42 a BigInt, 0x73 a Set from the sender's bytes.
+  for (const ext of [Buffer.from([0xd4, 0x78, 0x90]), Buffer.from([0xd4, 0x42, 0x01]), Buffer.from([0xd4, 0x73, 0x90])]) {
+    const packed = cat(arr(2), uint32(SEC), map(1), str('v'), ext);
+    assertProtocolError(cat(arr(2), str('p'), bin(packed)), /packed entries are not valid msgpack: msgpack ext type \d+ is not part of the forward protocol/);
+  }
+});
+
+// ---- JSON connections (Fluentd in_forward reads a connection starting with `{` or `[` as JSON) ----
+
+test('JSON: Message and Forward frames, whitespace between them, float and v1.5 times', () => {
+  const d = decoder();
+  const text =
+    '["app.json",1764064800,{"log":"message"}]\n' +
+    '  ["app.json",[[1764064800.25,{"log":"f1"}],[[1764064801,{"k":"v"}],{"log":"f2 ]}\\"["}]],{"chunk":"j1","size":2}]\r\n' +
+    '["app.json",1764064802,{"log":"with option"},{"chunk":"j2"}]\n';
+  const frames = decodeAll(Buffer.from(text), d);
+  assert.equal(d.format, 'json');
+  assert.equal(d.pendingBytes, 0);
+  assert.deepEqual(
+    frames.map((f) => [f.mode, f.option, f.events.map((e) => [e.time, e.record.log, e.metadata])]),
+    [
+      ['message', undefined, [[1764064800_000000000n, 'message', undefined]]],
+      [
+        'forward',
+        { chunk: 'j1', size: 2 },
+        [
+          [1764064800_250000000n, 'f1', undefined],
+          [1764064801_000000000n, 'f2 ]}"[', { k: 'v' }],
+        ],
+      ],
+      ['message', { chunk: 'j2' }, [[1764064802_000000000n, 'with option', undefined]]],
+    ],
+  );
+});
+
+test('JSON: a stream split at every byte position decodes the same', () => {
+  const stream = Buffer.from('["a",1764064800,{"s":"x\\"y]"}] ["b",[[1764064800,{"n":1}]],{"chunk":"c"}]');
+  const expected = summary(decodeAll(stream));
+  assert.equal(expected.length, 2);
+  for (let cut = 1; cut < stream.length; cut++) {
+    const d = decoder();
+    const frames = [...decodeAll(stream.subarray(0, cut), d), ...decodeAll(stream.subarray(cut), d)];
+    assert.deepEqual(summary(frames), expected, `cut at ${cut}`);
+  }
+});
+
+test('JSON: malformed input is a ForwardProtocolError', () => {
+  const cases: [string, string, RegExp][] = [
+    ['invalid JSON', '["a",1764064800,{"log":}]', /invalid JSON/],
+    ['a scalar after a frame', '["a",1764064800,{}] 42', /a JSON frame must be an array/],
+    ['PackedForward in JSON', '["a","entries"]', /JSON connection sends Message or Forward/],
+    ['a non-string tag', '[1,1764064800,{}]', /tag .* must be a string/],
+  ];
+  for (const [what, text, pattern] of cases) {
+    assert.throws(
+      () => decodeAll(Buffer.from(text)),
+      (err: unknown) => err instanceof ForwardProtocolError && pattern.test(err.message),
+      `${what}: expected a ForwardProtocolError matching ${pattern}`,
+    );
+  }
+  assertProtocolError(Buffer.from(`["a",1764064800,{"log":"${'x'.repeat(200)}"}]`), /larger than buffer_max_size/, decoder({ bufferMaxSize: 100 }));
+});
+
+test('nextPing reads the PING fields as raw bytes, never as text', () => {
+  // Fluent Bit sends its 16-byte salt as a msgpack str of random bytes (not valid UTF-8).
+  const salt = Buffer.from([0xff, 0xfe, 0x00, 0x80, 0xc3, 0x28, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  const rawStr16 = cat(Buffer.from([0xb0]), salt);
+  const ping = cat(Buffer.from([0x96]), str('PING'), str('client-a'), rawStr16, str('d'.repeat(128)), NIL, Buffer.from([0xa0]));
+  const d = decoder();
+  d.push(cat(NIL, ping, cat(arr(3), str('after'), uint32(SEC), rec({ a: 1 }))));
+  const got = d.nextPing();
+  assert.ok(got?.ping);
+  assert.deepEqual(got.ping.sharedKeySalt, salt);
+  assert.equal(got.ping.hostname.toString(), 'client-a');
+  assert.equal(got.ping.sharedKeyDigest.toString(), 'd'.repeat(128));
+  assert.equal(got.ping.username.length, 0);
+  assert.equal(got.ping.passwordDigest.length, 0);
+  // What follows is an ordinary frame; a frame read as a PING is not a PING.
+  assert.deepEqual(d.nextPing(), { ping: undefined });
+  const json = decoder();
+  json.push(Buffer.from('["PING","h","salt","digest","",""]'));
+  assert.equal(json.nextPing()?.ping?.sharedKeySalt.toString(), 'salt');
 });

@@ -2,10 +2,13 @@ import { gunzipSync } from 'node:zlib';
 import { Unpackr } from 'msgpackr';
 import { NS_PER_SECOND, nowNs, secondsToNs, type LogEvent } from '../../core/event.js';
 import { ForwardProtocolError } from './errors.js';
-import { EventTime, registerEventTimeExtension } from './event-time.js';
+import { EventTime } from './event-time.js';
+import { pingFromJson, pingFromMsgpack, type PingMessage } from './handshake.js';
+import { isJsonWhitespace, JsonValueScanner } from './json-scanner.js';
+import { registerForwardExtensions } from './msgpack-extensions.js';
 import { MsgpackObjectScanner } from './msgpack-scanner.js';
 
-registerEventTimeExtension();
+registerForwardExtensions();
 
 /**
  * Records are read as plain objects; int64 values as numbers, since records end up as JSON (a bigint
@@ -15,6 +18,12 @@ registerEventTimeExtension();
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number', structuredClone: false });
 
 export type ForwardMode = 'message' | 'forward' | 'packed' | 'compressed';
+
+/**
+ * How a connection encodes its frames: msgpack, or JSON when its first byte is `{` or `[` (as
+ * Fluentd's in_forward reads it). Replies (PONG, acks) go back in the same encoding.
+ */
+export type ForwardFormat = 'msgpack' | 'json';
 
 /** The option map a frame may end with (`size`, `chunk`, `compressed`, Fluent Bit's extras). */
 export type ForwardOption = Record<string, unknown>;
@@ -33,6 +42,11 @@ export interface ForwardFrame {
   skipped: number;
   /** Size of the frame on the wire. */
   bytes: number;
+  /**
+   * The option's `fluent_signal` (Fluent Bit): 0 for logs; another signal (1 metrics, 2 traces, …)
+   * carries no log entries and its payload is left undecoded.
+   */
+  signal: number;
 }
 
 export interface ForwardFrameDecoderOptions {
@@ -44,6 +58,15 @@ export interface ForwardFrameDecoderOptions {
   tag?: string;
   /** Prefixed to every event's tag (unless `tag` is set). */
   tagPrefix?: string;
+}
+
+/** Finds where one frame ends without decoding it: msgpack headers, or JSON nesting. */
+interface FrameScanner {
+  position: number;
+  pending: number;
+  reset(start: number): void;
+  shift(by: number): void;
+  scan(buf: Uint8Array, end: number): boolean;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -66,12 +89,12 @@ export class ForwardFrameDecoder {
   private readonly chunkSize: number;
   private readonly tagOverride: string | undefined;
   private readonly tagPrefix: string;
-  private readonly scanner = new MsgpackObjectScanner();
+  private scanner: FrameScanner = new MsgpackObjectScanner();
+  private formatFound: ForwardFormat | undefined;
   private buf: Buffer = EMPTY;
   private owned = false;
   private start = 0;
   private end = 0;
-  private frames = 0;
   private failure: ForwardProtocolError | undefined;
   /** Entries of one chunk mostly share their second: its bigint is computed once. */
   private lastSeconds = -1;
@@ -91,9 +114,19 @@ export class ForwardFrameDecoder {
     return this.end - this.start;
   }
 
+  /** The connection's encoding, known from its first byte (msgpack until then). */
+  get format(): ForwardFormat {
+    return this.formatFound ?? 'msgpack';
+  }
+
   push(chunk: Buffer): void {
     if (this.failure) throw this.failure;
     if (chunk.length === 0) return;
+    if (this.formatFound === undefined) {
+      const first = chunk[0];
+      this.formatFound = first === 0x7b || first === 0x5b ? 'json' : 'msgpack';
+      if (this.formatFound === 'json') this.scanner = new JsonValueScanner();
+    }
     if (this.start === this.end) {
       this.buf = chunk;
       this.owned = false;
@@ -126,9 +159,28 @@ export class ForwardFrameDecoder {
 
   /** The next complete frame, or undefined until more bytes arrive. Heartbeats (nil) are skipped. */
   next(): ForwardFrame | undefined {
+    return this.guard(() => {
+      const v = this.readValue();
+      return v && this.frame(v.value, v.start, v.end);
+    });
+  }
+
+  /**
+   * The next message read as the handshake's PING: `{ ping: undefined }` when the client sent
+   * something else (its events, without the handshake), undefined until a whole message arrived.
+   */
+  nextPing(): { ping: PingMessage | undefined } | undefined {
+    return this.guard(() => {
+      const v = this.readValue();
+      if (!v) return undefined;
+      return { ping: this.formatFound === 'json' ? pingFromJson(v.value) : pingFromMsgpack(this.buf, v.start, v.end) };
+    });
+  }
+
+  private guard<T>(read: () => T): T {
     if (this.failure) throw this.failure;
     try {
-      return this.decodeNext();
+      return read();
     } catch (err) {
       if (err instanceof ForwardProtocolError) {
         this.failure = err;
@@ -138,8 +190,11 @@ export class ForwardFrameDecoder {
     }
   }
 
-  private decodeNext(): ForwardFrame | undefined {
+  /** The next complete value (heartbeats skipped) and where its bytes are, or undefined. */
+  private readValue(): { value: unknown; start: number; end: number } | undefined {
+    const json = this.formatFound === 'json';
     for (;;) {
+      if (json) while (this.start < this.end && isJsonWhitespace(this.buf[this.start]!)) this.scanner.reset(++this.start);
       const start = this.start;
       if (start >= this.end) {
         this.release();
@@ -157,15 +212,14 @@ export class ForwardFrameDecoder {
       const end = this.scanner.position;
       let value: unknown;
       try {
-        value = unpackr.unpack(this.buf, { start, end });
+        value = json ? JSON.parse(this.buf.toString('utf8', start, end)) : unpackr.unpack(this.buf, { start, end });
       } catch (err) {
-        throw new ForwardProtocolError(`invalid msgpack: ${messageOf(err)}`);
+        throw new ForwardProtocolError(`invalid ${json ? 'JSON' : 'msgpack'}: ${messageOf(err)}`);
       }
       this.start = end;
       this.scanner.reset(end);
-      this.frames += 1;
       if (value === null || value === undefined) continue; // heartbeat
-      return this.frame(value, start, end);
+      return { value, start, end };
     }
   }
 
@@ -178,20 +232,14 @@ export class ForwardFrameDecoder {
   }
 
   private frame(value: unknown, start: number, end: number): ForwardFrame {
-    if (!Array.isArray(value)) {
-      const json = this.frames === 1 && (value === 0x5b || value === 0x7b);
-      throw new ForwardProtocolError(
-        json
-          ? 'the client sent JSON; the forward input reads msgpack only'
-          : `a frame must be an array (or nil as a heartbeat), got ${describe(value)}`,
-      );
-    }
+    if (!Array.isArray(value)) throw new ForwardProtocolError(`a frame must be an array (or nil as a heartbeat), got ${describe(value)}`);
     const n = value.length;
     const tag: unknown = value[0];
     if (n < 2) throw new ForwardProtocolError(`a frame must be an array of 2 to 4 elements, got ${n}`);
     if (typeof tag !== 'string') throw new ForwardProtocolError(`the tag (first element) must be a string, got ${describe(tag)}`);
     const eventTag = this.tagOverride ?? this.tagPrefix + tag;
     const second: unknown = value[1];
+    const bytes = end - start;
     this.frameNow = -1n;
     const events: LogEvent[] = [];
     let option: ForwardOption | undefined;
@@ -201,21 +249,25 @@ export class ForwardFrameDecoder {
     if (second instanceof Uint8Array || typeof second === 'string') {
       // PackedForward: [tag, entries (bin or str), option?]; entries = concatenated [time, record].
       if (n > 3) throw new ForwardProtocolError(`a PackedForward frame has 2 or 3 elements, got ${n}`);
+      if (this.formatFound === 'json') {
+        throw new ForwardProtocolError('PackedForward entries are msgpack: a JSON connection sends Message or Forward frames');
+      }
       option = optionOf(value[2]);
+      mode = option?.compressed === 'gzip' ? 'compressed' : 'packed';
+      const signal = signalOf(option);
+      if (signal !== 0) return { tag, mode, events, option, skipped, bytes, signal };
       // msgpackr decodes a str as UTF-8 text, which would mangle the binary entries: take the raw bytes.
       const packed = typeof second === 'string' ? packedStrBytes(this.buf, start) : second;
       let entriesBytes = packed;
-      mode = 'packed';
       const compressed = option?.compressed;
       if (compressed === 'gzip') {
-        mode = 'compressed';
         entriesBytes = this.gunzip(packed);
       } else if (compressed !== undefined && compressed !== null && compressed !== 'text') {
         // fluent-logger-node labels uncompressed chunks 'text'.
         throw new ForwardProtocolError(`compressed ${describe(compressed)} is not supported (only gzip)`);
       }
       const entries = entriesBytes.length === 0 ? [] : unpackEntries(entriesBytes);
-      // fluent-logger-node sends the entries' byte length (compressed, if so) as `size`: accept it too.
+      // fluent-logger-node (v3) sends the entries' byte length (compressed, if so) as `size`: accept it too.
       checkSize(option, entries.length, packed.length, entriesBytes.length);
       skipped = this.addEntries(events, eventTag, entries);
     } else if (Array.isArray(second) && (second.length === 0 || Array.isArray(second[0]))) {
@@ -223,6 +275,8 @@ export class ForwardFrameDecoder {
       if (n > 3) throw new ForwardProtocolError(`a Forward frame has 2 or 3 elements, got ${n}`);
       option = optionOf(value[2]);
       mode = 'forward';
+      const signal = signalOf(option);
+      if (signal !== 0) return { tag, mode, events, option, skipped, bytes, signal };
       checkSize(option, second.length, -1, -1);
       skipped = this.addEntries(events, eventTag, second);
     } else {
@@ -230,11 +284,13 @@ export class ForwardFrameDecoder {
       if (n !== 3 && n !== 4) throw new ForwardProtocolError(`a Message frame has 3 or 4 elements, got ${n}`);
       option = optionOf(value[3]);
       mode = 'message';
+      const signal = signalOf(option);
+      if (signal !== 0) return { tag, mode, events, option, skipped, bytes, signal };
       const event = this.event(eventTag, second, value[2]);
       if (event) events.push(event);
       else if (event === undefined) skipped = 1;
     }
-    return { tag, mode, events, option, skipped, bytes: end - start };
+    return { tag, mode, events, option, skipped, bytes, signal: 0 };
   }
 
   private addEntries(events: LogEvent[], tag: string, entries: unknown[]): number {
@@ -328,7 +384,21 @@ function optionOf(value: unknown): ForwardOption | undefined {
   throw new ForwardProtocolError(`the option (last element) must be a map, got ${describe(value)}`);
 }
 
-/** `size` is the number of entries; -1 marks a byte length that does not apply. */
+/** Fluent Bit's `fluent_signal` option: 0 (logs) when absent. */
+function signalOf(option: ForwardOption | undefined): number {
+  const signal = option?.fluent_signal;
+  if (signal === undefined || signal === null) return 0;
+  if (typeof signal !== 'number' || !Number.isInteger(signal) || signal < 0) {
+    throw new ForwardProtocolError(`option fluent_signal must be a non-negative integer, got ${describe(signal)}`);
+  }
+  return signal;
+}
+
+/**
+ * `size` is the number of entries (spec v1). fluent-logger-node v3 sends the byte length of the
+ * packed (or compressed) entries instead, so either is accepted; -1 marks a length that does not
+ * apply. Anything else is a frame that lost or gained entries on the way: refused.
+ */
 function checkSize(option: ForwardOption | undefined, count: number, packedLength: number, entriesLength: number): void {
   const size = option?.size;
   if (size === undefined || size === null) return;

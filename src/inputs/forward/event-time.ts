@@ -1,4 +1,3 @@
-import { addExtension } from 'msgpackr';
 import { ForwardProtocolError } from './errors.js';
 
 /** msgpack ext type of the forward protocol's EventTime. */
@@ -18,16 +17,4 @@ export function unpackEventTime(data: Uint8Array): EventTime {
   const seconds = data[0]! * 0x1000000 + ((data[1]! << 16) | (data[2]! << 8) | data[3]!);
   const nanoseconds = data[4]! * 0x1000000 + ((data[5]! << 16) | (data[6]! << 8) | data[7]!);
   return new EventTime(seconds, nanoseconds);
-}
-
-let registered = false;
-
-/**
- * msgpackr keeps extensions in one process-wide table and reads ext type 0 as `undefined` by default,
- * so the forward input replaces that entry once. Nothing else in floki gives ext 0 another meaning.
- */
-export function registerEventTimeExtension(): void {
-  if (registered) return;
-  addExtension({ type: EVENT_TIME_EXT_TYPE, unpack: unpackEventTime });
-  registered = true;
 }
