@@ -17,6 +17,12 @@ export interface PluginInstanceConfig {
   /** Instance name for metrics and logs: the `alias`, else `<plugin>.<n>` counted per plugin name. */
   instanceName: string;
   options: ResolvedOptions;
+  /**
+   * `storage.type` (Fluent Bit's key): `filesystem` on an input means its events are on disk before
+   * they are acknowledged, so outputs fed by it buffer on disk. Taken from the plugin's own option
+   * when it declares one, else accepted on every input and output.
+   */
+  storageType?: 'memory' | 'filesystem';
   /** For filters and outputs: which tags they take. */
   matcher?: TagMatcher;
   line: number;
@@ -124,6 +130,11 @@ export function parseConfig(text: string, file: string, registry: PluginRegistry
         if (instance) config[section].push(instance);
       });
     }
+    for (const instance of [...config.inputs, ...config.outputs]) {
+      if (instance.storageType === 'filesystem' && config.service.storagePath === undefined) {
+        problems.push({ file, line: instance.line, message: `${instance.section}[${instance.index}] (${instance.plugin.name}): storage.type filesystem needs 'storage.path' in service` });
+      }
+    }
     if (!pairValue(pipeline, 'inputs')) problem(pipeline, "the pipeline has no 'inputs'");
     if (!pairValue(pipeline, 'outputs')) problem(pipeline, "the pipeline has no 'outputs'");
   }
@@ -178,7 +189,14 @@ function resolveInstance(
     return undefined;
   }
   const before = problemCount();
-  const options = resolveOptions(node, plugin.options, COMMON_KEYS[section], `${where} (${name})`, problem, substitute);
+  const ownsStorageType = plugin.options.some((o) => o.name === 'storage.type');
+  const commonKeys = section === 'filters' || ownsStorageType ? COMMON_KEYS[section] : [...COMMON_KEYS[section], 'storage.type'];
+  const options = resolveOptions(node, plugin.options, commonKeys, `${where} (${name})`, problem, substitute);
+  const storageNode = pairValue(node, 'storage.type');
+  const storageValue = ownsStorageType ? options['storage.type'] : isScalar(storageNode) ? substitute(storageNode.value, storageNode, where) : undefined;
+  let storageType: 'memory' | 'filesystem' | undefined;
+  if (storageValue === 'memory' || storageValue === 'filesystem') storageType = storageValue;
+  else if (storageValue !== undefined && storageValue !== null) problem(storageNode, `${where} (${name}): key 'storage.type': expected memory or filesystem, got '${String(storageValue)}'`);
   if (plugin.check && problemCount() === before) {
     try {
       plugin.check(options);
@@ -205,7 +223,7 @@ function resolveInstance(
       }
     } else problem(node, `${where} (${name}): missing 'match' or 'match_regex': without one it receives nothing`);
   }
-  return { section, index, plugin, instanceName, options, matcher, line: lineOf(node) };
+  return { section, index, plugin, instanceName, options, storageType, matcher, line: lineOf(node) };
 }
 
 function resolveOptions(

@@ -71,9 +71,10 @@ export class Engine {
   /** Outputs first, then filters, inputs last, so nothing is emitted before it can be taken. */
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error('engine already started');
+    const inputStorageType = this.config.inputs.some((c) => c.storageType === 'filesystem') ? 'filesystem' : 'memory';
     for (const c of this.config.outputs) {
       const slot: OutputSlot = { name: c.instanceName, matcher: c.matcher!, output: undefined as unknown as Output, full: false, feeders: new Set() };
-      const ctx: OutputContext = { ...this.context(c), setFull: (full) => this.setOutputFull(slot, full) };
+      const ctx: OutputContext = { ...this.context(c), setFull: (full) => this.setOutputFull(slot, full), inputStorageType };
       slot.output = (c.plugin as OutputPlugin).create(c.options, ctx);
       await slot.output.start();
       this.outputs.push(slot);

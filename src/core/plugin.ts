@@ -54,6 +54,11 @@ export interface Filter {
 export interface OutputContext extends PluginContext {
   /** The output calls this whenever its queued bytes change across its limit. */
   setFull(full: boolean): void;
+  /**
+   * `filesystem` when an input of the pipeline set `storage.type filesystem`: events it emits must be
+   * on disk before `write()` resolves, so an output that can buffer on disk should.
+   */
+  readonly inputStorageType?: 'memory' | 'filesystem';
 }
 
 export interface Output {
