@@ -3,7 +3,8 @@ import { Packr } from 'msgpackr';
 import type { InputContext } from '../../core/plugin.js';
 import { ForwardFrameDecoder, type ForwardFrame, type ForwardFrameDecoderOptions } from './decoder.js';
 import { ForwardProtocolError } from './errors.js';
-import type { ForwardMetrics } from './metrics.js';
+import { ForwardHandshake, type ForwardSecurityOptions, type PingMessage } from './handshake.js';
+import { signalName, type ForwardMetrics } from './metrics.js';
 
 const packr = new Packr({ useRecords: false });
 
@@ -12,10 +13,18 @@ export interface ForwardConnectionHost {
   readonly ctx: InputContext;
   readonly metrics: ForwardMetrics;
   readonly decoderOptions: ForwardFrameDecoderOptions;
+  /** Set when clients must pass the HELO / PING / PONG handshake first. */
+  readonly security: ForwardSecurityOptions | undefined;
   /** Backpressure: true while the pipeline asked the input to stop reading. */
   readonly paused: boolean;
   closed(connection: ForwardConnection): void;
 }
+
+/**
+ * `handshake`: HELO sent, waiting for the PING (nothing else is read as events);
+ * `open`: frames are events; `rejected`: PONG false sent, reading and dropping until the client leaves.
+ */
+type State = 'handshake' | 'open' | 'rejected';
 
 /**
  * One client connection. Frames are handled strictly in order, one at a time: the socket is paused
@@ -25,6 +34,8 @@ export interface ForwardConnectionHost {
 export class ForwardConnection {
   readonly remote: string;
   private readonly decoder: ForwardFrameDecoder;
+  private readonly handshake: ForwardHandshake | undefined;
+  private state: State;
   /** An emit for this connection is pending. */
   private busy = false;
   /** The client half-closed: finish the frames received, then close our side. */
@@ -36,19 +47,34 @@ export class ForwardConnection {
   private draining = false;
   private warnedSkipped = false;
   private warnedRejected = false;
+  private warnedSignals: Set<number> | undefined;
+  /** ms timestamps for net.io_timeout and net.accept_timeout; only time spent able to read counts. */
+  private lastActivity: number;
+  private handshakeSince: number;
 
   constructor(
     private readonly socket: Socket,
     private readonly host: ForwardConnectionHost,
+    now = Date.now(),
   ) {
-    this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.remote = socket.remoteAddress === undefined ? 'unix socket' : `${socket.remoteAddress}:${socket.remotePort ?? '?'}`;
     this.decoder = new ForwardFrameDecoder(host.decoderOptions);
+    this.lastActivity = now;
+    this.handshakeSince = now;
     // Acks are small writes a client waits for: do not hold them back for Nagle.
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onEnd());
     socket.on('error', (err) => this.host.ctx.log.debug({ remote: this.remote, err: err.message }, 'forward connection error'));
     socket.on('close', () => this.onClose());
+    if (host.security) {
+      this.handshake = new ForwardHandshake(host.security);
+      this.state = 'handshake';
+      // The handshake is msgpack: a client's encoding is only known from what it sends back.
+      socket.write(packr.pack(this.handshake.helo()));
+    } else {
+      this.state = 'open';
+    }
     if (host.paused) socket.pause();
   }
 
@@ -66,8 +92,37 @@ export class ForwardConnection {
     this.socket.destroy();
   }
 
+  /**
+   * Called by the server's timer. Time paused by backpressure, or waiting for the pipeline or for
+   * the client to read its acks, does not count: the client is not the one being slow.
+   */
+  checkTimeouts(now: number, ioTimeoutMs: number, acceptTimeoutMs: number): void {
+    if (this.closed || this.failed) return;
+    if (this.host.paused || this.busy || this.draining) {
+      this.lastActivity = now;
+      this.handshakeSince = now;
+      return;
+    }
+    if (this.state !== 'open' && now - this.handshakeSince > acceptTimeoutMs) {
+      this.timeout(this.state === 'handshake' ? 'no PING within net.accept_timeout' : 'rejected client did not disconnect', acceptTimeoutMs);
+    } else if (ioTimeoutMs > 0 && now - this.lastActivity > ioTimeoutMs) {
+      this.timeout('nothing received for net.io_timeout', ioTimeoutMs);
+    }
+  }
+
+  private timeout(reason: string, ms: number): void {
+    this.failed = true;
+    if (this.state !== 'rejected') {
+      this.host.metrics.connectionTimeouts.inc();
+      this.host.ctx.log.info({ remote: this.remote, reason, timeout_ms: ms }, 'forward: closing connection');
+    }
+    this.socket.destroy();
+  }
+
   private onData(chunk: Buffer): void {
     this.host.metrics.bytes.inc(chunk.length);
+    this.lastActivity = Date.now();
+    if (this.state === 'rejected') return;
     try {
       this.decoder.push(chunk);
     } catch (err) {
@@ -79,19 +134,21 @@ export class ForwardConnection {
 
   private onEnd(): void {
     this.ended = true;
+    if (this.state === 'rejected') return;
     this.proceed();
   }
 
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
+    if (!this.failed && this.state === 'open' && this.decoder.pendingBytes > 0) this.truncated();
     this.host.closed(this);
   }
 
   /** Handle complete frames until one is in flight or none is left, then read more if allowed. */
   private proceed(): void {
     this.pump();
-    if (this.busy || this.draining || this.closed || this.failed || this.host.paused) return;
+    if (this.busy || this.draining || this.closed || this.failed || this.state === 'rejected' || this.host.paused) return;
     if (this.ended) this.finish();
     else this.socket.resume();
   }
@@ -99,6 +156,19 @@ export class ForwardConnection {
   private pump(): void {
     const { metrics } = this.host;
     while (!this.busy && !this.draining && !this.closed && !this.failed && !this.host.paused) {
+      if (this.state === 'handshake') {
+        let message: { ping: PingMessage | undefined } | undefined;
+        try {
+          message = this.decoder.nextPing();
+        } catch (err) {
+          if (err instanceof ForwardProtocolError) return this.fail(err);
+          throw err;
+        }
+        if (!message) return;
+        if (!this.authenticate(message.ping)) return;
+        continue;
+      }
+      if (this.state !== 'open') return;
       let frame: ForwardFrame | undefined;
       try {
         frame = this.decoder.next();
@@ -108,8 +178,10 @@ export class ForwardConnection {
       }
       if (!frame) return;
       metrics.frames.inc();
+      if (frame.signal !== 0) this.droppedSignal(frame);
       if (frame.skipped > 0) this.skipped(frame);
       if (frame.events.length === 0) {
+        // Nothing to queue (heartbeat-like, all invalid, or another signal): ack so the client moves on.
         this.ack(frame);
         continue;
       }
@@ -120,6 +192,30 @@ export class ForwardConnection {
         (err: unknown) => this.rejected(frame, err),
       );
     }
+  }
+
+  /** Answers the PING; true when the client may now send events. */
+  private authenticate(ping: PingMessage | undefined): boolean {
+    const result = this.handshake!.check(ping);
+    const reply = this.encode(result.pong);
+    if (result.ok) {
+      this.state = 'open';
+      this.write(reply);
+      this.host.ctx.log.debug({ remote: this.remote, hostname: printable(ping!.hostname) }, 'forward: client authenticated');
+      return true;
+    }
+    this.state = 'rejected';
+    this.host.metrics.authFailures.inc();
+    this.host.ctx.log.warn(
+      { remote: this.remote, reason: result.reason, hostname: ping ? printable(ping.hostname) : undefined, username: ping ? printable(ping.username) : undefined },
+      'forward: handshake failed, closing the connection',
+    );
+    // End our side after the PONG; keep reading (and dropping) so the client reads the PONG rather
+    // than a reset, until it leaves or net.accept_timeout runs out.
+    this.handshakeSince = Date.now();
+    this.socket.end(reply);
+    this.socket.resume();
+    return false;
   }
 
   private emitted(frame: ForwardFrame): void {
@@ -148,13 +244,33 @@ export class ForwardConnection {
     const chunk = frame.option?.chunk;
     if (chunk === undefined || chunk === null || this.socket.destroyed) return;
     this.host.metrics.acks.inc();
-    if (this.socket.write(packr.pack({ ack: chunk }))) return;
+    this.write(this.encode({ ack: chunk }));
+  }
+
+  /** Replies go back in the encoding the client uses. */
+  private encode(value: unknown): Buffer {
+    return this.decoder.format === 'json' ? Buffer.from(JSON.stringify(value)) : packr.pack(value);
+  }
+
+  private write(bytes: Buffer): void {
+    if (this.socket.write(bytes) || this.draining) return;
     this.draining = true;
     this.socket.pause();
     this.socket.once('drain', () => {
       this.draining = false;
       this.proceed();
     });
+  }
+
+  private droppedSignal(frame: ForwardFrame): void {
+    this.host.metrics.droppedSignal(frame.signal).inc();
+    this.warnedSignals ??= new Set();
+    if (this.warnedSignals.has(frame.signal)) return;
+    this.warnedSignals.add(frame.signal);
+    this.host.ctx.log.warn(
+      { remote: this.remote, tag: frame.tag, fluent_signal: frame.signal, signal: signalName(frame.signal) },
+      'forward: dropped a chunk that is not logs; floki forwards logs only (logged once per connection and signal)',
+    );
   }
 
   private skipped(frame: ForwardFrame): void {
@@ -175,10 +291,26 @@ export class ForwardConnection {
     this.socket.destroy();
   }
 
+  /** The client closed in the middle of a frame: the part received is dropped, and counted. */
+  private truncated(): void {
+    this.host.metrics.malformedFrames.inc();
+    this.host.ctx.log.warn(
+      { remote: this.remote, bytes: this.decoder.pendingBytes },
+      'forward: the client closed the connection in the middle of a frame; dropping the partial frame',
+    );
+  }
+
   private finish(): void {
-    if (this.decoder.pendingBytes > 0) {
-      this.host.ctx.log.debug({ remote: this.remote, bytes: this.decoder.pendingBytes }, 'forward: client closed in the middle of a frame');
+    if (this.state === 'open' && this.decoder.pendingBytes > 0) {
+      this.failed = true;
+      this.truncated();
     }
     this.socket.end();
   }
+}
+
+/** A client-sent name for a log line: UTF-8, control characters replaced, at most 64 characters. */
+function printable(bytes: Buffer): string {
+  const text = bytes.toString('utf8').replace(/[\u0000-\u001f\u007f]/g, '?');
+  return text.length > 64 ? `${text.slice(0, 64)}…` : text;
 }

@@ -1,13 +1,22 @@
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { chmodSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
+import { createServer, isIPv6, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { Input, InputContext } from '../../core/plugin.js';
 import { ForwardConnection, type ForwardConnectionHost } from './connection.js';
 import type { ForwardFrameDecoderOptions } from './decoder.js';
 import { forwardMetrics, type ForwardMetrics } from './metrics.js';
-import type { ForwardServerOptions } from './options.js';
+import type { ForwardSecurityOptions } from './handshake.js';
+import type { ForwardServerOptions, ForwardTlsOptions } from './options.js';
+
+/** The UDP heartbeat answer (forward protocol v1; Fluentd replies "\0"). */
+const HEARTBEAT_REPLY = Buffer.from([0x00]);
 
 /**
- * The forward input: a TCP server speaking the Fluent forward protocol (Message, Forward,
- * PackedForward, CompressedPackedForward), acking chunks once the pipeline queued their events.
+ * The forward input: a TCP (or TLS, or unix socket) server speaking the Fluent forward protocol
+ * (Message, Forward, PackedForward, CompressedPackedForward, msgpack or JSON), with the secure
+ * forward handshake when a shared key is set, acking chunks once the pipeline queued their events,
+ * and a UDP socket on the same port answering heartbeats.
  *
  * Backpressure pauses reading on every connection but keeps them open and keeps accepting (new
  * sockets start paused). Fluent Bit closes all connections on pause instead; keeping them spares
@@ -16,52 +25,88 @@ import type { ForwardServerOptions } from './options.js';
 export class ForwardServer implements Input, ForwardConnectionHost {
   readonly metrics: ForwardMetrics;
   readonly decoderOptions: ForwardFrameDecoderOptions;
-  private readonly server: Server;
+  readonly security: ForwardSecurityOptions | undefined;
+  private server: Server | undefined;
+  private udp: UdpSocket | undefined;
   private readonly connections = new Set<ForwardConnection>();
+  private timer: NodeJS.Timeout | undefined;
   private pausedFlag = false;
   private stopped = false;
+  /** Connections are being refused at net.max_connections (logged once per episode). */
+  private atLimit = false;
 
   constructor(
     readonly options: ForwardServerOptions,
     readonly ctx: InputContext,
   ) {
     this.metrics = forwardMetrics(ctx.metrics, ctx.name);
+    this.security = options.security;
     this.decoderOptions = {
       bufferMaxSize: options.bufferMaxSize,
       bufferChunkSize: options.bufferChunkSize,
       tag: options.tag,
       tagPrefix: options.tagPrefix,
     };
-    // Half-open: a client may send its last chunk and shut down its side; it still gets the ack.
-    this.server = createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
   }
 
   get paused(): boolean {
     return this.pausedFlag;
   }
 
-  start(): Promise<void> {
+  async start(): Promise<void> {
     this.pausedFlag = this.ctx.paused;
-    const { listen, port } = this.options;
-    return new Promise((resolve, reject) => {
-      const failed = (err: Error): void => {
-        reject(new Error(`forward input ${this.ctx.name}: cannot listen on ${listen}:${port}: ${err.message}`));
-      };
-      this.server.once('error', failed);
-      this.server.listen({ host: listen, port }, () => {
-        this.server.off('error', failed);
-        this.server.on('error', (err) => this.ctx.log.error({ err: err.message }, 'forward input server error'));
-        const bound = this.address();
-        this.ctx.log.info({ listen: bound?.address ?? listen, port: bound?.port ?? port }, 'forward input listening');
+    const { options } = this;
+    const where = options.unixPath !== undefined ? `unix:${options.unixPath}` : `${options.listen}:${options.port}`;
+    const server = this.createServer();
+    this.server = server;
+    if (options.maxConnections > 0) {
+      server.maxConnections = options.maxConnections;
+      server.on('drop', (dropped) => this.dropped(dropped?.remoteAddress));
+    }
+    if (options.unixPath !== undefined) this.removeStaleSocket(options.unixPath);
+    await new Promise<void>((resolve, reject) => {
+      const failed = (err: Error): void => reject(new Error(`forward input ${this.ctx.name}: cannot listen on ${where}: ${err.message}`));
+      server.once('error', failed);
+      const listening = (): void => {
+        server.off('error', failed);
+        server.on('error', (err) => this.ctx.log.error({ err: err.message }, 'forward input server error'));
         resolve();
-      });
+      };
+      if (options.unixPath !== undefined) server.listen({ path: options.unixPath }, listening);
+      else server.listen({ host: options.listen, port: options.port }, listening);
     });
+    if (options.unixPath !== undefined && options.unixPerm !== undefined) {
+      try {
+        chmodSync(options.unixPath, options.unixPerm);
+      } catch (err) {
+        await this.stop();
+        throw new Error(`forward input ${this.ctx.name}: cannot set unix_perm on ${options.unixPath}: ${(err as Error).message}`);
+      }
+    }
+    const bound = this.address();
+    if (bound) await this.startHeartbeat(bound.port);
+    this.startTimer();
+    this.ctx.log.info(
+      {
+        listen: options.unixPath ?? bound?.address ?? options.listen,
+        port: bound?.port,
+        tls: options.tls !== undefined,
+        handshake: this.security !== undefined,
+        users: this.security?.users.size || undefined,
+      },
+      'forward input listening',
+    );
   }
 
-  /** The bound address (the real port when configured with port 0), or null before start. */
+  /** The bound TCP address (the real port when configured with port 0); null for a unix socket or before start. */
   address(): AddressInfo | null {
-    const address = this.server.address();
+    const address = this.server?.address();
     return address !== null && typeof address === 'object' ? address : null;
+  }
+
+  /** The UDP heartbeat socket's port, when it is bound. */
+  heartbeatPort(): number | undefined {
+    return this.udp?.address().port;
   }
 
   pause(): void {
@@ -78,13 +123,95 @@ export class ForwardServer implements Input, ForwardConnectionHost {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    if (this.timer) clearInterval(this.timer);
+    this.udp?.close();
+    this.udp = undefined;
+    const server = this.server;
+    const closed = server?.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
     for (const connection of this.connections) connection.destroy();
     await closed;
   }
 
   closed(connection: ForwardConnection): void {
-    if (this.connections.delete(connection)) this.metrics.connectionsActive.dec();
+    if (!this.connections.delete(connection)) return;
+    this.metrics.connectionsActive.dec();
+    if (this.atLimit && this.connections.size < this.options.maxConnections) this.atLimit = false;
+  }
+
+  private createServer(): Server {
+    const tls = this.options.tls;
+    // Half-open: a client may send its last chunk and shut down its side; it still gets the ack.
+    if (!tls) return createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
+    const server = createTlsServer({ ...this.tlsOptions(tls), allowHalfOpen: true, handshakeTimeout: this.options.acceptTimeoutMs });
+    server.on('secureConnection', (socket) => this.accept(socket));
+    server.on('tlsClientError', (err, socket) => {
+      this.metrics.authFailures.inc();
+      this.ctx.log.warn({ remote: `${socket.remoteAddress ?? 'unix socket'}:${socket.remotePort ?? ''}`, err: err.message }, 'forward: TLS handshake failed');
+    });
+    return server;
+  }
+
+  private tlsOptions(tls: ForwardTlsOptions): TlsOptions {
+    const read = (key: string, path: string): Buffer => {
+      try {
+        return readFileSync(path);
+      } catch (err) {
+        throw new Error(`forward input ${this.ctx.name}: cannot read ${key} ${path}: ${(err as Error).message}`);
+      }
+    };
+    return {
+      cert: read('tls.crt_file', tls.crtFile),
+      key: read('tls.key_file', tls.keyFile),
+      passphrase: tls.keyPasswd,
+      ca: tls.caFile !== undefined ? read('tls.ca_file', tls.caFile) : undefined,
+      requestCert: tls.verify,
+      rejectUnauthorized: tls.verify,
+    };
+  }
+
+  /** Fluent Bit replaces a socket file left by a previous run, and refuses to remove anything else. */
+  private removeStaleSocket(path: string): void {
+    let isSocket: boolean;
+    try {
+      isSocket = lstatSync(path).isSocket();
+    } catch {
+      return;
+    }
+    if (!isSocket) throw new Error(`forward input ${this.ctx.name}: unix_path ${path} exists and is not a socket`);
+    unlinkSync(path);
+  }
+
+  private async startHeartbeat(port: number): Promise<void> {
+    const udp = createSocket({ type: isIPv6(this.options.listen) ? 'udp6' : 'udp4' });
+    udp.on('message', (_msg, peer) => udp.send(HEARTBEAT_REPLY, peer.port, peer.address));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        udp.once('error', reject);
+        udp.bind({ port, address: this.options.listen }, () => {
+          udp.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      udp.close();
+      this.ctx.log.warn({ port, err: (err as Error).message }, 'forward: cannot bind the UDP heartbeat port; TCP is not affected');
+      return;
+    }
+    udp.on('error', (err) => this.ctx.log.debug({ err: err.message }, 'forward: UDP heartbeat error'));
+    this.udp = udp;
+  }
+
+  /** One timer for every connection's net.io_timeout and handshake deadline. */
+  private startTimer(): void {
+    const { ioTimeoutMs, acceptTimeoutMs } = this.options;
+    if (ioTimeoutMs === 0 && this.security === undefined) return;
+    const shortest = ioTimeoutMs === 0 ? acceptTimeoutMs : Math.min(ioTimeoutMs, acceptTimeoutMs);
+    const every = Math.min(1000, Math.max(20, Math.floor(shortest / 4)));
+    this.timer = setInterval(() => {
+      const now = Date.now();
+      for (const connection of this.connections) connection.checkTimeouts(now, ioTimeoutMs, acceptTimeoutMs);
+    }, every);
+    this.timer.unref();
   }
 
   private accept(socket: Socket): void {
@@ -95,5 +222,15 @@ export class ForwardServer implements Input, ForwardConnectionHost {
     this.metrics.connections.inc();
     this.metrics.connectionsActive.inc();
     this.connections.add(new ForwardConnection(socket, this));
+  }
+
+  private dropped(remote: string | undefined): void {
+    this.metrics.connectionsRejected.inc();
+    if (this.atLimit) return;
+    this.atLimit = true;
+    this.ctx.log.warn(
+      { remote, max_connections: this.options.maxConnections },
+      'forward: net.max_connections reached, closing new connections (logged once until one closes)',
+    );
   }
 }
