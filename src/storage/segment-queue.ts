@@ -287,6 +287,8 @@ export class SegmentQueue {
     for (const s of [...this.segments]) {
       if (!s.sealed) await this.seal(s);
       await this.closeReader(s);
+      // Delivered to the last entry: nothing to send again on the next start.
+      if (s.fullySettled) await this.remove(s);
     }
     await unlink(this.lockPath).catch(() => undefined);
   }
@@ -294,7 +296,7 @@ export class SegmentQueue {
   /** A segment's settled count changed. */
   settledIn(segment: Segment): void {
     if (segment.gone || !segment.fullySettled) return;
-    if (segment.sealed) this.remove(segment);
+    if (segment.sealed) void this.remove(segment);
     else if (!this.flushing && this.pending.entries.length === 0 && Date.now() - segment.createdAt >= IDLE_SEAL_MS) {
       void this.seal(segment).then(() => this.settledIn(segment));
     }
@@ -485,8 +487,8 @@ export class SegmentQueue {
     if (reader) await (await reader.catch(() => undefined))?.close().catch(() => undefined);
   }
 
-  private remove(segment: Segment): void {
-    if (segment.gone) return;
+  private remove(segment: Segment): Promise<void> {
+    if (segment.gone) return Promise.resolve();
     segment.gone = true;
     const i = this.segments.indexOf(segment);
     if (i >= 0) this.segments.splice(i, 1);
@@ -499,10 +501,11 @@ export class SegmentQueue {
     }
     segment.readIndex = segment.blocks.length;
     void this.closeReader(segment);
-    unlink(segment.path).catch((err: NodeJS.ErrnoException) => {
+    const removed = unlink(segment.path).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') this.options.log.error({ segment: segment.path, err: err.message }, 'disk buffer: cannot delete a delivered segment');
     });
     this.options.onChange();
+    return removed;
   }
 
   /** `storage.full_action drop_oldest`: delete the oldest sealed segments until under the limit. */
@@ -521,7 +524,7 @@ export class SegmentQueue {
           `disk buffer full: deleted the oldest segment with ${unread} entries not yet sent (logged once a minute; see floki_output_dropped_records_total{reason="storage_full"})`,
         );
       }
-      this.remove(oldest);
+      void this.remove(oldest);
     }
   }
 }
