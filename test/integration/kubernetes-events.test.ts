@@ -33,7 +33,7 @@ class Harness {
     const self = this;
     this.ctx = {
       name: 'kubernetes_events.0',
-      log: pino({ level: 'debug' }, { write: (s: string) => { self.logs.push(s); if (process.env.KE_DEBUG) process.stderr.write(s); } }),
+      log: pino({ level: 'debug' }, { write: (s: string) => self.logs.push(s) }),
       metrics: new Metrics(),
       service: { flushMs: 1000, graceMs: 0, logLevel: 'info' },
       emit: async (events, onSettled) => {
@@ -73,7 +73,7 @@ async function setup(t: TestContext, tokens = ['token-a']): Promise<{ api: KubeA
 }
 
 const uid = (e: KubeObject) => e.metadata.uid as string;
-const reasons = (events: LogEvent[]) => events.map((e) => `${(e.record.metadata as { name: string }).name}@${(e.record.metadata as { resourceVersion: string }).resourceVersion}`);
+const versions = (events: LogEvent[]) => events.map((e) => `${(e.record.metadata as { name: string }).name}@${(e.record.metadata as { resourceVersion: string }).resourceVersion}`);
 const storedVersion = (db: string): string | undefined => {
   try {
     return (JSON.parse(readFileSync(db, 'utf8')) as { resourceVersion: string }).resourceVersion;
@@ -124,7 +124,7 @@ test('list, then watch from its resourceVersion with bookmarks; updates, a dropp
   api.compact();
   const e5 = api.add(kubeEvent(5));
   await waitFor(() => h.events.length >= 5 && api.openWatches === 1, 'the relist');
-  assert.deepEqual(reasons(h.events.slice(4)), reasons([{ tag: '', time: 0n, record: exporterRecord(e5) }]));
+  assert.deepEqual(versions(h.events.slice(4)), versions([{ tag: '', time: 0n, record: exporterRecord(e5) }]));
   assert.equal(api.requests.filter((r) => !r.watch).length, 2, 'listed twice');
   assert.ok(h.logs.some((l) => l.includes('410 Gone')));
   const e6 = api.add(kubeEvent(6));
