@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     const formatter = new LineFormatter({ format: 'json', dropSingleKey: 'off', removePaths: rules.consumedPaths });
     for (const e of events) {
       const line = formatter.lineFor(e);
-      batcher.add(labeler.labelsFor(e), e.time, line, Buffer.byteLength(line));
+      batcher.add(undefined, labeler.labelsFor(e), { ts: e.time, line }, Buffer.byteLength(line));
     }
     batcher.close();
     batches.push(...closed);

@@ -1,3 +1,4 @@
+// Responses (503, 429, resets, timeouts, 400s) over HTTP and gRPC: loki-responses.test.ts.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
@@ -105,69 +106,6 @@ test('a batch closes batch_wait after its first entry', async (t) => {
   await h.receiver.waitFor(3);
   assert.ok(performance.now() - started >= 55, 'sent before batch_wait');
   assert.deepEqual(h.receiver.requestLog.map((r) => r.entries), [3]);
-});
-
-test('503 twice then 204: delivered once, retries counted', async (t) => {
-  const h = await setup(t);
-  h.receiver.respond(503, 503, 204);
-  h.output.write(events(5));
-  await h.receiver.waitFor(5);
-  assert.equal(h.receiver.requests, 3);
-  assert.deepEqual(h.receiver.requestLog.map((r) => r.outcome), [503, 503, 204]);
-  assert.equal(h.receiver.entries.length, 5);
-  await waitFor(async () => (await h.value('floki_output_proc_records_total')) === 5, 'records_total = 5', 2000);
-  assert.equal(await h.value('floki_output_retries_total'), 2);
-  assert.equal(await h.value('floki_output_errors_total'), 2);
-  assert.equal(await h.value('floki_output_dropped_records_total'), 0);
-});
-
-test('400: dropped at once with Loki’s text in one log line, not retried', async (t) => {
-  const h = await setup(t, {}, true);
-  const lokiText = "entry for stream '{job=\"floki\"}' has timestamp too old: 2023-11-14T22:13:20Z, oldest acceptable timestamp is: 2024-01-01T00:00:00Z";
-  h.receiver.respond({ status: 400, body: lokiText });
-  h.output.write(events(3));
-  await waitFor(async () => (await h.value('floki_output_dropped_records_total', { reason: 'http_400' })) === 3, 'dropped http_400 = 3', 2000);
-  // The batch is settled (nothing held): no retry can follow.
-  assert.equal(h.output.queuedBytes(), 0);
-  assert.equal(h.receiver.requests, 1);
-  assert.equal(h.receiver.entries.length, 0);
-  assert.equal(await h.value('floki_output_retries_total'), 0);
-  assert.equal(await h.value('floki_output_errors_total'), 1);
-  const errors = h.logLines.filter((l) => l.includes('"level":50'));
-  assert.equal(errors.length, 1);
-  assert.ok(errors[0]!.includes('has timestamp too old'), errors[0]);
-});
-
-test('429 with Retry-After is honoured as the minimum wait', async (t) => {
-  const h = await setup(t, { retry_min_backoff: 1, retry_max_backoff: 5000 });
-  h.receiver.respond({ status: 429, body: 'Ingestion rate limit exceeded', headers: { 'Retry-After': '1' } });
-  h.output.write(events(2));
-  await h.receiver.waitFor(2, 5000);
-  const [first, second] = h.receiver.requestLog;
-  assert.equal(first!.outcome, 429);
-  assert.equal(second!.outcome, 204);
-  assert.ok(second!.at - first!.at >= 950, `retried after ${Math.round(second!.at - first!.at)}ms`);
-  assert.equal(await h.value('floki_output_retries_total'), 1);
-});
-
-test('gives up after retry_limit retries', async (t) => {
-  const h = await setup(t, { retry_limit: '2' });
-  h.receiver.respond(500, 502, 503, 204);
-  h.output.write(events(4));
-  await waitFor(async () => (await h.value('floki_output_dropped_records_total', { reason: 'retry_limit' })) === 4, 'dropped retry_limit = 4', 3000);
-  assert.equal(h.receiver.requests, 3);
-  assert.equal(h.receiver.entries.length, 0);
-  assert.equal(await h.value('floki_output_retries_total'), 2);
-});
-
-test('connection resets and timeouts are retried', async (t) => {
-  const h = await setup(t, { timeout: 100 });
-  h.receiver.respond('reset', 'stall', 204);
-  h.output.write(events(3));
-  await h.receiver.waitFor(3, 5000);
-  assert.deepEqual(h.receiver.requestLog.map((r) => r.outcome), ['reset', 'stalled', 204]);
-  assert.equal(h.receiver.entries.length, 3);
-  assert.equal(await h.value('floki_output_retries_total'), 2);
 });
 
 test('setFull(true) past mem_buf_limit, setFull(false) once delivered', async (t) => {

@@ -37,11 +37,32 @@ test('resolved values are taken as they are (ms, bytes)', () => {
   assert.equal(c.dropSingleKey, 'raw');
 });
 
-test('headers: tenant, custom, basic and bearer auth', () => {
+test('headers: custom, basic and bearer auth; the tenant is sent per batch', () => {
   const c = resolveLokiConfig({ tenant_id: 'team-a', header: ['X-A one two', 'X-B: b'], http_user: 'u', http_passwd: 'p' });
-  assert.deepEqual(c.headers, { 'X-A': 'one two', 'X-B': 'b', 'X-Scope-OrgID': 'team-a', Authorization: `Basic ${Buffer.from('u:p').toString('base64')}` });
+  assert.deepEqual(c.headers, { 'X-A': 'one two', 'X-B': 'b', Authorization: `Basic ${Buffer.from('u:p').toString('base64')}` });
+  assert.equal(c.tenantId, 'team-a');
   assert.equal(resolveLokiConfig({ bearer_token: 't' }).headers['Authorization'], 'Bearer t');
   assert.throws(() => resolveLokiConfig({ bearer_token: 't', http_user: 'u' }), LokiConfigError);
+});
+
+test('transports, encodings, TLS and the disk buffer', () => {
+  const d = resolveLokiConfig({});
+  assert.equal(d.transport, 'http');
+  assert.equal(d.compress, 'snappy');
+  assert.equal(d.tls, undefined);
+  assert.equal(d.maxLineSize, 256_000, "Loki's own max_line_size (256KB)");
+  assert.equal(d.storageType, undefined);
+  assert.equal(d.totalLimitBytes, 1024 ** 3);
+  assert.equal(d.fullAction, 'pause');
+  assert.equal(resolveLokiConfig({ compress: 'gzip' }).compress, 'json_gzip', 'Fluent Bit spells it gzip');
+  const https = resolveLokiConfig({ url: 'https://loki.example:8443/api/prom/push', 'tls.verify': false });
+  assert.deepEqual([https.host, https.port, https.uri, https.tls?.verify], ['loki.example', 8443, '/api/prom/push', false]);
+  assert.equal(resolveLokiConfig({ url: 'https://loki.example' }).port, 443);
+  assert.throws(() => resolveLokiConfig({ tls: true, 'tls.ca_file': '/nonexistent/ca.pem' }), /tls\.ca_file: cannot read '\/nonexistent\/ca\.pem': ENOENT/);
+  assert.throws(() => resolveLokiConfig({ transport: 'grpc', compress: 'json_gzip' }), /compress/);
+  assert.throws(() => resolveLokiConfig({ 'storage.total_limit_size': 1000 }), /storage\.total_limit_size/);
+  const disk = resolveLokiConfig({ 'storage.type': 'filesystem', 'storage.full_action': 'drop_oldest', tenant_id_key: "$kubernetes['namespace_name']" });
+  assert.deepEqual([disk.storageType, disk.fullAction, disk.tenantIdKey], ['filesystem', 'drop_oldest', "$kubernetes['namespace_name']"]);
 });
 
 test('bad values are config errors', () => {

@@ -1,94 +1,133 @@
 /**
  * Sends closed batches to Loki, at most `workers` requests at a time, and decides each outcome:
  * - 2xx: delivered;
- * - 429, 5xx, network errors, timeouts: the same body again after the retry policy's wait (at least
- *   Loki's Retry-After), until `retry_limit` retries have failed; then dropped (`retry_limit`);
- * - any other status: dropped at once (`http_<status>`) with one log line holding Loki's answer: the
- *   request cannot succeed as sent (out of order, too old, bad labels), and a 400 may even be a partial
- *   success that a resend would duplicate.
+ * - 429, 5xx, network errors, timeouts: the same entries again after the retry policy's wait (at
+ *   least Loki's Retry-After). In memory mode only `retry_limit` retries, then dropped (`retry_limit`);
+ *   with the disk buffer without limit (the disk is the limit);
+ * - 400: dropped at once under the reason Loki gave (see push-errors.ts), with one log line holding
+ *   Loki's text and a sample entry: a resend cannot succeed, and a 400 may be a partial success that
+ *   a resend would duplicate. Any other 4xx likewise (`http_<status>`).
+ *
+ * Order and head-of-line blocking. A stream is identified by tenant and label string. A batch is
+ * started only when no batch sharing one of its streams is in flight or queued before it, so each
+ * stream's entries reach Loki in the order they were batched (sorted by time within a batch), even
+ * with several workers. A batch waiting to be retried is put back at the head of the queue with a
+ * "not before" time: it does not hold a worker, and batches with none of its streams go past it.
+ * A 429 that names streams (per-stream rate limit) splits the batch: the named streams wait, the
+ * others are sent again at once. A 429 naming none (the tenant's ingestion rate or stream limit)
+ * holds back every batch of that tenant until the wait is over; other tenants keep flowing.
  */
 import type { Logger } from 'pino';
 import type { ClosedBatch } from './batcher.js';
-import type { PushRequestEncoder } from './encoder.js';
-import type { SnappyCompressor } from './snappy-compressor.js';
+import type { BodyCodec } from './body-codec.js';
+import type { LokiEntry } from './encoder.js';
 import type { PushOutcome } from './http-transport.js';
 import type { LokiOutputMetrics } from './output-metrics.js';
+import { rejectReason, streamsNamedIn } from './push-errors.js';
 import { parseRetryAfter, type RetryPolicy } from './retry-policy.js';
-import { settleRuns, type DeliveryRun } from '../../core/delivery.js';
+import { settleRuns, SharedSettlement, type SettleRun } from './settlement.js';
 
 export interface PushTransport {
-  push(body: Uint8Array): Promise<PushOutcome>;
+  push(body: Uint8Array, tenant?: string): Promise<PushOutcome>;
   /** Abort requests in flight; later pushes fail at once. */
   close(): void;
 }
 
 export interface BatchSenderOptions {
   workers: number;
-  encoder: PushRequestEncoder;
-  compressor: Pick<SnappyCompressor, 'compress'>;
+  codec: Pick<BodyCodec, 'encode'>;
   transport: PushTransport;
   retry: RetryPolicy;
+  /** false with the disk buffer: retry without limit. */
+  limitRetries: boolean;
+  /**
+   * What stopping does to entries not delivered: `drop` (memory: they are lost, counted as
+   * `shutdown`), `keep` (disk: they stay in their segment files for the next start).
+   */
+  onAbandon: 'drop' | 'keep';
   metrics: LokiOutputMetrics;
   log: Logger;
   /** Called whenever a batch leaves the sender (delivered or dropped): held bytes went down. */
   onSettled(): void;
 }
 
-/** A closed batch reduced to what sending needs: its body (being compressed) and its counts. */
-interface QueuedBatch {
+interface Job {
+  readonly tenant: string | undefined;
+  readonly streams: Map<string, LokiEntry[]>;
   readonly entries: number;
   readonly bytes: number;
-  readonly body: Promise<Uint8Array>;
-  readonly deliveries: DeliveryRun[];
+  readonly runs: SettleRun[];
+  readonly firstAt: number;
+  /** `tenant \0 labels` of each stream: what ordering and head-of-line rules look at. */
+  readonly keys: string[];
+  body: Promise<Uint8Array>;
+  retries: number;
+  /** Date.now() before which the job is not sent (a retry's wait). */
+  notBefore: number;
 }
 
+/** Log a retry at warn at most this often per output; the rest go to debug (an outage retries a lot). */
+const RETRY_WARN_EVERY_MS = 10_000;
+
 export class BatchSender {
-  private readonly queue: QueuedBatch[] = [];
+  private queue: Job[] = [];
   private active = 0;
+  private readonly inFlight = new Set<Job>();
+  private readonly busyKeys = new Set<string>();
+  /** Tenants held back by a tenant-wide 429, until Date.now() reaches the value. */
+  private readonly tenantHold = new Map<string, number>();
   private heldBytes = 0;
+  /** Bytes of queued batches held back by a retry's wait or a rate limit (as of the last pump). */
+  private stuckBytes = 0;
   private aborted = false;
-  private shutdownDropped = 0;
-  private readonly sleepers = new Map<NodeJS.Timeout, () => void>();
+  private abandoned = 0;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private wakeAt = Infinity;
+  private lastRetryWarn = 0;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly options: BatchSenderOptions) {}
 
-  /** Bytes of batches queued or in flight. */
+  /** Bytes of batches queued, waiting to be retried, or in flight. */
   get pendingBytes(): number {
     return this.heldBytes;
+  }
+
+  /**
+   * Bytes queued or in flight that are not held back by a retry's wait or a rate limit: what a reader
+   * should count against its window, so that a held-back tenant or stream does not stop the others.
+   */
+  get flowingBytes(): number {
+    return this.heldBytes - this.stuckBytes;
   }
 
   get idle(): boolean {
     return this.active === 0 && this.queue.length === 0;
   }
 
-  /**
-   * Encode the batch now and start compressing it, so its body is ready when a worker is free; the
-   * entries themselves can then be garbage collected.
-   */
+  /** Date.now() of the oldest entry held, or undefined. */
+  get oldestAt(): number | undefined {
+    let oldest: number | undefined;
+    for (const j of this.queue) if (oldest === undefined || j.firstAt < oldest) oldest = j.firstAt;
+    for (const j of this.inFlight) if (oldest === undefined || j.firstAt < oldest) oldest = j.firstAt;
+    return oldest;
+  }
+
+  /** Encode the batch now (compression may run on a thread), so its body is ready when a worker is free. */
   enqueue(batch: ClosedBatch): void {
     if (this.aborted) {
-      this.dropForShutdown(batch);
+      this.abandon(batch.entries);
       return;
     }
-    let body: Promise<Uint8Array>;
-    try {
-      body = this.options.compressor.compress(this.options.encoder.encode(batch.streams));
-    } catch (err) {
-      // A bug (encoding cannot fail on strings): log it, count the loss, keep the output running.
-      this.options.log.error({ err, entries: batch.entries }, 'loki: could not encode a batch, dropping it');
-      this.options.metrics.drop('error', batch.entries);
-      settleRuns(batch.deliveries);
-      return;
-    }
-    this.heldBytes += batch.bytes;
-    this.queue.push({ entries: batch.entries, bytes: batch.bytes, body, deliveries: batch.deliveries });
+    const job = this.job(batch.tenant, batch.streams, batch.entries, batch.bytes, batch.runs, batch.firstAt, 0);
+    this.heldBytes += job.bytes;
+    this.queue.push(job);
     this.pump();
   }
 
   /**
    * Wait until everything queued is sent, for at most `deadlineMs`; then abort what is left.
-   * Resolves with the number of entries given up on.
+   * Resolves with the number of entries not delivered.
    */
   async drain(deadlineMs: number): Promise<number> {
     if (!this.idle) {
@@ -105,30 +144,50 @@ export class BatchSender {
         await this.whenIdle();
       }
     }
-    return this.shutdownDropped;
+    return this.abandoned;
   }
 
-  /** Give up: drop queued batches, wake retry waits, abort requests in flight. */
+  /** Give up: abandon queued and waiting batches, abort requests in flight. */
   abort(): void {
     if (this.aborted) return;
     this.aborted = true;
-    for (const batch of this.queue.splice(0)) {
-      this.heldBytes -= batch.bytes;
-      this.dropForShutdown(batch);
+    if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
+    for (const job of this.queue.splice(0)) {
+      this.heldBytes -= job.bytes;
+      this.abandon(job.entries);
     }
-    for (const [timer, wake] of this.sleepers) {
-      clearTimeout(timer);
-      wake();
-    }
-    this.sleepers.clear();
     this.options.transport.close();
     this.options.onSettled();
     this.notifyIfIdle();
   }
 
-  private whenIdle(): Promise<void> {
+  whenIdle(): Promise<void> {
     if (this.idle) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private job(
+    tenant: string | undefined,
+    streams: Map<string, LokiEntry[]>,
+    entries: number,
+    bytes: number,
+    runs: SettleRun[],
+    firstAt: number,
+    retries: number,
+  ): Job {
+    const prefix = tenant === undefined ? '\u0000' : `${tenant}\u0000`;
+    const keys: string[] = [];
+    for (const labels of streams.keys()) keys.push(prefix + labels);
+    let body: Promise<Uint8Array>;
+    try {
+      body = this.options.codec.encode(streams);
+    } catch (err) {
+      body = Promise.reject(err);
+    }
+    // Handled in attempt(); this only keeps an early failure from being reported as unhandled.
+    body.catch(() => undefined);
+    return { tenant, streams, entries, bytes, runs, firstAt, keys, body, retries, notBefore: 0 };
   }
 
   private notifyIfIdle(): void {
@@ -138,88 +197,234 @@ export class BatchSender {
     for (const wake of waiters) wake();
   }
 
+  /**
+   * Start every job that may go now, in queue order, up to `workers` in flight. A job blocked only
+   * in part by streams held back for a retry is split: its free streams go now.
+   */
   private pump(): void {
-    while (this.active < this.options.workers && this.queue.length > 0) {
-      const batch = this.queue.shift()!;
-      this.active++;
-      this.deliver(batch)
-        .then(
-          (settled) => {
-            if (settled) settleRuns(batch.deliveries);
-          },
-          (err: unknown) => {
-            this.options.log.error({ err, entries: batch.entries }, 'loki: unexpected error while sending a batch, dropping it');
-            this.options.metrics.drop('error', batch.entries);
-            settleRuns(batch.deliveries);
-          },
-        )
-        .finally(() => {
-          this.active--;
-          this.heldBytes -= batch.bytes;
-          this.options.onSettled();
-          this.pump();
-          this.notifyIfIdle();
-        });
+    let stuck = 0;
+    if (this.aborted || this.queue.length === 0) {
+      this.stuckBytes = 0;
+      return;
     }
-  }
-
-  /** Resolves true when the batch reached a final outcome (delivered or given up), false when abandoned at shutdown. */
-  private async deliver(batch: QueuedBatch): Promise<boolean> {
-    const { transport, retry, metrics, log } = this.options;
-    const body = await batch.body;
-    for (let retries = 0; ; ) {
-      if (this.aborted) return this.dropForShutdown(batch);
-      const started = performance.now();
-      const outcome = await transport.push(body);
-      metrics.requestDuration.observe((performance.now() - started) / 1000);
-      const status = outcome.status;
-      if (status >= 200 && status < 300) {
-        metrics.records.inc(batch.entries);
-        metrics.bytes.inc(batch.bytes);
-        metrics.batches.inc();
-        return true;
+    const now = Date.now();
+    /** Streams of jobs earlier in the queue that are not starting now: later jobs must not overtake them. */
+    let passed: Set<string> | undefined;
+    /** Streams held back by a retry's wait or a tenant's rate limit. */
+    let held: Set<string> | undefined;
+    let wake = Infinity;
+    for (let i = 0; i < this.queue.length; ) {
+      const job = this.queue[i]!;
+      const tenantKey = job.tenant ?? '\u0000';
+      let hold = this.tenantHold.get(tenantKey);
+      if (hold !== undefined && hold <= now) {
+        this.tenantHold.delete(tenantKey);
+        hold = undefined;
       }
-      metrics.errors.inc();
-      if (this.aborted) return this.dropForShutdown(batch);
-
-      const problem = outcome.error ? outcome.error.message : `HTTP ${status}`;
-      if (status !== 0 && status !== 429 && status < 500) {
-        log.error(
-          { status, entries: batch.entries, response: outcome.body },
-          `loki: push rejected with HTTP ${status}, dropping ${batch.entries} entries (not retried): ${outcome.body.trim()}`,
-        );
-        metrics.drop(`http_${status}`, batch.entries);
-        return true;
+      if (job.notBefore > now || hold !== undefined) {
+        wake = Math.min(wake, job.notBefore > now ? job.notBefore : Infinity, hold ?? Infinity);
+        passed ??= new Set();
+        held ??= new Set();
+        for (const k of job.keys) {
+          passed.add(k);
+          held.add(k);
+        }
+        stuck += job.bytes;
+        i++;
+        continue;
       }
-      if (!retry.canRetry(retries)) {
-        log.error(
-          { status, error: outcome.error?.message, entries: batch.entries, retries, response: outcome.body || undefined },
-          `loki: push failed (${problem}) after ${retries} retries, dropping ${batch.entries} entries`,
-        );
-        metrics.drop('retry_limit', batch.entries);
-        return true;
+      let blocked: string[] | undefined;
+      let heldBack = false;
+      for (const k of job.keys) {
+        if (this.busyKeys.has(k) || passed?.has(k)) {
+          (blocked ??= []).push(k);
+          if (held?.has(k)) heldBack = true;
+        }
       }
-      const waitMs = retry.delayMs(retries, parseRetryAfter(outcome.retryAfter));
-      retries++;
-      log.warn({ status, error: outcome.error?.message, retry: retries, waitMs, entries: batch.entries }, `loki: push failed (${problem}), retry ${retries} in ${waitMs}ms`);
-      metrics.retries.inc();
-      await this.sleep(waitMs);
+      const canStart = this.active < this.options.workers;
+      if (blocked === undefined && canStart) {
+        this.queue.splice(i, 1);
+        this.start(job);
+        continue;
+      }
+      if (blocked !== undefined && heldBack && blocked.length < job.keys.length && canStart) {
+        const stuckKeys = new Set(blocked);
+        const [rest, free] = this.split(job, (key) => stuckKeys.has(key));
+        this.queue[i] = rest;
+        this.start(free);
+      }
+      passed ??= new Set();
+      for (const k of this.queue[i]!.keys) passed.add(k);
+      if (heldBack) {
+        for (const k of blocked!) held!.add(k);
+        stuck += this.queue[i]!.bytes;
+      }
+      i++;
     }
+    this.stuckBytes = stuck;
+    if (wake !== Infinity) this.wakeAtTime(wake, now);
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.sleepers.delete(timer);
-        resolve();
-      }, ms);
-      this.sleepers.set(timer, resolve);
-    });
+  private wakeAtTime(at: number, now: number): void {
+    if (this.wakeTimer !== undefined && this.wakeAt <= at) return;
+    if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
+    this.wakeAt = at;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.wakeAt = Infinity;
+      this.pump();
+    }, Math.max(0, at - now));
   }
 
-  private dropForShutdown(batch: { readonly entries: number }): false {
-    this.shutdownDropped += batch.entries;
-    this.options.metrics.drop('shutdown', batch.entries);
-    return false;
+  private start(job: Job): void {
+    this.active++;
+    this.inFlight.add(job);
+    for (const k of job.keys) this.busyKeys.add(k);
+    this.attempt(job)
+      .catch((err: unknown) => {
+        this.options.log.error({ err, entries: job.entries }, 'loki: unexpected error while sending a batch, dropping it');
+        this.options.metrics.drop('error', job.entries);
+        this.final(job);
+      })
+      .finally(() => {
+        this.active--;
+        this.inFlight.delete(job);
+        for (const k of job.keys) this.busyKeys.delete(k);
+        this.pump();
+        this.options.onSettled();
+        this.notifyIfIdle();
+      });
+  }
+
+  /** Entries reached their final outcome: no longer held, targets told. */
+  private final(job: Job): void {
+    this.heldBytes -= job.bytes;
+    settleRuns(job.runs);
+  }
+
+  private abandon(entries: number): void {
+    this.abandoned += entries;
+    if (this.options.onAbandon === 'drop') this.options.metrics.drop('shutdown', entries);
+  }
+
+  private async attempt(job: Job): Promise<void> {
+    const { transport, metrics, log } = this.options;
+    let body: Uint8Array;
+    try {
+      body = await job.body;
+    } catch (err) {
+      log.error({ err, entries: job.entries }, 'loki: could not encode a batch, dropping it');
+      metrics.drop('error', job.entries);
+      this.final(job);
+      return;
+    }
+    if (this.aborted) return this.leave(job);
+    if (job.retries > 0) metrics.retries.inc();
+    const started = performance.now();
+    const outcome = await transport.push(body, job.tenant);
+    metrics.requestDuration.observe((performance.now() - started) / 1000);
+    const status = outcome.status;
+    if (status >= 200 && status < 300) {
+      metrics.records.inc(job.entries);
+      metrics.bytes.inc(job.bytes);
+      metrics.batches.inc();
+      this.final(job);
+      return;
+    }
+    metrics.errors.inc();
+    if (this.aborted) return this.leave(job);
+    if (status !== 0 && status !== 429 && status < 500) return this.reject(job, outcome);
+    this.retryLater(job, outcome);
+  }
+
+  /** Stopping while this job was out: it is neither delivered nor dropped for good. */
+  private leave(job: Job): void {
+    this.heldBytes -= job.bytes;
+    this.abandon(job.entries);
+  }
+
+  private reject(job: Job, outcome: PushOutcome): void {
+    const reason = rejectReason(outcome.status, outcome.body);
+    const text = outcome.body.trim();
+    const [labels, entries] = job.streams.entries().next().value as [string, LokiEntry[]];
+    const sample = entries[0]!;
+    this.options.log.error(
+      {
+        status: outcome.status,
+        reason,
+        tenant: job.tenant,
+        entries: job.entries,
+        response: text,
+        sample: { labels, ts: sample.ts.toString(), line: sample.line.length > 256 ? `${sample.line.slice(0, 256)}…` : sample.line },
+      },
+      `loki: push rejected with HTTP ${outcome.status} (${reason}), dropping ${job.entries} entries (not retried): ${text}`,
+    );
+    this.options.metrics.drop(reason, job.entries);
+    this.final(job);
+  }
+
+  private retryLater(job: Job, outcome: PushOutcome): void {
+    const { retry, metrics, log } = this.options;
+    const problem = outcome.error ? outcome.error.message : `HTTP ${outcome.status}`;
+    if (this.options.limitRetries && !retry.canRetry(job.retries)) {
+      log.error(
+        { status: outcome.status, error: outcome.error?.message, tenant: job.tenant, entries: job.entries, retries: job.retries, response: outcome.body || undefined },
+        `loki: push failed (${problem}) after ${job.retries} retries, dropping ${job.entries} entries`,
+      );
+      metrics.drop('retry_limit', job.entries);
+      this.final(job);
+      return;
+    }
+    const now = Date.now();
+    const waitMs = retry.delayMs(job.retries, parseRetryAfter(outcome.retryAfter));
+    job.retries++;
+    job.notBefore = now + waitMs;
+    let scope = '';
+    if (outcome.status === 429) {
+      const named = streamsNamedIn(outcome.body, job.streams.keys());
+      if (named.length > 0 && named.length < job.streams.size) {
+        scope = `; ${named.length} of ${job.streams.size} streams rate-limited, the others are sent again now`;
+        const prefix = job.tenant === undefined ? '\u0000' : `${job.tenant}\u0000`;
+        const limitedKeys = new Set(named.map((labels) => prefix + labels));
+        const [limited, rest] = this.split(job, (key) => limitedKeys.has(key));
+        limited.notBefore = now + waitMs;
+        rest.notBefore = now;
+        this.queue.unshift(limited, rest);
+      } else {
+        if (named.length === 0) {
+          this.tenantHold.set(job.tenant ?? '\u0000', now + waitMs);
+          scope = job.tenant === undefined ? '' : `; tenant ${job.tenant} held back`;
+        }
+        this.queue.unshift(job);
+      }
+    } else {
+      this.queue.unshift(job);
+    }
+    const fields = { status: outcome.status, error: outcome.error?.message, tenant: job.tenant, retry: job.retries, waitMs, entries: job.entries, response: outcome.body || undefined };
+    const message = `loki: push failed (${problem}), retry ${job.retries} in ${waitMs}ms${scope}`;
+    if (now - this.lastRetryWarn >= RETRY_WARN_EVERY_MS) {
+      this.lastRetryWarn = now;
+      log.warn(fields, `${message} (logged at most every ${RETRY_WARN_EVERY_MS / 1000}s; see floki_output_retries_total)`);
+    } else log.debug(fields, message);
+  }
+
+  /** Splits a job by stream key into [matching, other]; both parts settle the original runs together. */
+  private split(job: Job, matches: (key: string) => boolean): [Job, Job] {
+    const a = new Map<string, LokiEntry[]>();
+    const b = new Map<string, LokiEntry[]>();
+    let aEntries = 0;
+    let k = 0;
+    for (const [labels, entries] of job.streams) {
+      if (matches(job.keys[k++]!)) {
+        a.set(labels, entries);
+        aEntries += entries.length;
+      } else b.set(labels, entries);
+    }
+    const aBytes = Math.round((job.bytes * aEntries) / job.entries);
+    const shared = new SharedSettlement(job.runs, 2);
+    const partA = this.job(job.tenant, a, aEntries, aBytes, [{ target: shared, count: 1 }], job.firstAt, job.retries);
+    const partB = this.job(job.tenant, b, job.entries - aEntries, job.bytes - aBytes, [{ target: shared, count: 1 }], job.firstAt, job.retries);
+    partA.notBefore = partB.notBefore = job.notBefore;
+    return [partA, partB];
   }
 }

@@ -10,6 +10,14 @@ export interface LokiEntry {
   /** Nanoseconds since the epoch, kept exact end to end. */
   readonly ts: bigint;
   readonly line: string;
+  /** Loki 3 structured metadata: never stream labels. */
+  readonly sm?: Readonly<Record<string, string>> | undefined;
+}
+
+interface EncodedEntry {
+  timestamp: Timestamp;
+  line: string;
+  structuredMetadata?: { name: string; value: string }[];
 }
 
 export interface Timestamp {
@@ -43,6 +51,12 @@ export function sortByTime(entries: LokiEntry[]): void {
   }
 }
 
+function pairs(sm: Readonly<Record<string, string>>): { name: string; value: string }[] {
+  const out: { name: string; value: string }[] = [];
+  for (const name of Object.keys(sm)) out.push({ name, value: sm[name]! });
+  return out;
+}
+
 export class PushRequestEncoder {
   private readonly PushRequest: protobuf.Type;
 
@@ -52,14 +66,14 @@ export class PushRequestEncoder {
 
   /** Protobuf bytes of a PushRequest; each stream's entries are sorted by time first (in place). */
   encode(streams: ReadonlyMap<string, LokiEntry[]>): Uint8Array {
-    const out = new Array<{ labels: string; entries: { timestamp: Timestamp; line: string }[] }>(streams.size);
+    const out = new Array<{ labels: string; entries: EncodedEntry[] }>(streams.size);
     let s = 0;
     for (const [labels, entries] of streams) {
       sortByTime(entries);
-      const encoded = new Array<{ timestamp: Timestamp; line: string }>(entries.length);
+      const encoded = new Array<EncodedEntry>(entries.length);
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i]!;
-        encoded[i] = { timestamp: toTimestamp(e.ts), line: e.line };
+        encoded[i] = e.sm === undefined ? { timestamp: toTimestamp(e.ts), line: e.line } : { timestamp: toTimestamp(e.ts), line: e.line, structuredMetadata: pairs(e.sm) };
       }
       out[s++] = { labels, entries: encoded };
     }

@@ -1,20 +1,36 @@
 /**
- * POSTs snappy-compressed protobuf bodies to Loki over node:http with a keep-alive agent. It never
- * throws: every outcome (a status, a network error, a timeout) is a `PushOutcome` for the sender to
- * classify, so the retry rules live in one place.
+ * POSTs push bodies to Loki over node:http or node:https with a keep-alive agent. It never throws:
+ * every outcome (a status, a network error, a timeout) is a `PushOutcome` for the sender to classify,
+ * so the retry rules live in one place.
  */
 import http from 'node:http';
+import https from 'node:https';
+
+export interface TlsSettings {
+  /** Verify the server's certificate chain and name (`tls.verify`). */
+  verify: boolean;
+  /** PEM contents of `tls.ca_file`, `tls.crt_file`, `tls.key_file`. */
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  /** Server name for SNI and verification (`tls.vhost`), when it differs from host. */
+  servername?: string;
+}
 
 export interface HttpTransportOptions {
   host: string;
   port: number;
   uri: string;
-  /** Extra headers (tenant, auth, `header` option); Content-Type and User-Agent are set here. */
+  /** Auth and `header` headers; Content-Type, Content-Encoding, User-Agent and the tenant are set here. */
   headers: Record<string, string>;
+  contentType: string;
+  contentEncoding?: string;
   timeoutMs: number;
   /** Sockets kept per host: one per worker. */
   maxSockets: number;
   userAgent: string;
+  /** HTTPS when set. */
+  tls?: TlsSettings;
 }
 
 export type PushOutcome =
@@ -22,24 +38,37 @@ export type PushOutcome =
   | { readonly status: 0; readonly body: ''; readonly retryAfter?: undefined; readonly error: Error };
 
 /** Loki's error bodies list rejected entries and can be long; keep enough to explain, not all. */
-const MAX_BODY_CHARS = 4096;
+export const MAX_BODY_CHARS = 4096;
 
 export class HttpTransport {
   private readonly agent: http.Agent;
+  private readonly request: typeof http.request;
   private readonly inFlight = new Set<http.ClientRequest>();
   private readonly baseHeaders: Record<string, string>;
   private closed = false;
 
   constructor(private readonly options: HttpTransportOptions) {
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets });
-    this.baseHeaders = {
-      ...options.headers,
-      'Content-Type': 'application/x-protobuf',
-      'User-Agent': options.userAgent,
-    };
+    const tls = options.tls;
+    if (tls) {
+      this.agent = new https.Agent({
+        keepAlive: true,
+        maxSockets: options.maxSockets,
+        rejectUnauthorized: tls.verify,
+        ca: tls.ca,
+        cert: tls.cert,
+        key: tls.key,
+        servername: tls.servername,
+      });
+      this.request = https.request;
+    } else {
+      this.agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets });
+      this.request = http.request;
+    }
+    this.baseHeaders = { ...options.headers, 'Content-Type': options.contentType, 'User-Agent': options.userAgent };
+    if (options.contentEncoding) this.baseHeaders['Content-Encoding'] = options.contentEncoding;
   }
 
-  push(body: Uint8Array): Promise<PushOutcome> {
+  push(body: Uint8Array, tenant?: string): Promise<PushOutcome> {
     if (this.closed) return Promise.resolve(failure(new Error('transport closed')));
     return new Promise<PushOutcome>((resolve) => {
       let settled = false;
@@ -50,15 +79,10 @@ export class HttpTransport {
         this.inFlight.delete(req);
         resolve(outcome);
       };
-      const req = http.request(
-        {
-          host: this.options.host,
-          port: this.options.port,
-          path: this.options.uri,
-          method: 'POST',
-          agent: this.agent,
-          headers: { ...this.baseHeaders, 'Content-Length': String(body.byteLength) },
-        },
+      const headers: Record<string, string> = { ...this.baseHeaders, 'Content-Length': String(body.byteLength) };
+      if (tenant !== undefined) headers['X-Scope-OrgID'] = tenant;
+      const req = this.request(
+        { host: this.options.host, port: this.options.port, path: this.options.uri, method: 'POST', agent: this.agent, headers },
         (res) => {
           const status = res.statusCode ?? 0;
           let text = '';
@@ -93,6 +117,6 @@ export class HttpTransport {
   }
 }
 
-function failure(error: Error): PushOutcome {
+export function failure(error: Error): PushOutcome {
   return { status: 0, body: '', error };
 }

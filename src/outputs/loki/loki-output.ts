@@ -1,86 +1,140 @@
 /**
- * The Loki output: turns events into entries (stream labels, ns timestamp, line), batches them per
- * stream, and hands closed batches to the sender. It reports the bytes it holds to the engine through
- * `setFull`, so the inputs feeding it pause while it is over `mem_buf_limit`.
+ * The Loki output: turns events into entries (tenant, stream labels, ns timestamp, line, structured
+ * metadata), batches them per tenant and stream, and hands closed batches to the sender.
+ *
+ * Memory buffer (default). Entries go straight into the batcher. The output reports the bytes it holds
+ * to the engine through `setFull`, so the inputs feeding it pause while it is over `mem_buf_limit`.
+ * Entries are settled (see core/delivery.ts) when Loki accepted them or they were given up on.
+ *
+ * Disk buffer (`storage.type filesystem`). `write()` appends the entries to the segment queue and
+ * resolves once they are fsync'd: that is when the forward input acks a chunk and when the entries
+ * are settled for their inputs (a tail input may move its position then: the entry is safe on disk).
+ * A feeder reads blocks back in order (from memory while they are hot) into the batcher while what
+ * is batching and in flight stays under half of `mem_buf_limit`; a segment file is deleted once
+ * every entry in it was delivered or given up on. Retries have no limit: the disk is the limit
+ * (`storage.total_limit_size`, then `storage.full_action`). On stop, what is not delivered within the
+ * grace period stays on disk and is sent first on the next start.
  */
+import { join } from 'node:path';
 import type { LogEvent } from '../../core/event.js';
-import type { Output, OutputContext } from '../../core/plugin.js';
+import { BackpressureError, type Output, type OutputContext } from '../../core/plugin.js';
 import type { Delivery } from '../../core/delivery.js';
 import { VERSION } from '../../package-root.js';
-import { compileLabelRules } from '../../labels/label-rules.js';
+import { compileLabelRules, LabelRuleError } from '../../labels/label-rules.js';
 import { LineFormatter } from '../../labels/line-formatter.js';
-import { compileRecordAccessor, RecordAccessorSyntaxError } from '../../labels/record-accessor.js';
+import { compileRecordAccessor, RecordAccessorSyntaxError, scalarToString, type RecordAccessor } from '../../labels/record-accessor.js';
 import { StreamLabeler } from '../../labels/stream-labeler.js';
+import { StructuredMetadataExtractor, type StructuredMetadata } from '../../labels/structured-metadata.js';
+import type { StoredEntry } from '../../storage/entry-schema.js';
+import { SegmentQueue, StorageWriteError } from '../../storage/segment-queue.js';
 import { BatchSender, type PushTransport } from './batch-sender.js';
-import { Batcher } from './batcher.js';
-import { PushRequestEncoder } from './encoder.js';
-import { HttpTransport } from './http-transport.js';
+import { Batcher, metadataBytes } from './batcher.js';
+import { JsonGzipCodec, ProtobufCodec, ProtobufSnappyCodec, type BodyCodec } from './body-codec.js';
+import { GrpcTransport } from './grpc-transport.js';
+import { HttpTransport, type TlsSettings } from './http-transport.js';
 import { LokiConfigError, type LokiConfig } from './options.js';
 import { LokiOutputMetrics } from './output-metrics.js';
 import { RetryPolicy } from './retry-policy.js';
-import { SnappyCompressor, type SnappyCompressorOptions } from './snappy-compressor.js';
+import type { SnappyCompressorOptions } from './snappy-compressor.js';
 
 export interface LokiOutputDeps {
-  /** Replaces the HTTP transport (a gRPC transport, or a fake in tests). */
+  /** Replaces the HTTP or gRPC transport (a fake in tests). */
   transport?: PushTransport;
   /** Random source for the backoff jitter. */
   random?: () => number;
   compressor?: SnappyCompressorOptions;
+  /** Segment file size for the disk buffer (tests use small ones). */
+  segmentBytes?: number;
 }
 
-/** Resume the inputs only once the queue is well under the limit, so a saturated pipeline does not flap. */
+/** Resume the inputs only once the buffer is well under its limit, so a saturated pipeline does not flap. */
 const RESUME_RATIO = 0.8;
+const NO_WAIT: Promise<void> = Promise.resolve();
+
+/** Cut `line` to at most `maxBytes` UTF-8 bytes, never inside a character. */
+export function truncateUtf8(line: string, maxBytes: number): string {
+  const bytes = Buffer.from(line, 'utf8');
+  let end = maxBytes;
+  // Back up over continuation bytes (10xxxxxx) to the start of the character that does not fit.
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return bytes.toString('utf8', 0, end);
+}
 
 export class LokiOutput implements Output {
   private readonly labeler: StreamLabeler;
   private readonly formatter: LineFormatter;
+  private readonly metadata: StructuredMetadataExtractor | undefined;
+  private readonly tenantAccessor: RecordAccessor | undefined;
   private readonly batcher: Batcher;
   private readonly sender: BatchSender;
   private readonly transport: PushTransport;
+  private readonly codec: BodyCodec;
   private readonly metrics: LokiOutputMetrics;
-  private readonly compressor: SnappyCompressor;
+  private readonly disk: boolean;
+  private store: SegmentQueue | undefined;
   private full = false;
   private stopping: Promise<void> | undefined;
+  private feeding = false;
+  private feedAgain = false;
+  private feedStopped = false;
+  private gaugeTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly config: LokiConfig,
     private readonly ctx: OutputContext,
-    deps: LokiOutputDeps = {},
+    private readonly deps: LokiOutputDeps = {},
   ) {
     const { rules, consumedPaths } = compileLabelRules(config.labels, config.labelKeys);
     this.labeler = new StreamLabeler(rules);
-    const removePaths = config.removeKeys.map((key) => {
-      try {
-        return compileRecordAccessor(key.startsWith('$') ? key : `$${key}`).path;
-      } catch (err) {
-        if (err instanceof RecordAccessorSyntaxError) throw new LokiConfigError(`remove_keys: ${err.message}`);
-        throw err;
-      }
-    });
+    const removePaths = config.removeKeys.map((key) => accessorFor('remove_keys', key).path);
     this.formatter = new LineFormatter({ format: config.lineFormat, dropSingleKey: config.dropSingleKey, removePaths: [...removePaths, ...consumedPaths] });
+    try {
+      const extractor = new StructuredMetadataExtractor(config.structuredMetadata, config.structuredMetadataMapKeys);
+      this.metadata = extractor.empty ? undefined : extractor;
+    } catch (err) {
+      if (err instanceof LabelRuleError) throw new LokiConfigError(err.message);
+      throw err;
+    }
+    this.tenantAccessor = config.tenantIdKey === undefined ? undefined : accessorFor('tenant_id_key', config.tenantIdKey);
+    this.disk = (config.storageType ?? ctx.inputStorageType ?? 'memory') === 'filesystem';
+    if (this.disk && ctx.service.storagePath === undefined) throw new LokiConfigError("storage.type filesystem needs 'storage.path' in service");
 
     this.metrics = new LokiOutputMetrics(ctx.metrics, ctx.name);
-    this.transport =
-      deps.transport ??
-      new HttpTransport({
-        host: config.host,
-        port: config.port,
-        uri: config.uri,
-        headers: config.headers,
-        timeoutMs: config.timeoutMs,
-        maxSockets: config.workers,
-        userAgent: `floki/${VERSION}`,
-      });
-    this.compressor = new SnappyCompressor(deps.compressor);
+    const tls: TlsSettings | undefined = config.tls && { verify: config.tls.verify, ca: config.tls.ca, cert: config.tls.cert, key: config.tls.key, servername: config.tls.vhost };
+    const userAgent = `floki/${VERSION}`;
+    if (config.transport === 'grpc') {
+      this.codec = new ProtobufCodec();
+      this.transport = deps.transport ?? new GrpcTransport({ host: config.host, port: config.port, headers: config.headers, timeoutMs: config.timeoutMs, userAgent, tls });
+    } else {
+      this.codec = config.compress === 'json_gzip' ? new JsonGzipCodec() : new ProtobufSnappyCodec(deps.compressor);
+      this.transport =
+        deps.transport ??
+        new HttpTransport({
+          host: config.host,
+          port: config.port,
+          uri: config.uri,
+          headers: config.headers,
+          contentType: this.codec.contentType,
+          contentEncoding: this.codec.contentEncoding,
+          timeoutMs: config.timeoutMs,
+          maxSockets: config.workers,
+          userAgent,
+          tls,
+        });
+    }
     this.sender = new BatchSender({
       workers: config.workers,
-      encoder: new PushRequestEncoder(),
-      compressor: this.compressor,
+      codec: this.codec,
       transport: this.transport,
       retry: new RetryPolicy({ limit: config.retryLimit, minMs: config.retryMinBackoffMs, maxMs: config.retryMaxBackoffMs, random: deps.random }),
+      limitRetries: !this.disk,
+      onAbandon: this.disk ? 'keep' : 'drop',
       metrics: this.metrics,
       log: ctx.log,
-      onSettled: () => this.updateHeld(),
+      onSettled: () => {
+        this.updateHeld();
+        if (this.disk) this.feed();
+      },
     });
     this.batcher = new Batcher({
       batchSizeBytes: config.batchSizeBytes,
@@ -90,65 +144,267 @@ export class LokiOutput implements Output {
   }
 
   async start(): Promise<void> {
-    const { host, port, uri, tenantId, workers } = this.config;
-    this.ctx.log.info({ output: this.ctx.name, url: `http://${host}:${port}${uri}`, tenant: tenantId, workers }, 'loki: output ready');
+    const { host, port, uri, tenantId, workers, transport, totalLimitBytes, fullAction } = this.config;
+    const dir = this.disk ? join(this.ctx.service.storagePath!, this.ctx.name.replace(/[^A-Za-z0-9._-]/g, '_')) : undefined;
+    if (dir !== undefined) {
+      this.store = await SegmentQueue.open({
+        dir,
+        segmentBytes: this.deps.segmentBytes ?? Math.min(8 * 1024 * 1024, Math.max(32 * 1024, Math.floor(totalLimitBytes / 8))),
+        limitBytes: totalLimitBytes,
+        fullAction,
+        cacheBytes: Math.floor(this.config.memBufLimitBytes / 2),
+        log: this.ctx.log,
+        onDrop: (reason, entries) => this.metrics.drop(reason, entries),
+        onChange: () => {
+          this.updateHeld();
+          this.feed();
+        },
+      });
+    }
+    this.gaugeTimer = setInterval(() => this.updateGauges(), 1000);
+    this.gaugeTimer.unref();
+    this.updateHeld();
+    this.feed();
+    const scheme = transport === 'grpc' ? 'grpc' : this.config.tls ? 'https' : 'http';
+    this.ctx.log.info(
+      {
+        output: this.ctx.name,
+        url: `${scheme}://${host}:${port}${transport === 'grpc' ? '' : uri}`,
+        tenant: tenantId,
+        workers,
+        buffer: dir !== undefined ? { type: 'filesystem', dir, limit_bytes: totalLimitBytes, full_action: fullAction } : { type: 'memory', limit_bytes: this.config.memBufLimitBytes },
+      },
+      'loki: output ready',
+    );
   }
 
-  write(events: LogEvent[], delivery?: Delivery): void {
+  write(events: LogEvent[], delivery?: Delivery): Promise<void> | void {
+    if (this.disk) return this.writeToDisk(events, delivery);
     if (this.stopping !== undefined) {
       this.metrics.drop('shutdown', events.length);
       return;
     }
     let failed = 0;
     let lastError: unknown;
+    const tenantDefault = this.config.tenantId;
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
       try {
         const labels = this.labeler.labelsFor(event);
-        const line = this.formatter.lineFor(event);
-        this.batcher.add(labels, event.time, line, Buffer.byteLength(line), delivery);
+        const line = this.lineOf(event);
+        const sm = this.metadata?.extract(event);
+        const tenant = this.tenantAccessor ? this.tenantOf(event) : tenantDefault;
+        this.batcher.add(tenant, labels, { ts: event.time, line, sm }, Buffer.byteLength(line) + metadataBytes(sm), delivery);
       } catch (err) {
         // A record JSON cannot hold (a cycle): lose that event, not the batch.
         failed++;
         lastError = err;
       }
     }
-    if (failed > 0) {
-      this.ctx.log.error({ err: lastError, events: failed }, `loki: could not format ${failed} events, dropping them`);
-      this.metrics.drop('error', failed);
-      delivery?.settle(failed);
-    }
+    this.formatFailed(failed, lastError, delivery);
     this.updateHeld();
   }
 
+  /** Bytes held in memory: batching, queued, in flight, and disk blocks kept for the reader. */
   queuedBytes(): number {
-    return this.batcher.openBytes + this.sender.pendingBytes;
+    return this.batcher.openBytes + this.sender.pendingBytes + (this.store?.cachedBytes ?? 0);
+  }
+
+  /** Bytes of the disk buffer's files (0 in memory mode). */
+  storedBytes(): number {
+    return this.store?.bytes ?? 0;
   }
 
   stop(deadlineMs: number): Promise<void> {
-    this.stopping ??= this.shutdown(deadlineMs);
+    this.stopping ??= this.disk ? this.shutdownDisk(deadlineMs) : this.shutdownMemory(deadlineMs);
     return this.stopping;
   }
 
-  private async shutdown(deadlineMs: number): Promise<void> {
+  private writeToDisk(events: LogEvent[], delivery: Delivery | undefined): Promise<void> {
+    if (this.stopping !== undefined || this.store === undefined) return Promise.reject(new BackpressureError('loki: the output is stopping'));
+    const records: StoredEntry[] = [];
+    let failed = 0;
+    let lastError: unknown;
+    const tenantDefault = this.config.tenantId ?? null;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      try {
+        const labels = this.labeler.labelsFor(event);
+        const line = this.lineOf(event);
+        const sm = this.metadata?.extract(event);
+        const tenant = this.tenantAccessor ? (this.tenantOf(event) ?? null) : tenantDefault;
+        records.push({ tenant, labels, timestamp: event.time, line, structured_metadata: sm ?? EMPTY_METADATA });
+      } catch (err) {
+        failed++;
+        lastError = err;
+      }
+    }
+    this.formatFailed(failed, lastError, delivery);
+    if (records.length === 0) return NO_WAIT;
+    return this.store.append(records).then(
+      () => delivery?.settle(records.length),
+      (err: unknown) => {
+        throw err instanceof StorageWriteError ? new BackpressureError(`loki: ${err.message}`) : err;
+      },
+    );
+  }
+
+  private lineOf(event: LogEvent): string {
+    const line = this.formatter.lineFor(event);
+    const max = this.config.maxLineSize;
+    // A line of n chars has at most 3n UTF-8 bytes (4 per surrogate pair): most lines skip the count.
+    if (max > 0 && line.length * 3 > max && Buffer.byteLength(line) > max) {
+      this.metrics.truncated.inc();
+      return truncateUtf8(line, max);
+    }
+    return line;
+  }
+
+  private tenantOf(event: LogEvent): string | undefined {
+    const v = scalarToString(this.tenantAccessor!.get(event.record, event.tag));
+    return v === undefined || v.length === 0 ? this.config.tenantId : v;
+  }
+
+  private formatFailed(failed: number, lastError: unknown, delivery: Delivery | undefined): void {
+    if (failed === 0) return;
+    this.ctx.log.error({ err: lastError, events: failed }, `loki: could not format ${failed} events, dropping them`);
+    this.metrics.drop('error', failed);
+    delivery?.settle(failed);
+  }
+
+  /** Disk mode: read blocks back into the batcher while what is batching and in flight is under half of mem_buf_limit. */
+  private feed(): void {
+    if (!this.store || this.feedStopped) return;
+    if (this.feeding) {
+      this.feedAgain = true;
+      return;
+    }
+    this.feeding = true;
+    void this.feedLoop().then(
+      () => {
+        this.feeding = false;
+        if (this.feedAgain) {
+          this.feedAgain = false;
+          this.feed();
+        }
+      },
+      (err: unknown) => {
+        this.feeding = false;
+        this.ctx.log.error({ err }, 'loki: reading the disk buffer failed');
+      },
+    );
+  }
+
+  private async feedLoop(): Promise<void> {
+    const store = this.store!;
+    // Half of mem_buf_limit for what flows; batches held back by a retry's wait or a rate limit may
+    // take the other half, so that one rate-limited tenant or stream does not stop the others.
+    const window = Math.max(1, Math.floor(this.config.memBufLimitBytes / 2));
+    const cap = Math.max(1, this.config.memBufLimitBytes);
+    while (
+      !this.feedStopped &&
+      store.hasUnread() &&
+      this.batcher.openBytes + this.sender.flowingBytes < window &&
+      this.batcher.openBytes + this.sender.pendingBytes < cap
+    ) {
+      this.feedAgain = false;
+      const block = await store.readBlock();
+      if (block === undefined) break;
+      for (const e of block.entries) {
+        const sm = hasKeys(e.structured_metadata) ? e.structured_metadata : undefined;
+        this.batcher.add(e.tenant ?? undefined, e.labels, { ts: e.timestamp, line: e.line, sm }, Buffer.byteLength(e.line) + metadataBytes(sm), block.segment);
+      }
+      this.updateHeld();
+    }
+  }
+
+  private async shutdownMemory(deadlineMs: number): Promise<void> {
     this.batcher.close();
     this.batcher.dispose();
     const left = await this.sender.drain(deadlineMs);
     if (left > 0) this.ctx.log.warn({ entries: left, deadlineMs }, `loki: stopped with ${left} entries not delivered after ${deadlineMs}ms`);
+    await this.finish();
+  }
+
+  private async shutdownDisk(deadlineMs: number): Promise<void> {
+    const deadline = Date.now() + deadlineMs;
+    const store = this.store;
+    // Keep reading the disk back and sending until everything is delivered or the grace period ends.
+    while (store !== undefined && Date.now() < deadline) {
+      this.feed();
+      while (this.feeding) await new Promise((resolve) => setImmediate(resolve));
+      this.batcher.close();
+      if (!store.hasUnread() && this.sender.idle) break;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.sender.whenIdle(), new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
+      clearTimeout(timer);
+    }
+    this.feedStopped = true;
+    this.batcher.close();
+    this.batcher.dispose();
+    await this.sender.drain(Math.max(0, deadline - Date.now()));
+    let left = 0;
+    if (store !== undefined) {
+      await store.close();
+      left = store.heldEntries;
+    }
+    if (left > 0) this.ctx.log.warn({ entries: left, deadlineMs }, `loki: stopped with ${left} entries not delivered after ${deadlineMs}ms; they stay on disk for the next start`);
+    await this.finish();
+  }
+
+  private async finish(): Promise<void> {
     this.transport.close();
-    await this.compressor.close();
+    await this.codec.close();
+    if (this.gaugeTimer !== undefined) clearInterval(this.gaugeTimer);
     this.updateHeld();
+    this.updateGauges();
   }
 
   private updateHeld(): void {
     const held = this.queuedBytes();
     this.metrics.queueBytes.set(held);
-    if (!this.full && held > this.config.memBufLimitBytes) {
+    let over: boolean;
+    let under: boolean;
+    if (this.disk) {
+      const stored = this.store?.bytes ?? 0;
+      this.metrics.storageBytes.set(stored);
+      const limit = this.config.totalLimitBytes;
+      over = this.config.fullAction === 'pause' && stored > limit;
+      under = stored <= limit * RESUME_RATIO;
+    } else {
+      over = held > this.config.memBufLimitBytes;
+      under = held <= this.config.memBufLimitBytes * RESUME_RATIO;
+    }
+    if (!this.full && over) {
       this.full = true;
       this.ctx.setFull(true);
-    } else if (this.full && held <= this.config.memBufLimitBytes * RESUME_RATIO) {
+    } else if (this.full && under) {
       this.full = false;
       this.ctx.setFull(false);
     }
+  }
+
+  private updateGauges(): void {
+    let oldest = this.store?.oldestAt();
+    for (const at of [this.batcher.oldestAt, this.sender.oldestAt]) if (at !== undefined && (oldest === undefined || at < oldest)) oldest = at;
+    this.metrics.oldestAge.set(oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1000));
+    this.metrics.queueBytes.set(this.queuedBytes());
+    this.metrics.storageBytes.set(this.store?.bytes ?? 0);
+  }
+}
+
+const EMPTY_METADATA: StructuredMetadata = Object.freeze({}) as StructuredMetadata;
+
+function hasKeys(o: Record<string, string>): boolean {
+  for (const _ in o) return true;
+  return false;
+}
+
+function accessorFor(option: string, key: string): RecordAccessor {
+  try {
+    return compileRecordAccessor(key.startsWith('$') ? key : `$${key}`);
+  } catch (err) {
+    if (err instanceof RecordAccessorSyntaxError) throw new LokiConfigError(`${option}: ${err.message}`);
+    throw err;
   }
 }

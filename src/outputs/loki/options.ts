@@ -5,7 +5,10 @@
  */
 import { parseOption, type OptionSpec, type ResolvedOptions } from '../../config/options.js';
 import { DROP_SINGLE_KEY_VALUES, LINE_FORMATS, parseDropSingleKey, type DropSingleKey, type LineFormat } from '../../labels/line-formatter.js';
+import { readFileSync } from 'node:fs';
 import { parseRetryLimit } from './retry-policy.js';
+
+const COMPRESS_CHOICES = ['snappy', 'json_gzip', 'gzip'] as const;
 
 export const LOKI_OPTIONS: readonly OptionSpec[] = [
   { name: 'host', type: 'string', default: '127.0.0.1', description: 'Loki host name or IP address, without path.' },
@@ -34,23 +37,94 @@ export const LOKI_OPTIONS: readonly OptionSpec[] = [
     description: 'When one key remains, send only its value: on (in line_format, json strings stay quoted), raw (strings unquoted), or off.',
   },
   { name: 'tenant_id', type: 'string', description: 'Tenant sent as X-Scope-OrgID; omitted for a single-tenant Loki.' },
+  {
+    name: 'tenant_id_key',
+    type: 'string',
+    description: "Record key or accessor (e.g. $kubernetes['namespace_name']) whose value is the entry's tenant; batches are split per tenant. Entries without it get tenant_id.",
+  },
+  {
+    name: 'structured_metadata',
+    type: 'list',
+    default: [],
+    description:
+      "Loki 3 structured metadata, never labels: name=value, name=$accessor (e.g. uid=$involvedObject['uid']) or a bare $accessor named after its last key. Maps and arrays are sent as JSON.",
+  },
+  { name: 'structured_metadata_map_keys', type: 'list', default: [], description: 'Accessors of maps whose every key/value becomes structured metadata.' },
+  {
+    name: 'max_line_size',
+    type: 'size',
+    default: '250K',
+    description: "Lines longer than this many bytes are truncated before sending (counted in floki_output_truncated_records_total), so Loki never rejects them as line_too_long; the default is Loki's own limit (256KB = 256000 bytes). 0 disables.",
+  },
   { name: 'batch_size', type: 'size', default: '1M', description: 'A batch is sent when its entries reach this many bytes.' },
   { name: 'batch_wait', type: 'duration', default: '1s', description: 'A batch is sent at the latest this long after its first entry.' },
   {
     name: 'mem_buf_limit',
     type: 'size',
     default: '64M',
-    description: 'Bytes held (batching, queued, in flight) above which the inputs feeding this output are paused.',
+    description:
+      'Bytes held in memory (batching, queued, in flight). Memory buffer: above it the inputs feeding this output are paused. Disk buffer: bounds what is read back from disk and kept in memory.',
   },
-  { name: 'retry_limit', type: 'string', default: '10', description: 'Retries of a failed request before its entries are dropped: a number, no_limits (or false), or no_retries.' },
+  {
+    name: 'retry_limit',
+    type: 'string',
+    default: '10',
+    description: 'Memory buffer: retries of a failed request before its entries are dropped: a number, no_limits (or false), or no_retries. With the disk buffer there is no limit.',
+  },
   { name: 'retry_min_backoff', type: 'duration', default: '500ms', description: 'Shortest wait before a retry.' },
   { name: 'retry_max_backoff', type: 'duration', default: '5m', description: 'Longest wait before a retry (the wait doubles from retry_min_backoff, with jitter).' },
   { name: 'timeout', type: 'duration', default: '10s', description: 'A request without a complete response after this long fails and is retried.' },
-  { name: 'workers', type: 'int', default: 1, description: 'Requests in flight at most. With more than one, batches may arrive out of order (Loki accepts that within an hour).' },
-  { name: 'header', type: 'list', default: [], description: "Extra HTTP headers, each 'Name value'." },
+  {
+    name: 'workers',
+    type: 'int',
+    default: 1,
+    description: "Requests in flight at most. Each stream's entries still reach Loki in time order: batches sharing a stream are sent one after the other.",
+  },
+  {
+    name: 'transport',
+    type: 'string',
+    default: 'http',
+    choices: ['http', 'grpc'],
+    description: "http: POST to uri. grpc: Loki's logproto.Pusher/Push (Loki's gRPC port, 9095 by default); same retry rules, mapped from gRPC status codes.",
+  },
+  {
+    name: 'compress',
+    type: 'string',
+    default: 'snappy',
+    choices: COMPRESS_CHOICES,
+    description: 'HTTP body: snappy (protobuf, what Promtail sends) or json_gzip (JSON, gzipped, for Loki-compatible receivers without protobuf; gzip is accepted as Fluent Bit spells it).',
+  },
+  { name: 'tls', type: 'bool', default: false, description: 'Use HTTPS (or TLS for gRPC). An https:// url turns it on.' },
+  { name: 'tls.verify', type: 'bool', default: true, description: "Verify the server's certificate and name." },
+  { name: 'tls.ca_file', type: 'string', description: 'PEM file of the CA certificates to trust instead of the system ones.' },
+  { name: 'tls.crt_file', type: 'string', description: 'PEM client certificate, for mutual TLS.' },
+  { name: 'tls.key_file', type: 'string', description: 'PEM private key of tls.crt_file.' },
+  { name: 'tls.vhost', type: 'string', description: 'Server name to send (SNI) and verify, when it differs from host.' },
+  { name: 'header', type: 'list', default: [], description: "Extra HTTP headers (gRPC metadata), each 'Name value'." },
   { name: 'http_user', type: 'string', description: 'Basic authentication user.' },
   { name: 'http_passwd', type: 'string', description: 'Basic authentication password.' },
   { name: 'bearer_token', type: 'string', description: 'Bearer token sent as Authorization: Bearer <token>.' },
+  {
+    name: 'storage.type',
+    type: 'string',
+    choices: ['memory', 'filesystem'],
+    description:
+      'filesystem: entries are appended to segment files under service storage.path before they are acknowledged, and deleted once Loki accepted them; replayed on start. Also on when an input sets storage.type filesystem. Default memory.',
+  },
+  {
+    name: 'storage.total_limit_size',
+    type: 'size',
+    default: '1G',
+    description: 'Disk buffer: most bytes of segment files this output keeps; see storage.full_action.',
+  },
+  {
+    name: 'storage.full_action',
+    type: 'string',
+    default: 'pause',
+    choices: ['pause', 'drop_oldest'],
+    description:
+      'Disk buffer at storage.total_limit_size: pause the inputs feeding this output, or delete the oldest segment file (its entries counted as dropped, reason storage_full).',
+  },
 ];
 
 export class LokiConfigError extends Error {
@@ -58,6 +132,17 @@ export class LokiConfigError extends Error {
     super(message);
     this.name = 'LokiConfigError';
   }
+}
+
+export type StorageType = 'memory' | 'filesystem';
+export type FullAction = 'pause' | 'drop_oldest';
+
+export interface LokiTlsConfig {
+  verify: boolean;
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  vhost?: string;
 }
 
 export interface LokiConfig {
@@ -69,23 +154,39 @@ export interface LokiConfig {
   removeKeys: string[];
   lineFormat: LineFormat;
   dropSingleKey: DropSingleKey;
+  /** Default tenant (X-Scope-OrgID); undefined for a single-tenant Loki. */
   tenantId?: string;
+  /** Record accessor of the per-entry tenant. */
+  tenantIdKey?: string;
+  structuredMetadata: string[];
+  structuredMetadataMapKeys: string[];
+  /** Bytes; 0 = no limit. */
+  maxLineSize: number;
   batchSizeBytes: number;
   batchWaitMs: number;
   memBufLimitBytes: number;
-  /** Retries after the first attempt; Infinity for no_limits. */
+  /** Retries after the first attempt; Infinity for no_limits. Memory buffer only. */
   retryLimit: number;
   retryMinBackoffMs: number;
   retryMaxBackoffMs: number;
   timeoutMs: number;
   workers: number;
-  /** tenant, auth and `header` headers. */
+  transport: 'http' | 'grpc';
+  compress: 'snappy' | 'json_gzip';
+  /** Set for HTTPS / gRPC over TLS. */
+  tls?: LokiTlsConfig;
+  /** Auth and `header` headers (the tenant is added per request). */
   headers: Record<string, string>;
+  /** undefined: memory unless an input asks for filesystem. */
+  storageType?: StorageType;
+  totalLimitBytes: number;
+  fullAction: FullAction;
 }
 
 /**
  * Typed settings from validated options. Values the validator left out get the table's default,
  * parsed here; present values are taken as already resolved (ms, bytes, arrays) and never re-parsed.
+ * Reads the TLS files, so that a missing one is a config error.
  */
 export function resolveLokiConfig(options: ResolvedOptions): LokiConfig {
   const get = <T>(name: string): T => {
@@ -98,10 +199,20 @@ export function resolveLokiConfig(options: ResolvedOptions): LokiConfig {
     const v = get<unknown>(name);
     return v === undefined || v === '' ? undefined : String(v);
   };
+  const file = (name: string): Buffer | undefined => {
+    const path = str(name);
+    if (path === undefined) return undefined;
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new LokiConfigError(`${name}: cannot read '${path}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  };
 
   let host = get<string>('host');
   let port = get<number>('port');
   let uri = get<string>('uri');
+  let tlsOn = get<boolean>('tls');
   const url = str('url');
   if (url !== undefined) {
     let parsed: URL;
@@ -110,9 +221,10 @@ export function resolveLokiConfig(options: ResolvedOptions): LokiConfig {
     } catch {
       throw new LokiConfigError(`url: not a URL: '${url}'`);
     }
-    if (parsed.protocol !== 'http:') throw new LokiConfigError(`url: only http:// is supported, got '${parsed.protocol}'`);
-    host = parsed.hostname;
-    port = parsed.port ? Number(parsed.port) : 80;
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new LokiConfigError(`url: expected http:// or https://, got '${parsed.protocol}'`);
+    if (parsed.protocol === 'https:') tlsOn = true;
+    host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+    port = parsed.port ? Number(parsed.port) : parsed.protocol === 'https:' ? 443 : 80;
     if (parsed.pathname !== '/' && parsed.pathname !== '') uri = parsed.pathname;
   }
   if (!uri.startsWith('/')) throw new LokiConfigError(`uri: must start with '/', got '${uri}'`);
@@ -140,13 +252,30 @@ export function resolveLokiConfig(options: ResolvedOptions): LokiConfig {
     if (!m) throw new LokiConfigError(`header: expected 'Name value', got '${entry}'`);
     headers[m[1]!] = m[2]!;
   }
-  const tenantId = str('tenant_id');
-  if (tenantId !== undefined) headers['X-Scope-OrgID'] = tenantId;
   const user = str('http_user');
   const bearer = str('bearer_token');
   if (user !== undefined && bearer !== undefined) throw new LokiConfigError('http_user and bearer_token: set one of them, not both');
   if (user !== undefined) headers['Authorization'] = `Basic ${Buffer.from(`${user}:${str('http_passwd') ?? ''}`).toString('base64')}`;
   if (bearer !== undefined) headers['Authorization'] = `Bearer ${bearer}`;
+
+  const transport = get<'http' | 'grpc'>('transport');
+  if (transport !== 'http' && transport !== 'grpc') throw new LokiConfigError(`transport: expected http or grpc, got '${transport}'`);
+  const compressValue = get<string>('compress');
+  if (!(COMPRESS_CHOICES as readonly string[]).includes(compressValue)) throw new LokiConfigError(`compress: expected snappy or json_gzip, got '${compressValue}'`);
+  const compress = compressValue === 'snappy' ? 'snappy' : 'json_gzip';
+  if (transport === 'grpc' && compress !== 'snappy') throw new LokiConfigError('compress: json_gzip applies to the http transport only; gRPC sends protobuf');
+
+  const crt = file('tls.crt_file');
+  const key = file('tls.key_file');
+  if ((crt === undefined) !== (key === undefined)) throw new LokiConfigError('tls.crt_file and tls.key_file: give both or neither');
+  const tls: LokiTlsConfig | undefined = tlsOn ? { verify: get<boolean>('tls.verify'), ca: file('tls.ca_file'), cert: crt, key, vhost: str('tls.vhost') } : undefined;
+
+  const storageType = str('storage.type') as StorageType | undefined;
+  if (storageType !== undefined && storageType !== 'memory' && storageType !== 'filesystem') throw new LokiConfigError(`storage.type: expected memory or filesystem, got '${storageType}'`);
+  const fullAction = get<FullAction>('storage.full_action');
+  if (fullAction !== 'pause' && fullAction !== 'drop_oldest') throw new LokiConfigError(`storage.full_action: expected pause or drop_oldest, got '${fullAction}'`);
+  const totalLimitBytes = get<number>('storage.total_limit_size');
+  if (totalLimitBytes < 64 * 1024) throw new LokiConfigError('storage.total_limit_size: must be at least 64K');
 
   return {
     host,
@@ -157,7 +286,11 @@ export function resolveLokiConfig(options: ResolvedOptions): LokiConfig {
     removeKeys: get<string[]>('remove_keys'),
     lineFormat,
     dropSingleKey,
-    tenantId,
+    tenantId: str('tenant_id'),
+    tenantIdKey: str('tenant_id_key'),
+    structuredMetadata: get<string[]>('structured_metadata'),
+    structuredMetadataMapKeys: get<string[]>('structured_metadata_map_keys'),
+    maxLineSize: get<number>('max_line_size'),
     batchSizeBytes,
     batchWaitMs: get<number>('batch_wait'),
     memBufLimitBytes: get<number>('mem_buf_limit'),
@@ -166,6 +299,12 @@ export function resolveLokiConfig(options: ResolvedOptions): LokiConfig {
     retryMaxBackoffMs: get<number>('retry_max_backoff'),
     timeoutMs: get<number>('timeout'),
     workers,
+    transport,
+    compress,
+    tls,
     headers,
+    storageType,
+    totalLimitBytes,
+    fullAction,
   };
 }

@@ -4,8 +4,14 @@
  */
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import type { Metrics } from '../../observability/metrics.js';
+import type { RejectReason } from './push-errors.js';
 
-export type DropReason = 'retry_limit' | 'shutdown' | 'error' | `http_${number}`;
+/**
+ * retry_limit: retries exhausted (memory buffer); shutdown: still held when the grace period ended
+ * (memory buffer); storage_full: oldest segment deleted (`storage.full_action drop_oldest`);
+ * corrupt: a damaged block of a segment file; error: a bug (encoding); the rest: Loki's 4xx reasons.
+ */
+export type DropReason = 'retry_limit' | 'shutdown' | 'storage_full' | 'corrupt' | 'error' | RejectReason;
 
 export class LokiOutputMetrics {
   readonly records: Counter.Internal;
@@ -13,7 +19,10 @@ export class LokiOutputMetrics {
   readonly batches: Counter.Internal;
   readonly retries: Counter.Internal;
   readonly errors: Counter.Internal;
+  readonly truncated: Counter.Internal;
   readonly queueBytes: Gauge.Internal<string>;
+  readonly storageBytes: Gauge.Internal<string>;
+  readonly oldestAge: Gauge.Internal<string>;
   readonly requestDuration: Histogram.Internal<string>;
   private readonly dropped: Counter<string>;
 
@@ -27,7 +36,10 @@ export class LokiOutputMetrics {
     this.batches = metrics.counter('floki_output_batches_total', 'Requests (batches) the output delivered').labels(labels);
     this.retries = metrics.counter('floki_output_retries_total', 'Requests sent again after a retryable failure').labels(labels);
     this.errors = metrics.counter('floki_output_errors_total', 'Requests that failed (non-2xx status, network error or timeout)').labels(labels);
-    this.queueBytes = metrics.gauge('floki_output_queue_bytes', 'Bytes held by the output: batching, queued and in flight').labels(labels);
+    this.truncated = metrics.counter('floki_output_truncated_records_total', 'Entries whose line was cut to max_line_size').labels(labels);
+    this.queueBytes = metrics.gauge('floki_output_queue_bytes', 'Bytes held in memory by the output: batching, queued, in flight, read back from disk').labels(labels);
+    this.storageBytes = metrics.gauge('floki_output_storage_bytes', 'Bytes of the output’s disk buffer segment files').labels(labels);
+    this.oldestAge = metrics.gauge('floki_output_oldest_entry_age_seconds', 'Age of the oldest entry the output holds (memory or disk), since it was accepted').labels(labels);
     this.requestDuration = metrics
       .histogram('floki_output_request_duration_seconds', 'Time from sending a request to its response', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30])
       .labels(labels);
