@@ -1,0 +1,16 @@
+import type { InputPlugin } from '../../core/registry-types.js';
+import { checkTailOptions, tailOptions } from './options.js';
+import { TailInput } from './tail-input.js';
+
+export { TailInput } from './tail-input.js';
+export { tailOptions, resolveTailOptions, type TailOptions } from './options.js';
+
+export const tailInput: InputPlugin = {
+  kind: 'input',
+  name: 'tail',
+  description:
+    'Follows files (Fluent Bit `tail`): container logs in CRI and docker formats with split lines joined, kubernetes metadata from the file name, rotation, and positions that move only past delivered lines',
+  options: tailOptions,
+  check: checkTailOptions,
+  create: (options, ctx) => new TailInput(options, ctx),
+};

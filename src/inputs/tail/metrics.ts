@@ -1,0 +1,47 @@
+import type { Counter, Gauge } from 'prom-client';
+import type { Metrics } from '../../observability/metrics.js';
+
+/** The tail input's metrics, bound to one instance's `name` label once so the read loop only adds. */
+export class TailMetrics {
+  readonly filesOpened: Counter.Internal;
+  readonly filesClosed: Counter.Internal;
+  readonly filesRotated: Counter.Internal;
+  readonly filesTruncated: Counter.Internal;
+  readonly filesOpen: Gauge.Internal<string>;
+  readonly bytes: Counter.Internal;
+  readonly lines: Counter.Internal;
+  readonly partialLines: Counter.Internal;
+  readonly partialFlushed: Counter.Internal;
+  readonly longTruncated: Counter.Internal;
+  readonly longSkipped: Counter.Internal;
+  readonly malformed: Counter.Internal;
+  readonly positionsWrites: Counter.Internal;
+  private readonly lag: Gauge<string>;
+
+  constructor(metrics: Metrics, private readonly name: string) {
+    const labels = { name };
+    this.filesOpened = metrics.counter('floki_input_tail_files_opened_total', 'Files the tail input started following.').labels(labels);
+    this.filesClosed = metrics.counter('floki_input_tail_files_closed_total', 'Files the tail input stopped following (rotated away and finished, deleted).').labels(labels);
+    this.filesRotated = metrics.counter('floki_input_tail_files_rotated_total', 'Followed files renamed or replaced under their path (rotation).').labels(labels);
+    this.filesTruncated = metrics.counter('floki_input_tail_files_truncated_total', 'Followed files that shrank (copytruncate) and were read again from their start.').labels(labels);
+    this.filesOpen = metrics.gauge('floki_input_tail_files_open', 'Files the tail input follows now.').labels(labels);
+    this.bytes = metrics.counter('floki_input_bytes_total', 'Bytes received by an input.').labels(labels);
+    this.lines = metrics.counter('floki_input_tail_lines_total', 'Lines read from files (each piece of a split line counts).').labels(labels);
+    this.partialLines = metrics.counter('floki_input_tail_partial_lines_joined_total', 'Pieces of split lines (CRI P, docker pieces without a newline) joined into whole lines.').labels(labels);
+    this.partialFlushed = metrics.counter('floki_input_tail_partial_lines_flushed_total', 'Split lines sent without their last piece after flush_timeout, or when their file was closed.').labels(labels);
+    const long = metrics.counter('floki_input_tail_long_lines_total', 'Lines longer than buffer_max_size, by what was done with them.', ['name', 'action']);
+    this.longTruncated = long.labels(name, 'truncated');
+    this.longSkipped = long.labels(name, 'skipped');
+    this.malformed = metrics.counter('floki_input_tail_malformed_lines_total', 'Lines in none of the multiline.parser formats, sent as they are.').labels(labels);
+    this.positionsWrites = metrics.counter('floki_input_tail_db_writes_total', 'Times the positions file (db) was written.').labels(labels);
+    this.lag = metrics.gauge('floki_input_tail_file_lag_bytes', 'Bytes of a followed file not read yet.', ['name', 'file']);
+  }
+
+  setLag(file: string, bytes: number): void {
+    this.lag.set({ name: this.name, file }, bytes);
+  }
+
+  removeLag(file: string): void {
+    this.lag.remove({ name: this.name, file });
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Backpressure and fairness: a full output stops the reading (the files wait on disk) and its positions
+ * do not move past unsettled lines; files are read in turns, so a huge file does not starve a small one.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { criLine, startPipeline, T0, tempDir } from '../helpers/tail-harness.js';
+import { waitFor } from '../helpers/wait.js';
+
+test('a full output pauses reading and holds positions; when it drains, reading resumes; a small file is not starved by a huge one', async (t) => {
+  const dir = tempDir(t);
+  const bigLines = 40_000;
+  const big: Buffer[] = [];
+  for (let i = 0; i < bigLines; i++) big.push(criLine(T0 + BigInt(i), 'stdout', 'F', `big ${i} ${'x'.repeat(60)}`));
+  writeFileSync(join(dir, 'big.log'), Buffer.concat(big));
+  const small: Buffer[] = [];
+  for (let i = 0; i < 100; i++) small.push(criLine(T0 + BigInt(i), 'stdout', 'F', `small ${i}`));
+  writeFileSync(join(dir, 'small.log'), Buffer.concat(small));
+  const db = join(dir, 'tail.db');
+  const offsets = (): Record<string, number> => {
+    try {
+      const doc = JSON.parse(readFileSync(db, 'utf8')) as { files: { path: string; offset: number }[] };
+      return Object.fromEntries(doc.files.map((f) => [f.path.slice(dir.length + 1), f.offset]));
+    } catch {
+      return {};
+    }
+  };
+
+  const p = await startPipeline(
+    t,
+    `pipeline:
+  inputs:
+    - name: tail
+      path: ${dir}/*.log
+      read_from_head: true
+      multiline.parser: cri
+      buffer_chunk_size: 16K
+      inotify_watcher: off
+      db: ${db}
+  outputs:
+    - name: capture
+      match: '*'
+`,
+  );
+  const events = p.capture.events;
+  await waitFor(() => events.length > 0, 'the first lines', 5000);
+  p.capture.hold();
+  const atHold = events.length;
+  // A poll while paused sees the unread bytes of the big file; nothing more is read meanwhile.
+  await waitFor(async () => (await p.metric('floki_input_tail_file_lag_bytes', { file: join(dir, 'big.log') })) > 0, 'a poll while paused', 5000);
+  await waitFor(() => offsets()['big.log'] !== undefined, 'positions written', 5000);
+  const heldOffset = offsets()['big.log']!;
+  assert.ok(events.length <= atHold + 2 * 300, `at most the block being read when the output filled (${events.length - atHold} more)`);
+  assert.ok(events.length < bigLines, 'reading stopped');
+  assert.equal(await p.metric('floki_input_ingestion_paused'), 1);
+
+  p.capture.release();
+  await waitFor(() => events.length === bigLines + 100, 'every line', 10_000);
+  // Turns of one 16 KiB block (~200 lines) each: the small file is done within the first rounds.
+  let lastSmall = -1;
+  events.forEach((e, i) => String(e.record.log).startsWith('small') && (lastSmall = i));
+  assert.ok(lastSmall < 1000, `the small file's lines came early (last at ${lastSmall})`);
+  assert.equal(new Set(events.map((e) => e.record.log)).size, bigLines + 100, 'each line once');
+  await waitFor(() => offsets()['big.log'] === statSync(join(dir, 'big.log')).size, 'positions at the end once settled', 5000);
+  assert.ok(heldOffset <= atHold * 80 + 16 * 1024, `positions did not move past held lines (${heldOffset})`);
+});
