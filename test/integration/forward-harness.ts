@@ -207,10 +207,11 @@ export interface TestCertificates {
 /**
  * A CA, a server certificate for localhost / 127.0.0.1 and client certificates, made with openssl in a
  * temporary folder for this test run only (no private key is committed). EC keys: fast to make.
+ * `cleanup` registers the folder's removal: pass `t.after.bind(t)` or node:test's `after`.
  */
-export function makeCertificates(t: TestContext): TestCertificates {
+export function makeCertificates(cleanup: (fn: () => void) => void): TestCertificates {
   const dir = mkdtempSync(join(tmpdir(), 'floki-tls-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  cleanup(() => rmSync(dir, { recursive: true, force: true }));
   const f = (name: string): string => join(dir, name);
   const openssl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   const key = (name: string): void => openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', f(name));

@@ -16,7 +16,7 @@ const SEC = 1764064800;
 const chunk = (id: string, n: number): Buffer => cat(arr(4), str('t'), eventTime(SEC, n), rec({ n }), rec({ chunk: id }));
 
 test('TLS: a client that trusts the CA sends events and gets acks; a plain TCP client is refused and counted', async (t) => {
-  const certs = makeCertificates(t);
+  const certs = makeCertificates((fn) => t.after(fn));
   const { log, lines } = capturingLog();
   const h = await startServer(t, { tls: true, 'tls.crt_file': certs.serverCrt, 'tls.key_file': certs.serverKey }, undefined, log);
   const client = await RawClient.connect(t, { port: h.port, tls: { ca: readFileSync(certs.caCrt) } });
@@ -33,7 +33,7 @@ test('TLS: a client that trusts the CA sends events and gets acks; a plain TCP c
 });
 
 test('TLS with a shared key: the handshake runs inside TLS', async (t) => {
-  const certs = makeCertificates(t);
+  const certs = makeCertificates((fn) => t.after(fn));
   const h = await startServer(t, { tls: true, 'tls.crt_file': certs.serverCrt, 'tls.key_file': certs.serverKey, shared_key: 'over-tls' });
   const client = await RawClient.connect(t, { port: h.port, tls: { ca: readFileSync(certs.caCrt) } });
   assert.equal((await handshake(client, { sharedKey: 'over-tls' })).pong[1], true);
@@ -42,7 +42,7 @@ test('TLS with a shared key: the handshake runs inside TLS', async (t) => {
 });
 
 test('tls.verify: a client certificate from tls.ca_file is required; none, or a stranger, is refused', async (t) => {
-  const certs = makeCertificates(t);
+  const certs = makeCertificates((fn) => t.after(fn));
   const h = await startServer(t, {
     tls: true,
     'tls.crt_file': certs.serverCrt,

@@ -1,0 +1,92 @@
+/**
+ * floki as a user runs it (the CLI from a config file) with one or more forward inputs, shipping to
+ * the decoding Loki receiver, for tests that drive it with real third-party clients.
+ */
+import { LokiReceiver, type ReceivedEntry } from '../helpers/loki-receiver.js';
+import { FlokiProcess, freePort } from '../helpers/floki-process.js';
+
+export interface RunningFloki {
+  floki: FlokiProcess;
+  loki: LokiReceiver;
+  httpPort: number;
+  /** Sum of a Prometheus metric's samples whose labels include `labels`, read from floki's endpoint. */
+  metric(name: string, labels?: Record<string, string>): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts floki with the given `inputs` (YAML list items, already indented by 4 spaces) and a Loki
+ * output labelling each stream with the tag. `lokiExtra` adds keys to the output. Call `stop()`.
+ */
+export async function startFloki(inputs: string, lokiExtra = ''): Promise<RunningFloki> {
+  const loki = await LokiReceiver.start();
+  const httpPort = await freePort();
+  const config = `service:
+  flush: 1
+  log_level: info
+  http_server: on
+  http_listen: 127.0.0.1
+  http_port: ${httpPort}
+pipeline:
+  inputs:
+${inputs}
+  outputs:
+    - name: loki
+      match: '*'
+      host: 127.0.0.1
+      port: ${loki.port}
+      labels: job=floki, tag=$TAG
+      batch_wait: 100ms
+${lokiExtra}`;
+  const floki = FlokiProcess.withConfig(config);
+  const stop = async (): Promise<void> => {
+    await floki.stop();
+    await loki.close();
+  };
+  try {
+    await floki.ready();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const metric = async (name: string, labels: Record<string, string> = {}): Promise<number> => {
+    const text = await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/metrics/prometheus`)).text();
+    let sum = 0;
+    for (const line of text.split('\n')) {
+      const m = /^([a-z_]+)(?:\{(.*)\})? ([0-9.e+-]+)$/.exec(line);
+      if (!m || m[1] !== name) continue;
+      if (Object.entries(labels).every(([k, v]) => (m[2] ?? '').includes(`${k}="${v}"`))) sum += Number(m[3]);
+    }
+    return sum;
+  };
+  return { floki, loki, httpPort, metric, stop };
+}
+
+/** A forward input item for the inputs list. */
+export function forwardInput(keys: Record<string, string | number | boolean | string[]>): string {
+  const lines = ['    - name: forward', '      listen: 127.0.0.1'];
+  for (const [k, v] of Object.entries(keys)) {
+    if (Array.isArray(v)) lines.push(`      ${k}:`, ...v.map((item) => `        - '${item}'`));
+    else lines.push(`      ${k}: ${typeof v === 'string' ? `'${v}'` : String(v)}`);
+  }
+  return lines.join('\n');
+}
+
+/** Entries whose JSON line has `field` equal to `value`, by that line's `id`. */
+export function entriesBy(entries: ReceivedEntry[], field: string, value: string): Map<string, ReceivedEntry> {
+  const out = new Map<string, ReceivedEntry>();
+  for (const e of entries) {
+    const record = JSON.parse(e.line) as Record<string, unknown>;
+    if (record[field] === value) out.set(String(record.id), e);
+  }
+  return out;
+}
+
+export async function freePorts(n: number): Promise<number[]> {
+  const ports: number[] = [];
+  while (ports.length < n) {
+    const p = await freePort();
+    if (!ports.includes(p)) ports.push(p);
+  }
+  return ports;
+}
