@@ -81,6 +81,24 @@ test('batches never mix tenants; each tenant closes on its own', () => {
   assert.equal(batcher.openBytes, 0);
 });
 
+test('with shards, a stream always goes to the same open batch, and streams spread over them', () => {
+  const closed: ClosedBatch[] = [];
+  const batcher = new Batcher({ batchSizeBytes: 1 << 20, batchWaitMs: 60_000, shards: 4, onClose: (b) => closed.push(b) });
+  for (let round = 0; round < 3; round++) for (let s = 0; s < 40; s++) batcher.add(undefined, `{s="${s}"}`, { ts: BigInt(round), line: 'x' }, 1);
+  batcher.close();
+  assert.equal(closed.length, 4, 'one batch per shard');
+  const owner = new Map<string, number>();
+  closed.forEach((b, i) => {
+    for (const [labels, entries] of b.streams) {
+      assert.equal(owner.has(labels), false, `${labels} in one batch only`);
+      owner.set(labels, i);
+      assert.deepEqual(entries.map((e) => e.ts), [0n, 1n, 2n]);
+    }
+  });
+  assert.equal(owner.size, 40);
+  assert.ok(closed.every((b) => b.streams.size >= 4), 'spread over the shards');
+});
+
 test('structured metadata counts towards batch_size', () => {
   assert.equal(metadataBytes(undefined), 0);
   assert.equal(metadataBytes({ uid: 'abc' }), 3 + 3 + PAIR_OVERHEAD_BYTES);

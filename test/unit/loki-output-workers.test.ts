@@ -96,6 +96,26 @@ test("a stream's batches never overlap, so its entries arrive in time order, wha
   await output.stop(1000);
 });
 
+test('streams are sharded over the workers: batches of a write touching every stream still go in parallel', async () => {
+  const { output, transport } = setup({ workers: 4, batch_size: 2048 });
+  let peak = 0;
+  for (let round = 0; round < 6; round++) {
+    output.write(Array.from({ length: 32 }, (_, s) => ev(`app${s}`, round * 100 + s)));
+    await tick();
+    peak = Math.max(peak, transport.pending.length);
+  }
+  assert.ok(peak >= 3, `${peak} requests in flight at most`);
+  for (const p of transport.pending) {
+    const apps = new Set(p.entries.map((e) => e.labels['app']));
+    for (const q of transport.pending) if (q !== p) for (const e of q.entries) assert.ok(!apps.has(e.labels['app']), 'no stream in two requests at once');
+  }
+  while (transport.pending.length > 0) {
+    transport.answer(() => true);
+    await tick();
+  }
+  await output.stop(1000);
+});
+
 test('a batch waiting for its retry holds no worker: other streams flow with workers 1', async () => {
   const { output, transport, metrics } = setup({ workers: 1, batch_size: 64, retry_min_backoff: 60_000, retry_max_backoff: 60_000 });
   output.write([ev('down', 0)]);

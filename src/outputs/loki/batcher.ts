@@ -1,8 +1,14 @@
 /**
- * Collects entries into open batches, one per tenant, grouped by stream label string, and closes a
- * batch when it reaches `batch_size` bytes or when `batch_wait` has passed since its first entry
- * (Promtail's rule: a batch never waits longer than batch_wait, and never grows past batch_size
- * unless one entry alone is bigger). Batches never mix tenants: a tenant is a request header.
+ * Collects entries into open batches, grouped by stream label string, and closes a batch when it
+ * reaches `batch_size` bytes or when `batch_wait` has passed since its first entry (Promtail's rule:
+ * a batch never waits longer than batch_wait, and never grows past batch_size unless one entry alone
+ * is bigger).
+ *
+ * One open batch per tenant (a tenant is a request header) and per shard: with `shards` > 1 (one per
+ * worker) each stream always goes to the same shard, by a hash of its labels, as Alloy's queue shards
+ * do. The sender never overlaps two batches that share a stream (time order per stream); batches of
+ * different shards share none, so `workers` requests can be in flight even when every batch would
+ * otherwise hold most streams.
  */
 import type { LokiEntry } from './encoder.js';
 import { addRun, type Settleable, type SettleRun } from './settlement.js';
@@ -28,7 +34,19 @@ export interface ClosedBatch {
 export interface BatcherOptions {
   batchSizeBytes: number;
   batchWaitMs: number;
+  /** Streams are spread over this many open batches per tenant (default 1). */
+  shards?: number;
   onClose(batch: ClosedBatch): void;
+}
+
+/** FNV-1a over the string's UTF-16 code units: cheap and well spread for label strings. */
+function hashLabels(labels: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < labels.length; i++) {
+    h ^= labels.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
 }
 
 /** Accounted size of an entry's structured metadata. */
@@ -47,15 +65,23 @@ class OpenBatch {
   firstAt = 0;
   timer: NodeJS.Timeout | undefined;
 
-  constructor(readonly tenant: string | undefined) {}
+  constructor(
+    readonly tenant: string | undefined,
+    readonly shard: number,
+  ) {}
 }
 
 export class Batcher {
-  private readonly open = new Map<string | undefined, OpenBatch>();
+  /** Open batches by tenant, one slot per shard. */
+  private readonly open = new Map<string | undefined, (OpenBatch | undefined)[]>();
+  private readonly shards: number;
+  private readonly shardOfLabels = new Map<string, number>();
   private bytes = 0;
   private entries = 0;
 
-  constructor(private readonly options: BatcherOptions) {}
+  constructor(private readonly options: BatcherOptions) {
+    this.shards = Math.max(1, options.shards ?? 1);
+  }
 
   /** Bytes in the open batches. */
   get openBytes(): number {
@@ -69,7 +95,9 @@ export class Batcher {
   /** Date.now() of the oldest entry in an open batch, or undefined. */
   get oldestAt(): number | undefined {
     let oldest: number | undefined;
-    for (const b of this.open.values()) if (b.entries > 0 && (oldest === undefined || b.firstAt < oldest)) oldest = b.firstAt;
+    for (const slots of this.open.values()) {
+      for (const b of slots) if (b !== undefined && b.entries > 0 && (oldest === undefined || b.firstAt < oldest)) oldest = b.firstAt;
+    }
     return oldest;
   }
 
@@ -78,18 +106,25 @@ export class Batcher {
    * accounted for it.
    */
   add(tenant: string | undefined, labels: string, entry: LokiEntry, entryBytes: number, target?: Settleable): number {
-    let batch = this.open.get(tenant);
+    const shard = this.shards === 1 ? 0 : this.shardOf(labels);
+    let slots = this.open.get(tenant);
+    if (slots === undefined) {
+      slots = new Array<OpenBatch | undefined>(this.shards);
+      this.open.set(tenant, slots);
+    }
+    let batch = slots[shard];
     if (batch === undefined) {
-      batch = new OpenBatch(tenant);
-      this.open.set(tenant, batch);
+      batch = new OpenBatch(tenant, shard);
+      slots[shard] = batch;
     }
     let list = batch.streams.get(labels);
     let size = entryBytes + ENTRY_OVERHEAD_BYTES;
     if (list === undefined) size += labels.length;
     if (batch.entries > 0 && batch.bytes + size > this.options.batchSizeBytes) {
       this.closeBatch(batch);
-      batch = new OpenBatch(tenant);
-      this.open.set(tenant, batch);
+      batch = new OpenBatch(tenant, shard);
+      slots[shard] = batch;
+      this.open.set(tenant, slots);
       list = undefined;
       size = entryBytes + ENTRY_OVERHEAD_BYTES + labels.length;
     }
@@ -117,15 +152,27 @@ export class Batcher {
 
   /** Close every open batch now (stop); nothing happens for empty ones. */
   close(): void {
-    for (const batch of [...this.open.values()]) this.closeBatch(batch);
+    for (const slots of [...this.open.values()]) for (const batch of slots) if (batch !== undefined) this.closeBatch(batch);
   }
 
   /** Drop the wait timers (the caller closes or discards the open batches). */
   dispose(): void {
-    for (const batch of this.open.values()) {
-      if (batch.timer !== undefined) clearTimeout(batch.timer);
-      batch.timer = undefined;
+    for (const slots of this.open.values()) {
+      for (const batch of slots) {
+        if (batch?.timer !== undefined) clearTimeout(batch.timer);
+        if (batch) batch.timer = undefined;
+      }
     }
+  }
+
+  private shardOf(labels: string): number {
+    let shard = this.shardOfLabels.get(labels);
+    if (shard === undefined) {
+      shard = hashLabels(labels) % this.shards;
+      if (this.shardOfLabels.size >= 10_000) this.shardOfLabels.clear();
+      this.shardOfLabels.set(labels, shard);
+    }
+    return shard;
   }
 
   private closeBatch(batch: OpenBatch): void {
@@ -133,8 +180,13 @@ export class Batcher {
       clearTimeout(batch.timer);
       batch.timer = undefined;
     }
-    // A tenant's open batch is forgotten once closed, so tenants taken from records do not pile up.
-    this.open.delete(batch.tenant);
+    // A closed batch leaves its slot; a tenant with no open batch is forgotten, so tenants taken from
+    // records do not pile up.
+    const slots = this.open.get(batch.tenant);
+    if (slots !== undefined && slots[batch.shard] === batch) {
+      slots[batch.shard] = undefined;
+      if (slots.every((b) => b === undefined)) this.open.delete(batch.tenant);
+    }
     if (batch.entries === 0) return;
     this.entries -= batch.entries;
     this.bytes -= batch.bytes;

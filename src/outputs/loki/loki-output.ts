@@ -139,6 +139,7 @@ export class LokiOutput implements Output {
     this.batcher = new Batcher({
       batchSizeBytes: config.batchSizeBytes,
       batchWaitMs: config.batchWaitMs,
+      shards: config.workers,
       onClose: (batch) => this.sender.enqueue(batch),
     });
   }
