@@ -5,7 +5,8 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -16,6 +17,7 @@ import type { Input, InputContext } from '../../src/core/plugin.js';
 import type { AnyPlugin } from '../../src/core/registry-types.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { PLUGINS } from '../../src/plugins.js';
+import { freePort, ROOT } from '../helpers/floki-process.js';
 import { LokiReceiver } from '../helpers/loki-receiver.js';
 import { events, lokiHarness, T0 } from '../helpers/loki-harness.js';
 import { waitFor } from '../helpers/wait.js';
@@ -166,6 +168,53 @@ test('disk buffer: Loki down, memory and disk stay bounded, the input pauses at 
   assert.ok(maxMemory <= memLimit * 1.5 + 48 * 1024, `held ${maxMemory} bytes in memory with mem_buf_limit ${memLimit}`);
   // The limit is checked as blocks land: one segment (32 KiB here) and one emit may go over.
   assert.ok(maxDisk <= diskLimit + 80 * 1024, `${maxDisk} bytes on disk with storage.total_limit_size ${diskLimit}`);
+});
+
+test('memory buffer, floki as a process: Loki down, a dummy input at 20k records/s, RSS stays within a fixed margin', async (t) => {
+  const dir = tempDir(t);
+  const [httpPort, lokiPort] = [await freePort(), await freePort()]; // nothing listens on lokiPort: Loki is down
+  const config = join(dir, 'floki.yaml');
+  writeFileSync(
+    config,
+    `service:\n  http_server: on\n  http_listen: 127.0.0.1\n  http_port: ${httpPort}\n  log_level: error\npipeline:\n  inputs:\n    - name: dummy\n      rate: 20000\n      dummy: '{"message":"${'x'.repeat(1000)}"}'\n  outputs:\n    - name: loki\n      match: '*'\n      port: ${lokiPort}\n      mem_buf_limit: 8M\n      retry_limit: no_limits\n      retry_min_backoff: 10ms\n      retry_max_backoff: 50ms\n`,
+  );
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), '-c', config], { cwd: ROOT, stdio: 'ignore' });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  t.after(async () => {
+    child.kill('SIGKILL');
+    await exited;
+  });
+  const metric = async (name: string): Promise<number | undefined> => {
+    try {
+      const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+      const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(text);
+      return m ? Number(m[1]) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  await waitFor(async () => (await metric('floki_process_resident_memory_bytes')) !== undefined, 'the metrics endpoint', 20_000);
+  const first = (await metric('floki_process_resident_memory_bytes'))!;
+  let maxEarly = first;
+  let maxLate = 0;
+  let maxQueue = 0;
+  const started = Date.now();
+  while (Date.now() - started < 2500) {
+    const rss = (await metric('floki_process_resident_memory_bytes')) ?? 0;
+    if (Date.now() - started < 1000) maxEarly = Math.max(maxEarly, rss);
+    else maxLate = Math.max(maxLate, rss);
+    maxQueue = Math.max(maxQueue, (await metric('floki_output_queue_bytes')) ?? 0);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const records = (await metric('floki_input_records_total'))!;
+  const MiB = 1024 * 1024;
+  // Unbounded, the input would add ~20 MB a second. The limit is permissive (Fluent Bit's rule): the
+  // write that crosses it is taken whole, and a late dummy tick carries every record due since.
+  assert.ok(maxQueue <= 2 * 8 * MiB, `queue ${maxQueue} bytes with mem_buf_limit 8M`);
+  const mib = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
+  assert.ok(Math.max(maxEarly, maxLate) - first <= 8 * MiB + 64 * MiB, `RSS from ${mib(first)} to ${mib(Math.max(maxEarly, maxLate))}`);
+  assert.ok(maxLate <= maxEarly + 16 * MiB, `RSS still growing: ${mib(maxEarly)} in the first second, ${mib(maxLate)} after`);
+  assert.ok(records < 30_000, `${records} records taken in: the input was paused`);
 });
 
 for (const mode of ['memory', 'filesystem'] as const) {
