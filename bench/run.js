@@ -42,14 +42,14 @@ const SETTLE_MS = 1500;
 // ---------------------------------------------------------------------------------------------
 // Configs
 
-function forwardToLokiConfig({ httpPort, inputPort, sinkPort }, { forwardOptions = {}, outputOptions = {} } = {}) {
+function forwardToLokiConfig({ httpPort, inputPort, sinkPort }, { serviceOptions = {}, forwardOptions = {}, outputOptions = {} } = {}) {
   const extra = (opts, indent) => Object.entries(opts).map(([k, v]) => `${indent}${k}: ${v}\n`).join('');
   return `service:
   flush: 1
   http_server: on
   http_listen: 127.0.0.1
   http_port: ${httpPort}
-pipeline:
+${extra(serviceOptions, '  ')}pipeline:
   inputs:
     - name: forward
       listen: 127.0.0.1
@@ -89,8 +89,7 @@ const DRIVERS = {
 
 // ---------------------------------------------------------------------------------------------
 // Workloads. Once published, keep a workload fixed so figures compare from commit to commit;
-// add a new name for a new shape. Later: tail (CRI files), disk buffer, slow receiver
-// (sink.delayMs), forward with acks and other modes.
+// add a new name for a new shape. Later: tail (CRI files), forward with acks and other modes.
 
 const forward = (mode, { ack = false, connections = 1, window = 8, chunkSize = 1000 } = {}) => ({ mode, ack, connections, window, chunkSize });
 
@@ -102,6 +101,34 @@ const WORKLOADS = [
     input: 'forward',
     forward: forward('packed'),
     sink: { delayMs: 0 },
+    config: (ports) => forwardToLokiConfig(ports),
+  },
+  {
+    name: 'forward-packed-1k-disk',
+    description: 'forward-packed-1k with the disk buffer: every chunk fsync\'d to a segment file before it counts as taken, read back and sent',
+    events: 300_000,
+    input: 'forward',
+    forward: forward('packed'),
+    sink: { delayMs: 0 },
+    config: (ports) =>
+      forwardToLokiConfig(ports, { serviceOptions: { 'storage.path': join(ports.dir, 'storage') }, outputOptions: { 'storage.type': 'filesystem' } }),
+  },
+  {
+    name: 'forward-packed-1k-slow-loki',
+    description: 'forward-packed-1k into a Loki that answers each push after 50 ms; 8 workers (streams sharded over them)',
+    events: 300_000,
+    input: 'forward',
+    forward: forward('packed'),
+    sink: { delayMs: 50 },
+    config: (ports) => forwardToLokiConfig(ports, { outputOptions: { workers: 8 } }),
+  },
+  {
+    name: 'forward-packed-1k-slow-loki-1-worker',
+    description: 'forward-packed-1k-slow-loki with the default single worker, for comparison',
+    events: 300_000,
+    input: 'forward',
+    forward: forward('packed'),
+    sink: { delayMs: 50 },
     config: (ports) => forwardToLokiConfig(ports),
   },
 ];
