@@ -84,3 +84,20 @@ test('the compression thread gives the same bytes back as snappy; inline below t
   const inline = new SnappyCompressor({ useWorker: false });
   assert.equal(Buffer.from(snappyUncompress(await inline.compress(big))).toString(), big.toString());
 });
+
+test('each codec decodes its own bodies back to the same streams (a split batch is decoded again)', async () => {
+  const { JsonGzipCodec, ProtobufCodec, ProtobufSnappyCodec } = await import('../../src/outputs/loki/body-codec.js');
+  const streams = new Map<string, LokiEntry[]>([
+    ['{job="floki", msg="tab\there \\"q\\" \\\\ end"}', [{ ts: 1_700_000_000_000_000_001n, line: 'ünïcødé ✓', sm: { uid: 'f1e2', name: 'web-1' } }]],
+    ['{job="floki"}', [{ ts: 1n, line: 'a' }, { ts: 1_700_000_001_999_999_999n, line: 'b' }]],
+  ]);
+  for (const codec of [new ProtobufSnappyCodec({ useWorker: false }), new ProtobufCodec(), new JsonGzipCodec()]) {
+    const decoded = await codec.decode(await codec.encode(streams));
+    assert.deepEqual(
+      [...decoded].map(([labels, entries]) => [labels, entries.map((e) => [e.ts, e.line, e.sm])]),
+      [...streams].map(([labels, entries]) => [labels, entries.map((e) => [e.ts, e.line, e.sm])]),
+      codec.constructor.name,
+    );
+    await codec.close();
+  }
+});

@@ -35,7 +35,7 @@ export interface PushTransport {
 
 export interface BatchSenderOptions {
   workers: number;
-  codec: Pick<BodyCodec, 'encode'>;
+  codec: Pick<BodyCodec, 'encode' | 'decode'>;
   transport: PushTransport;
   retry: RetryPolicy;
   /** false with the disk buffer: retry without limit. */
@@ -53,7 +53,15 @@ export interface BatchSenderOptions {
 
 interface Job {
   readonly tenant: string | undefined;
-  readonly streams: Map<string, LokiEntry[]>;
+  /**
+   * The entries, until the body is encoded: then only the body is kept (several times smaller);
+   * a split decodes it again.
+   */
+  streams: Map<string, LokiEntry[]> | undefined;
+  /** The first entry, for the log line of a rejected batch. */
+  readonly sample: { labels: string; ts: bigint; line: string };
+  /** A decode for a split is under way. */
+  decoding: boolean;
   readonly entries: number;
   readonly bytes: number;
   readonly runs: SettleRun[];
@@ -176,18 +184,64 @@ export class BatchSender {
     firstAt: number,
     retries: number,
   ): Job {
-    const prefix = tenant === undefined ? '\u0000' : `${tenant}\u0000`;
+    const prefix = keyPrefix(tenant);
     const keys: string[] = [];
     for (const labels of streams.keys()) keys.push(prefix + labels);
+    const [firstLabels, firstEntries] = streams.entries().next().value as [string, LokiEntry[]];
+    const first = firstEntries[0]!;
     let body: Promise<Uint8Array>;
     try {
       body = this.options.codec.encode(streams);
     } catch (err) {
       body = Promise.reject(err);
     }
-    // Handled in attempt(); this only keeps an early failure from being reported as unhandled.
-    body.catch(() => undefined);
-    return { tenant, streams, entries, bytes, runs, firstAt, keys, body, retries, notBefore: 0 };
+    const job: Job = {
+      tenant,
+      streams,
+      sample: { labels: firstLabels, ts: first.ts, line: first.line.length > 256 ? `${first.line.slice(0, 256)}…` : first.line },
+      decoding: false,
+      entries,
+      bytes,
+      runs,
+      firstAt,
+      keys,
+      body,
+      retries,
+      notBefore: 0,
+    };
+    // Once encoded, the entries are not needed: let them go. (A failure is handled in attempt().)
+    body.then(
+      () => {
+        if (job.body === body) job.streams = undefined;
+      },
+      () => undefined,
+    );
+    return job;
+  }
+
+  /** The job's entries: kept until encoded, decoded from the body after that. */
+  private async streamsOf(job: Job): Promise<Map<string, LokiEntry[]>> {
+    if (job.streams !== undefined) return job.streams;
+    const streams = await this.options.codec.decode(await job.body);
+    // The body may have been decoded twice at once; either copy will do.
+    job.streams ??= streams;
+    return streams;
+  }
+
+  /** Decode a job held back in part, then look at the queue again (the split happens in pump()). */
+  private prepareSplit(job: Job): void {
+    if (job.decoding) return;
+    job.decoding = true;
+    this.streamsOf(job).then(
+      () => {
+        job.decoding = false;
+        this.pump();
+      },
+      (err: unknown) => {
+        job.decoding = false;
+        this.options.log.error({ err }, 'loki: cannot decode a queued batch to split it; it waits whole');
+      },
+    );
   }
 
   private notifyIfIdle(): void {
@@ -248,10 +302,13 @@ export class BatchSender {
         continue;
       }
       if (blocked !== undefined && heldBack && blocked.length < job.keys.length && canStart) {
-        const stuckKeys = new Set(blocked);
-        const [rest, free] = this.split(job, (key) => stuckKeys.has(key));
-        this.queue[i] = rest;
-        this.start(free);
+        if (job.streams === undefined) this.prepareSplit(job);
+        else {
+          const stuckKeys = new Set(blocked);
+          const [rest, free] = this.split(job, job.streams, (key) => stuckKeys.has(key));
+          this.queue[i] = rest;
+          this.start(free);
+        }
       }
       passed ??= new Set();
       for (const k of this.queue[i]!.keys) passed.add(k);
@@ -334,7 +391,10 @@ export class BatchSender {
     metrics.errors.inc();
     if (this.aborted) return this.leave(job);
     if (status !== 0 && status !== 429 && status < 500) return this.reject(job, outcome);
-    this.retryLater(job, outcome);
+    // A 429 may name streams to hold back: the entries are needed to split the batch.
+    const streams = status === 429 && job.streams === undefined ? await this.streamsOf(job).catch(() => undefined) : job.streams;
+    if (this.aborted) return this.leave(job);
+    this.retryLater(job, outcome, streams);
   }
 
   /** Stopping while this job was out: it is neither delivered nor dropped for good. */
@@ -346,8 +406,7 @@ export class BatchSender {
   private reject(job: Job, outcome: PushOutcome): void {
     const reason = rejectReason(outcome.status, outcome.body);
     const text = outcome.body.trim();
-    const [labels, entries] = job.streams.entries().next().value as [string, LokiEntry[]];
-    const sample = entries[0]!;
+    const sample = job.sample;
     this.options.log.error(
       {
         status: outcome.status,
@@ -355,7 +414,7 @@ export class BatchSender {
         tenant: job.tenant,
         entries: job.entries,
         response: text,
-        sample: { labels, ts: sample.ts.toString(), line: sample.line.length > 256 ? `${sample.line.slice(0, 256)}…` : sample.line },
+        sample: { labels: sample.labels, ts: sample.ts.toString(), line: sample.line },
       },
       `loki: push rejected with HTTP ${outcome.status} (${reason}), dropping ${job.entries} entries (not retried): ${text}`,
     );
@@ -363,7 +422,7 @@ export class BatchSender {
     this.final(job);
   }
 
-  private retryLater(job: Job, outcome: PushOutcome): void {
+  private retryLater(job: Job, outcome: PushOutcome, streams: Map<string, LokiEntry[]> | undefined): void {
     const { retry, metrics, log } = this.options;
     const problem = outcome.error ? outcome.error.message : `HTTP ${outcome.status}`;
     if (this.options.limitRetries && !retry.canRetry(job.retries)) {
@@ -381,12 +440,12 @@ export class BatchSender {
     job.notBefore = now + waitMs;
     let scope = '';
     if (outcome.status === 429) {
-      const named = streamsNamedIn(outcome.body, job.streams.keys());
-      if (named.length > 0 && named.length < job.streams.size) {
-        scope = `; ${named.length} of ${job.streams.size} streams rate-limited, the others are sent again now`;
-        const prefix = job.tenant === undefined ? '\u0000' : `${job.tenant}\u0000`;
+      const prefix = keyPrefix(job.tenant);
+      const named = streamsNamedIn(outcome.body, job.keys.map((k) => k.slice(prefix.length)));
+      if (named.length > 0 && named.length < job.keys.length && streams !== undefined) {
+        scope = `; ${named.length} of ${job.keys.length} streams rate-limited, the others are sent again now`;
         const limitedKeys = new Set(named.map((labels) => prefix + labels));
-        const [limited, rest] = this.split(job, (key) => limitedKeys.has(key));
+        const [limited, rest] = this.split(job, streams, (key) => limitedKeys.has(key));
         limited.notBefore = now + waitMs;
         rest.notBefore = now;
         this.queue.unshift(limited, rest);
@@ -409,13 +468,13 @@ export class BatchSender {
   }
 
   /** Splits a job by stream key into [matching, other]; both parts settle the original runs together. */
-  private split(job: Job, matches: (key: string) => boolean): [Job, Job] {
+  private split(job: Job, streams: Map<string, LokiEntry[]>, matches: (key: string) => boolean): [Job, Job] {
     const a = new Map<string, LokiEntry[]>();
     const b = new Map<string, LokiEntry[]>();
     let aEntries = 0;
-    let k = 0;
-    for (const [labels, entries] of job.streams) {
-      if (matches(job.keys[k++]!)) {
+    const prefix = keyPrefix(job.tenant);
+    for (const [labels, entries] of streams) {
+      if (matches(prefix + labels)) {
         a.set(labels, entries);
         aEntries += entries.length;
       } else b.set(labels, entries);
@@ -427,4 +486,8 @@ export class BatchSender {
     partA.notBefore = partB.notBefore = job.notBefore;
     return [partA, partB];
   }
+}
+
+function keyPrefix(tenant: string | undefined): string {
+  return tenant === undefined ? '\u0000' : `${tenant}\u0000`;
 }

@@ -6,19 +6,55 @@
  * - gRPC: the protobuf PushRequest as it is (gRPC frames it).
  */
 import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { gunzip, gzip } from 'node:zlib';
+import type protobuf from 'protobufjs';
+import { uncompress } from 'snappyjs';
+import { NS_PER_SECOND } from '../../core/event.js';
+import { renderLabelString } from '../../labels/label-string.js';
 import { PushRequestEncoder, type LokiEntry } from './encoder.js';
 import { JsonPushEncoder } from './json-encoder.js';
+import { loadPushProto } from './push-proto.js';
 import { SnappyCompressor, type SnappyCompressorOptions } from './snappy-compressor.js';
 
 const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+
+export type Streams = Map<string, LokiEntry[]>;
 
 export interface BodyCodec {
   readonly contentType: string;
   readonly contentEncoding?: string;
   /** Starts encoding now (a batch is encoded as soon as it closes); compression may run elsewhere. */
   encode(streams: ReadonlyMap<string, LokiEntry[]>): Promise<Uint8Array>;
+  /**
+   * The streams of a body this codec encoded. A queued batch keeps only its body (several times
+   * smaller than its entries); the rare split of a batch (a 429 naming streams) decodes it again.
+   */
+  decode(body: Uint8Array): Promise<Streams>;
   close(): Promise<void>;
+}
+
+interface DecodedRequest {
+  streams?: {
+    labels?: string;
+    entries?: { timestamp?: { seconds?: string; nanos?: number }; line?: string; structuredMetadata?: { name?: string; value?: string }[] }[];
+  }[];
+}
+
+function decodeProtobuf(PushRequest: protobuf.Type, raw: Uint8Array): Streams {
+  const msg = PushRequest.toObject(PushRequest.decode(raw), { longs: String }) as DecodedRequest;
+  const out: Streams = new Map();
+  for (const s of msg.streams ?? []) {
+    const entries: LokiEntry[] = [];
+    for (const e of s.entries ?? []) {
+      const ts = BigInt(e.timestamp?.seconds ?? '0') * NS_PER_SECOND + BigInt(e.timestamp?.nanos ?? 0);
+      let sm: Record<string, string> | undefined;
+      for (const p of e.structuredMetadata ?? []) (sm ??= {})[p.name ?? ''] = p.value ?? '';
+      entries.push({ ts, line: e.line ?? '', sm });
+    }
+    out.set(s.labels ?? '', entries);
+  }
+  return out;
 }
 
 export class ProtobufSnappyCodec implements BodyCodec {
@@ -32,6 +68,10 @@ export class ProtobufSnappyCodec implements BodyCodec {
 
   encode(streams: ReadonlyMap<string, LokiEntry[]>): Promise<Uint8Array> {
     return this.compressor.compress(this.encoder.encode(streams));
+  }
+
+  async decode(body: Uint8Array): Promise<Streams> {
+    return decodeProtobuf(loadPushProto().PushRequest, uncompress(body));
   }
 
   close(): Promise<void> {
@@ -49,6 +89,17 @@ export class JsonGzipCodec implements BodyCodec {
     return gzipAsync(this.encoder.encode(streams));
   }
 
+  async decode(body: Uint8Array): Promise<Streams> {
+    const json = JSON.parse((await gunzipAsync(body)).toString('utf8')) as { streams: { stream: Record<string, string>; values: [string, string, Record<string, string>?][] }[] };
+    const out: Streams = new Map();
+    for (const s of json.streams) {
+      // Rendered by the same function that made the original label string: the same string again.
+      const labels = renderLabelString(new Map(Object.entries(s.stream)));
+      out.set(labels, s.values.map(([ts, line, sm]) => ({ ts: BigInt(ts), line, sm })));
+    }
+    return out;
+  }
+
   async close(): Promise<void> {}
 }
 
@@ -58,6 +109,10 @@ export class ProtobufCodec implements BodyCodec {
 
   encode(streams: ReadonlyMap<string, LokiEntry[]>): Promise<Uint8Array> {
     return Promise.resolve(this.encoder.encode(streams));
+  }
+
+  async decode(body: Uint8Array): Promise<Streams> {
+    return decodeProtobuf(loadPushProto().PushRequest, body);
   }
 
   async close(): Promise<void> {}
