@@ -103,6 +103,29 @@ const WORKLOADS = [
     sink: { delayMs: 0 },
     config: (ports) => forwardToLokiConfig(ports),
   },
+  // The forward input's other modes, and each mode with acks: a Base64 chunk id per message, at most
+  // 8 messages unacknowledged per connection (an ack means the chunk is in the output queue).
+  ...[
+    ['forward', 'Forward (entries as a msgpack array)'],
+    ['compressed', 'CompressedPackedForward (gzip)'],
+  ].map(([mode, what]) => ({
+    name: `forward-${mode}-1k`,
+    description: `${what}, 1000 events per message, no acks, one connection → event_exporter → loki`,
+    events: 300_000,
+    input: 'forward',
+    forward: forward(mode),
+    sink: { delayMs: 0 },
+    config: (ports) => forwardToLokiConfig(ports),
+  })),
+  ...['packed', 'forward', 'compressed'].map((mode) => ({
+    name: `forward-${mode}-1k-ack`,
+    description: `forward-${mode}-1k with a chunk id per message, acks awaited, 8 messages in flight`,
+    events: 300_000,
+    input: 'forward',
+    forward: forward(mode, { ack: true }),
+    sink: { delayMs: 0 },
+    config: (ports) => forwardToLokiConfig(ports),
+  })),
   {
     name: 'forward-packed-1k-disk',
     description: 'forward-packed-1k with the disk buffer: every chunk fsync\'d to a segment file before it counts as taken, read back and sent',
