@@ -13,7 +13,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { parse, parseAllDocuments, parseDocument } from 'yaml';
 import { exporterRecord } from '../../src/inputs/kubernetes_events/index.js';
-import { PLUGINS } from '../../src/plugins.js';
 import { FlokiProcess, freePort, ROOT } from '../helpers/floki-process.js';
 import { KubeApiServer, kubeEvent } from '../helpers/kube-apiserver.js';
 import { LokiReceiver } from '../helpers/loki-receiver.js';
