@@ -1,80 +1,16 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
-import { unpackMultiple } from 'msgpackr';
+import { connect } from 'node:net';
 import { arr, bin, cat, entry, eventTime, NS, rec, str, uint32 } from '../helpers/msgpack-wire.js';
-import { pino, type Logger } from 'pino';
+import { pino } from 'pino';
 import fluentLogger from 'fluent-logger';
-import type { LogEvent } from '../../src/core/event.js';
 import type { InputContext } from '../../src/core/plugin.js';
 import { Metrics } from '../../src/observability/metrics.js';
-import { ForwardServer, forwardInput } from '../../src/inputs/forward/index.js';
+import { forwardInput } from '../../src/inputs/forward/index.js';
 import { waitFor } from '../helpers/wait.js';
+import { RawClient, startServer } from './forward-harness.js';
 
 const SEC = 1764064800;
-const NAME = 'forward.test';
-
-interface Harness {
-  server: ForwardServer;
-  port: number;
-  events: LogEvent[];
-  metrics: Metrics;
-  metric(name: string): Promise<number>;
-}
-
-type Emit = (events: LogEvent[], collected: LogEvent[]) => Promise<void>;
-
-async function startServer(
-  t: TestContext,
-  options: Record<string, unknown> = {},
-  emit?: Emit,
-  log: Logger = pino({ level: 'silent' }),
-): Promise<Harness> {
-  const events: LogEvent[] = [];
-  const metrics = new Metrics();
-  const ctx: InputContext = {
-    name: NAME,
-    log,
-    metrics,
-    service: { flushMs: 1000, graceMs: 5000, logLevel: 'info' },
-    paused: false,
-    emit: emit ? (batch) => emit(batch, events) : async (batch) => void events.push(...batch),
-  };
-  const input = forwardInput.create({ listen: '127.0.0.1', port: 0, buffer_chunk_size: 1024000, buffer_max_size: 6144000, ...options }, ctx);
-  assert.ok(input instanceof ForwardServer);
-  await input.start();
-  t.after(() => input.stop());
-  const port = input.address()?.port;
-  assert.ok(port);
-  return { server: input, port, events, metrics, metric: (name) => metrics.value(name, { name: NAME }) };
-}
-
-/** A plain TCP forward client: writes bytes, collects what the server answers. */
-class RawClient {
-  private readonly received: Buffer[] = [];
-  closed = false;
-
-  private constructor(readonly socket: Socket) {
-    socket.on('data', (chunk: Buffer) => this.received.push(chunk));
-    socket.on('error', () => {});
-    socket.on('close', () => (this.closed = true));
-  }
-
-  static async connect(t: TestContext, port: number): Promise<RawClient> {
-    const socket = connect({ host: '127.0.0.1', port });
-    t.after(() => void socket.destroy());
-    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-    return new RawClient(socket);
-  }
-
-  write(bytes: Buffer): Promise<void> {
-    return new Promise((resolve, reject) => this.socket.write(bytes, (err) => (err ? reject(err) : resolve())));
-  }
-
-  replies(): unknown[] {
-    return this.received.length === 0 ? [] : (unpackMultiple(Buffer.concat(this.received)) as unknown[]);
-  }
-}
 
 test('receives Message, Forward and PackedForward frames over TCP', async (t) => {
   const h = await startServer(t);
