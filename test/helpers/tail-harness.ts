@@ -82,10 +82,10 @@ export class CaptureOutput implements Output {
     else delivery.settle(events.length);
   }
 
-  /** Full: the engine pauses the inputs; written events are not settled until release(). */
-  hold(): void {
+  /** Written events are not settled until release(); with `full`, the engine also pauses the inputs. */
+  hold(full = true): void {
     this.holding = true;
-    this.ctx.setFull(true);
+    if (full) this.ctx.setFull(true);
   }
 
   release(): void {

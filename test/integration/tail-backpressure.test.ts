@@ -66,3 +66,38 @@ test('a full output pauses reading and holds positions; when it drains, reading 
   await waitFor(() => offsets()['big.log'] === statSync(join(dir, 'big.log')).size, 'positions at the end once settled', 5000);
   assert.ok(heldOffset <= atHold * 80 + 16 * 1024, `positions did not move past held lines (${heldOffset})`);
 });
+
+test('mem_buf_limit: reading pauses while that many bytes of lines are unsettled, even if the output takes more', async (t) => {
+  const dir = tempDir(t);
+  const lines: Buffer[] = [];
+  for (let i = 0; i < 20_000; i++) lines.push(criLine(T0 + BigInt(i), 'stdout', 'F', `line ${i} ${'y'.repeat(80)}`));
+  const content = Buffer.concat(lines);
+  writeFileSync(join(dir, 'app.log'), content);
+  const p = await startPipeline(
+    t,
+    `pipeline:
+  inputs:
+    - name: tail
+      path: ${dir}/*.log
+      read_from_head: true
+      multiline.parser: cri
+      buffer_chunk_size: 16K
+      mem_buf_limit: 64K
+  outputs:
+    - name: capture
+      match: '*'
+`,
+  );
+  p.capture.hold(false);
+  const events = p.capture.events;
+  await waitFor(async () => (await p.metric('floki_input_bytes_total')) >= 64 * 1024, 'the limit reached', 5000);
+  // A poll finds the file still has unread bytes: the read loop is stopped at the limit, not done.
+  await waitFor(async () => (await p.metric('floki_input_tail_file_lag_bytes')) > 0, 'a look at the file', 5000);
+  const read = await p.metric('floki_input_bytes_total');
+  assert.ok(read <= 64 * 1024 + 16 * 1024, `at most one block past the limit (${read} bytes read)`);
+  assert.ok(events.length < 20_000);
+  // Settled (and settling at once from now on): reading goes on to the end.
+  p.capture.release();
+  await waitFor(() => events.length === 20_000, 'every line once the output settles', 10_000);
+  assert.equal(await p.metric('floki_input_bytes_total'), content.length);
+});

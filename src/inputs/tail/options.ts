@@ -42,6 +42,13 @@ export const tailOptions: readonly OptionSpec[] = [
     default: '1M',
     description: 'Longest line, after joining split lines; a longer one is truncated or skipped (truncate_long_lines, skip_long_lines) and counted. Memory per file stays under this.',
   },
+  {
+    name: 'mem_buf_limit',
+    type: 'size',
+    default: '4M',
+    description:
+      'Bytes of lines read and not yet delivered (or persisted by a disk buffer) above which reading pauses until they are: the files are the buffer, so memory stays low whatever the outputs\' own limits (Fluent Bit\'s Kubernetes examples use 5MB).',
+  },
   { name: 'skip_long_lines', type: 'bool', default: false, description: 'Drop lines longer than buffer_max_size (counted in floki_input_tail_long_lines_total).' },
   {
     name: 'truncate_long_lines',
@@ -69,6 +76,7 @@ export interface TailOptions {
   formats: LogFormat[];
   blockBytes: number;
   maxLineBytes: number;
+  memBufLimit: number;
   longLines: LongLineAction;
   skipEmptyLines: boolean;
   rotateWaitMs: number;
@@ -99,6 +107,7 @@ export function resolveTailOptions(options: ResolvedOptions, instanceName: strin
   const maxLineBytes = num(options.buffer_max_size, 1024 * 1024);
   if (blockBytes < 1) throw new OptionValueError('buffer_chunk_size: expected at least 1 byte');
   if (maxLineBytes < 1) throw new OptionValueError('buffer_max_size: expected at least 1 byte');
+  if (num(options.mem_buf_limit, 1) < 1) throw new OptionValueError('mem_buf_limit: expected at least 1 byte');
   const refreshIntervalMs = num(options.refresh_interval, 60_000);
   if (refreshIntervalMs < 1) throw new OptionValueError('refresh_interval: expected more than 0');
   const tag = typeof options.tag === 'string' && options.tag.length > 0 ? options.tag : instanceName;
@@ -114,6 +123,7 @@ export function resolveTailOptions(options: ResolvedOptions, instanceName: strin
     formats: formats as LogFormat[],
     blockBytes,
     maxLineBytes,
+    memBufLimit: num(options.mem_buf_limit, 4 * 1024 * 1024),
     longLines: skip ? 'skip' : 'truncate',
     skipEmptyLines: options.skip_empty_lines === true,
     rotateWaitMs: num(options.rotate_wait, 5000),

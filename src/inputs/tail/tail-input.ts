@@ -69,6 +69,8 @@ export class TailInput implements Input {
   private readonly queue: TailedFile[] = [];
   private paused = false;
   private stopped = false;
+  /** Bytes of lines emitted and not settled yet (mem_buf_limit). */
+  private inFlightBytes = 0;
   private pumping: Promise<void> | undefined;
   private housekeeping: Promise<void> = Promise.resolve();
   private polling = false;
@@ -161,7 +163,7 @@ export class TailInput implements Input {
   }
 
   private kick(): void {
-    if (this.pumping || this.paused || this.stopped || this.queue.length === 0) return;
+    if (this.pumping || this.paused || this.stopped || this.queue.length === 0 || this.inFlightBytes >= this.o.memBufLimit) return;
     this.pumping = this.pump()
       .catch((err: unknown) => this.ctx.log.error({ err }, 'tail: read loop failed'))
       .finally(() => {
@@ -171,7 +173,7 @@ export class TailInput implements Input {
   }
 
   private async pump(): Promise<void> {
-    while (!this.paused && !this.stopped) {
+    while (!this.paused && !this.stopped && this.inFlightBytes < this.o.memBufLimit) {
       const f = this.queue.shift();
       if (f === undefined) return;
       f.queued = false;
@@ -217,12 +219,22 @@ export class TailInput implements Input {
   private async emitFrom(f: TailedFile): Promise<void> {
     this.countDecoded(f);
     const events = f.decoder.takeEvents();
-    const safe = f.decoder.safeOffset(f.reader.lineOffset);
+    const lineOffset = f.reader.lineOffset;
+    const safe = f.decoder.safeOffset(lineOffset);
+    const bytes = Math.max(0, lineOffset - f.emittedOffset);
+    f.emittedOffset = lineOffset;
     if (events.length === 0) {
       f.offsets.advance(safe);
       return;
     }
-    await this.send(f, events, f.offsets.add(safe));
+    const settled = f.offsets.add(safe);
+    this.inFlightBytes += bytes;
+    await this.send(f, events, () => {
+      settled();
+      this.inFlightBytes -= bytes;
+      // Under mem_buf_limit again: read on (resume from a pause of this input's own).
+      if (this.inFlightBytes < this.o.memBufLimit && this.inFlightBytes + bytes >= this.o.memBufLimit) this.kick();
+    });
   }
 
   private async send(f: TailedFile, events: LogEvent[], onSettled: () => void): Promise<boolean> {
@@ -487,6 +499,7 @@ export class TailInput implements Input {
         f.reader.reset(0);
         f.decoder.reset();
         f.offsets = new SettledOffsets(0);
+        f.emittedOffset = 0;
         f.identity = await identityOf(fd, st);
         f.atEnd = false;
       } else if (f.identity.headLen < HEAD_BYTES && size > f.identity.headLen) {

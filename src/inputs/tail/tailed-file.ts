@@ -13,6 +13,8 @@ import type { LogEvent } from '../../core/event.js';
 export class TailedFile {
   /** Settled offsets of the current content; replaced when the file is truncated. */
   offsets: SettledOffsets;
+  /** Line offset at the last emit: the bytes between it and the next emit's are that emit's. */
+  emittedOffset: number;
   /** Size at the last look (decompressed bytes are unknown for gzip: Infinity until the end). */
   size: number;
   /** The last read found nothing more. */
@@ -49,6 +51,7 @@ export class TailedFile {
     size: number,
   ) {
     this.offsets = new SettledOffsets(startOffset);
+    this.emittedOffset = startOffset;
     this.size = size;
   }
 
