@@ -11,13 +11,14 @@
 // BENCH_NODE_ARGS (node flags for floki, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'). `node bench/run.js --list` names the workloads.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ForwardLoad, encodeChunks } from './lib/forward-load.js';
 import { forkSink } from './lib/loki-sink.js';
+import { linkTailFiles, prepareTailFiles } from './lib/tail-load.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = process.env.BENCH_CLI || join(ROOT, 'dist', 'cli.js');
@@ -66,6 +67,39 @@ ${extra(forwardOptions, '      ')}  filters:
 ${extra(outputOptions, '      ')}`;
 }
 
+/** A node agent: container logs tailed from a containers folder, as configs/kubernetes/base/node-agent.floki.yaml. */
+function tailToLokiConfig({ httpPort, sinkPort, dir }) {
+  // The folder the files appear in when the timed run starts (see DRIVERS.tail).
+  mkdirSync(join(dir, 'containers'), { recursive: true });
+  return `service:
+  flush: 1
+  http_server: on
+  http_listen: 127.0.0.1
+  http_port: ${httpPort}
+pipeline:
+  inputs:
+    - name: tail
+      path: ${join(dir, 'containers')}/*.log
+      tag: kube.*
+      read_from_head: true
+      multiline.parser: cri
+      refresh_interval: 1s
+      db: ${join(dir, 'tail.db')}
+  filters:
+    - name: event_exporter
+      match: kube.*event-exporter*
+  outputs:
+    - name: loki
+      match: '*'
+      host: 127.0.0.1
+      port: ${sinkPort}
+      labels: job=floki, namespace=$kubernetes['namespace_name'], pod=$kubernetes['pod_name'], container=$kubernetes['container_name']
+      label_keys: $stream
+      remove_keys: $kubernetes
+      drop_single_key: raw
+`;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Inputs: how a workload's events reach floki. prepare() runs before timing; send() is timed.
 
@@ -85,11 +119,24 @@ const DRIVERS = {
       };
     },
   },
+  tail: {
+    // The files are written once into bench/.data/; the run starts when kubelet's symlinks appear.
+    prepare(w) {
+      const mib = env('BENCH_TAIL_MIB', w.tail.totalBytes / MiB);
+      return prepareTailFiles({ dataDir: join(ROOT, 'bench', '.data'), files: w.tail.files, totalBytes: Math.round(mib * MiB) });
+    },
+    async connect(w, prepared, ports) {
+      return {
+        send: async () => linkTailFiles(prepared, join(ports.dir, 'containers')),
+        close: () => {},
+      };
+    },
+  },
 };
 
 // ---------------------------------------------------------------------------------------------
 // Workloads. Once published, keep a workload fixed so figures compare from commit to commit;
-// add a new name for a new shape. Later: tail (CRI files), forward with acks and other modes.
+// add a new name for a new shape.
 
 const forward = (mode, { ack = false, connections = 1, window = 8, chunkSize = 1000 } = {}) => ({ mode, ack, connections, window, chunkSize });
 
@@ -153,6 +200,14 @@ const WORKLOADS = [
     forward: forward('packed'),
     sink: { delayMs: 50 },
     config: (ports) => forwardToLokiConfig(ports),
+  },
+  {
+    name: 'tail',
+    description: '20 CRI files, 500 MiB (one of kubernetes-event-exporter JSON; 10% of lines split in P pieces), read from head → event_exporter → loki with kubernetes labels',
+    input: 'tail',
+    tail: { files: 20, totalBytes: 500 * MiB },
+    sink: { delayMs: 0 },
+    config: (ports) => tailToLokiConfig(ports),
   },
 ];
 
@@ -425,8 +480,10 @@ async function main(argv) {
   const summary = [];
   for (const base of selected) {
     const w = { ...base, events: env('BENCH_EVENTS', base.events) };
-    process.stderr.write(`${w.name}: generating ${w.events} events…\n`);
+    process.stderr.write(w.events === undefined ? `${w.name}: preparing its input…\n` : `${w.name}: generating ${w.events} events…\n`);
     const prepared = DRIVERS[w.input].prepare(w);
+    // Inputs read from files know their event count only once the files exist.
+    if (prepared.events !== undefined) w.events = prepared.events;
     process.stderr.write(`${w.name}: ${(prepared.bytes / MiB).toFixed(1)} MiB of input; ${RUNS} runs\n`);
     const runs = [];
     for (let i = 1; i <= RUNS; i++) {
@@ -469,7 +526,7 @@ async function main(argv) {
   );
   process.stdout.write(
     table(failures ? [...header, 'failures'] : header, rows) +
-      `\n\nMedian of ${RUNS} runs. MiB/s in: forward protocol bytes as sent. CPU s/GiB: floki's user+system CPU during the timed window per GiB in. Peak RSS: floki's VmHWM. Node ${process.version}.\n`,
+      `\n\nMedian of ${RUNS} runs. MiB/s in: forward protocol bytes as sent, or log file bytes read (tail). CPU s/GiB: floki's user+system CPU during the timed window per GiB in. Peak RSS: floki's VmHWM. Node ${process.version}.\n`,
   );
   return all.every((r) => r.ok) ? 0 : 1;
 }

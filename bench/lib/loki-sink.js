@@ -18,6 +18,8 @@ import snappy from 'snappyjs';
 const PUSH_PATH = '/loki/api/v1/push';
 const QUOTE = 0x22;
 const NAME_MARKER = Buffer.from('"name":"');
+/** Lines that are not exporter events (the tail workload's application lines) carry `seq=<16 hex>`. */
+const SEQ_MARKER = Buffer.from('seq=');
 const SEQ_DIGITS = 16;
 
 class Counter {
@@ -143,18 +145,24 @@ function verifyEntry(buf, start, end, counter) {
 
 function checkSeq(buf, start, end, counter) {
   // metadata.name is the line's first "name" key; look only near the start.
-  const at = buf.subarray(start, Math.min(end, start + 256)).indexOf(NAME_MARKER);
+  const head = buf.subarray(start, Math.min(end, start + 256));
+  let seq = -1;
+  const at = head.indexOf(NAME_MARKER);
   if (at >= 0) {
     const from = start + at + NAME_MARKER.length;
     const close = buf.indexOf(QUOTE, from);
-    if (close > from + SEQ_DIGITS && close <= end) {
-      const seq = parseInt(buf.toString('latin1', close - SEQ_DIGITS, close), 16);
-      if (seq >= 0 && seq < counter.expected) {
-        if (counter.seen[seq]) counter.duplicates++;
-        else counter.seen[seq] = 1;
-        return;
-      }
+    if (close > from + SEQ_DIGITS && close <= end) seq = parseInt(buf.toString('latin1', close - SEQ_DIGITS, close), 16);
+  } else {
+    const s = head.indexOf(SEQ_MARKER);
+    if (s >= 0 && start + s + SEQ_MARKER.length + SEQ_DIGITS <= end) {
+      const from = start + s + SEQ_MARKER.length;
+      seq = parseInt(buf.toString('latin1', from, from + SEQ_DIGITS), 16);
     }
+  }
+  if (seq >= 0 && seq < counter.expected) {
+    if (counter.seen[seq]) counter.duplicates++;
+    else counter.seen[seq] = 1;
+    return;
   }
   counter.unknown++;
 }

@@ -1,0 +1,156 @@
+// Container log files for the tail workload, laid out as on a node:
+// <root>/pods/<namespace>_<pod>_<uid>/<container>/0.log, to be linked from a containers folder
+// (`<pod>_<namespace>_<container>-<64 hex id>.log`, kubelet's symlinks) when the timed run starts.
+//
+// CRI format (containerd): `<RFC3339Nano> <stdout|stderr> <P|F> <content>`. 10% of the lines are
+// written as 2 or 3 pieces (P…F) cut at any byte, inside multi-byte characters too, as CRI-O does
+// with its read buffer. One file holds kubernetes-event-exporter JSON (bench/lib/events.js); the
+// others application lines of 80 B to 4 KiB (mean about 0.9 KiB), text and JSON, some non-ASCII.
+// Every line carries a sequence number the counting sink reads back: `seq=<16 hex>` near the start
+// of an application line, and the event name's suffix for an event (see loki-sink.js).
+//
+// Generated once into bench/.data/ (gitignored) and reused while the parameters are unchanged.
+
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeEvent, BASE_EPOCH_SECONDS, SEQ_HEX_DIGITS } from './events.js';
+
+const FORMAT_VERSION = 1;
+const MiB = 1024 * 1024;
+const NAMESPACES = ['shop', 'payments-prod', 'ml-train', 'ingress-nginx', 'monitoring', 'staging-web', 'kube-system'];
+const APPS = ['web', 'api', 'worker', 'checkout', 'ledger', 'trainer', 'ingress-controller', 'coredns', 'cart', 'search'];
+const WORDS = 'request handled user session cache miss upstream latency retry token order payment invoice shipment queue consumer lag commit offset partition replica leader'.split(' ');
+const NON_ASCII = ['café', 'naïve', 'Größe', '€ 12,50', '日本語のログ', 'emoji 🚀', 'Ünïcödé'];
+
+/** mulberry32 */
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const hex = (n, digits) => n.toString(16).padStart(digits, '0');
+
+function rfc3339Nano(ns) {
+  const sec = ns / 1_000_000_000n;
+  const frac = ns % 1_000_000_000n;
+  return `${new Date(Number(sec) * 1000).toISOString().slice(0, 19)}.${frac.toString().padStart(9, '0')}Z`;
+}
+
+/** An application line of about `target` bytes carrying `seq`. */
+function appLine(r, seq, target, app) {
+  const id = hex(seq, SEQ_HEX_DIGITS);
+  const level = r() < 0.1 ? 'error' : r() < 0.2 ? 'warn' : 'info';
+  let s;
+  if (r() < 0.5) {
+    s = `seq=${id} level=${level} app=${app} trace_id=${hex(Math.floor(r() * 2 ** 52), 13)} path=/api/v1/items/${Math.floor(r() * 9999)} status=${[200, 201, 204, 404, 500][Math.floor(r() * 5)]} dur_ms=${(r() * 500).toFixed(3)} msg="`;
+    while (s.length < target - 1) s += `${WORDS[Math.floor(r() * WORDS.length)]} `;
+    s += '"';
+  } else {
+    s = `{"seq":"seq=${id}","level":"${level}","ts":${(BASE_EPOCH_SECONDS + seq / 1000).toFixed(3)},"caller":"${app}/handler.go:${Math.floor(r() * 900)}","msg":"`;
+    while (s.length < target - 2) s += `${WORDS[Math.floor(r() * WORDS.length)]} `;
+    s += '"}';
+  }
+  if (r() < 0.05) s += ` ${NON_ASCII[Math.floor(r() * NON_ASCII.length)]}`;
+  return s;
+}
+
+function lineSize(r) {
+  const x = r();
+  if (x < 0.55) return 80 + Math.floor(r() * 320); // short lines
+  if (x < 0.9) return 400 + Math.floor(r() * 1600);
+  return 2000 + Math.floor(r() * 2096); // a few long ones, up to 4 KiB
+}
+
+/** Appends one line as CRI, 10% of lines in 2 or 3 pieces cut at arbitrary bytes. */
+function criLines(r, time, stream, content) {
+  const body = Buffer.from(content);
+  const prefix = `${time} ${stream} `;
+  if (r() >= 0.1 || body.length < 4) return Buffer.concat([Buffer.from(`${prefix}F `), body, Buffer.from('\n')]);
+  const pieces = r() < 0.5 ? 2 : 3;
+  const cuts = [];
+  for (let i = 1; i < pieces; i++) cuts.push(1 + Math.floor(r() * (body.length - 2)));
+  cuts.sort((a, b) => a - b);
+  const parts = [];
+  let from = 0;
+  for (const cut of [...cuts, body.length]) {
+    const last = cut === body.length;
+    parts.push(Buffer.from(`${prefix}${last ? 'F' : 'P'} `), body.subarray(from, cut), Buffer.from('\n'));
+    from = cut;
+  }
+  return Buffer.concat(parts);
+}
+
+/**
+ * Writes the files (once) and returns { root, files: [{ target, link }], bytes, events }.
+ * `files` files totalling about `totalBytes`; file 0 holds exporter events.
+ */
+export function prepareTailFiles({ dataDir, files = 20, totalBytes = 500 * MiB, seed = 7 }) {
+  const key = createHash('sha1').update(JSON.stringify({ FORMAT_VERSION, files, totalBytes, seed })).digest('hex').slice(0, 10);
+  const root = join(dataDir, `tail-${key}`);
+  const manifestPath = join(root, 'manifest.json');
+  if (existsSync(manifestPath)) return JSON.parse(readFileSync(manifestPath, 'utf8'));
+
+  rmSync(root, { recursive: true, force: true });
+  const perFile = Math.floor(totalBytes / files);
+  const out = [];
+  let seq = 0;
+  let bytes = 0;
+  for (let f = 0; f < files; f++) {
+    const r = rng(seed * 1000 + f);
+    const exporter = f === 0;
+    const namespace = exporter ? 'monitoring' : NAMESPACES[f % NAMESPACES.length];
+    const app = exporter ? 'event-exporter' : APPS[f % APPS.length];
+    const pod = `${app}-${hex(0x5b9c7f4 + f, 9)}-${hex(f * 7919, 5)}`;
+    const container = app;
+    const uid = `${hex(f, 8)}-aaaa-4bbb-8ccc-${hex(f, 12)}`;
+    const id = createHash('sha256').update(`container ${f}`).digest('hex');
+    const dir = join(root, 'pods', `${namespace}_${pod}_${uid}`, container);
+    mkdirSync(dir, { recursive: true });
+    const target = join(dir, '0.log');
+    const fd = openSync(target, 'w');
+    let written = 0;
+    let ns = BigInt(BASE_EPOCH_SECONDS) * 1_000_000_000n + BigInt(f) * 1_000n;
+    const pending = [];
+    let pendingBytes = 0;
+    while (written < perFile) {
+      ns += BigInt(50_000 + Math.floor(r() * 100_000));
+      let content;
+      let stream = 'stdout';
+      if (exporter) content = JSON.stringify(makeEvent(seq).record);
+      else {
+        stream = r() < 0.1 ? 'stderr' : 'stdout';
+        content = appLine(r, seq, lineSize(r), app);
+      }
+      seq++;
+      const chunk = criLines(r, rfc3339Nano(ns), stream, content);
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      written += chunk.length;
+      if (pendingBytes > 4 * MiB) {
+        writeSync(fd, Buffer.concat(pending));
+        pending.length = 0;
+        pendingBytes = 0;
+      }
+    }
+    if (pending.length) writeSync(fd, Buffer.concat(pending));
+    closeSync(fd);
+    bytes += written;
+    out.push({ target, link: `${pod}_${namespace}_${container}-${id}.log` });
+  }
+  const manifest = { root, files: out, bytes, events: seq };
+  writeFileSync(manifestPath, JSON.stringify(manifest));
+  return manifest;
+}
+
+/** kubelet's symlinks: makes every file appear in `containersDir` at once (the timed run starts here). */
+export function linkTailFiles(manifest, containersDir) {
+  mkdirSync(containersDir, { recursive: true });
+  for (const f of manifest.files) symlinkSync(f.target, join(containersDir, f.link));
+}
