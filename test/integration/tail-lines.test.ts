@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogEvent } from '../../src/core/event.js';
 import { CONTAINER_ID, criLine, dockerLine, startPipeline, T0, tempDir } from '../helpers/tail-harness.js';
@@ -157,4 +157,33 @@ test('without multiline.parser each line is the record as it is; path_key and ke
       { message: 'second line', file: join(dir, 'app.log') },
     ],
   );
+});
+
+test('without read_from_head a file starts at its end, but a line being written then is read whole', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, FILE);
+  writeFileSync(path, Buffer.concat([criLine(T0, 'stdout', 'F', 'old line'), Buffer.from('2026-11-25T10:00:00.000000001Z stdout F being wri')]));
+  const p = await startPipeline(t, config(dir, 'cri').replace('      read_from_head: true\n', ''));
+  appendFileSync(path, Buffer.concat([Buffer.from('tten\n'), criLine(T0 + 2n, 'stdout', 'F', 'new line')]));
+  await waitFor(() => p.capture.events.length >= 2, 'two lines', 5000);
+  assert.deepEqual(
+    p.capture.events.map((e) => [e.time, e.record.log]),
+    [
+      [T0 + 1n, 'being written'],
+      [T0 + 2n, 'new line'],
+    ],
+  );
+});
+
+test('ignore_older leaves files last written long ago alone; exclude_path leaves matching ones alone', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'old.log'), criLine(T0, 'stdout', 'F', 'from last week'));
+  const weekAgo = Date.now() / 1000 - 7 * 86400;
+  utimesSync(join(dir, 'old.log'), weekAgo, weekAgo);
+  writeFileSync(join(dir, 'skip.log'), criLine(T0, 'stdout', 'F', 'excluded'));
+  writeFileSync(join(dir, 'new.log'), criLine(T0, 'stdout', 'F', 'fresh'));
+  const p = await startPipeline(t, config(dir, 'cri', '      ignore_older: 1d\n      exclude_path: "*/skip.log"\n'));
+  await waitFor(() => p.capture.events.length >= 1, 'the fresh file', 5000);
+  assert.equal(await p.metric('floki_input_tail_files_open'), 1);
+  assert.deepEqual(p.capture.events.map((e) => e.record.log), ['fresh']);
 });

@@ -166,3 +166,40 @@ test('files rotated while floki was down are found by identity, renamed or gzipp
   for (const [labels, s] of streams) assert.deepEqual(s, [...s].sort((a, b) => a - b), `order within ${labels}`);
   assertNoLossNoSkew(loki.entries, 0, 2200);
 });
+
+test('with the disk buffer, positions move once lines are on disk, even while Loki answers 503; after SIGKILL the disk delivers them', async (t) => {
+  const root = tempDir(t);
+  const loki = await LokiReceiver.start();
+  const { target } = nodeLayout(root, 'web-0', 'shop', 'nginx');
+  const db = join(root, 'tail.db');
+  const total = 3000;
+  writeFileSync(target, lines(0, total));
+  const running: KillableFloki[] = [];
+  t.after(async () => {
+    for (const f of running) await f.stop('SIGKILL');
+    await loki.close();
+  });
+  const cfg = config(root, loki.port).replace('service:\n', `service:\n  storage.path: ${join(root, 'storage')}\n`).replace('      labels:', '      storage.type: filesystem\n      labels:');
+  loki.respond(...Array<number>(10_000).fill(503));
+  const first = new KillableFloki(root, cfg);
+  running.push(first);
+  await first.ready();
+  const size = readFileSync(target).length;
+  await waitFor(() => {
+    try {
+      return (JSON.parse(readFileSync(db, 'utf8')) as { files: { offset: number }[] }).files[0]?.offset === size;
+    } catch {
+      return false;
+    }
+  }, 'positions at the end of the file while nothing is delivered', 15_000);
+  assert.equal(loki.entries.length, 0);
+  await first.stop('SIGKILL');
+  (loki as unknown as { script: unknown[] }).script.length = 0;
+
+  const second = new KillableFloki(root, cfg);
+  running.push(second);
+  await second.ready();
+  await waitFor(() => new Set(loki.entries.map(seqOf)).size === total, 'every line, from the disk buffer', 15_000);
+  assert.equal(assertNoLossNoSkew(loki.entries, 0, total), 0, 'the file was not read again');
+  assert.equal(await second.stop(), 0);
+});

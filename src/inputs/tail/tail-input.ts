@@ -426,7 +426,7 @@ export class TailInput implements Input {
       source = new FileSource(fd);
       if (spec.realPath === undefined) realPath = await realpathOr(target);
     }
-    let start = spec.start === 'end' ? size : spec.start;
+    let start = spec.start === 'end' ? await this.endOfLastLine(source, size) : spec.start;
     // Shorter than its saved position: truncated while floki was down.
     if (start > size) start = 0;
     const decoder = new LineDecoder({
@@ -465,6 +465,19 @@ export class TailInput implements Input {
     this.ctx.log.debug({ file: spec.path, real_path: realPath, offset: start, size }, 'tail: following file');
     this.enqueue(f);
     return f;
+  }
+
+  /**
+   * Where "from the end" starts: after the file's last newline, so that a line being written now is
+   * read whole once it is finished, not from its middle.
+   */
+  private async endOfLastLine(source: ByteSource, size: number): Promise<number> {
+    const look = Math.min(size, 64 * 1024);
+    if (look === 0) return size;
+    const tail = Buffer.allocUnsafe(look);
+    const n = await source.read(tail, 0, look, size - look);
+    const nl = tail.subarray(0, n).lastIndexOf(0x0a);
+    return nl < 0 ? size : size - look + nl + 1;
   }
 
   /** Looks at one file: growth, truncation, deletion, rotation away from its path; closes it when done. */
