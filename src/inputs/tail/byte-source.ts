@@ -3,7 +3,7 @@
  * rotated file (kubelet compresses older rotations) decompressed front to back, its offsets counting
  * decompressed bytes.
  */
-import { close, createReadStream, fstat, read, type BigIntStats } from 'node:fs';
+import { close, createReadStream, fstat, read, type BigIntStats, type ReadStream } from 'node:fs';
 import { createGunzip, type Gunzip } from 'node:zlib';
 
 export function readAt(fd: number, buf: Uint8Array, off: number, len: number, pos: number): Promise<number> {
@@ -41,6 +41,7 @@ export class FileSource implements ByteSource {
  * the first read may start past 0, and the bytes before it are decompressed and skipped.
  */
 export class GzipSource implements ByteSource {
+  private readonly file: ReadStream;
   private readonly gunzip: Gunzip;
   private readonly chunks: AsyncIterator<Buffer>;
   private current: Buffer | undefined;
@@ -49,7 +50,8 @@ export class GzipSource implements ByteSource {
 
   constructor(path: string) {
     this.gunzip = createGunzip();
-    createReadStream(path).on('error', (err) => this.gunzip.destroy(err)).pipe(this.gunzip);
+    this.file = createReadStream(path);
+    this.file.on('error', (err) => this.gunzip.destroy(err)).pipe(this.gunzip);
     this.chunks = this.gunzip[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   }
 
@@ -92,6 +94,7 @@ export class GzipSource implements ByteSource {
   }
 
   async close(): Promise<void> {
+    this.file.destroy();
     this.gunzip.destroy();
   }
 }
