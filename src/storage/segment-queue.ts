@@ -264,6 +264,11 @@ export class SegmentQueue {
         try {
           entries = await this.load(segment, block);
         } catch (err) {
+          if (segment.gone) {
+            // Deleted while being read (drop_oldest): its entries went with it.
+            this.options.onDrop('storage_full', block.count);
+            continue;
+          }
           this.options.log.error(
             { segment: segment.path, offset: block.offset, entries: block.count, err: (err as Error).message },
             `disk buffer: a block of ${segment.path} cannot be read, ${block.count} entries lost`,
