@@ -7,7 +7,6 @@ import { fileURLToPath } from 'node:url';
 import { waitFor } from './wait.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 
 /** A free TCP port on 127.0.0.1 (bound and released; good enough for tests on one machine). */
 export async function freePort(): Promise<number> {
@@ -21,7 +20,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** floki run as a user runs it: the CLI in its own process, from a config file. */
+/** floki run as a user runs it: the CLI in its own process, from a config file. `child.pid` is floki's. */
 export class FlokiProcess {
   readonly child: ChildProcess;
   stdout = '';
@@ -30,7 +29,9 @@ export class FlokiProcess {
   private readonly exited: Promise<number | null>;
 
   constructor(args: string[], env: NodeJS.ProcessEnv = {}, private readonly dir?: string) {
-    this.child = spawn(process.execPath, [TSX, join(ROOT, 'src', 'cli.ts'), ...args], {
+    // One process: tsx as a loader in floki's own node, so a signal (SIGKILL included) reaches floki
+    // itself, not a wrapper that would leave it running.
+    this.child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), ...args], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
