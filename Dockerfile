@@ -21,7 +21,7 @@ COPY configs ./configs
 COPY configs/floki.yaml /etc/floki/floki.yaml
 # The node image's unprivileged user (uid 1000); the numeric id lets Kubernetes check runAsNonRoot.
 USER 1000:1000
-EXPOSE 24224 9880 2020
+EXPOSE 24224 24224/udp 9880 2020
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \
   CMD ["node", "-e", "require('http').get('http://127.0.0.1:2020/api/v1/health', r => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1))"]
 # Node as PID 1 handles SIGTERM itself (floki drains for service.grace, then exits 0).

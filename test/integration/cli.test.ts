@@ -46,7 +46,8 @@ test('npm start prints labelled events within 3 seconds, and stops cleanly on SI
   let err = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close', not 'exit': npm may exit before floki (which shares its stdio pipes) has finished logging.
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   t.after(() => {
     if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
   });
