@@ -150,6 +150,16 @@ const WORKLOADS = [
     sink: { delayMs: 0 },
     config: (ports) => forwardToLokiConfig(ports),
   },
+  {
+    name: 'forward-packed-1k-native-snappy',
+    description: 'forward-packed-1k with the native snappy binding (FLOKI_SNAPPY=native) instead of snappyjs on its worker thread',
+    events: 300_000,
+    input: 'forward',
+    forward: forward('packed'),
+    sink: { delayMs: 0 },
+    env: { FLOKI_SNAPPY: 'native' },
+    config: (ports) => forwardToLokiConfig(ports),
+  },
   // The forward input's other modes, and each mode with acks: a Base64 chunk id per message, at most
   // 8 messages unacknowledged per connection (an ack means the chunk is in the output queue).
   ...[
@@ -266,11 +276,11 @@ function withDeadline(promise, ms, message) {
 // floki as a child process
 
 class FlokiProcess {
-  constructor(configFile) {
+  constructor(configFile, env = {}) {
     this.lines = []; // last lines of its log, for failure reports
     this.notable = new Map(); // warn/error messages → count
     this.exit = undefined;
-    this.child = spawn(process.execPath, [...NODE_ARGS, CLI, '-c', configFile], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = spawn(process.execPath, [...NODE_ARGS, CLI, '-c', configFile], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve((this.exit = { code, signal }))));
     this.started = new Promise((resolve, reject) => {
       let partial = '';
@@ -349,7 +359,7 @@ async function runOnce(w, prepared, runNo) {
     ports = { httpPort: await freePort(), inputPort: await freePort(), sinkPort: sink.port, dir };
     const configFile = join(dir, 'floki.yaml');
     writeFileSync(configFile, w.config(ports));
-    floki = new FlokiProcess(configFile);
+    floki = new FlokiProcess(configFile, w.env);
     await withDeadline(floki.started, 30_000, `floki did not log "floki started" within 30 s\n${floki.tail()}`);
     conn = await DRIVERS[w.input].connect(w, prepared, ports);
 

@@ -24,6 +24,8 @@ export type Streams = Map<string, LokiEntry[]>;
 export interface BodyCodec {
   readonly contentType: string;
   readonly contentEncoding?: string;
+  /** For the start-up log line: how bodies are encoded. */
+  readonly description: string;
   /** Starts encoding now (a batch is encoded as soon as it closes); compression may run elsewhere. */
   encode(streams: ReadonlyMap<string, LokiEntry[]>): Promise<Uint8Array>;
   /**
@@ -66,6 +68,10 @@ export class ProtobufSnappyCodec implements BodyCodec {
     this.compressor = new SnappyCompressor(options);
   }
 
+  get description(): string {
+    return `protobuf, snappy (${this.compressor.implementation})`;
+  }
+
   encode(streams: ReadonlyMap<string, LokiEntry[]>): Promise<Uint8Array> {
     return this.compressor.compress(this.encoder.encode(streams));
   }
@@ -82,6 +88,7 @@ export class ProtobufSnappyCodec implements BodyCodec {
 export class JsonGzipCodec implements BodyCodec {
   readonly contentType = 'application/json';
   readonly contentEncoding = 'gzip';
+  readonly description = 'json, gzip';
   private readonly encoder = new JsonPushEncoder();
 
   encode(streams: ReadonlyMap<string, LokiEntry[]>): Promise<Uint8Array> {
@@ -105,6 +112,7 @@ export class JsonGzipCodec implements BodyCodec {
 
 export class ProtobufCodec implements BodyCodec {
   readonly contentType = 'application/x-protobuf';
+  readonly description = 'protobuf (gRPC)';
   private readonly encoder = new PushRequestEncoder();
 
   encode(streams: ReadonlyMap<string, LokiEntry[]>): Promise<Uint8Array> {

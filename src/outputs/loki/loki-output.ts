@@ -173,6 +173,7 @@ export class LokiOutput implements Output {
         url: `${scheme}://${host}:${port}${transport === 'grpc' ? '' : uri}`,
         tenant: tenantId,
         workers,
+        encoding: this.codec.description,
         buffer: dir !== undefined ? { type: 'filesystem', dir, limit_bytes: totalLimitBytes, full_action: fullAction } : { type: 'memory', limit_bytes: this.config.memBufLimitBytes },
       },
       'loki: output ready',
