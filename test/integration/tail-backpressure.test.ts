@@ -45,12 +45,12 @@ test('a full output pauses reading and holds positions; when it drains, reading 
 `,
   );
   const events = p.capture.events;
-  await waitFor(() => events.length > 0, 'the first lines', 5000);
+  await waitFor(() => events.length > 0, 'the first lines', 20_000);
   p.capture.hold();
   const atHold = events.length;
   // A poll while paused sees the unread bytes of the big file; nothing more is read meanwhile.
-  await waitFor(async () => (await p.metric('floki_input_tail_file_lag_bytes', { file: join(dir, 'big.log') })) > 0, 'a poll while paused', 5000);
-  await waitFor(() => offsets()['big.log'] !== undefined, 'positions written', 5000);
+  await waitFor(async () => (await p.metric('floki_input_tail_file_lag_bytes', { file: join(dir, 'big.log') })) > 0, 'a poll while paused', 20_000);
+  await waitFor(() => offsets()['big.log'] !== undefined, 'positions written', 20_000);
   const heldOffset = offsets()['big.log']!;
   assert.ok(events.length <= atHold + 2 * 300, `at most the block being read when the output filled (${events.length - atHold} more)`);
   assert.ok(events.length < bigLines, 'reading stopped');
@@ -63,7 +63,7 @@ test('a full output pauses reading and holds positions; when it drains, reading 
   events.forEach((e, i) => String(e.record.log).startsWith('small') && (lastSmall = i));
   assert.ok(lastSmall < 1000, `the small file's lines came early (last at ${lastSmall})`);
   assert.equal(new Set(events.map((e) => e.record.log)).size, bigLines + 100, 'each line once');
-  await waitFor(() => offsets()['big.log'] === statSync(join(dir, 'big.log')).size, 'positions at the end once settled', 5000);
+  await waitFor(() => offsets()['big.log'] === statSync(join(dir, 'big.log')).size, 'positions at the end once settled', 20_000);
   assert.ok(heldOffset <= atHold * 80 + 16 * 1024, `positions did not move past held lines (${heldOffset})`);
 });
 
@@ -90,9 +90,9 @@ test('mem_buf_limit: reading pauses while that many bytes of lines are unsettled
   );
   p.capture.hold(false);
   const events = p.capture.events;
-  await waitFor(async () => (await p.metric('floki_input_bytes_total')) >= 64 * 1024, 'the limit reached', 5000);
+  await waitFor(async () => (await p.metric('floki_input_bytes_total')) >= 64 * 1024, 'the limit reached', 20_000);
   // A poll finds the file still has unread bytes: the read loop is stopped at the limit, not done.
-  await waitFor(async () => (await p.metric('floki_input_tail_file_lag_bytes')) > 0, 'a look at the file', 5000);
+  await waitFor(async () => (await p.metric('floki_input_tail_file_lag_bytes')) > 0, 'a look at the file', 20_000);
   const read = await p.metric('floki_input_bytes_total');
   assert.ok(read <= 64 * 1024 + 16 * 1024, `at most one block past the limit (${read} bytes read)`);
   assert.ok(events.length < 20_000);
