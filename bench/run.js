@@ -151,13 +151,13 @@ const WORKLOADS = [
     config: (ports) => forwardToLokiConfig(ports),
   },
   {
-    name: 'forward-packed-1k-native-snappy',
-    description: 'forward-packed-1k with the native snappy binding (FLOKI_SNAPPY=native) instead of snappyjs on its worker thread',
+    name: 'forward-packed-1k-snappyjs',
+    description: 'forward-packed-1k with the pure-JS snappy (FLOKI_SNAPPY=js: snappyjs on a worker thread) instead of the native binding',
     events: 300_000,
     input: 'forward',
     forward: forward('packed'),
     sink: { delayMs: 0 },
-    env: { FLOKI_SNAPPY: 'native' },
+    env: { FLOKI_SNAPPY: 'js' },
     config: (ports) => forwardToLokiConfig(ports),
   },
   // The forward input's other modes, and each mode with acks: a Base64 chunk id per message, at most
@@ -217,6 +217,15 @@ const WORKLOADS = [
     input: 'tail',
     tail: { files: 20, totalBytes: 500 * MiB },
     sink: { delayMs: 0 },
+    config: (ports) => tailToLokiConfig(ports),
+  },
+  {
+    name: 'tail-snappyjs',
+    description: 'tail with the pure-JS snappy (FLOKI_SNAPPY=js: snappyjs on a worker thread) instead of the native binding',
+    input: 'tail',
+    tail: { files: 20, totalBytes: 500 * MiB },
+    sink: { delayMs: 0 },
+    env: { FLOKI_SNAPPY: 'js' },
     config: (ports) => tailToLokiConfig(ports),
   },
 ];
