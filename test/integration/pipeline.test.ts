@@ -7,7 +7,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { LokiReceiver, type ReceivedEntry } from '../helpers/loki-receiver.js';
-import { FlokiProcess, freePort } from '../helpers/floki-process.js';
+import { FlokiProcess, freePort, scrapeMetric } from '../helpers/floki-process.js';
 import { arr, bin, cat, entry, eventTime, rec, str } from '../helpers/msgpack-wire.js';
 import { criLines, expectedEvents, rfc3339ToNs } from '../helpers/testdata.js';
 import { waitFor } from '../helpers/wait.js';
@@ -50,16 +50,7 @@ async function start(t: TestContext, extra = ''): Promise<Running> {
     await loki.close();
   });
   await floki.ready();
-  const metric = async (name: string, labels: Record<string, string> = {}) => {
-    const text = await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/metrics/prometheus`)).text();
-    let sum = 0;
-    for (const line of text.split('\n')) {
-      const m = /^([a-z_]+)(?:\{(.*)\})? ([0-9.e+-]+)$/.exec(line);
-      if (!m || m[1] !== name) continue;
-      if (Object.entries(labels).every(([k, v]) => (m[2] ?? '').includes(`${k}="${v}"`))) sum += Number(m[3]);
-    }
-    return sum;
-  };
+  const metric = (name: string, labels: Record<string, string> = {}): Promise<number> => scrapeMetric(httpPort, name, labels);
   return { floki, loki, forwardPort, httpPort, metric };
 }
 

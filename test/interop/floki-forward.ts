@@ -3,7 +3,7 @@
  * the decoding Loki receiver, for tests that drive it with real third-party clients.
  */
 import { LokiReceiver, type ReceivedEntry } from '../helpers/loki-receiver.js';
-import { FlokiProcess, freePort } from '../helpers/floki-process.js';
+import { FlokiProcess, freePort, scrapeMetric } from '../helpers/floki-process.js';
 
 export interface RunningFloki {
   floki: FlokiProcess;
@@ -49,16 +49,7 @@ ${lokiExtra}`;
     await stop();
     throw err;
   }
-  const metric = async (name: string, labels: Record<string, string> = {}): Promise<number> => {
-    const text = await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/metrics/prometheus`)).text();
-    let sum = 0;
-    for (const line of text.split('\n')) {
-      const m = /^([a-z_]+)(?:\{(.*)\})? ([0-9.e+-]+)$/.exec(line);
-      if (!m || m[1] !== name) continue;
-      if (Object.entries(labels).every(([k, v]) => (m[2] ?? '').includes(`${k}="${v}"`))) sum += Number(m[3]);
-    }
-    return sum;
-  };
+  const metric = (name: string, labels: Record<string, string> = {}): Promise<number> => scrapeMetric(httpPort, name, labels);
   return { floki, loki, httpPort, metric, stop };
 }
 
