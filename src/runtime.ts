@@ -1,10 +1,9 @@
 import type { Logger } from 'pino';
-import { loadConfigFile, parseConfig, type FlokiConfig } from './config/load.js';
+import type { FlokiConfig } from './config/load.js';
 import { Engine } from './core/engine.js';
 import { Metrics } from './observability/metrics.js';
 import { MonitoringServer } from './observability/http-server.js';
 import { createLogger } from './observability/log.js';
-import { PLUGINS } from './plugins.js';
 
 /** One running floki: config, engine, and the monitoring server when `http_server` is on. */
 export class Floki {
@@ -19,14 +18,6 @@ export class Floki {
     readonly log: Logger = createLogger(config.service.logLevel === 'off' ? 'silent' : config.service.logLevel),
   ) {
     this.engine = new Engine(config, log, this.metrics);
-  }
-
-  static fromFile(path: string): Floki {
-    return new Floki(loadConfigFile(path, PLUGINS));
-  }
-
-  static fromText(text: string, file = 'floki.yaml', log?: Logger): Floki {
-    return new Floki(parseConfig(text, file, PLUGINS), log);
   }
 
   async start(): Promise<void> {

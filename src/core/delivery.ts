@@ -26,22 +26,3 @@ export class Delivery {
     this.settle(1);
   }
 }
-
-/** Consecutive entries of one batch that share a Delivery, so a batch settles them in one call. */
-export interface DeliveryRun {
-  delivery: Delivery;
-  count: number;
-}
-
-/** Appends one entry to a run-length list of deliveries. */
-export function addToRuns(runs: DeliveryRun[], delivery: Delivery | undefined, count = 1): void {
-  if (delivery === undefined) return;
-  const last = runs[runs.length - 1];
-  if (last !== undefined && last.delivery === delivery) last.count += count;
-  else runs.push({ delivery, count });
-}
-
-export function settleRuns(runs: readonly DeliveryRun[] | undefined): void {
-  if (runs === undefined) return;
-  for (const r of runs) r.delivery.settle(r.count);
-}

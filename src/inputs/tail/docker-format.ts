@@ -41,8 +41,3 @@ export function decodeDockerLine(b: Buffer, start: number, end: number, times: R
   out.log = whole ? log.slice(0, -1) : log;
   return true;
 }
-
-/** True when a line looks like docker's (a JSON object) rather than CRI's (a timestamp). */
-export function looksLikeDocker(b: Uint8Array, start: number): boolean {
-  return b[start] === OPEN_BRACE;
-}
