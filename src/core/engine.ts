@@ -105,7 +105,16 @@ export class Engine {
     if (this.state !== 'running') return;
     this.state = 'stopping';
     const deadline = Date.now() + graceMs;
-    await Promise.allSettled(this.inputs.map((i) => i.input!.stop()));
+    // An input may be waiting on an output (an emit blocked by a full disk buffer) that only gives way
+    // once the outputs stop: wait for the inputs for at most half the grace period, then stop outputs.
+    const inputsStopped = Promise.allSettled(this.inputs.map((i) => i.input!.stop()));
+    let timer: NodeJS.Timeout | undefined;
+    const late = await Promise.race([
+      inputsStopped.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(resolve, Math.max(0, graceMs / 2), true))),
+    ]);
+    clearTimeout(timer);
+    if (late) this.log.warn({ waited_ms: Math.round(graceMs / 2) }, 'inputs still stopping (an emit is blocked on a full output): stopping the outputs now');
     await Promise.allSettled(this.filters.map((f) => f.filter.stop?.()));
     const results = await Promise.allSettled(this.outputs.map((o) => o.output.stop(Math.max(0, deadline - Date.now()))));
     for (const [i, r] of results.entries()) {

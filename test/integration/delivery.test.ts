@@ -80,3 +80,41 @@ test('events a filter drops, or that no output takes, settle at once', async (t)
   await ctx.emit(events(2, 'other'), () => settled++);
   await waitFor(() => settled === 1, 'settlement of unrouted events');
 });
+
+test('stop does not wait forever for an input whose emit an output never takes', { timeout: 10_000 }, async () => {
+  let ctx: InputContext | undefined;
+  let blocked: Promise<void> | undefined;
+  const stuck: AnyPlugin = {
+    kind: 'input',
+    name: 'stuck',
+    description: 'test input',
+    options: [],
+    create: (_o, c) => {
+      ctx = c;
+      // Its stop waits for its last emit, as a real input waits for the chunk it is handing over.
+      return { start: async () => {}, pause() {}, resume() {}, stop: () => blocked ?? Promise.resolve() };
+    },
+  };
+  let stopped = false;
+  const neverTakes: AnyPlugin = {
+    kind: 'output',
+    name: 'never',
+    description: 'test output',
+    options: [],
+    // Its writes resolve only once it is stopped, like a disk buffer full until the outputs drain.
+    create: () => {
+      let release: () => void = () => {};
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      return { start: async () => {}, write: () => gate, queuedBytes: () => 0, stop: async () => { stopped = true; release(); } };
+    },
+  };
+  const registry: PluginRegistry = new Map<string, AnyPlugin>([['stuck', stuck], ['never', neverTakes]]);
+  const engine = new Engine(parseConfig("pipeline:\n  inputs:\n    - name: stuck\n  outputs:\n    - name: never\n      match: '*'\n", 'floki.yaml', registry, {}), pino({ level: 'silent' }), new Metrics());
+  await engine.start();
+  blocked = ctx!.emit([{ tag: 't', time: 1n, record: {} }]);
+  const started = Date.now();
+  await engine.stop(400);
+  assert.ok(stopped, 'the output was stopped');
+  assert.ok(Date.now() - started < 5000);
+  await blocked;
+});
