@@ -52,7 +52,7 @@ const REASONS = [
 const API_VERSION = { Pod: 'v1', Node: 'v1', PersistentVolumeClaim: 'v1', Deployment: 'apps/v1', ReplicaSet: 'apps/v1', Job: 'batch/v1', CronJob: 'batch/v1', HorizontalPodAutoscaler: 'autoscaling/v2' };
 
 /** mulberry32: small, fast, good enough for test data. */
-function mulberry32(seed) {
+export function mulberry32(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

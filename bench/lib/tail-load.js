@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeEvent, BASE_EPOCH_SECONDS, SEQ_HEX_DIGITS } from './events.js';
+import { makeEvent, mulberry32 as rng, BASE_EPOCH_SECONDS, SEQ_HEX_DIGITS } from './events.js';
 
 const FORMAT_VERSION = 1;
 const MiB = 1024 * 1024;
@@ -22,18 +22,6 @@ const NAMESPACES = ['shop', 'payments-prod', 'ml-train', 'ingress-nginx', 'monit
 const APPS = ['web', 'api', 'worker', 'checkout', 'ledger', 'trainer', 'ingress-controller', 'coredns', 'cart', 'search'];
 const WORDS = 'request handled user session cache miss upstream latency retry token order payment invoice shipment queue consumer lag commit offset partition replica leader'.split(' ');
 const NON_ASCII = ['café', 'naïve', 'Größe', '€ 12,50', '日本語のログ', 'emoji 🚀', 'Ünïcödé'];
-
-/** mulberry32 */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const hex = (n, digits) => n.toString(16).padStart(digits, '0');
 
