@@ -14,6 +14,12 @@ export interface LogEvent {
   labels?: Record<string, string>;
   /** The exact Loki line when a filter fixed it (the exporter's JSON as printed); otherwise formatted from `record`. */
   line?: string;
+  /**
+   * The record's msgpack bytes while nothing has read `record` yet (the forward input's packed
+   * entries): a filter may take what it needs from them without building the object. Undefined
+   * once `record` was read or replaced. Read-only: the bytes belong to the input.
+   */
+  readonly msgpack?: Buffer | undefined;
 }
 
 export const NS_PER_SECOND = 1_000_000_000n;

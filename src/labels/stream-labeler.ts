@@ -42,10 +42,11 @@ export class StreamLabeler {
     // The key encodes each value as `<length>:<value>` (or `|` when absent) so that no two different
     // value lists share a key, whatever characters the values hold.
     let key = '';
-    const record = event.record;
+    // Only rules that read the record make it be read (a forward event may not have built it yet).
+    const record = this.dynamic.length > 0 ? event.record : undefined;
     const tag = event.tag;
     for (let i = 0; i < this.dynamic.length; i++) {
-      const v = scalarToString(this.dynamic[i]!.get(record, tag));
+      const v = scalarToString(this.dynamic[i]!.get(record!, tag));
       key += v === undefined || v.length === 0 ? '|' : `${v.length}:${v}`;
     }
     if (extra !== undefined) {

@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { arr, be32, bin, cat, entry, ext8Time, fixext8Time, float64, map, NIL, rawStr, rec, str, uint32 } from '../helpers/msgpack-wire.js';
-import { nowNs } from '../../src/core/event.js';
+import { nowNs, type LogEvent } from '../../src/core/event.js';
+import { MsgpackEvent } from '../../src/inputs/forward/msgpack-event.js';
+import { plainEvent } from '../helpers/plain-event.js';
 import { ForwardFrameDecoder, type ForwardFrame } from '../../src/inputs/forward/decoder.js';
 import { ForwardProtocolError } from '../../src/inputs/forward/errors.js';
 
@@ -11,6 +13,10 @@ import { ForwardProtocolError } from '../../src/inputs/forward/errors.js';
 const SEC = 1764064800;
 const NSEC = 123456;
 const EXACT = 1764064800000123456n;
+
+function plain(events: LogEvent[]): LogEvent[] {
+  return events.map(plainEvent);
+}
 
 function decoder(options: Partial<ConstructorParameters<typeof ForwardFrameDecoder>[0]> = {}): ForwardFrameDecoder {
   return new ForwardFrameDecoder({ bufferMaxSize: 6144000, bufferChunkSize: 1024, ...options });
@@ -41,7 +47,7 @@ function assertProtocolError(bytes: Buffer, pattern: RegExp, d = decoder()): voi
 test('EventTime as fixext 8 keeps exact nanoseconds', () => {
   const f = decodeOne(cat(arr(3), str('app'), fixext8Time(SEC, NSEC), rec({ log: 'hi' })));
   assert.equal(f.mode, 'message');
-  assert.deepEqual(f.events, [{ tag: 'app', time: EXACT, record: { log: 'hi' } }]);
+  assert.deepEqual(plain(f.events), [{ tag: 'app', time: EXACT, record: { log: 'hi' } }]);
 });
 
 test('EventTime as ext 8 keeps exact nanoseconds', () => {
@@ -90,7 +96,7 @@ test('Forward mode', () => {
   const entries = cat(arr(3), entry(fixext8Time(SEC, 1), { n: 1 }), entry(ext8Time(SEC, 2), { n: 2 }), entry(uint32(SEC + 1), { n: 3 }));
   const f = decodeOne(cat(arr(3), str('fw'), entries, rec({ size: 3, chunk: 'c1' })));
   assert.equal(f.mode, 'forward');
-  assert.deepEqual(f.events, [
+  assert.deepEqual(plain(f.events), [
     { tag: 'fw', time: EXACT - NSEC_N + 1n, record: { n: 1 } },
     { tag: 'fw', time: EXACT - NSEC_N + 2n, record: { n: 2 } },
     { tag: 'fw', time: EXACT - NSEC_N + 1_000_000_000n, record: { n: 3 } },
@@ -102,14 +108,14 @@ const NSEC_N = BigInt(NSEC);
 test('Forward mode with no entries', () => {
   const f = decodeOne(cat(arr(2), str('fw'), arr(0)));
   assert.equal(f.mode, 'forward');
-  assert.deepEqual(f.events, []);
+  assert.deepEqual(plain(f.events), []);
 });
 
 test('PackedForward with bin entries', () => {
   const packed = cat(entry(fixext8Time(SEC, NSEC), { log: 'one' }), entry(fixext8Time(SEC, NSEC + 1), { log: 'two' }));
   const f = decodeOne(cat(arr(3), str('pk'), bin(packed), rec({ size: 2 })));
   assert.equal(f.mode, 'packed');
-  assert.deepEqual(f.events, [
+  assert.deepEqual(plain(f.events), [
     { tag: 'pk', time: EXACT, record: { log: 'one' } },
     { tag: 'pk', time: EXACT + 1n, record: { log: 'two' } },
   ]);
@@ -156,7 +162,7 @@ test('entry time [EventTime, metadata] is unwrapped and metadata kept', () => {
     entry(fixext8Time(SEC, NSEC), { log: 'plain' }),
   );
   const f = decodeOne(cat(arr(2), str('meta'), entries));
-  assert.deepEqual(f.events, [
+  assert.deepEqual(plain(f.events), [
     { tag: 'meta', time: EXACT, record: { log: 'with meta' }, metadata: { otel: { trace_id: 'abc' } } },
     { tag: 'meta', time: EXACT, record: { log: 'empty meta' } },
     { tag: 'meta', time: EXACT, record: { log: 'plain' } },
@@ -166,7 +172,7 @@ test('entry time [EventTime, metadata] is unwrapped and metadata kept', () => {
   assert.deepEqual(decodeOne(cat(arr(2), str('meta'), bin(packed))).events[0]!.metadata, { k: 'v' });
   const message = decodeOne(cat(arr(3), str('meta'), cat(arr(2), fixext8Time(SEC, NSEC), rec({ k: 'm' })), rec({ log: 'm' })));
   assert.equal(message.mode, 'message');
-  assert.deepEqual(message.events, [{ tag: 'meta', time: EXACT, record: { log: 'm' }, metadata: { k: 'm' } }]);
+  assert.deepEqual(plain(message.events), [{ tag: 'meta', time: EXACT, record: { log: 'm' }, metadata: { k: 'm' } }]);
 });
 
 test('invalid entries are skipped and counted, as Fluentd skip_invalid_event; group markers are dropped silently', () => {
@@ -187,7 +193,7 @@ test('invalid entries are skipped and counted, as Fluentd skip_invalid_event; gr
   );
   assert.equal(f.skipped, 5);
   const message = decodeOne(cat(arr(3), str('t'), fixext8Time(SEC, NSEC), str('not a map')));
-  assert.deepEqual(message.events, []);
+  assert.deepEqual(plain(message.events), []);
   assert.equal(message.skipped, 1);
 });
 
@@ -270,6 +276,38 @@ test('values decoded earlier are not overwritten by later reads (bin values are 
     frames.map((f) => [...(f.events[0]!.record.blob as Uint8Array)]),
     [1, 2, 3].map((n) => Array(20).fill(n)),
   );
+});
+
+test('packed records are kept as msgpack bytes, and later reads do not overwrite them', () => {
+  const frame = (n: number): Buffer =>
+    cat(arr(2), str('p'), bin(cat(entry(fixext8Time(SEC, n), { n, blob: Buffer.alloc(20, n) }), entry(uint32(SEC), { n: -n }))));
+  const d = decoder({ bufferChunkSize: 1 });
+  const stream = cat(frame(1), frame(2), frame(3));
+  const frames: ForwardFrame[] = [];
+  for (let i = 0; i < stream.length; i += 5) frames.push(...decodeAll(stream.subarray(i, i + 5), d));
+  const events = frames.flatMap((f) => f.events);
+  assert.ok(events.every((e) => e instanceof MsgpackEvent && e.msgpack !== undefined), 'no record was built while decoding');
+  // Only now, after every read, are the records built from the bytes the events kept.
+  assert.deepEqual(
+    events.map((e) => [e.time, e.record.n, e.record.blob === undefined ? undefined : [...(e.record.blob as Uint8Array)]]),
+    [1, 2, 3].flatMap((n) => [
+      [BigInt(SEC) * 1_000_000_000n + BigInt(n), n, Array(20).fill(n)],
+      [BigInt(SEC) * 1_000_000_000n, -n, undefined],
+    ]),
+  );
+  assert.ok(events.every((e) => e.msgpack === undefined), 'a record once read drops its bytes');
+});
+
+test('a packed entry that is not plain (an ext in the record, a float time) is decoded as before, and so is the rest', () => {
+  const packed = cat(
+    entry(fixext8Time(SEC, NSEC), { log: 'lazy' }),
+    cat(arr(2), fixext8Time(SEC, NSEC), map(2), str('log'), str('ext'), str('t'), fixext8Time(1, 2)),
+    entry(fixext8Time(SEC, NSEC), { log: 'after' }),
+  );
+  const f = decodeOne(cat(arr(3), str('mix'), bin(packed), rec({ size: 3 })));
+  assert.deepEqual(f.events.map((e) => e.msgpack !== undefined), [true, false, false]);
+  assert.deepEqual(f.events.map((e) => e.record.log), ['lazy', 'ext', 'after']);
+  assert.equal((f.events[1]!.record.t as { seconds: number }).seconds, 1);
 });
 
 test('a large PackedForward frame in many small reads', () => {
@@ -441,7 +479,7 @@ test('Fluent Bit 5 Forward mode: entries [[EventTime, {metadata}], record], writ
   const frame = cat(Buffer.from([0x92]), str('kube.var.log.containers.app'), Buffer.from([0x92]), withMeta, emptyMeta);
   const f = decodeOne(frame);
   assert.equal(f.mode, 'forward');
-  assert.deepEqual(f.events, [
+  assert.deepEqual(plain(f.events), [
     { tag: 'kube.var.log.containers.app', time: EXACT, record: { log: 'hello', stream: 'stdout' }, metadata: { otel: { level: 'INFO' } } },
     { tag: 'kube.var.log.containers.app', time: EXACT + 1n, record: { log: 'hello', stream: 'stdout' } },
   ]);
@@ -475,7 +513,7 @@ test('fluent_signal other than logs: the payload is not read as entries', () => 
   assert.equal(traces.signal, 2);
   const message = decodeOne(cat(arr(4), str('m'), uint32(SEC), rec({ a: 1 }), rec({ fluent_signal: 2 })));
   assert.equal(message.signal, 2);
-  assert.deepEqual(message.events, []);
+  assert.deepEqual(plain(message.events), []);
   assertProtocolError(cat(arr(3), str('x'), arr(0), rec({ fluent_signal: 'metrics' })), /fluent_signal must be a non-negative integer/);
 });
 

@@ -1,7 +1,17 @@
 import type { OptionSpec, ResolvedOptions } from '../../config/options.js';
 import type { LogEvent } from '../../core/event.js';
 import type { Filter, PluginContext } from '../../core/plugin.js';
-import { eventLabels, isExporterEvent, parseExporterLine, withoutNewline } from './recognise.js';
+import { MsgpackJsonTranscoder } from '../../msgpack/json-transcoder.js';
+import { eventLabels, isExporterEvent, labelsOf, parseExporterLine, withoutNewline } from './recognise.js';
+
+/** The record's fields that make it an exporter event and give its labels, in this order. */
+const TYPE = 0;
+const REASON = 1;
+const KIND = 2;
+const NAMESPACE = 3;
+const transcoder = new MsgpackJsonTranscoder([['type'], ['reason'], ['involvedObject', 'kind'], ['involvedObject', 'namespace']]);
+/** The exporter prints involvedObject last: a record without these bytes is not an event. */
+const INVOLVED_OBJECT_KEY = Buffer.from('\xaeinvolvedObject', 'latin1');
 
 export const EVENT_EXPORTER_RECORDS_METRIC = 'floki_filter_event_exporter_records_total';
 
@@ -56,6 +66,18 @@ export class EventExporterFilter implements Filter {
   }
 
   private apply(event: LogEvent): boolean {
+    const msgpack = event.msgpack;
+    if (msgpack !== undefined && msgpack.lastIndexOf(INVOLVED_OBJECT_KEY) > 0) {
+      // A record still in its msgpack bytes (forward input): the line straight from the bytes, and
+      // the record is never built unless something later reads it.
+      const line = transcoder.transcode(msgpack, 0, msgpack.length);
+      const f = transcoder.fields;
+      if (line !== undefined && typeof f[TYPE] === 'string' && typeof f[REASON] === 'string' && typeof f[KIND] === 'string') {
+        event.labels = labelsOf(f[TYPE], f[REASON], f[KIND], f[NAMESPACE], event.labels);
+        event.line = line;
+        return true;
+      }
+    }
     const record = event.record;
     if (isExporterEvent(record)) {
       event.labels = eventLabels(record, event.labels);

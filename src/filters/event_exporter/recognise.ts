@@ -52,11 +52,16 @@ export function withoutNewline(line: string): string {
  */
 export function eventLabels(event: EventRecord, base?: Record<string, string>): Record<string, string> {
   const io = event.involvedObject;
+  return labelsOf(event.type, event.reason, io.kind, io.namespace, base);
+}
+
+/** eventLabels from the four values. */
+export function labelsOf(type: unknown, reason: unknown, kind: unknown, namespace: unknown, base?: Record<string, string>): Record<string, string> {
   const labels: Record<string, string> = base === undefined ? {} : { ...base };
-  setOrDelete(labels, 'type', event.type);
-  setOrDelete(labels, 'reason', event.reason);
-  setOrDelete(labels, 'kind', io.kind);
-  setOrDelete(labels, 'namespace', io.namespace);
+  setOrDelete(labels, 'type', type);
+  setOrDelete(labels, 'reason', reason);
+  setOrDelete(labels, 'kind', kind);
+  setOrDelete(labels, 'namespace', namespace);
   return labels;
 }
 

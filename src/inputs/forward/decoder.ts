@@ -1,21 +1,12 @@
 import { gunzipSync } from 'node:zlib';
-import { Unpackr } from 'msgpackr';
 import { NS_PER_SECOND, nowNs, secondsToNs, type LogEvent } from '../../core/event.js';
+import { NOT_PLAIN, plainValueEnd, TRUNCATED, uint32 } from '../../msgpack/value-end.js';
 import { ForwardProtocolError } from './errors.js';
 import { EventTime } from './event-time.js';
 import { pingFromJson, pingFromMsgpack, type PingMessage } from './handshake.js';
 import { isJsonWhitespace, JsonValueScanner } from './json-scanner.js';
-import { registerForwardExtensions } from './msgpack-extensions.js';
+import { MsgpackEvent, unpackr } from './msgpack-event.js';
 import { MsgpackObjectScanner } from './msgpack-scanner.js';
-
-registerForwardExtensions();
-
-/**
- * Records are read as plain objects; int64 values as numbers, since records end up as JSON (a bigint
- * there throws) and the forward protocol's own integers (seconds, size) fit in a double.
- * `structuredClone: false` turns off msgpackr's reference extensions, which a client could abuse.
- */
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number', structuredClone: false });
 
 export type ForwardMode = 'message' | 'forward' | 'packed' | 'compressed';
 
@@ -101,6 +92,10 @@ export class ForwardFrameDecoder {
   private lastSecondsNs = 0n;
   /** "Now" for entries with time 0 or nil, taken once per frame. */
   private frameNow = -1n;
+  /** Set by plainTime: where the time it read ends. */
+  private timeEnd = 0;
+  /** Set by addPackedEntries: how many entries were invalid. */
+  private packedSkipped = 0;
 
   constructor(options: ForwardFrameDecoderOptions) {
     this.maxSize = options.bufferMaxSize;
@@ -266,10 +261,10 @@ export class ForwardFrameDecoder {
         // fluent-logger-node labels uncompressed chunks 'text'.
         throw new ForwardProtocolError(`compressed ${describe(compressed)} is not supported (only gzip)`);
       }
-      const entries = entriesBytes.length === 0 ? [] : unpackEntries(entriesBytes);
+      const count = this.addPackedEntries(events, eventTag, asBuffer(entriesBytes));
+      skipped = this.packedSkipped;
       // fluent-logger-node (v3) sends the entries' byte length (compressed, if so) as `size`: accept it too.
-      checkSize(option, entries.length, packed.length, entriesBytes.length);
-      skipped = this.addEntries(events, eventTag, entries);
+      checkSize(option, count, packed.length, entriesBytes.length);
     } else if (Array.isArray(second) && (second.length === 0 || Array.isArray(second[0]))) {
       // Forward: [tag, [[time, record], ...], option?]
       if (n > 3) throw new ForwardProtocolError(`a Forward frame has 2 or 3 elements, got ${n}`);
@@ -291,6 +286,67 @@ export class ForwardFrameDecoder {
       else if (event === undefined) skipped = 1;
     }
     return { tag, mode, events, option, skipped, bytes, signal: 0 };
+  }
+
+  /**
+   * PackedForward entries, most of them without decoding the records: an entry `[time, map]` whose
+   * time is an EventTime or an integer and whose map is plain msgpack becomes a MsgpackEvent over the
+   * map's bytes. From the first entry that is anything else, msgpackr decodes the rest. Returns the
+   * number of entries; `packedSkipped` gets how many were invalid.
+   */
+  private addPackedEntries(events: LogEvent[], tag: string, bytes: Buffer): number {
+    const end = bytes.length;
+    let p = 0;
+    let count = 0;
+    let skipped = 0;
+    while (p < end) {
+      const ns = bytes[p] === 0x92 ? this.plainTime(bytes, p + 1, end) : -1n;
+      const recordAt = this.timeEnd;
+      const h = ns < 0n ? 0 : bytes[recordAt]!;
+      // A map (fixmap, map 16, map 32) of plain msgpack.
+      const recordEnd = (h >= 0x80 && h <= 0x8f) || h === 0xde || h === 0xdf ? plainValueEnd(bytes, recordAt, end) : NOT_PLAIN;
+      if (recordEnd === TRUNCATED) throw new ForwardProtocolError('packed entries are not valid msgpack: the last entry is truncated');
+      if (recordEnd === NOT_PLAIN) {
+        const rest = p === 0 ? bytes : bytes.subarray(p);
+        const entries = unpackEntries(rest);
+        this.packedSkipped = skipped + this.addEntries(events, tag, entries);
+        return count + entries.length;
+      }
+      events.push(new MsgpackEvent(tag, ns, bytes.subarray(recordAt, recordEnd)));
+      count++;
+      p = recordEnd;
+    }
+    this.packedSkipped = skipped;
+    return count;
+  }
+
+  /**
+   * The time at `p` in ns when it is an EventTime (ext type 0, as fixext 8 or ext 8) or a positive
+   * integer, with `timeEnd` set past it; -1n for anything else (read by the general path).
+   */
+  private plainTime(buf: Buffer, p: number, end: number): bigint {
+    const h = buf[p];
+    let seconds: number;
+    let nanos = 0;
+    if (h === 0xd7 && buf[p + 1] === 0x00 && p + 10 <= end) {
+      seconds = uint32(buf, p + 2);
+      nanos = uint32(buf, p + 6);
+      this.timeEnd = p + 10;
+    } else if (h === 0xc7 && buf[p + 1] === 8 && buf[p + 2] === 0x00 && p + 11 <= end) {
+      seconds = uint32(buf, p + 3);
+      nanos = uint32(buf, p + 7);
+      this.timeEnd = p + 11;
+    } else if (h !== undefined && h > 0 && h < 0x80) {
+      seconds = h;
+      this.timeEnd = p + 1;
+    } else if (h === 0xce && p + 5 <= end) {
+      seconds = uint32(buf, p + 1);
+      this.timeEnd = p + 5;
+    } else {
+      return -1n;
+    }
+    if (seconds === 0 || nanos > 999_999_999) return -1n; // "now", or invalid: the general path decides
+    return nanos === 0 ? this.secondsNs(seconds) : this.secondsNs(seconds) + BigInt(nanos);
   }
 
   private addEntries(events: LogEvent[], tag: string, entries: unknown[]): number {
@@ -368,6 +424,10 @@ export class ForwardFrameDecoder {
       throw new ForwardProtocolError(`gzip entries cannot be decompressed: ${messageOf(err)}`);
     }
   }
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function unpackEntries(bytes: Uint8Array): unknown[] {

@@ -1,0 +1,56 @@
+import { Unpackr } from 'msgpackr';
+import type { LogEvent } from '../../core/event.js';
+import { registerForwardExtensions } from './msgpack-extensions.js';
+
+registerForwardExtensions();
+
+/**
+ * Records are read as plain objects; int64 values as numbers, since records end up as JSON (a bigint
+ * there throws) and the forward protocol's own integers (seconds, size) fit in a double.
+ * `structuredClone: false` turns off msgpackr's reference extensions, which a client could abuse.
+ */
+export const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number', structuredClone: false });
+
+/**
+ * An event from a packed forward entry whose record is still the msgpack bytes it arrived as (see
+ * `LogEvent.msgpack`). The record is decoded the first time something reads it; from then on the
+ * bytes are dropped, since the object may be changed.
+ *
+ * Only records the input checked to be plain msgpack (maps, arrays, strings, numbers: no ext types)
+ * are kept this way, so decoding them later cannot meet an error the input would have reported.
+ */
+export class MsgpackEvent implements LogEvent {
+  tag: string;
+  time: bigint;
+  metadata: Record<string, unknown> | undefined = undefined;
+  labels: Record<string, string> | undefined = undefined;
+  line: string | undefined = undefined;
+  msgpack: Buffer | undefined;
+  private decoded: Record<string, unknown> | undefined = undefined;
+
+  constructor(tag: string, time: bigint, msgpack: Buffer) {
+    this.tag = tag;
+    this.time = time;
+    this.msgpack = msgpack;
+  }
+
+  get record(): Record<string, unknown> {
+    let record = this.decoded;
+    if (record === undefined) {
+      record = unpackr.unpack(this.msgpack!) as Record<string, unknown>;
+      this.decoded = record;
+      this.msgpack = undefined;
+    }
+    return record;
+  }
+
+  set record(record: Record<string, unknown>) {
+    this.decoded = record;
+    this.msgpack = undefined;
+  }
+
+  /** The event as a plain object (a getter is not an own property: spreading would lose the record). */
+  toJSON(): LogEvent {
+    return { tag: this.tag, time: this.time, record: this.record, metadata: this.metadata, labels: this.labels, line: this.line };
+  }
+}

@@ -1,0 +1,369 @@
+/**
+ * msgpack map → JSON text in one pass over the bytes, with no object built on the way: the line a
+ * record becomes, at a fraction of decode + JSON.stringify's cost. It also picks a few string fields
+ * out as it goes (the exporter's type, reason, involvedObject.kind…), so the caller gets labels
+ * without a second walk.
+ *
+ * The text is what `JSON.stringify(unpack(bytes))` gives with floki's msgpackr settings. Where the two
+ * could differ, `transcode` returns undefined instead and the caller takes the slow path:
+ *  - a key that is not a string, starts with a digit (JavaScript puts integer-like keys first) or is
+ *    `__proto__`;
+ *  - bin (msgpackr gives a Buffer), float 32 (msgpackr rounds it), ext types, 0xc1;
+ *  - nesting deeper than MAX_DEPTH.
+ * One difference is kept on purpose: a key repeated in one map is printed twice, as it was sent
+ * (JavaScript keeps the last value, at the first key's place).
+ *
+ * Bytes ≥ 0x80 are copied as they are and the text is decoded as UTF-8 at the end, which replaces
+ * invalid sequences with U+FFFD: the line is always valid UTF-8, as Loki's protobuf requires.
+ */
+import { uint32 } from './value-end.js';
+
+const MAX_DEPTH = 64;
+const INITIAL_BUFFER = 64 * 1024;
+const MAX_KEPT_BUFFER = 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
+const FAIL = -1;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
+/** 0: copy; 1: two-character escape (ESCAPE_CHAR); 2: \u00XX. */
+const ESCAPE_KIND = new Uint8Array(128);
+const ESCAPE_CHAR = new Uint8Array(128);
+for (let c = 0; c < 0x20; c++) ESCAPE_KIND[c] = 2;
+for (const [c, e] of [
+  [0x08, 0x62], // \b
+  [0x09, 0x74], // \t
+  [0x0a, 0x6e], // \n
+  [0x0c, 0x66], // \f
+  [0x0d, 0x72], // \r
+  [QUOTE, QUOTE],
+  [BACKSLASH, BACKSLASH],
+] as const) {
+  ESCAPE_KIND[c] = 1;
+  ESCAPE_CHAR[c] = e;
+}
+const NULL_BYTES = Buffer.from('null', 'latin1');
+const TRUE_BYTES = Buffer.from('true', 'latin1');
+const FALSE_BYTES = Buffer.from('false', 'latin1');
+
+/**
+ * Fields to pick out: top-level keys, and keys of one level of nested maps (`parent.child`). A field
+ * is captured when its value is a string; otherwise (or when absent) it reads undefined.
+ */
+export type FieldPath = readonly [string] | readonly [string, string];
+
+export class MsgpackJsonTranscoder {
+  /** Captured field values, in the order of the paths given; valid after a successful transcode. */
+  readonly fields: (string | undefined)[];
+  private readonly topNames: Buffer[];
+  /** For each top-level name: the field index it captures (-1 if it is only a parent), and its children. */
+  private readonly topField: number[];
+  private readonly children: { names: Buffer[]; field: number[] }[];
+  private out = Buffer.allocUnsafe(INITIAL_BUFFER);
+  private o = 0;
+  private ascii = true;
+  private src: Buffer = EMPTY;
+  private end = 0;
+
+  constructor(paths: readonly FieldPath[]) {
+    this.fields = new Array<string | undefined>(paths.length).fill(undefined);
+    this.topNames = [];
+    this.topField = [];
+    this.children = [];
+    paths.forEach((path, index) => {
+      let t = this.topNames.findIndex((n) => n.toString('utf8') === path[0]);
+      if (t < 0) {
+        t = this.topNames.length;
+        this.topNames.push(Buffer.from(path[0], 'utf8'));
+        this.topField.push(-1);
+        this.children.push({ names: [], field: [] });
+      }
+      if (path.length === 1) this.topField[t] = index;
+      else {
+        this.children[t]!.names.push(Buffer.from(path[1], 'utf8'));
+        this.children[t]!.field.push(index);
+      }
+    });
+  }
+
+  /** The JSON text of the map in `src[start, end)`, or undefined when only a real decode gives the right text. */
+  transcode(src: Buffer, start: number, end: number): string | undefined {
+    this.src = src;
+    this.end = end;
+    this.o = 0;
+    this.ascii = true;
+    this.fields.fill(undefined);
+    const b = src[start];
+    let count: number;
+    let p: number;
+    if (b === undefined) return undefined;
+    if (b >= 0x80 && b <= 0x8f) {
+      count = b & 0x0f;
+      p = start + 1;
+    } else if (b === 0xde && start + 3 <= end) {
+      count = (src[start + 1]! << 8) | src[start + 2]!;
+      p = start + 3;
+    } else if (b === 0xdf && start + 5 <= end) {
+      count = uint32(src, start + 1);
+      p = start + 5;
+    } else {
+      return undefined;
+    }
+    p = this.map(p, count, 0, -1);
+    this.src = EMPTY;
+    const text = p !== end ? undefined : this.ascii ? this.out.toString('latin1', 0, this.o) : this.out.toString('utf8', 0, this.o);
+    // One huge record does not keep a huge buffer.
+    if (this.out.length > MAX_KEPT_BUFFER) this.out = Buffer.allocUnsafe(INITIAL_BUFFER);
+    return text;
+  }
+
+  /** Writes a map's `count` pairs (its header already read); `parent` is the top-level name index, or -1. */
+  private map(p: number, count: number, depth: number, parent: number): number {
+    const src = this.src;
+    this.put(0x7b);
+    for (let i = 0; i < count; i++) {
+      if (i > 0) this.put(COMMA);
+      // The key: a str, not integer-like (JavaScript would reorder it), not __proto__.
+      if (p >= this.end) return FAIL;
+      const h = src[p]!;
+      let ks: number;
+      let kl: number;
+      if (h >= 0xa0 && h <= 0xbf) {
+        ks = p + 1;
+        kl = h & 0x1f;
+      } else if (h === 0xd9) {
+        ks = p + 2;
+        kl = src[p + 1]!;
+      } else if (h === 0xda) {
+        ks = p + 3;
+        kl = (src[p + 1]! << 8) | src[p + 2]!;
+      } else {
+        return FAIL;
+      }
+      p = ks + kl;
+      if (p > this.end) return FAIL;
+      if (kl === 0) {
+        // "" is a fine key
+      } else {
+        const k0 = src[ks]!;
+        if (k0 >= 0x30 && k0 <= 0x39) return FAIL;
+        if (kl === 9 && k0 === 0x5f && isProto(src, ks)) return FAIL;
+      }
+      this.string(ks, kl);
+      this.put(COLON);
+      // Is this key a field to capture, or the parent of some?
+      let field = -1;
+      let child = -1;
+      if (depth === 0) {
+        const t = indexOfName(this.topNames, src, ks, kl);
+        if (t >= 0) {
+          field = this.topField[t]!;
+          if (this.children[t]!.names.length > 0) {
+            child = t;
+            // A repeated parent replaces the earlier one, as it would in the decoded object.
+            const fieldsOfChild = this.children[t]!.field;
+            for (let f = 0; f < fieldsOfChild.length; f++) this.fields[fieldsOfChild[f]!] = undefined;
+          }
+        }
+      } else if (depth === 1 && parent >= 0) {
+        const c = this.children[parent]!;
+        const n = indexOfName(c.names, src, ks, kl);
+        if (n >= 0) field = c.field[n]!;
+      }
+      if (field >= 0) this.fields[field] = captureString(src, p, this.end);
+      p = this.value(p, depth + 1, child);
+      if (p < 0) return FAIL;
+    }
+    this.put(0x7d);
+    return p;
+  }
+
+  private value(p: number, depth: number, parent: number): number {
+    if (depth > MAX_DEPTH || p >= this.end) return FAIL;
+    const src = this.src;
+    const b = src[p]!;
+    if (b < 0x80) return this.integer(b, p + 1);
+    if (b >= 0xe0) return this.integer(b - 0x100, p + 1);
+    if (b < 0x90) return this.map(p + 1, b & 0x0f, depth, parent);
+    if (b < 0xa0) return this.array(p + 1, b & 0x0f, depth);
+    if (b < 0xc0) return this.stringAt(p + 1, b & 0x1f);
+    const end = this.end;
+    switch (b) {
+      case 0xc0:
+        this.bytes(NULL_BYTES);
+        return p + 1;
+      case 0xc2:
+        this.bytes(FALSE_BYTES);
+        return p + 1;
+      case 0xc3:
+        this.bytes(TRUE_BYTES);
+        return p + 1;
+      case 0xcc:
+        return p + 2 <= end ? this.integer(src[p + 1]!, p + 2) : FAIL;
+      case 0xcd:
+        return p + 3 <= end ? this.integer((src[p + 1]! << 8) | src[p + 2]!, p + 3) : FAIL;
+      case 0xce:
+        return p + 5 <= end ? this.integer(uint32(src, p + 1), p + 5) : FAIL;
+      case 0xcf:
+        return p + 9 <= end ? this.integer(uint32(src, p + 1) * 0x100000000 + uint32(src, p + 5), p + 9) : FAIL;
+      case 0xd0:
+        return p + 2 <= end ? this.integer((src[p + 1]! << 24) >> 24, p + 2) : FAIL;
+      case 0xd1:
+        return p + 3 <= end ? this.integer((((src[p + 1]! << 8) | src[p + 2]!) << 16) >> 16, p + 3) : FAIL;
+      case 0xd2:
+        return p + 5 <= end ? this.integer((src[p + 1]! << 24) | (src[p + 2]! << 16) | (src[p + 3]! << 8) | src[p + 4]!, p + 5) : FAIL;
+      case 0xd3:
+        return p + 9 <= end ? this.integer(((src[p + 1]! << 24) | (src[p + 2]! << 16) | (src[p + 3]! << 8) | src[p + 4]!) * 0x100000000 + uint32(src, p + 5), p + 9) : FAIL;
+      case 0xcb:
+        return p + 9 <= end ? this.number(src.readDoubleBE(p + 1), p + 9) : FAIL;
+      case 0xd9:
+        return p + 2 <= end ? this.stringAt(p + 2, src[p + 1]!) : FAIL;
+      case 0xda:
+        return p + 3 <= end ? this.stringAt(p + 3, (src[p + 1]! << 8) | src[p + 2]!) : FAIL;
+      case 0xdb:
+        return p + 5 <= end ? this.stringAt(p + 5, uint32(src, p + 1)) : FAIL;
+      case 0xdc:
+        return p + 3 <= end ? this.array(p + 3, (src[p + 1]! << 8) | src[p + 2]!, depth) : FAIL;
+      case 0xdd:
+        return p + 5 <= end ? this.array(p + 5, uint32(src, p + 1), depth) : FAIL;
+      case 0xde:
+        return p + 3 <= end ? this.map(p + 3, (src[p + 1]! << 8) | src[p + 2]!, depth, parent) : FAIL;
+      case 0xdf:
+        return p + 5 <= end ? this.map(p + 5, uint32(src, p + 1), depth, parent) : FAIL;
+      default:
+        return FAIL; // bin, float 32, ext, 0xc1
+    }
+  }
+
+  private array(p: number, count: number, depth: number): number {
+    this.put(0x5b);
+    for (let i = 0; i < count; i++) {
+      if (i > 0) this.put(COMMA);
+      p = this.value(p, depth + 1, -1);
+      if (p < 0) return FAIL;
+    }
+    this.put(0x5d);
+    return p;
+  }
+
+  private integer(n: number, next: number): number {
+    // Small non-negative integers are most of them (counts, ports): digits without a string.
+    if (n >= 0 && n < 10) {
+      this.put(0x30 + n);
+      return next;
+    }
+    return this.number(n, next);
+  }
+
+  private number(n: number, next: number): number {
+    const text = Number.isFinite(n) ? String(n) : 'null';
+    this.reserve(text.length);
+    this.o += this.out.write(text, this.o, 'latin1');
+    return next;
+  }
+
+  private stringAt(p: number, length: number): number {
+    const next = p + length;
+    if (next > this.end) return FAIL;
+    this.string(p, length);
+    return next;
+  }
+
+  /** A JSON string of the UTF-8 bytes `src[p, p+length)`, escaped as JSON.stringify does. */
+  private string(p: number, length: number): void {
+    this.reserve(6 * length + 2);
+    const src = this.src;
+    const out = this.out;
+    let o = this.o;
+    out[o++] = QUOTE;
+    const end = p + length;
+    for (let i = p; i < end; i++) {
+      const c = src[i]!;
+      if (c >= 0x80) {
+        this.ascii = false;
+        out[o++] = c;
+        continue;
+      }
+      const kind = ESCAPE_KIND[c]!;
+      if (kind === 0) {
+        out[o++] = c;
+      } else if (kind === 1) {
+        out[o++] = BACKSLASH;
+        out[o++] = ESCAPE_CHAR[c]!;
+      } else {
+        out[o++] = BACKSLASH;
+        out[o++] = 0x75; // u
+        out[o++] = 0x30;
+        out[o++] = 0x30;
+        out[o++] = HEX[c >> 4]!;
+        out[o++] = HEX[c & 0x0f]!;
+      }
+    }
+    out[o++] = QUOTE;
+    this.o = o;
+  }
+
+  private put(byte: number): void {
+    if (this.o >= this.out.length) this.reserve(1);
+    this.out[this.o++] = byte;
+  }
+
+  private bytes(b: Buffer): void {
+    this.reserve(b.length);
+    b.copy(this.out, this.o);
+    this.o += b.length;
+  }
+
+  private reserve(n: number): void {
+    if (this.o + n <= this.out.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(2 * this.out.length, this.o + n));
+    this.out.copy(grown, 0, 0, this.o);
+    this.out = grown;
+  }
+}
+
+function isProto(src: Buffer, p: number): boolean {
+  // "__proto__"
+  return (
+    src[p + 1] === 0x5f && src[p + 2] === 0x70 && src[p + 3] === 0x72 && src[p + 4] === 0x6f &&
+    src[p + 5] === 0x74 && src[p + 6] === 0x6f && src[p + 7] === 0x5f && src[p + 8] === 0x5f
+  );
+}
+
+function indexOfName(names: Buffer[], src: Buffer, p: number, length: number): number {
+  outer: for (let n = 0; n < names.length; n++) {
+    const name = names[n]!;
+    if (name.length !== length) continue;
+    for (let i = 0; i < length; i++) if (name[i] !== src[p + i]) continue outer;
+    return n;
+  }
+  return -1;
+}
+
+/** The string at `p` (a msgpack str), or undefined for any other type. */
+function captureString(src: Buffer, p: number, end: number): string | undefined {
+  const h = src[p];
+  let s: number;
+  let l: number;
+  if (h === undefined) return undefined;
+  if (h >= 0xa0 && h <= 0xbf) {
+    s = p + 1;
+    l = h & 0x1f;
+  } else if (h === 0xd9) {
+    s = p + 2;
+    l = src[p + 1]!;
+  } else if (h === 0xda) {
+    s = p + 3;
+    l = (src[p + 1]! << 8) | src[p + 2]!;
+  } else if (h === 0xdb) {
+    s = p + 5;
+    l = uint32(src, p + 1);
+  } else {
+    return undefined;
+  }
+  if (s + l > end) return undefined;
+  return src.toString('utf8', s, s + l);
+}

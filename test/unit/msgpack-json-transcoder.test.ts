@@ -1,0 +1,147 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Packr, Unpackr } from 'msgpackr';
+import { MsgpackJsonTranscoder } from '../../src/msgpack/json-transcoder.js';
+import { plainValueEnd, NOT_PLAIN, TRUNCATED } from '../../src/msgpack/value-end.js';
+import { cat, fixext8Time, map, str } from '../helpers/msgpack-wire.js';
+import { criLines } from '../helpers/testdata.js';
+
+// The reference: msgpackr (a library, not the code under test) decodes, JSON.stringify prints.
+const packr = new Packr({ useRecords: false });
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
+const reference = (bytes: Buffer): string => JSON.stringify(unpackr.unpack(bytes));
+
+const FIELDS = [['type'], ['reason'], ['involvedObject', 'kind'], ['involvedObject', 'namespace']] as const;
+
+function transcode(bytes: Buffer, t = new MsgpackJsonTranscoder(FIELDS)): string | undefined {
+  return t.transcode(bytes, 0, bytes.length);
+}
+
+/** A deterministic pseudo-random generator, so a failure can be replayed. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ALPHABET = ['a', 'Z', ' ', '"', '\\', '\n', '\t', '\r', '\b', '\f', '\u0000', '\u001f', '\u007f', '/', '<', '>', '&', 'é', '€', '😀', '\u2028', 'x'];
+
+function randomString(r: () => number, max: number): string {
+  let s = '';
+  const n = Math.floor(r() * max);
+  for (let i = 0; i < n; i++) s += ALPHABET[Math.floor(r() * ALPHABET.length)];
+  return s;
+}
+
+function randomValue(r: () => number, depth: number): unknown {
+  const k = Math.floor(r() * (depth > 3 ? 6 : 8));
+  switch (k) {
+    case 0:
+      return randomString(r, 40);
+    case 1:
+      return Math.floor((r() - 0.5) * 2 ** (Math.floor(r() * 60))); // every integer width, both signs
+    case 2:
+      return (r() - 0.5) * 10 ** Math.floor(r() * 30 - 10); // float 64
+    case 3:
+      return r() < 0.5;
+    case 4:
+      return null;
+    case 5:
+      return randomString(r, 300); // str 8 / str 16
+    case 6:
+      return Array.from({ length: Math.floor(r() * 5) }, () => randomValue(r, depth + 1));
+    default:
+      return randomRecord(r, depth + 1);
+  }
+}
+
+function randomRecord(r: () => number, depth: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const n = Math.floor(r() * (depth === 0 ? 20 : 6));
+  for (let i = 0; i < n; i++) out[`${String.fromCharCode(97 + Math.floor(r() * 26))}${randomString(r, 8)}`] = randomValue(r, depth);
+  return out;
+}
+
+test("the exporter's real events: the same JSON as decoding and JSON.stringify, and their label fields", () => {
+  const t = new MsgpackJsonTranscoder(FIELDS);
+  const events = criLines()
+    .map((l) => l.content)
+    .filter((c) => c.startsWith('{') && c.includes('"involvedObject"'))
+    .map((c) => JSON.parse(c) as { type: string; reason: string; involvedObject: { kind: string; namespace?: string } });
+  assert.ok(events.length >= 5);
+  for (const event of events) {
+    const bytes = packr.pack(event);
+    assert.equal(transcode(bytes, t), JSON.stringify(event));
+    assert.deepEqual(t.fields, [event.type, event.reason, event.involvedObject.kind, event.involvedObject.namespace]);
+  }
+});
+
+test('random records with every msgpack type it prints give exactly what decoding and JSON.stringify give', () => {
+  const r = rng(20261125);
+  const t = new MsgpackJsonTranscoder(FIELDS);
+  for (let i = 0; i < 2000; i++) {
+    const bytes = packr.pack(randomRecord(r, 0));
+    assert.equal(transcode(bytes, t), reference(bytes), `record ${i}`);
+  }
+});
+
+test('wide maps and long strings (map 16, str 32) and the buffer growing past 64 KiB', () => {
+  const wide: Record<string, string> = {};
+  for (let i = 0; i < 300; i++) wide[`k${i}`] = `v${i}`;
+  const big = { message: 'q"'.repeat(70_000), wide };
+  const bytes = packr.pack(big);
+  assert.equal(transcode(bytes), JSON.stringify(big));
+});
+
+test('fields are captured only as strings and only at their place; a repeated parent replaces the earlier one', () => {
+  const t = new MsgpackJsonTranscoder(FIELDS);
+  transcode(packr.pack({ type: 7, reason: 'R', nested: { kind: 'no' }, involvedObject: { kind: 'Pod', namespace: '' } }), t);
+  assert.deepEqual(t.fields, [undefined, 'R', 'Pod', '']);
+  transcode(packr.pack({ involvedObject: 'Pod', kind: 'top' }), t);
+  assert.deepEqual(t.fields, [undefined, undefined, undefined, undefined]);
+  // Written by hand: msgpackr cannot pack a repeated key.
+  const repeated = cat(map(2), str('involvedObject'), map(2), str('kind'), str('Pod'), str('namespace'), str('a'), str('involvedObject'), map(1), str('kind'), str('Node'));
+  transcode(repeated, t);
+  assert.deepEqual(t.fields, [undefined, undefined, 'Node', undefined]);
+});
+
+test('where only a real decode gives the right text, it declines (undefined)', () => {
+  const cases: [string, Buffer][] = [
+    ['bin', packr.pack({ b: Buffer.from([1, 2]) })],
+    ['float 32', cat(map(1), str('f'), Buffer.from([0xca, 0x3f, 0xc0, 0, 0]))],
+    ['an ext', cat(map(1), str('t'), fixext8Time(1, 2))],
+    ['an integer-like key', packr.pack({ b: 1, 10: 2 })],
+    ['a key with a leading digit', packr.pack({ '1a': 1 })],
+    ['__proto__', cat(map(1), str('__proto__'), map(0))],
+    ['a non-string key', Buffer.from([0x81, 0x01, 0x02])],
+    ['0xc1', cat(map(1), str('x'), Buffer.from([0xc1]))],
+    ['not a map', packr.pack([1, 2])],
+    ['truncated', packr.pack({ a: 'abc' }).subarray(0, 5)],
+    ['trailing bytes', cat(packr.pack({ a: 1 }), Buffer.from([0x01]))],
+    ['nesting deeper than 64', packr.pack(Array.from({ length: 80 }).reduce<unknown>((inner) => ({ a: [inner] }), {}))],
+  ];
+  for (const [name, bytes] of cases) assert.equal(transcode(bytes), undefined, name);
+});
+
+test('invalid UTF-8 becomes U+FFFD: the line is always valid UTF-8, and still the JSON of the record', () => {
+  const bytes = cat(map(1), str('m'), Buffer.from([0xa5, 0x61, 0xff, 0x22, 0xc3, 0x62])); // "a\xff\"\xc3b"
+  const line = transcode(bytes)!;
+  assert.equal(line, '{"m":"a\uFFFD\\"\uFFFDb"}');
+  assert.deepEqual(JSON.parse(line), { m: 'a\uFFFD"\uFFFDb' });
+  assert.equal(Buffer.from(line, 'utf8').toString('utf8'), line);
+});
+
+test('plainValueEnd finds the end of plain values and flags ext and truncation', () => {
+  const record = packr.pack({ a: [1, 'two', { three: 3.5 }], b: null, c: 'x'.repeat(300) });
+  const bytes = cat(record, Buffer.from([0x01]));
+  assert.equal(plainValueEnd(bytes, 0, bytes.length), record.length);
+  assert.equal(plainValueEnd(bytes, 0, record.length - 1), TRUNCATED);
+  assert.equal(plainValueEnd(cat(map(1), str('t'), fixext8Time(1, 2)), 0, 16), NOT_PLAIN);
+  // A header announcing 2^32 - 1 pairs walks only the bytes there are.
+  assert.equal(plainValueEnd(Buffer.from([0xdf, 0xff, 0xff, 0xff, 0xff, 0x01]), 0, 6), TRUNCATED);
+});
