@@ -13,15 +13,17 @@ function sample(): Buffer {
   return Buffer.from(parts.join('\n'));
 }
 
-test('the native binding is the default where it loads, and its output decodes', async () => {
-  const c = new SnappyCompressor();
-  // The binding is an optional dependency with prebuilt binaries for linux-x64 (this machine and CI).
-  assert.equal(c.implementation, 'native');
-  const input = sample();
-  const out = await c.compress(input);
-  assert.ok(out.byteLength < input.byteLength / 2);
-  assert.deepEqual(Buffer.from(snappyUncompress(out)), input);
-  await c.close();
+test('the native binding is the default where it loads, on its thread and inline, and its output decodes', async () => {
+  for (const useWorker of [true, false]) {
+    const c = new SnappyCompressor({ useWorker, offloadMinBytes: 1024 });
+    // The binding is an optional dependency with prebuilt binaries for linux-x64 (this machine and CI).
+    assert.equal(c.implementation, 'native');
+    const input = sample();
+    const out = await c.compress(input);
+    assert.ok(out.byteLength < input.byteLength / 2);
+    assert.deepEqual(Buffer.from(snappyUncompress(out)), input);
+    await c.close();
+  }
 });
 
 test('native: false (as FLOKI_SNAPPY=js) uses snappyjs, on its thread and inline', async () => {

@@ -1,19 +1,14 @@
 /**
- * Snappy block compression of request bodies.
+ * Snappy block compression of request bodies, on a worker thread so that it runs in parallel with
+ * the main thread building the next batch. Small bodies are compressed inline, where a message round
+ * trip would cost more than the work; if the thread cannot start or dies, compression falls back
+ * inline.
  *
  * The native `snappy` package (an optional dependency; its prebuilt binary comes from the npm
  * registry, nothing is downloaded at run time) is used when it loads: measured with `npm run bench`
- * (tail vs tail-snappyjs, forward-packed-1k vs forward-packed-1k-snappyjs) it costs 11-31% less CPU
- * per GiB, reads the tail workload ~16% faster and keeps its peak RSS lower; on the forward workload
- * throughput is the same within noise and peak RSS higher. It runs synchronously, ~1 ms per 1 MiB
- * batch. Where it cannot load, or with FLOKI_SNAPPY=js, snappyjs (pure JavaScript) runs on a worker
- * thread:
- *
- * Why a thread: snappyjs is pure JavaScript and compresses typical log batches at ~220 MiB/s, which is
- * more main-thread time than labelling, formatting and protobuf encoding together; on the main thread
- * it alone would cap the output below 150k 1 KiB entries/s. Off the main thread it runs in parallel
- * with the next batch being built. Small bodies are compressed inline, where a message round trip
- * would cost more than the work. If the thread cannot start or dies, compression falls back inline.
+ * (tail vs tail-snappyjs, forward-packed-1k vs forward-packed-1k-snappyjs) it costs less CPU per GiB
+ * and reads the tail workload faster. Where it cannot load, or with FLOKI_SNAPPY=js, snappyjs (pure
+ * JavaScript, ~220 MiB/s on typical log batches) does the work.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -46,11 +41,17 @@ interface Job {
 }
 
 // Plain CommonJS evaluated in the thread: no TypeScript loader needed there, from src/ or dist/.
-const workerSource = (snappyPath: string): string => `
+// The thread uses the native binding when it loads there too, else snappyjs.
+const workerSource = (nativePath: string | undefined, snappyjsPath: string): string => `
 const { parentPort } = require('node:worker_threads');
-const { compress } = require(${JSON.stringify(snappyPath)});
+let compress;
+try {
+  const native = ${nativePath === undefined ? 'undefined' : `require(${JSON.stringify(nativePath)})`};
+  if (native && typeof native.compressSync === 'function') compress = (input) => native.compressSync(input);
+} catch {}
+if (compress === undefined) compress = require(${JSON.stringify(snappyjsPath)}).compress;
 parentPort.on('message', (m) => {
-  let out = compress(m.input);
+  let out = compress(Buffer.from(m.input.buffer, m.input.byteOffset, m.input.byteLength));
   // Transfer only a buffer the result owns outright.
   if (out.byteOffset !== 0 || out.buffer.byteLength !== out.byteLength) out = out.slice();
   parentPort.postMessage({ id: m.id, out }, [out.buffer]);
@@ -78,15 +79,9 @@ export class SnappyCompressor {
   }
 
   compress(input: Uint8Array): Promise<Uint8Array> {
-    if (this.native) {
-      const buffer = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-      // Synchronous: ~1 ms for a 1 MiB batch. The binding's async form ran on libuv's pool, but its
-      // results piled up as external memory the GC did not see in time (peak RSS doubled in the bench).
-      return Promise.resolve(this.native.compressSync(buffer));
-    }
-    if (input.byteLength < this.offloadMinBytes || this.workerFailed) return Promise.resolve(compress(input));
+    if (input.byteLength < this.offloadMinBytes || this.workerFailed) return Promise.resolve(this.compressInline(input));
     const worker = this.worker ?? this.startWorker();
-    if (worker === undefined) return Promise.resolve(compress(input));
+    if (worker === undefined) return Promise.resolve(this.compressInline(input));
     return new Promise((resolve) => {
       const id = this.nextId++;
       this.jobs.set(id, { input, resolve });
@@ -104,11 +99,21 @@ export class SnappyCompressor {
     if (worker) await worker.terminate();
   }
 
+  /**
+   * On this thread. The native binding's own async form (libuv's pool) was tried: its results piled
+   * up as external memory the GC did not see in time (peak RSS doubled in the bench).
+   */
+  private compressInline(input: Uint8Array): Uint8Array {
+    if (this.native === undefined) return compress(input);
+    return this.native.compressSync(Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength));
+  }
+
   private startWorker(): Worker | undefined {
     try {
-      const snappyPath = createRequire(import.meta.url).resolve('snappyjs');
+      const require = createRequire(import.meta.url);
+      const nativePath = this.native === undefined ? undefined : require.resolve('snappy');
       // execArgv: [] keeps the parent's loaders (tsx in tests) out of the thread.
-      const worker = new Worker(workerSource(snappyPath), { eval: true, execArgv: [] });
+      const worker = new Worker(workerSource(nativePath, require.resolve('snappyjs')), { eval: true, execArgv: [] });
       worker.unref();
       worker.on('message', (m: { id: number; out: Uint8Array }) => {
         const job = this.jobs.get(m.id);
@@ -136,7 +141,7 @@ export class SnappyCompressor {
   private finishInline(): void {
     for (const [id, job] of this.jobs) {
       this.jobs.delete(id);
-      job.resolve(compress(job.input));
+      job.resolve(this.compressInline(job.input));
     }
   }
 }
