@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { compress } from 'snappyjs';
 import { PushRequestEncoder, sortByTime, toTimestamp, type LokiEntry } from '../../src/outputs/loki/encoder.js';
 import { loadPushProto, PROTO_DIR } from '../../src/outputs/loki/push-proto.js';
-import { decodePushBody, parseLabelString, snappyUncompress } from '../helpers/loki-receiver.js';
+import { decodeProtobuf, decodePushBody, parseLabelString, snappyUncompress } from '../helpers/loki-receiver.js';
 
 test('timestamps split exactly into seconds and nanos', () => {
   assert.deepEqual(toTimestamp(1_700_000_000_123_456_789n), { seconds: 1_700_000_000, nanos: 123_456_789 });
@@ -99,5 +99,31 @@ test('each codec decodes its own bodies back to the same streams (a split batch 
       codec.constructor.name,
     );
     await codec.close();
+  }
+});
+
+test('the encoder writes every field the receiver’s own schema reads: metadata, edge timestamps, empty lines, many entries', () => {
+  const encoder = new PushRequestEncoder();
+  const edge: LokiEntry[] = [
+    { ts: -1n, line: 'before the epoch' },
+    { ts: 0n, line: '' },
+    { ts: 5n, line: 'nanos only', sm: { trace_id: 'abc', empty: '', 'ünï': 'cødé ✓' } },
+    { ts: 1_700_000_000_000_000_000n, line: 'seconds only', sm: {} },
+    { ts: 2n ** 62n, line: 'far future, lone surrogate \ud800 becomes U+FFFD' },
+  ];
+  const many: LokiEntry[] = Array.from({ length: 3000 }, (_, i) => ({ ts: 1_700_000_000_000_000_000n + BigInt(i), line: `line ${i} ${'x'.repeat(i % 300)}` }));
+  // Twice on one encoder: the second call reuses (and grows) the per-entry scratch arrays.
+  for (let round = 0; round < 2; round++) {
+    const raw = encoder.encode(new Map([['{a="1"}', edge], ['{b="2"}', many]]));
+    const got = decodeProtobuf(raw);
+    assert.equal(got.length, edge.length + many.length);
+    assert.deepEqual(
+      got.slice(0, edge.length).map((e) => [e.labelString, e.ts, e.line, e.sm]),
+      edge.map((e) => ['{a="1"}', e.ts, e.line.replace('\ud800', '\ufffd'), e.sm ?? {}]),
+    );
+    assert.deepEqual(
+      got.slice(edge.length).map((e) => [e.labelString, e.ts, e.line]),
+      many.map((e) => ['{b="2"}', e.ts, e.line]),
+    );
   }
 });
