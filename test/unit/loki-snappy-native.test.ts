@@ -35,3 +35,27 @@ test('native: false (as FLOKI_SNAPPY=js) uses snappyjs, on its thread and inline
     await c.close();
   }
 });
+
+test('bodies written into shared slots compress on the thread; slots are reused once done, and more bodies than slots still compress', async () => {
+  for (const native of [true, false]) {
+    const c = new SnappyCompressor({ native, offloadMinBytes: 1024 });
+    const bodies = Array.from({ length: 7 }, (_, i) => Buffer.from(sample().toString().replace(/seq/g, `s${i}`)));
+    const inputs = bodies.map((b) => {
+      const buf = c.allocate(b.length);
+      b.copy(buf);
+      return buf;
+    });
+    // Four shared slots at most; the other bodies get plain buffers.
+    assert.equal(inputs.filter((b) => b.buffer instanceof SharedArrayBuffer).length, 4);
+    const outs = await Promise.all(inputs.map((b) => c.compress(b)));
+    assert.deepEqual(outs.map((o) => Buffer.from(snappyUncompress(o)).toString()), bodies.map((b) => b.toString()));
+    // Every slot is free again: the next four bodies get the same shared memory back.
+    const again = Array.from({ length: 4 }, () => c.allocate(bodies[0]!.length));
+    assert.equal(new Set(again.map((b) => b.buffer)).size, 4);
+    assert.ok(again.every((b) => inputs.some((i) => i.buffer === b.buffer)));
+    for (const b of again) c.release(b);
+    // A small body is not given a slot: it is compressed inline.
+    assert.ok(!(c.allocate(100).buffer instanceof SharedArrayBuffer));
+    await c.close();
+  }
+});

@@ -73,7 +73,14 @@ export class ProtobufSnappyCodec implements BodyCodec {
   }
 
   encode(streams: ReadonlyMap<string, LokiEntry[]>): Promise<Uint8Array> {
-    return this.compressor.compress(this.encoder.encode(streams));
+    let raw: Buffer | undefined;
+    try {
+      raw = this.encoder.encode(streams, (size) => (raw = this.compressor.allocate(size)));
+    } catch (err) {
+      if (raw !== undefined) this.compressor.release(raw);
+      throw err;
+    }
+    return this.compressor.compress(raw);
   }
 
   async decode(body: Uint8Array): Promise<Streams> {

@@ -63,7 +63,7 @@ export class PushRequestEncoder {
   private nanos = new Int32Array(1024);
 
   /** Protobuf bytes of a PushRequest; each stream's entries are sorted by time first (in place). */
-  encode(streams: ReadonlyMap<string, LokiEntry[]>): Uint8Array {
+  encode(streams: ReadonlyMap<string, LokiEntry[]>, allocate: (size: number) => Buffer = allocUnsafe): Buffer {
     let count = 0;
     for (const entries of streams.values()) count += entries.length;
     if (this.lineBytes.length < count) {
@@ -97,7 +97,7 @@ export class PushRequestEncoder {
     }
 
     // Pass 2: bytes.
-    const out = Buffer.allocUnsafe(total);
+    const out = allocate(total);
     let o = 0;
     let s = 0;
     k = 0;
@@ -151,6 +151,8 @@ export class PushRequestEncoder {
     return out;
   }
 }
+
+const allocUnsafe = (size: number): Buffer => Buffer.allocUnsafe(size);
 
 let splitSeconds = 0;
 let splitNanos = 0;
