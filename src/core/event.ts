@@ -15,11 +15,20 @@ export interface LogEvent {
   /** The exact Loki line when a filter fixed it (the exporter's JSON as printed); otherwise formatted from `record`. */
   line?: string;
   /**
-   * The record's msgpack bytes while nothing has read `record` yet (the forward input's packed
-   * entries): a filter may take what it needs from them without building the object. Undefined
-   * once `record` was read or replaced. Read-only: the bytes belong to the input.
+   * The record as the msgpack bytes it arrived in, while nothing has read `record` yet (the forward
+   * input's packed entries): a filter may take what it needs from them without building the object.
+   * Undefined once `record` was read or replaced. Read-only: the bytes belong to the input.
    */
-  readonly msgpack?: Buffer | undefined;
+  readonly msgpack?: MsgpackRecord | undefined;
+}
+
+/** A record's msgpack bytes: `buf[start, end)`, a map. */
+export interface MsgpackRecord {
+  readonly buf: Buffer;
+  readonly start: number;
+  readonly end: number;
+  /** The record's JSON text (JSON.stringify of the decoded record), when a worker thread printed it ahead. */
+  readonly json: string | undefined;
 }
 
 export const NS_PER_SECOND = 1_000_000_000n;

@@ -39,14 +39,24 @@ export class LineFormatter {
   private readonly keyValue: boolean;
   private readonly dropSingleKey: DropSingleKey;
 
+  /** The line is the whole record as JSON: nothing removed, no single-key rule. */
+  private readonly wholeJson: boolean;
+
   constructor(options: LineFormatterOptions) {
     this.pruner = new RecordPruner(options.removePaths);
     this.keyValue = options.format === 'key_value';
     this.dropSingleKey = options.dropSingleKey;
+    this.wholeJson = !this.keyValue && this.dropSingleKey === 'off' && options.removePaths.length === 0;
   }
 
   lineFor(event: LogEvent): string {
-    return event.line ?? this.format(event.record);
+    if (event.line !== undefined) return event.line;
+    // The record's JSON printed ahead on a worker thread (forward input): the same text as format().
+    if (this.wholeJson) {
+      const json = event.msgpack?.json;
+      if (json !== undefined) return json;
+    }
+    return this.format(event.record);
   }
 
   format(record: Record<string, unknown>): string {

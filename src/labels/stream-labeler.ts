@@ -24,6 +24,7 @@ export class StreamLabeler {
   private readonly fallback: readonly [string, string];
   private readonly cacheSize: number;
   private readonly cache = new Map<string, string>();
+  private readonly byLabels = new WeakMap<Readonly<Record<string, string>>, string>();
   /** The label string when nothing depends on the event. */
   private readonly staticString: string | undefined;
 
@@ -37,7 +38,18 @@ export class StreamLabeler {
 
   labelsFor(event: LogEvent): string {
     const extra = event.labels;
-    if (this.staticString !== undefined && extra === undefined) return this.staticString;
+    if (this.staticString !== undefined) {
+      if (extra === undefined) return this.staticString;
+      // A frozen labels object (shared by a filter across events) renders to the same string every time.
+      if (Object.isFrozen(extra)) {
+        let rendered = this.byLabels.get(extra);
+        if (rendered === undefined) {
+          rendered = this.render(undefined, '', extra);
+          this.byLabels.set(extra, rendered);
+        }
+        return rendered;
+      }
+    }
 
     // The key encodes each value as `<length>:<value>` (or `|` when absent) so that no two different
     // value lists share a key, whatever characters the values hold.

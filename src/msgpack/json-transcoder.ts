@@ -16,7 +16,7 @@
  * Bytes ≥ 0x80 are copied as they are and the text is decoded as UTF-8 at the end, which replaces
  * invalid sequences with U+FFFD: the line is always valid UTF-8, as Loki's protobuf requires.
  */
-import { uint32 } from './value-end.js';
+import { plainValueEnd, uint32 } from './value-end.js';
 
 const MAX_DEPTH = 64;
 const INITIAL_BUFFER = 64 * 1024;
@@ -63,6 +63,7 @@ export class MsgpackJsonTranscoder {
   private readonly topField: number[];
   private readonly children: { names: Buffer[]; field: number[] }[];
   private out = Buffer.allocUnsafe(INITIAL_BUFFER);
+  private readonly interned = new Map<number, { bytes: Buffer; text: string }>();
   private o = 0;
   private ascii = true;
   private src: Buffer = EMPTY;
@@ -91,6 +92,18 @@ export class MsgpackJsonTranscoder {
 
   /** The JSON text of the map in `src[start, end)`, or undefined when only a real decode gives the right text. */
   transcode(src: Buffer, start: number, end: number): string | undefined {
+    const length = this.print(src, start, end);
+    const text = length < 0 ? undefined : this.ascii ? this.out.toString('latin1', 0, length) : this.out.toString('utf8', 0, length);
+    // One huge record does not keep a huge buffer.
+    if (this.out.length > MAX_KEPT_BUFFER) this.out = Buffer.allocUnsafe(INITIAL_BUFFER);
+    return text;
+  }
+
+  /**
+   * As transcode, but the text is left as UTF-8 bytes in `output[0, length)` (valid until the next
+   * call): returns the length, or -1. `outputAscii` says whether every byte is ASCII.
+   */
+  print(src: Buffer, start: number, end: number): number {
     this.src = src;
     this.end = end;
     this.o = 0;
@@ -99,7 +112,7 @@ export class MsgpackJsonTranscoder {
     const b = src[start];
     let count: number;
     let p: number;
-    if (b === undefined) return undefined;
+    if (b === undefined) return -1;
     if (b >= 0x80 && b <= 0x8f) {
       count = b & 0x0f;
       p = start + 1;
@@ -110,14 +123,64 @@ export class MsgpackJsonTranscoder {
       count = uint32(src, start + 1);
       p = start + 5;
     } else {
-      return undefined;
+      return -1;
     }
     p = this.map(p, count, 0, -1);
     this.src = EMPTY;
-    const text = p !== end ? undefined : this.ascii ? this.out.toString('latin1', 0, this.o) : this.out.toString('utf8', 0, this.o);
-    // One huge record does not keep a huge buffer.
-    if (this.out.length > MAX_KEPT_BUFFER) this.out = Buffer.allocUnsafe(INITIAL_BUFFER);
-    return text;
+    return p === end ? this.o : -1;
+  }
+
+  /** Where `print` left its text. */
+  get output(): Buffer {
+    return this.out;
+  }
+
+  get outputAscii(): boolean {
+    return this.ascii;
+  }
+
+  /**
+   * Only the fields (no text) of the map in `src[start, end)`: for a record whose JSON was printed
+   * elsewhere. False if the bytes are not a map of plain msgpack.
+   */
+  capture(src: Buffer, start: number, end: number): boolean {
+    this.fields.fill(undefined);
+    let p = mapHeader(src, start, end);
+    if (p < 0) return false;
+    const count = headerCount;
+    for (let i = 0; i < count; i++) {
+      const ks = keyStart(src, p, end);
+      if (ks < 0) return false;
+      const kl = headerCount;
+      p = ks + kl;
+      const t = indexOfName(this.topNames, src, ks, kl);
+      if (t >= 0) {
+        const field = this.topField[t]!;
+        if (field >= 0) this.fields[field] = this.captureString(src, p, end);
+        const children = this.children[t]!;
+        if (children.names.length > 0) {
+          for (let f = 0; f < children.field.length; f++) this.fields[children.field[f]!] = undefined;
+          const inner = mapHeader(src, p, end);
+          if (inner >= 0) {
+            const n = headerCount;
+            let q = inner;
+            for (let j = 0; j < n; j++) {
+              const cs = keyStart(src, q, end);
+              if (cs < 0) return false;
+              const cl = headerCount;
+              q = cs + cl;
+              const c = indexOfName(children.names, src, cs, cl);
+              if (c >= 0) this.fields[children.field[c]!] = this.captureString(src, q, end);
+              q = plainValueEnd(src, q, end);
+              if (q < 0) return false;
+            }
+          }
+        }
+      }
+      p = plainValueEnd(src, p, end);
+      if (p < 0) return false;
+    }
+    return p === end;
   }
 
   /** Writes a map's `count` pairs (its header already read); `parent` is the top-level name index, or -1. */
@@ -173,12 +236,49 @@ export class MsgpackJsonTranscoder {
         const n = indexOfName(c.names, src, ks, kl);
         if (n >= 0) field = c.field[n]!;
       }
-      if (field >= 0) this.fields[field] = captureString(src, p, this.end);
+      if (field >= 0) this.fields[field] = this.captureString(src, p, this.end);
       p = this.value(p, depth + 1, child);
       if (p < 0) return FAIL;
     }
     this.put(0x7d);
     return p;
+  }
+
+  /**
+   * The string at `p` (a msgpack str), or undefined for any other type. Field values repeat (a
+   * handful of types, reasons, kinds and namespaces): short ones are interned by their bytes, which
+   * spares building the same string for every record.
+   */
+  private captureString(src: Buffer, p: number, end: number): string | undefined {
+    const h = src[p];
+    let s: number;
+    let l: number;
+    if (h === undefined) return undefined;
+    if (h >= 0xa0 && h <= 0xbf) {
+      s = p + 1;
+      l = h & 0x1f;
+    } else if (h === 0xd9) {
+      s = p + 2;
+      l = src[p + 1]!;
+    } else if (h === 0xda) {
+      s = p + 3;
+      l = (src[p + 1]! << 8) | src[p + 2]!;
+    } else if (h === 0xdb) {
+      s = p + 5;
+      l = uint32(src, p + 1);
+    } else {
+      return undefined;
+    }
+    if (s + l > end) return undefined;
+    if (l > INTERN_MAX_BYTES) return src.toString('utf8', s, s + l);
+    let hash = 0x811c9dc5 ^ l;
+    for (let i = s; i < s + l; i++) hash = Math.imul(hash ^ src[i]!, 0x01000193);
+    const hit = this.interned.get(hash);
+    if (hit !== undefined && sameBytes(hit.bytes, src, s, l)) return hit.text;
+    const text = src.toString('utf8', s, s + l);
+    if (this.interned.size >= INTERN_MAX_ENTRIES) this.interned.clear();
+    this.interned.set(hash, { bytes: Buffer.from(src.subarray(s, s + l)), text });
+    return text;
   }
 
   private value(p: number, depth: number, parent: number): number {
@@ -325,6 +425,60 @@ export class MsgpackJsonTranscoder {
   }
 }
 
+/** Captured strings of at most this many bytes are interned. */
+const INTERN_MAX_BYTES = 64;
+const INTERN_MAX_ENTRIES = 4096;
+/** Set by mapHeader and keyStart: the pair count, or the key's length. */
+let headerCount = 0;
+
+/** Where a map's pairs start (headerCount = how many), or -1 if `src[p]` is not a map header. */
+function mapHeader(src: Buffer, p: number, end: number): number {
+  const b = src[p];
+  if (b === undefined || p >= end) return -1;
+  if (b >= 0x80 && b <= 0x8f) {
+    headerCount = b & 0x0f;
+    return p + 1;
+  }
+  if (b === 0xde && p + 3 <= end) {
+    headerCount = (src[p + 1]! << 8) | src[p + 2]!;
+    return p + 3;
+  }
+  if (b === 0xdf && p + 5 <= end) {
+    headerCount = uint32(src, p + 1);
+    return p + 5;
+  }
+  return -1;
+}
+
+/** Where a str key's bytes start (headerCount = its length), or -1 if `src[p]` is not a str that fits. */
+function keyStart(src: Buffer, p: number, end: number): number {
+  const h = src[p];
+  let ks: number;
+  if (h === undefined || p >= end) return -1;
+  if (h >= 0xa0 && h <= 0xbf) {
+    ks = p + 1;
+    headerCount = h & 0x1f;
+  } else if (h === 0xd9) {
+    ks = p + 2;
+    headerCount = src[p + 1]!;
+  } else if (h === 0xda) {
+    ks = p + 3;
+    headerCount = (src[p + 1]! << 8) | src[p + 2]!;
+  } else if (h === 0xdb) {
+    ks = p + 5;
+    headerCount = uint32(src, p + 1);
+  } else {
+    return -1;
+  }
+  return ks + headerCount <= end ? ks : -1;
+}
+
+function sameBytes(a: Buffer, src: Buffer, p: number, length: number): boolean {
+  if (a.length !== length) return false;
+  for (let i = 0; i < length; i++) if (a[i] !== src[p + i]) return false;
+  return true;
+}
+
 function isProto(src: Buffer, p: number): boolean {
   // "__proto__"
   return (
@@ -343,27 +497,3 @@ function indexOfName(names: Buffer[], src: Buffer, p: number, length: number): n
   return -1;
 }
 
-/** The string at `p` (a msgpack str), or undefined for any other type. */
-function captureString(src: Buffer, p: number, end: number): string | undefined {
-  const h = src[p];
-  let s: number;
-  let l: number;
-  if (h === undefined) return undefined;
-  if (h >= 0xa0 && h <= 0xbf) {
-    s = p + 1;
-    l = h & 0x1f;
-  } else if (h === 0xd9) {
-    s = p + 2;
-    l = src[p + 1]!;
-  } else if (h === 0xda) {
-    s = p + 3;
-    l = (src[p + 1]! << 8) | src[p + 2]!;
-  } else if (h === 0xdb) {
-    s = p + 5;
-    l = uint32(src, p + 1);
-  } else {
-    return undefined;
-  }
-  if (s + l > end) return undefined;
-  return src.toString('utf8', s, s + l);
-}

@@ -6,6 +6,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
+import { Unpackr } from 'msgpackr';
 import { LokiReceiver, type ReceivedEntry } from '../helpers/loki-receiver.js';
 import { FlokiProcess, freePort, scrapeMetric } from '../helpers/floki-process.js';
 import { arr, bin, cat, entry, eventTime, rec, str } from '../helpers/msgpack-wire.js';
@@ -41,10 +42,11 @@ interface Running {
   metric(name: string, labels?: Record<string, string>): Promise<number>;
 }
 
-async function start(t: TestContext, extra = ''): Promise<Running> {
+async function start(t: TestContext, extra = '', forwardExtra = ''): Promise<Running> {
   const loki = await LokiReceiver.start();
   const [forwardPort, httpPort] = [await freePort(), await freePort()];
-  const floki = FlokiProcess.withConfig(CONFIG + extra, { HTTP_PORT: String(httpPort), FORWARD_PORT: String(forwardPort), LOKI_PORT: String(loki.port) });
+  const config = CONFIG.replace('      port: ${FORWARD_PORT}\n', `      port: \${FORWARD_PORT}\n${forwardExtra}`);
+  const floki = FlokiProcess.withConfig(config + extra, { HTTP_PORT: String(httpPort), FORWARD_PORT: String(forwardPort), LOKI_PORT: String(loki.port) });
   t.after(async () => {
     await floki.stop();
     await loki.close();
@@ -174,3 +176,66 @@ test('health and Prometheus endpoints: ok, and the per-plugin metrics', async (t
     }
   }
 });
+
+
+for (const threaded of ['on', 'off']) {
+  test(`PackedForward chunks of parsed events, threaded ${threaded}: JSON lines, labels, acks in order; records the printer declines still arrive`, async (t) => {
+    const { loki, forwardPort, metric } = await start(t, '', `      threaded: ${threaded}\n`);
+    const samples = sampleEvents();
+    // 4 chunks of 150 events (the record is the event, as Fluentd or Fluent Bit parsed it), each a
+    // different second; one event carries a bin value and one record is not an event at all.
+    const chunks: { id: string; records: { ns: bigint; record: Record<string, unknown>; labels: Record<string, string> }[] }[] = [];
+    for (let c = 0; c < 4; c++) {
+      const records = Array.from({ length: 150 }, (_, i) => {
+        const s = samples[(c * 150 + i) % samples.length]!;
+        return { ns: BigInt(1764064800 + c) * 1_000_000_000n + BigInt(i), record: JSON.parse(s.json) as Record<string, unknown>, labels: { job: 'floki', ...s.labels } };
+      });
+      chunks.push({ id: `chunk-${c}`, records });
+    }
+    const withBin = chunks[1]!.records[7]!;
+    withBin.record = { ...withBin.record, blob: Buffer.from([1, 2, 3]) };
+    chunks[2]!.records[9] = { ns: chunks[2]!.records[9]!.ns, record: { message: 'not an event', n: 1 }, labels: { job: 'floki' } };
+    const frames = chunks.map((c) =>
+      cat(arr(3), str('fluentd.events'), bin(cat(...c.records.map((r) => entry(eventTime(...secNs(r.ns)), r.record)))), rec({ size: c.records.length, chunk: c.id })),
+    );
+
+    const acks: string[] = [];
+    const socket = connect(forwardPort, '127.0.0.1');
+    const unpackr = new Unpackr({ useRecords: false });
+    let pending = Buffer.alloc(0);
+    socket.on('data', (d: Buffer) => {
+      pending = Buffer.concat([pending, d]);
+      let used = 0;
+      try {
+        unpackr.unpackMultiple(pending, (v: { ack: string }, _start?: number, end?: number) => {
+          acks.push(v.ack);
+          used = end ?? pending.length;
+        });
+        pending = Buffer.alloc(0);
+      } catch {
+        pending = pending.subarray(used); // a partial ack: wait for the rest
+      }
+    });
+    t.after(() => socket.destroy());
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(cat(...frames));
+
+    const total = chunks.reduce((n, c) => n + c.records.length, 0);
+    await loki.waitFor(total, 20_000);
+    await waitFor(() => acks.length === chunks.length, 'every chunk acked');
+    assert.deepEqual(acks, chunks.map((c) => c.id), 'acks in the order the chunks were sent');
+    const got = new Map(loki.entries.map((e) => [e.ts, e]));
+    assert.equal(got.size, total);
+    for (const c of chunks) {
+      for (const r of c.records) {
+        const e = got.get(r.ns);
+        assert.ok(e, `${r.ns} arrived`);
+        assert.equal(e.line, JSON.stringify(r.record), `line of ${r.ns}`);
+        assert.deepEqual(e.labels, r.labels, `labels of ${r.ns}`);
+      }
+    }
+    assert.match(got.get(withBin.ns)!.line, /"blob":\{"type":"Buffer","data":\[1,2,3\]\}/);
+    // With the thread, it printed every record but the one with a bin value (left to the main thread).
+    assert.equal(await metric('floki_input_thread_printed_records_total', { name: 'forward.0' }), threaded === 'on' ? total - 1 : 0);
+  });
+}

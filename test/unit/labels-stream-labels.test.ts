@@ -122,3 +122,16 @@ test('invalid label entries are config errors naming the option', () => {
   assert.throws(() => compileLabelRules(["ns=$kubernetes['x"]), /labels: invalid record accessor/);
   assert.throws(() => compileLabelRules([], ['$a[b]']), /label_keys: invalid record accessor/);
 });
+
+test('labels objects a filter shares (frozen) render once each; a plain object is read every time, so changing it counts', () => {
+  const l = labeler(['job=floki']);
+  const warning = Object.freeze({ type: 'Warning', reason: 'BackOff' });
+  const normal = Object.freeze({ type: 'Normal', reason: 'Pulled' });
+  assert.equal(l.labelsFor(event({}, { labels: warning })), '{job="floki", reason="BackOff", type="Warning"}');
+  assert.equal(l.labelsFor(event({}, { labels: normal })), '{job="floki", reason="Pulled", type="Normal"}');
+  assert.equal(l.labelsFor(event({}, { labels: warning })), '{job="floki", reason="BackOff", type="Warning"}');
+  const mutable: Record<string, string> = { type: 'Normal' };
+  assert.equal(l.labelsFor(event({}, { labels: mutable })), '{job="floki", type="Normal"}');
+  mutable.type = 'Warning';
+  assert.equal(l.labelsFor(event({}, { labels: mutable })), '{job="floki", type="Warning"}');
+});

@@ -145,3 +145,22 @@ test('plainValueEnd finds the end of plain values and flags ext and truncation',
   // A header announcing 2^32 - 1 pairs walks only the bytes there are.
   assert.equal(plainValueEnd(Buffer.from([0xdf, 0xff, 0xff, 0xff, 0xff, 0x01]), 0, 6), TRUNCATED);
 });
+
+test('capture (fields only, the JSON printed elsewhere) finds the same fields as transcode', () => {
+  const r = rng(7);
+  const t = new MsgpackJsonTranscoder(FIELDS);
+  const records: unknown[] = criLines()
+    .map((l) => l.content)
+    .filter((c) => c.startsWith('{') && c.includes('"involvedObject"'))
+    .map((c) => JSON.parse(c));
+  for (let i = 0; i < 300; i++) records.push({ ...randomRecord(r, 0), type: i % 3 ? 'Normal' : 7, involvedObject: i % 5 ? { kind: `K${i % 4}`, namespace: 'ns' } : 'x' });
+  for (const record of records) {
+    const bytes = packr.pack(record);
+    assert.notEqual(transcode(bytes, t), undefined);
+    const fromTranscode = [...t.fields];
+    assert.equal(t.capture(bytes, 0, bytes.length), true);
+    assert.deepEqual(t.fields, fromTranscode);
+  }
+  assert.equal(t.capture(packr.pack([1]), 0, 3), false, 'not a map');
+  assert.equal(t.capture(packr.pack({ a: 'abc' }).subarray(0, 5), 0, 5), false, 'truncated');
+});

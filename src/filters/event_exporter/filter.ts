@@ -9,6 +9,8 @@ const TYPE = 0;
 const REASON = 1;
 const KIND = 2;
 const NAMESPACE = 3;
+/** Distinct label sets kept for sharing (the cache starts over past this). */
+const MAX_LABEL_SETS = 10_000;
 const transcoder = new MsgpackJsonTranscoder([['type'], ['reason'], ['involvedObject', 'kind'], ['involvedObject', 'namespace']]);
 /** The exporter prints involvedObject last: a record without these bytes is not an event. */
 const INVOLVED_OBJECT_KEY = Buffer.from('\xaeinvolvedObject', 'latin1');
@@ -41,6 +43,7 @@ export const eventExporterOptions: readonly OptionSpec[] = [
 export class EventExporterFilter implements Filter {
   private readonly keys: string[];
   private readonly reserveData: boolean;
+  private readonly labelSets = new Map<string, Record<string, string>>();
   private readonly counted: { event: { inc(n: number): void }; notEvent: { inc(n: number): void } };
 
   constructor(options: ResolvedOptions, ctx: PluginContext) {
@@ -65,15 +68,34 @@ export class EventExporterFilter implements Filter {
     return events;
   }
 
+  /**
+   * One frozen labels object per distinct (type, reason, kind, namespace): events share it, and the
+   * Loki output renders its label string once per object instead of once per event.
+   */
+  private sharedLabels(type: string, reason: string, kind: string, namespace: string | undefined): Record<string, string> {
+    // Lengths first, so that no two different value lists share a key whatever the values hold.
+    const key = `${type.length}:${reason.length}:${kind.length}:${namespace === undefined ? '-' : namespace.length}:${type}${reason}${kind}${namespace ?? ''}`;
+    let labels = this.labelSets.get(key);
+    if (labels === undefined) {
+      labels = Object.freeze(labelsOf(type, reason, kind, namespace));
+      if (this.labelSets.size >= MAX_LABEL_SETS) this.labelSets.clear();
+      this.labelSets.set(key, labels);
+    }
+    return labels;
+  }
+
   private apply(event: LogEvent): boolean {
-    const msgpack = event.msgpack;
-    if (msgpack !== undefined && msgpack.lastIndexOf(INVOLVED_OBJECT_KEY) > 0) {
-      // A record still in its msgpack bytes (forward input): the line straight from the bytes, and
-      // the record is never built unless something later reads it.
-      const line = transcoder.transcode(msgpack, 0, msgpack.length);
+    const raw = event.msgpack;
+    if (raw !== undefined && raw.buf.lastIndexOf(INVOLVED_OBJECT_KEY, raw.end - INVOLVED_OBJECT_KEY.length) >= raw.start) {
+      // A record still in its msgpack bytes (forward input): the line straight from the bytes (or as
+      // a worker thread printed them already), and the record is never built unless something later
+      // reads it.
+      let line = raw.json;
+      if (line === undefined) line = transcoder.transcode(raw.buf, raw.start, raw.end);
+      else if (!transcoder.capture(raw.buf, raw.start, raw.end)) line = undefined;
       const f = transcoder.fields;
       if (line !== undefined && typeof f[TYPE] === 'string' && typeof f[REASON] === 'string' && typeof f[KIND] === 'string') {
-        event.labels = labelsOf(f[TYPE], f[REASON], f[KIND], f[NAMESPACE], event.labels);
+        event.labels = event.labels === undefined ? this.sharedLabels(f[TYPE], f[REASON], f[KIND], f[NAMESPACE]) : labelsOf(f[TYPE], f[REASON], f[KIND], f[NAMESPACE], event.labels);
         event.line = line;
         return true;
       }

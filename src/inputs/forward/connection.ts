@@ -5,6 +5,7 @@ import { ForwardFrameDecoder, type ForwardFrame, type ForwardFrameDecoderOptions
 import { ForwardProtocolError } from './errors.js';
 import { ForwardHandshake, type ForwardSecurityOptions, type PingMessage } from './handshake.js';
 import { signalName, type ForwardMetrics } from './metrics.js';
+import type { TranscodePool } from '../../msgpack/transcode-pool.js';
 
 const packr = new Packr({ useRecords: false });
 
@@ -17,6 +18,8 @@ export interface ForwardConnectionHost {
   readonly security: ForwardSecurityOptions | undefined;
   /** Backpressure: true while the pipeline asked the input to stop reading. */
   readonly paused: boolean;
+  /** Prints packed records' JSON on a worker thread before their chunk is emitted (`threaded`). */
+  readonly transcoder: TranscodePool | undefined;
   closed(connection: ForwardConnection): void;
 }
 
@@ -27,17 +30,29 @@ export interface ForwardConnectionHost {
 type State = 'handshake' | 'open' | 'rejected';
 
 /**
- * One client connection. Frames are handled strictly in order, one at a time: the socket is paused
- * while a frame's emit is pending, which bounds what a connection holds to one frame plus one read,
- * and a chunk is acked only once its emit resolved, so acks go out in the order chunks came in.
+ * One client connection. Frames are emitted strictly in order, one at a time, and a chunk is acked
+ * only once its emit resolved, so acks go out in the order chunks came in. With a transcode pool a
+ * frame is first handed to its thread, and the next frame is decoded meanwhile: at most
+ * MAX_QUEUED frames wait per connection, and the socket is not read while that many do, which
+ * bounds what a connection holds to those frames plus one read.
  */
+const MAX_QUEUED = 2;
+
+interface QueuedFrame {
+  frame: ForwardFrame;
+  /** False while the transcode pool works on it. */
+  ready: boolean;
+}
+
 export class ForwardConnection {
   readonly remote: string;
   private readonly decoder: ForwardFrameDecoder;
   private readonly handshake: ForwardHandshake | undefined;
   private state: State;
+  /** Decoded frames not emitted yet, in order. */
+  private readonly queue: QueuedFrame[] = [];
   /** An emit for this connection is pending. */
-  private busy = false;
+  private emitting = false;
   /** The client half-closed: finish the frames received, then close our side. */
   private ended = false;
   private closed = false;
@@ -98,7 +113,7 @@ export class ForwardConnection {
    */
   checkTimeouts(now: number, ioTimeoutMs: number, acceptTimeoutMs: number): void {
     if (this.closed || this.failed) return;
-    if (this.host.paused || this.busy || this.draining) {
+    if (this.host.paused || this.busy() || this.draining) {
       this.lastActivity = now;
       this.handshakeSince = now;
       return;
@@ -145,17 +160,47 @@ export class ForwardConnection {
     this.host.closed(this);
   }
 
-  /** Handle complete frames until one is in flight or none is left, then read more if allowed. */
+  /** Frames are waiting or being emitted. */
+  private busy(): boolean {
+    return this.emitting || this.queue.length > 0;
+  }
+
+  /** Decode and emit what can be, then read more if allowed. */
   private proceed(): void {
     this.pump();
-    if (this.busy || this.draining || this.closed || this.failed || this.state === 'rejected' || this.host.paused) return;
-    if (this.ended) this.finish();
-    else this.socket.resume();
+    this.emitNext();
+    if (this.closed || this.failed || this.state === 'rejected' || this.host.paused || this.draining) return;
+    if (this.ended) {
+      if (!this.busy()) this.finish();
+    } else if (this.queue.length < MAX_QUEUED && !(this.emitting && this.host.transcoder === undefined)) {
+      this.socket.resume();
+    } else {
+      this.socket.pause();
+    }
+  }
+
+  /** Emits the first queued frame once it is ready, one emit at a time. */
+  private emitNext(): void {
+    while (!this.emitting && this.queue.length > 0 && this.queue[0]!.ready && !this.closed && !this.failed && !this.host.paused) {
+      const { frame } = this.queue.shift()!;
+      if (frame.events.length === 0) {
+        // Nothing to queue (heartbeat-like, all invalid, or another signal): ack so the client moves on.
+        this.ack(frame);
+        continue;
+      }
+      this.emitting = true;
+      this.host.ctx.emit(frame.events).then(
+        () => this.emitted(frame),
+        (err: unknown) => this.rejected(frame, err),
+      );
+    }
   }
 
   private pump(): void {
     const { metrics } = this.host;
-    while (!this.busy && !this.draining && !this.closed && !this.failed && !this.host.paused) {
+    while (this.queue.length < MAX_QUEUED && !this.draining && !this.closed && !this.failed && !this.host.paused) {
+      // Without a pool there is nothing to overlap: decode the next frame only once this one is emitted.
+      if (this.host.transcoder === undefined && this.busy()) return;
       if (this.state === 'handshake') {
         let message: { ping: PingMessage | undefined } | undefined;
         try {
@@ -180,17 +225,18 @@ export class ForwardConnection {
       metrics.frames.inc();
       if (frame.signal !== 0) this.droppedSignal(frame);
       if (frame.skipped > 0) this.skipped(frame);
-      if (frame.events.length === 0) {
-        // Nothing to queue (heartbeat-like, all invalid, or another signal): ack so the client moves on.
-        this.ack(frame);
-        continue;
+      const queued: QueuedFrame = { frame, ready: true };
+      this.queue.push(queued);
+      const printed = this.host.transcoder?.prepare(frame.events);
+      if (printed !== undefined) {
+        queued.ready = false;
+        void printed.then((n) => {
+          if (n > 0) metrics.threadPrinted.inc(n);
+          queued.ready = true;
+          if (!this.closed && !this.failed) this.proceed();
+        });
       }
-      this.busy = true;
-      this.socket.pause();
-      this.host.ctx.emit(frame.events).then(
-        () => this.emitted(frame),
-        (err: unknown) => this.rejected(frame, err),
-      );
+      this.emitNext();
     }
   }
 
@@ -219,7 +265,7 @@ export class ForwardConnection {
   }
 
   private emitted(frame: ForwardFrame): void {
-    this.busy = false;
+    this.emitting = false;
     if (this.closed || this.failed) return;
     this.ack(frame);
     this.proceed();
@@ -227,7 +273,7 @@ export class ForwardConnection {
 
   /** Not acked: a client that asked for acks sends the chunk again; the connection stays usable. */
   private rejected(frame: ForwardFrame, err: unknown): void {
-    this.busy = false;
+    this.emitting = false;
     this.host.metrics.rejectedRecords.inc(frame.events.length);
     if (!this.warnedRejected) {
       this.warnedRejected = true;

@@ -312,7 +312,7 @@ export class ForwardFrameDecoder {
         this.packedSkipped = skipped + this.addEntries(events, tag, entries);
         return count + entries.length;
       }
-      events.push(new MsgpackEvent(tag, ns, bytes.subarray(recordAt, recordEnd)));
+      events.push(new MsgpackEvent(tag, ns, bytes, recordAt, recordEnd));
       count++;
       p = recordEnd;
     }

@@ -14,6 +14,7 @@ export interface ForwardMetrics {
   acks: Counter.Internal;
   skippedRecords: Counter.Internal;
   rejectedRecords: Counter.Internal;
+  threadPrinted: Counter.Internal;
   /** Chunks of another signal than logs (`fluent_signal` 1 metrics, 2 traces, …), by signal name. */
   droppedSignal(signal: number): Counter.Internal;
 }
@@ -61,6 +62,10 @@ export function forwardMetrics(metrics: Metrics, name: string): ForwardMetrics {
     rejectedRecords: metrics.counter(
       'floki_input_rejected_records_total',
       'Records the pipeline refused (emit rejected); their chunk is not acknowledged.',
+    ).labels(labels),
+    threadPrinted: metrics.counter(
+      'floki_input_thread_printed_records_total',
+      "Records whose JSON a worker thread printed ahead of the filters (threaded on); the rest are printed on the main thread when needed.",
     ).labels(labels),
     droppedSignal(signal: number): Counter.Internal {
       const signalLabel = signalName(signal);

@@ -1,5 +1,5 @@
 import { Unpackr } from 'msgpackr';
-import type { LogEvent } from '../../core/event.js';
+import type { LogEvent, MsgpackRecord } from '../../core/event.js';
 import { registerForwardExtensions } from './msgpack-extensions.js';
 
 registerForwardExtensions();
@@ -19,34 +19,44 @@ export const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int
  * Only records the input checked to be plain msgpack (maps, arrays, strings, numbers: no ext types)
  * are kept this way, so decoding them later cannot meet an error the input would have reported.
  */
-export class MsgpackEvent implements LogEvent {
+export class MsgpackEvent implements LogEvent, MsgpackRecord {
   tag: string;
   time: bigint;
   metadata: Record<string, unknown> | undefined = undefined;
   labels: Record<string, string> | undefined = undefined;
   line: string | undefined = undefined;
-  msgpack: Buffer | undefined;
+  /** The record's bytes: `buf[start, end)`. */
+  readonly buf: Buffer;
+  readonly start: number;
+  readonly end: number;
+  /** Set by a TranscodePool: the record's JSON text, printed on a worker thread. */
+  json: string | undefined = undefined;
   private decoded: Record<string, unknown> | undefined = undefined;
 
-  constructor(tag: string, time: bigint, msgpack: Buffer) {
+  constructor(tag: string, time: bigint, buf: Buffer, start: number, end: number) {
     this.tag = tag;
     this.time = time;
-    this.msgpack = msgpack;
+    this.buf = buf;
+    this.start = start;
+    this.end = end;
+  }
+
+  /** The bytes (this event itself: no allocation per read) until the record is built. */
+  get msgpack(): MsgpackRecord | undefined {
+    return this.decoded === undefined ? this : undefined;
   }
 
   get record(): Record<string, unknown> {
     let record = this.decoded;
     if (record === undefined) {
-      record = unpackr.unpack(this.msgpack!) as Record<string, unknown>;
+      record = unpackr.unpack(this.buf, { start: this.start, end: this.end }) as Record<string, unknown>;
       this.decoded = record;
-      this.msgpack = undefined;
     }
     return record;
   }
 
   set record(record: Record<string, unknown>) {
     this.decoded = record;
-    this.msgpack = undefined;
   }
 
   /** The event as a plain object (a getter is not an own property: spreading would lose the record). */

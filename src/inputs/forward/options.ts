@@ -93,6 +93,13 @@ export const forwardOptions: readonly OptionSpec[] = [
     default: 1024,
     description: 'Connections open at once; more are closed as they arrive and counted. 0 means no limit.',
   },
+  {
+    name: 'threaded',
+    type: 'bool',
+    default: true,
+    description:
+      "Print PackedForward records' JSON on a worker thread while the previous chunk goes through the pipeline (the event_exporter filter's line, the Loki line of a plain record). off: all on the main thread.",
+  },
 ];
 
 export interface ForwardTlsOptions {
@@ -120,6 +127,8 @@ export interface ForwardServerOptions {
   acceptTimeoutMs: number;
   /** 0: no limit. */
   maxConnections: number;
+  /** Print packed records' JSON on a worker thread (TranscodePool). */
+  threaded: boolean;
 }
 
 /** Checks that span several options; run by --dry-run too. */
@@ -168,6 +177,7 @@ export function resolveForwardOptions(options: ResolvedOptions): ForwardServerOp
     ioTimeoutMs: numberOption(options['net.io_timeout'], 0),
     acceptTimeoutMs,
     maxConnections,
+    threaded: options.threaded !== false,
   };
 }
 

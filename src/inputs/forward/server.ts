@@ -3,6 +3,7 @@ import { chmodSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
 import { createServer, isIPv6, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { Input, InputContext } from '../../core/plugin.js';
+import { TranscodePool } from '../../msgpack/transcode-pool.js';
 import { ForwardConnection, type ForwardConnectionHost } from './connection.js';
 import type { ForwardFrameDecoderOptions } from './decoder.js';
 import { forwardMetrics, type ForwardMetrics } from './metrics.js';
@@ -26,6 +27,7 @@ export class ForwardServer implements Input, ForwardConnectionHost {
   readonly metrics: ForwardMetrics;
   readonly decoderOptions: ForwardFrameDecoderOptions;
   readonly security: ForwardSecurityOptions | undefined;
+  readonly transcoder: TranscodePool | undefined;
   private server: Server | undefined;
   private udp: UdpSocket | undefined;
   private readonly connections = new Set<ForwardConnection>();
@@ -47,6 +49,12 @@ export class ForwardServer implements Input, ForwardConnectionHost {
       tag: options.tag,
       tagPrefix: options.tagPrefix,
     };
+    this.transcoder = options.threaded
+      ? new TranscodePool({
+          onFailure: (err) =>
+            ctx.log.error({ err: err instanceof Error ? err.message : String(err) }, 'forward: the transcode thread failed; printing records on the main thread from now on'),
+        })
+      : undefined;
   }
 
   get paused(): boolean {
@@ -130,6 +138,7 @@ export class ForwardServer implements Input, ForwardConnectionHost {
     const closed = server?.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
     for (const connection of this.connections) connection.destroy();
     await closed;
+    await this.transcoder?.close();
   }
 
   closed(connection: ForwardConnection): void {

@@ -1,0 +1,75 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Packr, Unpackr } from 'msgpackr';
+import { ForwardFrameDecoder } from '../../src/inputs/forward/decoder.js';
+import type { LogEvent } from '../../src/core/event.js';
+import { TranscodePool } from '../../src/msgpack/transcode-pool.js';
+import { arr, bin, cat, entry, fixext8Time, str } from '../helpers/msgpack-wire.js';
+import { criLines } from '../helpers/testdata.js';
+
+// The reference: msgpackr decodes, JSON.stringify prints.
+const packr = new Packr({ useRecords: false });
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
+
+/** A PackedForward frame of `records`, decoded by floki's decoder: events that keep their msgpack bytes. */
+function packedEvents(records: unknown[]): LogEvent[] {
+  const frame = cat(arr(2), str('t'), bin(cat(...records.map((r, i) => entry(fixext8Time(1764064800, i), r)))));
+  const d = new ForwardFrameDecoder({ bufferMaxSize: 64 * 1024 * 1024 });
+  d.push(frame);
+  const f = d.next()!;
+  assert.ok(f.events.every((e) => e.msgpack !== undefined));
+  return f.events;
+}
+
+function exporterRecords(n: number): Record<string, unknown>[] {
+  const events = criLines()
+    .map((l) => l.content)
+    .filter((c) => c.startsWith('{') && c.includes('"involvedObject"'))
+    .map((c) => JSON.parse(c) as Record<string, unknown>);
+  return Array.from({ length: n }, (_, i) => events[i % events.length]!);
+}
+
+const expectedJson = (e: LogEvent): string => JSON.stringify(unpackr.unpack(e.msgpack!.buf.subarray(e.msgpack!.start, e.msgpack!.end)));
+
+test('the thread prints every record as decoding and JSON.stringify would; a record it declines is left unprinted', async () => {
+  const pool = new TranscodePool();
+  const records: unknown[] = exporterRecords(1000);
+  records[3] = { message: 'ünïcødé ✓ and "quotes"\n', n: -1.5 };
+  records[500] = { blob: Buffer.from([1, 2]) }; // bin: only a real decode prints it right
+  const events = packedEvents(records);
+  assert.equal(await pool.prepare(events), 999);
+  events.forEach((e, i) => {
+    if (i === 500) assert.equal(e.msgpack!.json, undefined);
+    else assert.equal(e.msgpack!.json, expectedJson(e), `record ${i}`);
+  });
+  // Reading the record builds it, and then its printed JSON is no longer offered.
+  assert.deepEqual(events[3]!.record, records[3]);
+  assert.equal(events[3]!.msgpack, undefined);
+  await pool.close();
+});
+
+test('small chunks, chunks bigger than a slot, and chunks while every slot is busy stay on the main thread', async () => {
+  const pool = new TranscodePool({ slots: 1, slotBytes: 64 * 1024, minRecords: 16 });
+  assert.equal(pool.prepare(packedEvents(exporterRecords(15))), undefined, 'fewer than minRecords');
+  assert.equal(pool.prepare(packedEvents(exporterRecords(200))), undefined, 'more bytes than a slot');
+  const first = packedEvents(exporterRecords(20));
+  const busy = pool.prepare(first);
+  assert.ok(busy);
+  assert.equal(pool.prepare(packedEvents(exporterRecords(20))), undefined, 'the only slot is busy');
+  assert.equal(await busy, 20);
+  const again = packedEvents(exporterRecords(20));
+  assert.equal(await pool.prepare(again), 20, 'the slot is free again');
+  assert.ok(again.every((e) => e.msgpack!.json === expectedJson(e)));
+  await pool.close();
+  assert.equal(pool.prepare(packedEvents(exporterRecords(20))), undefined, 'closed');
+});
+
+test('records whose text does not fit the shared output are left to the main thread; the others are printed', async () => {
+  // Control characters print as \u00XX: six times their bytes, far more than the output's room.
+  const pool = new TranscodePool({ slotBytes: 16 * 1024, minRecords: 1 });
+  const records = [{ a: 'x'.repeat(1000) }, { b: '\u0001'.repeat(9000) }, { c: 'y' }];
+  const events = packedEvents(records);
+  assert.equal(await pool.prepare(events), 2);
+  assert.deepEqual(events.map((e) => e.msgpack!.json), [JSON.stringify(records[0]), undefined, JSON.stringify(records[2])]);
+  await pool.close();
+});
