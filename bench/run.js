@@ -150,6 +150,26 @@ const WORKLOADS = [
     sink: { delayMs: 0 },
     config: (ports) => forwardToLokiConfig(ports),
   },
+  // The same for 1.5M events: the rate once warm. Every run ends with the last partial batches
+  // waiting out batch_wait (1 s), which is a third of a 300k run but a twelfth of this one.
+  {
+    name: 'forward-packed-1k-long',
+    description: 'forward-packed-1k for 1.5M events: the steady rate, the final batch_wait flush weighing less',
+    events: 1_500_000,
+    input: 'forward',
+    forward: forward('packed'),
+    sink: { delayMs: 0 },
+    config: (ports) => forwardToLokiConfig(ports),
+  },
+  {
+    name: 'forward-packed-1k-long-unthreaded',
+    description: "forward-packed-1k-long with the forward input's threaded off: records printed as JSON on the main thread",
+    events: 1_500_000,
+    input: 'forward',
+    forward: forward('packed'),
+    sink: { delayMs: 0 },
+    config: (ports) => forwardToLokiConfig(ports, { forwardOptions: { threaded: 'off' } }),
+  },
   {
     name: 'forward-packed-1k-snappyjs',
     description: 'forward-packed-1k with the pure-JS snappy (FLOKI_SNAPPY=js: snappyjs on a worker thread) instead of the native binding',
