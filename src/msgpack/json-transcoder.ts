@@ -19,6 +19,9 @@
 import { plainValueEnd, uint32 } from './value-end.js';
 
 const MAX_DEPTH = 64;
+const MAX_EXACT = Number.MAX_SAFE_INTEGER;
+/** "-9007199254740991" */
+const MAX_INTEGER_CHARS = 17;
 const INITIAL_BUFFER = 64 * 1024;
 const MAX_KEPT_BUFFER = 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
@@ -350,12 +353,30 @@ export class MsgpackJsonTranscoder {
   }
 
   private integer(n: number, next: number): number {
-    // Small non-negative integers are most of them (counts, ports): digits without a string.
-    if (n >= 0 && n < 10) {
-      this.put(0x30 + n);
-      return next;
+    // Digits written straight into the output: String(n) and a write of it cost far more. Beyond
+    // 2^53 a double no longer holds the integer exactly: JavaScript's own formatting decides then.
+    if (n > MAX_EXACT || n < -MAX_EXACT) return this.number(n, next);
+    this.reserve(MAX_INTEGER_CHARS);
+    const out = this.out;
+    let o = this.o;
+    if (n < 0) {
+      out[o++] = 0x2d; // -
+      n = -n;
     }
-    return this.number(n, next);
+    if (n < 10) {
+      out[o++] = 0x30 + n;
+    } else {
+      let digits = 1;
+      for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++;
+      for (let i = o + digits - 1; i >= o; i--) {
+        const q = Math.floor(n / 10);
+        out[i] = 0x30 + (n - q * 10);
+        n = q;
+      }
+      o += digits;
+    }
+    this.o = o;
+    return next;
   }
 
   private number(n: number, next: number): number {
