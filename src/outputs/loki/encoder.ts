@@ -159,15 +159,27 @@ let splitNanos = 0;
 
 /** toTimestamp without the object: sets splitSeconds and splitNanos. */
 function splitTime(ns: bigint): void {
-  let sec = ns / NS_PER_SECOND;
-  let rest = ns - sec * NS_PER_SECOND;
-  if (rest < 0n) {
-    sec -= 1n;
-    rest += NS_PER_SECOND;
+  // Entries of a batch mostly share their second: one subtraction instead of a division then.
+  const rest = ns - lastSecondNs;
+  if (rest >= 0n && rest < NS_PER_SECOND) {
+    splitSeconds = lastSecond;
+    splitNanos = Number(rest);
+    return;
   }
-  splitSeconds = Number(sec);
-  splitNanos = Number(rest);
+  let sec = ns / NS_PER_SECOND;
+  let nanos = ns - sec * NS_PER_SECOND;
+  if (nanos < 0n) {
+    sec -= 1n;
+    nanos += NS_PER_SECOND;
+  }
+  lastSecondNs = ns - nanos;
+  lastSecond = Number(sec);
+  splitSeconds = lastSecond;
+  splitNanos = Number(nanos);
 }
+
+let lastSecond = 0;
+let lastSecondNs = 0n;
 
 function varintSize(v: number): number {
   let n = 1;
