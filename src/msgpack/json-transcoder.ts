@@ -152,7 +152,7 @@ export class MsgpackJsonTranscoder {
     if (p < 0) return false;
     const count = headerCount;
     for (let i = 0; i < count; i++) {
-      const ks = keyStart(src, p, end);
+      const ks = strStart(src, p, end);
       if (ks < 0) return false;
       const kl = headerCount;
       p = ks + kl;
@@ -168,7 +168,7 @@ export class MsgpackJsonTranscoder {
             const n = headerCount;
             let q = inner;
             for (let j = 0; j < n; j++) {
-              const cs = keyStart(src, q, end);
+              const cs = strStart(src, q, end);
               if (cs < 0) return false;
               const cl = headerCount;
               q = cs + cl;
@@ -193,24 +193,10 @@ export class MsgpackJsonTranscoder {
     for (let i = 0; i < count; i++) {
       if (i > 0) this.put(COMMA);
       // The key: a str, not integer-like (JavaScript would reorder it), not __proto__.
-      if (p >= this.end) return FAIL;
-      const h = src[p]!;
-      let ks: number;
-      let kl: number;
-      if (h >= 0xa0 && h <= 0xbf) {
-        ks = p + 1;
-        kl = h & 0x1f;
-      } else if (h === 0xd9) {
-        ks = p + 2;
-        kl = src[p + 1]!;
-      } else if (h === 0xda) {
-        ks = p + 3;
-        kl = (src[p + 1]! << 8) | src[p + 2]!;
-      } else {
-        return FAIL;
-      }
+      const ks = strStart(src, p, this.end);
+      if (ks < 0) return FAIL;
+      const kl = headerCount;
       p = ks + kl;
-      if (p > this.end) return FAIL;
       if (kl === 0) {
         // "" is a fine key
       } else {
@@ -253,26 +239,9 @@ export class MsgpackJsonTranscoder {
    * spares building the same string for every record.
    */
   private captureString(src: Buffer, p: number, end: number): string | undefined {
-    const h = src[p];
-    let s: number;
-    let l: number;
-    if (h === undefined) return undefined;
-    if (h >= 0xa0 && h <= 0xbf) {
-      s = p + 1;
-      l = h & 0x1f;
-    } else if (h === 0xd9) {
-      s = p + 2;
-      l = src[p + 1]!;
-    } else if (h === 0xda) {
-      s = p + 3;
-      l = (src[p + 1]! << 8) | src[p + 2]!;
-    } else if (h === 0xdb) {
-      s = p + 5;
-      l = uint32(src, p + 1);
-    } else {
-      return undefined;
-    }
-    if (s + l > end) return undefined;
+    const s = strStart(src, p, end);
+    if (s < 0) return undefined;
+    const l = headerCount;
     if (l > INTERN_MAX_BYTES) return src.toString('utf8', s, s + l);
     let hash = 0x811c9dc5 ^ l;
     for (let i = s; i < s + l; i++) hash = Math.imul(hash ^ src[i]!, 0x01000193);
@@ -471,8 +440,8 @@ function mapHeader(src: Buffer, p: number, end: number): number {
   return -1;
 }
 
-/** Where a str key's bytes start (headerCount = its length), or -1 if `src[p]` is not a str that fits. */
-function keyStart(src: Buffer, p: number, end: number): number {
+/** Where a str's bytes start (headerCount = its length), or -1 if `src[p]` is not a str that fits. */
+function strStart(src: Buffer, p: number, end: number): number {
   const h = src[p];
   let ks: number;
   if (h === undefined || p >= end) return -1;
