@@ -92,6 +92,38 @@ test('a chunk whose emit is rejected is not acked; the connection carries on', a
   assert.equal(await h.metric('floki_input_rejected_records_total'), 1);
 });
 
+test('an emit that throws (a filter that cannot take a record) is a refused chunk: not acked, nothing crashes', async (t) => {
+  let calls = 0;
+  const h = await startServer(t, {}, (batch, collected) => {
+    calls += 1;
+    if (calls === 1) throw new Error('a filter bug'); // synchronously, not a rejected promise
+    collected.push(...batch);
+    return Promise.resolve();
+  });
+  const client = await RawClient.connect(t, h.port);
+  const chunk = (id: string): Buffer => cat(arr(4), str('r'), uint32(SEC), rec({ id }), rec({ chunk: id }));
+  await client.write(cat(chunk('first'), chunk('second')));
+  await waitFor(() => client.replies().length === 1, 'an ack');
+  assert.deepEqual(client.replies(), [{ ack: 'second' }]);
+  assert.deepEqual(h.events.map((e) => e.record.id), ['second']);
+  assert.equal(client.closed, false);
+  assert.equal(await h.metric('floki_input_rejected_records_total'), 1);
+});
+
+test('packed records msgpackr would refuse (an array as a map key, nesting past 64) close the connection as before', async (t) => {
+  const h = await startServer(t);
+  const arrayKey = Buffer.from([0x81, 0x91, 0x01, 0x02]); // {[1]: 2}
+  const deep = Buffer.from([0x81, 0xa1, 0x61, ...Array(20000).fill(0x91), 0x01]); // {a: [[[…1…]]]}
+  for (const record of [arrayKey, deep]) {
+    const client = await RawClient.connect(t, h.port);
+    const packed = cat(entry(eventTime(SEC, 1), { fine: true }), cat(arr(2), eventTime(SEC, 2), record));
+    await client.write(cat(arr(2), str('bad'), bin(packed)));
+    await waitFor(() => client.closed, 'the connection closed');
+  }
+  assert.equal(await h.metric('floki_input_malformed_frames_total'), 2);
+  assert.equal(h.events.length, 0, 'a refused frame delivers none of its entries');
+});
+
 test('a garbage connection is closed and counted; a good connection still delivers', async (t) => {
   const lines: string[] = [];
   const log = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });

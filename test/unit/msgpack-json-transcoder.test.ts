@@ -142,6 +142,14 @@ test('plainValueEnd finds the end of plain values and flags ext and truncation',
   assert.equal(plainValueEnd(bytes, 0, bytes.length), record.length);
   assert.equal(plainValueEnd(bytes, 0, record.length - 1), TRUNCATED);
   assert.equal(plainValueEnd(cat(map(1), str('t'), fixext8Time(1, 2)), 0, 16), NOT_PLAIN);
+  // What msgpackr refuses to decode is not plain: array, map and bin keys, nesting past MAX_DEPTH.
+  assert.equal(plainValueEnd(Buffer.from([0x81, 0x91, 0x01, 0x02]), 0, 4), NOT_PLAIN);
+  assert.equal(plainValueEnd(Buffer.from([0x81, 0x80, 0x02]), 0, 3), NOT_PLAIN);
+  assert.equal(plainValueEnd(Buffer.from([0x81, 0xc4, 0x01, 0x61, 0x02]), 0, 5), NOT_PLAIN);
+  assert.equal(plainValueEnd(Buffer.from([0x81, 0xa1, 0x61, 0x91, 0x01]), 0, 5), 5, 'an array as a value is fine');
+  const nested = (depth: number): Buffer => Buffer.from([...Array(depth).fill(0x91), 0x01]);
+  assert.equal(plainValueEnd(nested(64), 0, 65), 65);
+  assert.equal(plainValueEnd(nested(65), 0, 66), NOT_PLAIN);
   // A header announcing 2^32 - 1 pairs walks only the bytes there are.
   assert.equal(plainValueEnd(Buffer.from([0xdf, 0xff, 0xff, 0xff, 0xff, 0x01]), 0, 6), TRUNCATED);
 });

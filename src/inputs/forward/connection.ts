@@ -189,7 +189,15 @@ export class ForwardConnection {
         continue;
       }
       this.emitting = true;
-      this.host.ctx.emit(frame.events).then(
+      let done: Promise<void>;
+      try {
+        done = this.host.ctx.emit(frame.events);
+      } catch (err) {
+        // A filter or output that throws (a bug, or a record it cannot take): the chunk is refused
+        // like any other, not acked; the connection and the process stay up.
+        done = Promise.reject(err);
+      }
+      done.then(
         () => this.emitted(frame),
         (err: unknown) => this.rejected(frame, err),
       );
