@@ -16,7 +16,7 @@
  * Bytes ≥ 0x80 are copied as they are and the text is decoded as UTF-8 at the end, which replaces
  * invalid sequences with U+FFFD: the line is always valid UTF-8, as Loki's protobuf requires.
  */
-import { plainValueEnd, uint32 } from './value-end.js';
+import { skipValue, uint32 } from './value-end.js';
 
 const MAX_DEPTH = 64;
 const MAX_EXACT = Number.MAX_SAFE_INTEGER;
@@ -174,13 +174,13 @@ export class MsgpackJsonTranscoder {
               q = cs + cl;
               const c = indexOfName(children.names, src, cs, cl);
               if (c >= 0) this.fields[children.field[c]!] = this.captureString(src, q, end);
-              q = plainValueEnd(src, q, end);
+              q = skipValue(src, q, end);
               if (q < 0) return false;
             }
           }
         }
       }
-      p = plainValueEnd(src, p, end);
+      p = skipValue(src, p, end);
       if (p < 0) return false;
     }
     return p === end;
