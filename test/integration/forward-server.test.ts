@@ -124,6 +124,45 @@ test('packed records msgpackr would refuse (an array as a map key, nesting past 
   assert.equal(h.events.length, 0, 'a refused frame delivers none of its entries');
 });
 
+for (const threaded of [true, false]) {
+  test(`malformed data after good frames (threaded ${threaded}): the good ones are emitted and acked first, then the connection closes`, async (t) => {
+    const h = await startServer(t, { threaded }, async (batch, collected) => {
+      await new Promise((resolve) => setTimeout(resolve, 100)); // a slow pipeline: frames queue up meanwhile
+      collected.push(...batch);
+    });
+    const client = await RawClient.connect(t, h.port);
+    const chunk = (id: string): Buffer => cat(arr(4), str('r'), uint32(SEC), rec({ id }), rec({ chunk: id }));
+    await client.write(cat(chunk('A'), chunk('B'), arr(1), str('bad')));
+    await waitFor(() => client.closed, 'the connection closed');
+    assert.deepEqual(h.events.map((e) => e.record.id), ['A', 'B']);
+    assert.deepEqual(client.replies(), [{ ack: 'A' }, { ack: 'B' }]);
+    assert.equal(await h.metric('floki_input_malformed_frames_total'), 1);
+  });
+}
+
+for (const threaded of [true, false]) {
+  test(`frames received whole before the client resets the connection are still delivered (threaded ${threaded}); a cut one is counted`, async (t) => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const h = await startServer(t, { threaded }, async (batch, collected) => {
+      await gate;
+      collected.push(...batch);
+    });
+    const client = await RawClient.connect(t, h.port);
+    const chunk = (id: string): Buffer => cat(arr(3), str('r'), uint32(SEC), rec({ id }));
+    const cut = chunk('D').subarray(0, 5);
+    await client.write(cat(chunk('A'), chunk('B'), chunk('C'), cut));
+    // A is in the pipeline, B and C wait behind it when the client goes away.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    client.socket.resetAndDestroy();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    release();
+    await waitFor(() => h.events.length === 3, 'all three frames delivered');
+    assert.deepEqual(h.events.map((e) => e.record.id), ['A', 'B', 'C']);
+    assert.equal(await h.metric('floki_input_malformed_frames_total'), 1, 'the frame cut short');
+  });
+}
+
 test('a garbage connection is closed and counted; a good connection still delivers', async (t) => {
   const lines: string[] = [];
   const log = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });

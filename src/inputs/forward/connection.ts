@@ -58,6 +58,11 @@ export class ForwardConnection {
   private closed = false;
   /** Malformed data was seen: the socket is being destroyed, read nothing more. */
   private failed = false;
+  /**
+   * Malformed data follows the frames still queued: those are emitted and acked first (the client
+   * cannot tell which frames were good), then the connection fails with this.
+   */
+  private failing: ForwardProtocolError | undefined;
   /** Acks are waiting in the socket's write buffer: a client that does not read them is not read either. */
   private draining = false;
   private warnedSkipped = false;
@@ -137,7 +142,7 @@ export class ForwardConnection {
   private onData(chunk: Buffer): void {
     this.host.metrics.bytes.inc(chunk.length);
     this.lastActivity = Date.now();
-    if (this.state === 'rejected') return;
+    if (this.state === 'rejected' || this.failing !== undefined) return;
     try {
       this.decoder.push(chunk);
     } catch (err) {
@@ -156,8 +161,32 @@ export class ForwardConnection {
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
-    if (!this.failed && this.state === 'open' && this.decoder.pendingBytes > 0) this.truncated();
+    if (!this.failed && this.failing === undefined && this.state === 'open') {
+      // Frames received whole before the close are still delivered (their acks cannot be sent);
+      // only a frame cut short is dropped.
+      this.takeRemainingFrames();
+      if (this.decoder.pendingBytes > 0) this.truncated();
+    }
     this.host.closed(this);
+    this.emitNext();
+  }
+
+  /** After a close: every whole frame still in the decoder joins the queue (the socket can no longer be paused). */
+  private takeRemainingFrames(): void {
+    for (;;) {
+      let frame: ForwardFrame | undefined;
+      try {
+        frame = this.decoder.next();
+      } catch (err) {
+        if (err instanceof ForwardProtocolError) return this.fail(err);
+        throw err;
+      }
+      if (!frame) return;
+      this.host.metrics.frames.inc();
+      if (frame.signal !== 0) this.droppedSignal(frame);
+      if (frame.skipped > 0) this.skipped(frame);
+      this.queue.push({ frame, ready: true });
+    }
   }
 
   /** Frames are waiting or being emitted. */
@@ -169,7 +198,8 @@ export class ForwardConnection {
   private proceed(): void {
     this.pump();
     this.emitNext();
-    if (this.closed || this.failed || this.state === 'rejected' || this.host.paused || this.draining) return;
+    if (this.failing !== undefined && !this.busy() && !this.closed && !this.failed) return this.fail(this.failing);
+    if (this.closed || this.failed || this.failing !== undefined || this.state === 'rejected' || this.host.paused || this.draining) return;
     if (this.ended) {
       if (!this.busy()) this.finish();
     } else if (this.queue.length < MAX_QUEUED && !(this.emitting && this.host.transcoder === undefined)) {
@@ -179,9 +209,12 @@ export class ForwardConnection {
     }
   }
 
-  /** Emits the first queued frame once it is ready, one emit at a time. */
+  /**
+   * Emits the first queued frame once it is ready, one emit at a time. Frames of a connection that
+   * closed meanwhile are emitted too, paused or not (at most MAX_QUEUED of them).
+   */
   private emitNext(): void {
-    while (!this.emitting && this.queue.length > 0 && this.queue[0]!.ready && !this.closed && !this.failed && !this.host.paused) {
+    while (!this.emitting && this.queue.length > 0 && this.queue[0]!.ready && (this.closed || !this.host.paused)) {
       const { frame } = this.queue.shift()!;
       if (frame.events.length === 0) {
         // Nothing to queue (heartbeat-like, all invalid, or another signal): ack so the client moves on.
@@ -206,7 +239,7 @@ export class ForwardConnection {
 
   private pump(): void {
     const { metrics } = this.host;
-    while (this.queue.length < MAX_QUEUED && !this.draining && !this.closed && !this.failed && !this.host.paused) {
+    while (this.queue.length < MAX_QUEUED && !this.draining && !this.closed && !this.failed && this.failing === undefined && !this.host.paused) {
       // Without a pool there is nothing to overlap: decode the next frame only once this one is emitted.
       if (this.host.transcoder === undefined && this.busy()) return;
       if (this.state === 'handshake') {
@@ -226,8 +259,12 @@ export class ForwardConnection {
       try {
         frame = this.decoder.next();
       } catch (err) {
-        if (err instanceof ForwardProtocolError) return this.fail(err);
-        throw err;
+        if (!(err instanceof ForwardProtocolError)) throw err;
+        if (!this.busy()) return this.fail(err);
+        // Deliver and ack the good frames before it first.
+        this.failing = err;
+        this.socket.pause();
+        return;
       }
       if (!frame) return;
       metrics.frames.inc();
@@ -241,7 +278,7 @@ export class ForwardConnection {
         void printed.then((n) => {
           if (n > 0) metrics.threadPrinted.inc(n);
           queued.ready = true;
-          if (!this.closed && !this.failed) this.proceed();
+          this.proceed();
         });
       }
       this.emitNext();
@@ -274,8 +311,7 @@ export class ForwardConnection {
 
   private emitted(frame: ForwardFrame): void {
     this.emitting = false;
-    if (this.closed || this.failed) return;
-    this.ack(frame);
+    if (!this.closed && !this.failed) this.ack(frame);
     this.proceed();
   }
 
@@ -290,7 +326,6 @@ export class ForwardConnection {
         'forward: the pipeline refused a chunk; not acknowledging it (logged once per connection)',
       );
     }
-    if (this.closed || this.failed) return;
     this.proceed();
   }
 
@@ -338,11 +373,11 @@ export class ForwardConnection {
   }
 
   private fail(err: ForwardProtocolError): void {
-    if (this.closed || this.failed) return;
+    if (this.failed) return;
     this.failed = true;
     this.host.metrics.malformedFrames.inc();
     this.host.ctx.log.warn({ remote: this.remote, reason: err.message }, 'forward: malformed data, closing the connection');
-    this.socket.destroy();
+    if (!this.closed) this.socket.destroy();
   }
 
   /** The client closed in the middle of a frame: the part received is dropped, and counted. */
