@@ -12,6 +12,7 @@
 import type { LogEvent } from '../core/event.js';
 import type { PathSegment } from './record-accessor.js';
 import { RecordPruner } from './record-pruner.js';
+import { MsgpackJsonTranscoder } from '../msgpack/json-transcoder.js';
 
 export type LineFormat = 'json' | 'key_value';
 export type DropSingleKey = 'off' | 'on' | 'raw';
@@ -41,6 +42,7 @@ export class LineFormatter {
 
   /** The line is the whole record as JSON: nothing removed, no single-key rule. */
   private readonly wholeJson: boolean;
+  private readonly printer = new MsgpackJsonTranscoder([]);
 
   constructor(options: LineFormatterOptions) {
     this.pruner = new RecordPruner(options.removePaths);
@@ -51,9 +53,11 @@ export class LineFormatter {
 
   lineFor(event: LogEvent): string {
     if (event.line !== undefined) return event.line;
-    // The record's JSON printed ahead on a worker thread (forward input): the same text as format().
-    if (this.wholeJson) {
-      const json = event.msgpack?.json;
+    // A record still in its msgpack bytes (forward input) is printed from them: as a worker thread
+    // printed it ahead, or here. The same text as format(), and the same whichever prints it.
+    const raw = this.wholeJson ? event.msgpack : undefined;
+    if (raw !== undefined) {
+      const json = raw.json ?? this.printer.transcode(raw.buf, raw.start, raw.end);
       if (json !== undefined) return json;
     }
     return this.format(event.record);

@@ -10,8 +10,10 @@
  *    `__proto__`;
  *  - bin (msgpackr gives a Buffer), float 32 (msgpackr rounds it), ext types, 0xc1;
  *  - nesting deeper than MAX_DEPTH.
- * One difference is kept on purpose: a key repeated in one map is printed twice, as it was sent
- * (JavaScript keeps the last value, at the first key's place).
+ * One difference is kept on purpose: a key repeated in one map is printed each time, as it was sent
+ * and as Fluent Bit prints it (JavaScript keeps the last value, at the first key's place). Every
+ * path that prints a record from its bytes (the print thread, the event_exporter filter, the Loki
+ * line formatter) prints it this way, so a line depends on the record alone, not on which path ran.
  *
  * Bytes ≥ 0x80 are copied as they are and the text is decoded as UTF-8 at the end, which replaces
  * invalid sequences with U+FFFD: the line is always valid UTF-8, as Loki's protobuf requires.

@@ -186,3 +186,15 @@ test('integers of every width and sign print as JavaScript prints them, up to an
   const i64 = cat(map(1), str('v'), Buffer.from([0xd3, 0x80, 0, 0, 0, 0, 0, 0, 1]));
   assert.equal(transcode(i64, t), reference(i64));
 });
+
+test('a key repeated in one map is printed as it was sent, every time (JavaScript would keep only the last)', () => {
+  const t = new MsgpackJsonTranscoder(FIELDS);
+  const repeated = cat(map(2), str('log'), str('first'), str('log'), str('second'));
+  assert.equal(transcode(repeated, t), '{"log":"first","log":"second"}');
+  // Captured fields take the last value, as the decoded record would.
+  const event = cat(map(4), str('type'), str('Normal'), str('reason'), str('A'), str('type'), str('Warning'), str('involvedObject'), cat(map(1), str('kind'), str('Pod')));
+  transcode(event, t);
+  assert.deepEqual(t.fields, ['Warning', 'A', 'Pod', undefined]);
+  assert.equal(t.capture(event, 0, event.length), true);
+  assert.deepEqual(t.fields, ['Warning', 'A', 'Pod', undefined]);
+});

@@ -4,7 +4,7 @@ import { Packr, Unpackr } from 'msgpackr';
 import { ForwardFrameDecoder } from '../../src/inputs/forward/decoder.js';
 import type { LogEvent } from '../../src/core/event.js';
 import { TranscodePool } from '../../src/msgpack/transcode-pool.js';
-import { arr, bin, cat, entry, fixext8Time, str } from '../helpers/msgpack-wire.js';
+import { arr, bin, cat, entry, fixext8Time, map, str } from '../helpers/msgpack-wire.js';
 import { criLines } from '../helpers/testdata.js';
 
 // The reference: msgpackr decodes, JSON.stringify prints.
@@ -71,5 +71,24 @@ test('records whose text does not fit the shared output are left to the main thr
   const events = packedEvents(records);
   assert.equal(await pool.prepare(events), 2);
   assert.deepEqual(events.map((e) => e.msgpack!.json), [JSON.stringify(records[0]), undefined, JSON.stringify(records[2])]);
+  await pool.close();
+});
+
+test('the Loki line of a record is the same whether the thread printed it or not (a repeated key included)', async () => {
+  const { LineFormatter } = await import('../../src/labels/line-formatter.js');
+  const formatter = new LineFormatter({ format: 'json', dropSingleKey: 'off', removePaths: [] });
+  const repeated = cat(map(2), str('log'), str('first'), str('log'), str('second'));
+  const frameOf = (n: number): LogEvent[] => {
+    const d = new ForwardFrameDecoder({ bufferMaxSize: 1 << 20 });
+    d.push(cat(arr(2), str('t'), bin(cat(...Array.from({ length: n }, (_, i) => cat(arr(2), fixext8Time(1764064800, i), repeated))))));
+    return d.next()!.events;
+  };
+  const pool = new TranscodePool({ minRecords: 16 });
+  const small = frameOf(15);
+  assert.equal(pool.prepare(small), undefined, 'too small for the thread');
+  const big = frameOf(16);
+  assert.equal(await pool.prepare(big), 16);
+  const lines = new Set([...small, ...big].map((e) => formatter.lineFor(e)));
+  assert.deepEqual([...lines], ['{"log":"first","log":"second"}']);
   await pool.close();
 });
