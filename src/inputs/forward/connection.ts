@@ -167,6 +167,8 @@ export class ForwardConnection {
       this.takeRemainingFrames();
       if (this.decoder.pendingBytes > 0) this.truncated();
     }
+    // Closed while holding back a decode error for the frames before it: count it now.
+    if (this.failing !== undefined) this.fail(this.failing);
     this.host.closed(this);
     this.emitNext();
   }
