@@ -163,6 +163,25 @@ for (const threaded of [true, false]) {
   });
 }
 
+test('a client that sends good frames then garbage and resets at once: the good frames arrive, the garbage is counted', async (t) => {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const h = await startServer(t, {}, async (batch, collected) => {
+    await gate;
+    collected.push(...batch);
+  });
+  const client = await RawClient.connect(t, h.port);
+  const chunk = (id: string): Buffer => cat(arr(3), str('r'), uint32(SEC), rec({ id }));
+  await client.write(cat(chunk('A'), chunk('B'), arr(1), str('bad')));
+  await new Promise((resolve) => setTimeout(resolve, 100)); // A in the pipeline, B queued, the error held back
+  client.socket.resetAndDestroy();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  release();
+  await waitFor(() => h.events.length === 2, 'both good frames delivered');
+  assert.deepEqual(h.events.map((e) => e.record.id), ['A', 'B']);
+  assert.equal(await h.metric('floki_input_malformed_frames_total'), 1);
+});
+
 test('a garbage connection is closed and counted; a good connection still delivers', async (t) => {
   const lines: string[] = [];
   const log = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
