@@ -13,11 +13,12 @@ export const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int
 
 /**
  * An event from a packed forward entry whose record is still the msgpack bytes it arrived as (see
- * `LogEvent.msgpack`). The record is decoded the first time something reads it; from then on the
- * bytes are dropped, since the object may be changed.
+ * `LogEvent.msgpack`). The record is decoded the first time something reads it; from then on
+ * `msgpack` is undefined, since the object may be changed and the bytes would no longer say it.
  *
- * Only records the input checked to be plain msgpack (maps, arrays, strings, numbers: no ext types)
- * are kept this way, so decoding them later cannot meet an error the input would have reported.
+ * Only records the input checked to be plain msgpack (no ext types, scalar map keys, nesting up to
+ * 64: see msgpack/value-end.ts) are kept this way, so decoding them later cannot meet an error the
+ * input would have reported.
  */
 export class MsgpackEvent implements LogEvent, MsgpackRecord {
   tag: string;
