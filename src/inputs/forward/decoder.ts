@@ -502,7 +502,7 @@ function strRange(buf: Uint8Array, p: number): [number, number] {
   if (h >= 0xa0 && h <= 0xbf) return [p + 1, p + 1 + (h & 0x1f)];
   if (h === 0xd9) return [p + 2, p + 2 + buf[p + 1]!];
   if (h === 0xda) return [p + 3, p + 3 + ((buf[p + 1]! << 8) | buf[p + 2]!)];
-  if (h === 0xdb) return [p + 5, p + 5 + buf[p + 1]! * 0x1000000 + ((buf[p + 2]! << 16) | (buf[p + 3]! << 8) | buf[p + 4]!)];
+  if (h === 0xdb) return [p + 5, p + 5 + uint32(buf, p + 1)];
   throw new Error(`expected a msgpack str header at ${p}, found 0x${h.toString(16)}`);
 }
 

@@ -1,3 +1,4 @@
+import { uint32 } from '../../msgpack/value-end.js';
 import { ForwardProtocolError } from './errors.js';
 
 /** msgpack ext type of the forward protocol's EventTime. */
@@ -13,8 +14,5 @@ export class EventTime {
 
 export function unpackEventTime(data: Uint8Array): EventTime {
   if (data.length !== 8) throw new ForwardProtocolError(`EventTime (ext type 0) must carry 8 bytes, got ${data.length}`);
-  // `* 0x1000000` instead of `<< 24` keeps the top bit from turning the uint32 negative.
-  const seconds = data[0]! * 0x1000000 + ((data[1]! << 16) | (data[2]! << 8) | data[3]!);
-  const nanoseconds = data[4]! * 0x1000000 + ((data[5]! << 16) | (data[6]! << 8) | data[7]!);
-  return new EventTime(seconds, nanoseconds);
+  return new EventTime(uint32(data, 0), uint32(data, 4));
 }

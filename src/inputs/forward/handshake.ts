@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { uint32 } from '../../msgpack/value-end.js';
 
 /**
  * The secure forward handshake (forward protocol v1, as Fluentd's in_forward and Fluent Bit do it):
@@ -133,7 +134,7 @@ function rawRange(buf: Uint8Array, p: number, end: number): [number, number] | u
     length = (buf[p + 1]! << 8) | buf[p + 2]!;
   } else if (h === 0xdb || h === 0xc6) {
     from = p + 5;
-    length = buf[p + 1]! * 0x1000000 + ((buf[p + 2]! << 16) | (buf[p + 3]! << 8) | buf[p + 4]!);
+    length = uint32(buf, p + 1);
   } else {
     return undefined;
   }

@@ -1,3 +1,4 @@
+import { uint32 } from '../../msgpack/value-end.js';
 import { ForwardProtocolError } from './errors.js';
 
 /**
@@ -96,7 +97,7 @@ export class MsgpackObjectScanner {
         case 0xc6:
         case 0xdb:
           if (avail < 5) break walk;
-          size = 5 + u32(buf, pos + 1);
+          size = 5 + uint32(buf, pos + 1);
           break;
         case 0xd4: // fixext 1, 2, 4, 8, 16
         case 0xd5:
@@ -125,7 +126,7 @@ export class MsgpackObjectScanner {
         }
         case 0xc9: {
           if (avail < 6) break walk;
-          const length = u32(buf, pos + 1);
+          const length = uint32(buf, pos + 1);
           checkExt(buf[pos + 5]!, length, pos - this.origin);
           size = 6 + length;
           break;
@@ -138,7 +139,7 @@ export class MsgpackObjectScanner {
         case 0xdd: // array 32
           if (avail < 5) break walk;
           pos += 5;
-          pending += u32(buf, pos - 4) - 1;
+          pending += uint32(buf, pos - 4) - 1;
           continue;
         case 0xde: // map 16
           if (avail < 3) break walk;
@@ -148,7 +149,7 @@ export class MsgpackObjectScanner {
         case 0xdf: // map 32
           if (avail < 5) break walk;
           pos += 5;
-          pending += 2 * u32(buf, pos - 4) - 1;
+          pending += 2 * uint32(buf, pos - 4) - 1;
           continue;
         default: // 0xc1 is the one byte msgpack never uses
           throw new ForwardProtocolError(`not msgpack: byte 0x${b.toString(16)} at byte ${pos - this.origin} of a frame`);
@@ -167,9 +168,6 @@ function u16(buf: Uint8Array, at: number): number {
   return (buf[at]! << 8) | buf[at + 1]!;
 }
 
-function u32(buf: Uint8Array, at: number): number {
-  return buf[at]! * 0x1000000 + ((buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!);
-}
 
 function checkExt(type: number, length: number, at: number): void {
   if (type === 0) {
