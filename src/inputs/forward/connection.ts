@@ -184,9 +184,7 @@ export class ForwardConnection {
         throw err;
       }
       if (!frame) return;
-      this.host.metrics.frames.inc();
-      if (frame.signal !== 0) this.droppedSignal(frame);
-      if (frame.skipped > 0) this.skipped(frame);
+      this.received(frame);
       this.queue.push({ frame, ready: true });
     }
   }
@@ -269,9 +267,7 @@ export class ForwardConnection {
         return;
       }
       if (!frame) return;
-      metrics.frames.inc();
-      if (frame.signal !== 0) this.droppedSignal(frame);
-      if (frame.skipped > 0) this.skipped(frame);
+      this.received(frame);
       const queued: QueuedFrame = { frame, ready: true };
       this.queue.push(queued);
       const printed = this.host.transcoder?.prepare(frame.events);
@@ -351,6 +347,13 @@ export class ForwardConnection {
       this.draining = false;
       this.proceed();
     });
+  }
+
+  /** A frame decoded: counted, and its other-signal or skipped entries reported. */
+  private received(frame: ForwardFrame): void {
+    this.host.metrics.frames.inc();
+    if (frame.signal !== 0) this.droppedSignal(frame);
+    if (frame.skipped > 0) this.skipped(frame);
   }
 
   private droppedSignal(frame: ForwardFrame): void {
