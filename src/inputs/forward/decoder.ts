@@ -298,7 +298,6 @@ export class ForwardFrameDecoder {
     const end = bytes.length;
     let p = 0;
     let count = 0;
-    let skipped = 0;
     while (p < end) {
       const ns = bytes[p] === 0x92 ? this.plainTime(bytes, p + 1, end) : -1n;
       const recordAt = this.timeEnd;
@@ -309,14 +308,14 @@ export class ForwardFrameDecoder {
       if (recordEnd === NOT_PLAIN) {
         const rest = p === 0 ? bytes : bytes.subarray(p);
         const entries = unpackEntries(rest);
-        this.packedSkipped = skipped + this.addEntries(events, tag, entries);
+        this.packedSkipped = this.addEntries(events, tag, entries);
         return count + entries.length;
       }
       events.push(new MsgpackEvent(tag, ns, bytes, recordAt, recordEnd));
       count++;
       p = recordEnd;
     }
-    this.packedSkipped = skipped;
+    this.packedSkipped = 0; // every entry here was a valid [time, map]
     return count;
   }
 
