@@ -267,7 +267,13 @@ export class BatchSender {
     /** Streams held back by a retry's wait or a tenant's rate limit. */
     let held: Set<string> | undefined;
     let wake = Infinity;
+    const { workers } = this.options;
+    // Without a retry's wait or a rate limit anywhere, nothing is held back: once every worker is busy,
+    // the rest of the queue can neither start nor be stuck, and need not be walked (the walk adds each
+    // job's streams to a set: with many jobs queued behind a slow Loki that was most of a core).
+    const holds = this.tenantHold.size > 0 || this.queue.some((j) => j.notBefore > now);
     for (let i = 0; i < this.queue.length; ) {
+      if (!holds && this.active >= workers) break;
       const job = this.queue[i]!;
       const tenantKey = job.tenant ?? '\u0000';
       let hold = this.tenantHold.get(tenantKey);
@@ -295,7 +301,7 @@ export class BatchSender {
           if (held?.has(k)) heldBack = true;
         }
       }
-      const canStart = this.active < this.options.workers;
+      const canStart = this.active < workers;
       if (blocked === undefined && canStart) {
         this.queue.splice(i, 1);
         this.start(job);
