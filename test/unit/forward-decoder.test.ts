@@ -323,6 +323,32 @@ test('a large PackedForward frame in many small reads', () => {
   assert.equal(frames[0]!.events[999]!.record.log, `line 999 ${'y'.repeat(1000)}`);
 });
 
+test('a stream of large frames in small reads: each frame is held in a buffer sized to it, not to buffer_max_size', () => {
+  // The bug: a buffer whose front held frames already decoded grew from its own length, so every
+  // later buffer was as large as buffer_max_size (6 MB for a 1 MB chunk) and a frame's bytes were
+  // copied again into each. Events keep their buffer alive, so that was memory as well as copying.
+  const frames: Buffer[] = [];
+  for (let f = 0; f < 12; f++) {
+    const entries: Buffer[] = [];
+    for (let i = 0; i < 100; i++) entries.push(entry(fixext8Time(SEC, i), { log: `frame ${f} line ${i} ${'z'.repeat(900 + f)}` }));
+    frames.push(cat(arr(3), str('big'), bin(cat(...entries)), rec({ size: 100, chunk: `c${f}` })));
+  }
+  const stream = cat(...frames);
+  const chunkSize = 8 * 1024;
+  const d = decoder({ bufferMaxSize: 4 * 1024 * 1024, bufferChunkSize: chunkSize });
+  const out: ForwardFrame[] = [];
+  // Reads that do not line up with frames: each frame ends in the middle of one.
+  for (let i = 0; i < stream.length; i += 6000) out.push(...decodeAll(stream.subarray(i, i + 6000), d));
+  assert.equal(out.length, frames.length);
+  out.forEach((frame, f) => {
+    assert.equal(frame.option?.chunk, `c${f}`);
+    assert.equal(frame.events.length, 100);
+    assert.equal(frame.events[99]!.record.log, `frame ${f} line 99 ${'z'.repeat(900 + f)}`);
+    const held = frame.events[0]!.msgpack!.buf.buffer.byteLength;
+    assert.ok(held <= frames[f]!.length + 2 * chunkSize, `frame ${f} (${frames[f]!.length} bytes) is held in a buffer of ${held} bytes`);
+  });
+});
+
 test('malformed frames give a ForwardProtocolError', () => {
   const cases: [string, Buffer, RegExp][] = [
     ['a string frame', str('hello'), /must be an array/],

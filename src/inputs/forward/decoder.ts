@@ -137,11 +137,15 @@ export class ForwardFrameDecoder {
     }
     const held = this.end - this.start;
     const needed = held + chunk.length;
-    // Straight to the frame's size when a header announced it, else double: copying stays linear.
-    // A tail of small frames gets a small buffer; a large frame grows by at least buffer_chunk_size.
-    const known = Math.min(this.scanner.position - this.start, this.maxSize);
-    let capacity = Math.max(needed, known, Math.min(2 * needed, this.maxSize));
-    if (this.owned) capacity = Math.max(capacity, Math.min(this.buf.length + this.chunkSize, this.maxSize));
+    // Walk what is held first: a str/bin header may announce how large the frame is.
+    this.guard(() => this.scanner.scan(this.buf, this.end));
+    const known = this.scanner.position - this.start;
+    // With the frame's size known, room for all of it at once and for the head of the next frame, so
+    // that the frame is copied once; otherwise double (copying stays linear), by at least
+    // buffer_chunk_size. Sized by what is held, not by the old buffer, whose front holds frames
+    // already decoded: growing from its length ratcheted every buffer up to buffer_max_size.
+    const wanted = known > held ? Math.max(needed, known) + this.chunkSize : Math.max(2 * needed, held + this.chunkSize);
+    const capacity = Math.max(needed, Math.min(wanted, this.maxSize));
     const next = Buffer.allocUnsafe(capacity);
     this.buf.copy(next, 0, this.start, this.end);
     chunk.copy(next, held);
