@@ -61,6 +61,8 @@ interface FrameScanner {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Past a frame of known size, room for the start of the next one: one socket read. */
+const NEXT_FRAME_ROOM = 64 * 1024;
 /** Fluent Bit's group markers (OTel grouping) use these times; they carry no log line. */
 const GROUP_START = -1;
 const GROUP_END = -2;
@@ -140,11 +142,11 @@ export class ForwardFrameDecoder {
     // Walk what is held first: a str/bin header may announce how large the frame is.
     this.guard(() => this.scanner.scan(this.buf, this.end));
     const known = this.scanner.position - this.start;
-    // With the frame's size known, room for all of it at once and for the head of the next frame, so
-    // that the frame is copied once; otherwise double (copying stays linear), by at least
+    // With the frame's size known, room for all of it at once and for a read's worth of the next
+    // frame, so that the frame is copied once; otherwise double (copying stays linear), by at least
     // buffer_chunk_size. Sized by what is held, not by the old buffer, whose front holds frames
     // already decoded: growing from its length ratcheted every buffer up to buffer_max_size.
-    const wanted = known > held ? Math.max(needed, known) + this.chunkSize : Math.max(2 * needed, held + this.chunkSize);
+    const wanted = known > held ? Math.max(needed, known) + NEXT_FRAME_ROOM : Math.max(2 * needed, held + this.chunkSize);
     const capacity = Math.max(needed, Math.min(wanted, this.maxSize));
     const next = Buffer.allocUnsafe(capacity);
     this.buf.copy(next, 0, this.start, this.end);
