@@ -251,3 +251,42 @@ test('the sample event is what the exporter prints: key order, Go escapes, recog
   assert.equal(e!.line, SAMPLE_EVENT_JSON);
   assert.deepEqual(e!.labels, { type: 'Warning', reason: 'Unhealthy', kind: 'Pod', namespace: 'shop' });
 });
+
+test('records in msgpack bytes with their JSON printed ahead: events get shared labels, other records pass unchanged', async () => {
+  const { Packr } = await import('msgpackr');
+  const { MsgpackEvent } = await import('../../src/inputs/forward/msgpack-event.js');
+  const packr = new Packr({ useRecords: false });
+  const exporterEvent = JSON.parse(SAMPLE_EVENT_JSON) as Record<string, unknown>;
+  const exporterLine = JSON.stringify(exporterEvent);
+  const records: Record<string, unknown>[] = [
+    exporterEvent,
+    { log: 'an application line', stream: 'stdout' },
+    { log: exporterLine }, // the exporter's line inside a key: parsed, as for tailed files
+    { ...exporterEvent, involvedObject: { ...(exporterEvent.involvedObject as object), namespace: 'other' } },
+    exporterEvent,
+  ];
+  const events = records.map((r) => {
+    const bytes = packr.pack(r);
+    const e = new MsgpackEvent('kube.events', 1n, bytes, 0, bytes.length);
+    // As the print thread leaves it: the text set ahead of the filter.
+    e.json = JSON.stringify(r);
+    return e;
+  });
+  const filter = eventExporterFilter.create({ key: ['log', 'message'], reserve_data: false }, context());
+  filter.process(events);
+  const { type, reason } = exporterEvent as { type: string; reason: string };
+  const { kind, namespace } = exporterEvent.involvedObject as { kind: string; namespace: string };
+  assert.deepEqual({ ...events[0]!.labels }, { type, reason, kind, namespace });
+  assert.equal(events[0]!.line, exporterLine);
+  assert.equal(events[0]!.msgpack, events[0], 'the record was not built');
+  assert.equal(events[1]!.labels, undefined);
+  assert.equal(events[1]!.line, undefined);
+  assert.deepEqual(events[1]!.record, records[1]);
+  assert.deepEqual({ ...events[2]!.labels }, { type, reason, kind, namespace });
+  assert.equal(events[2]!.line, exporterLine);
+  assert.equal(events[3]!.labels!.namespace, 'other');
+  // Equal label sets are one frozen object; a different namespace is another.
+  assert.equal(events[4]!.labels, events[0]!.labels);
+  assert.notEqual(events[3]!.labels, events[0]!.labels);
+  assert.ok(Object.isFrozen(events[0]!.labels));
+});

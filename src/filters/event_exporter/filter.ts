@@ -43,7 +43,9 @@ export const eventExporterOptions: readonly OptionSpec[] = [
 export class EventExporterFilter implements Filter {
   private readonly keys: string[];
   private readonly reserveData: boolean;
-  private readonly labelSets = new Map<string, Record<string, string>>();
+  /** type → reason → kind → namespace → labels. */
+  private readonly labelSets = new Map<string, Map<string, Map<string, Map<string | undefined, Record<string, string>>>>>();
+  private labelSetCount = 0;
   private readonly counted: { event: { inc(n: number): void }; notEvent: { inc(n: number): void } };
 
   constructor(options: ResolvedOptions, ctx: PluginContext) {
@@ -70,29 +72,42 @@ export class EventExporterFilter implements Filter {
 
   /**
    * One frozen labels object per distinct (type, reason, kind, namespace): events share it, and the
-   * Loki output renders its label string once per object instead of once per event.
+   * Loki output renders its label string once per object instead of once per event. Looked up by
+   * one map per field: the values are interned strings whose hashes V8 keeps, where a joined key
+   * was a new string to build and hash for every event.
    */
   private sharedLabels(type: string, reason: string, kind: string, namespace: string | undefined): Record<string, string> {
-    // Lengths first, so that no two different value lists share a key whatever the values hold.
-    const key = `${type.length}:${reason.length}:${kind.length}:${namespace === undefined ? '-' : namespace.length}:${type}${reason}${kind}${namespace ?? ''}`;
-    let labels = this.labelSets.get(key);
+    let byReason = this.labelSets.get(type);
+    if (byReason === undefined) this.labelSets.set(type, (byReason = new Map()));
+    let byKind = byReason.get(reason);
+    if (byKind === undefined) byReason.set(reason, (byKind = new Map()));
+    let byNamespace = byKind.get(kind);
+    if (byNamespace === undefined) byKind.set(kind, (byNamespace = new Map()));
+    let labels = byNamespace.get(namespace);
     if (labels === undefined) {
       labels = Object.freeze(labelsOf(type, reason, kind, namespace));
-      if (this.labelSets.size >= MAX_LABEL_SETS) this.labelSets.clear();
-      this.labelSets.set(key, labels);
+      if (++this.labelSetCount > MAX_LABEL_SETS) {
+        this.labelSets.clear();
+        this.labelSetCount = 0;
+      }
+      byNamespace.set(namespace, labels);
     }
     return labels;
   }
 
   private apply(event: LogEvent): boolean {
     const raw = event.msgpack;
-    if (raw !== undefined && raw.buf.lastIndexOf(INVOLVED_OBJECT_KEY, raw.end - INVOLVED_OBJECT_KEY.length) >= raw.start) {
-      // A record still in its msgpack bytes (forward input): the line straight from the bytes (or as
-      // a worker thread printed them already), and the record is never built unless something later
-      // reads it.
+    if (raw !== undefined) {
+      // A record still in its msgpack bytes (forward input): the line as a worker thread printed it
+      // already, or straight from the bytes, and the record is never built unless something later
+      // reads it. Printing here is for events only: the exporter prints involvedObject last, so a
+      // record without those bytes is not one (a quick search that spares printing other records).
       let line = raw.json;
-      if (line === undefined) line = transcoder.transcode(raw.buf, raw.start, raw.end);
-      else if (!transcoder.capture(raw.buf, raw.start, raw.end)) line = undefined;
+      if (line !== undefined) {
+        if (!transcoder.capture(raw.buf, raw.start, raw.end)) line = undefined;
+      } else if (raw.buf.lastIndexOf(INVOLVED_OBJECT_KEY, raw.end - INVOLVED_OBJECT_KEY.length) >= raw.start) {
+        line = transcoder.transcode(raw.buf, raw.start, raw.end);
+      }
       const f = transcoder.fields;
       if (line !== undefined && typeof f[TYPE] === 'string' && typeof f[REASON] === 'string' && typeof f[KIND] === 'string') {
         event.labels = event.labels === undefined ? this.sharedLabels(f[TYPE], f[REASON], f[KIND], f[NAMESPACE]) : labelsOf(f[TYPE], f[REASON], f[KIND], f[NAMESPACE], event.labels);
