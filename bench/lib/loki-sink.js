@@ -75,15 +75,16 @@ class Counter {
 
 function varint(buf, pos) {
   let result = 0;
-  let shift = 0;
-  for (;;) {
+  // Lengths fit in 2^53; multiply instead of shifting past 31 bits (by a running factor: 2 ** shift
+  // called Math.pow for every byte, a visible share of the sink's CPU, which floki's runs share).
+  let factor = 1;
+  for (let i = 0; ; i++) {
     if (pos >= buf.length) throw new Error('truncated varint');
     const b = buf[pos++];
-    // Lengths fit in 2^53; multiply instead of shifting past 31 bits.
-    result += (b & 0x7f) * 2 ** shift;
+    result += (b & 0x7f) * factor;
     if (b < 0x80) return [result, pos];
-    shift += 7;
-    if (shift > 63) throw new Error('varint too long');
+    factor *= 128;
+    if (i >= 9) throw new Error('varint too long');
   }
 }
 
