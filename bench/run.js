@@ -8,7 +8,9 @@
 //
 // Environment: BENCH_EVENTS (events per workload, default per workload), BENCH_RUNS (default 3),
 // BENCH_DEADLINE_S (per run, default 120), BENCH_CLI (another floki build's cli.js),
-// BENCH_NODE_ARGS (node flags for floki, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'). `node bench/run.js --list` names the workloads.
+// BENCH_NODE_ARGS (node flags for floki, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'), BENCH_METRICS=1 (print floki's
+// non-zero metrics after each run), BENCH_ECHO=<text> (copy floki's log lines containing it to stderr).
+// `node bench/run.js --list` names the workloads.
 
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -324,6 +326,7 @@ class FlokiProcess {
   }
 
   onLine(line, started) {
+    if (process.env.BENCH_ECHO && line.includes(process.env.BENCH_ECHO)) process.stderr.write(line + '\n');
     this.lines.push(line);
     if (this.lines.length > 40) this.lines.shift();
     if (line.includes('"msg":"floki started"')) started();
@@ -433,7 +436,8 @@ async function runOnce(w, prepared, runNo) {
     if (s.unknown > 0) result.problems.push(`${s.unknown} entries without a known sequence number`);
     if (s.badRequests > 0) result.problems.push(`${s.badRequests} push requests the sink could not read`);
     result.ok = result.problems.length === 0;
-    if (!result.ok) result.metrics = await scrapeMetrics(ports.httpPort);
+    if (!result.ok || process.env.BENCH_METRICS) result.metrics = await scrapeMetrics(ports.httpPort);
+    if (process.env.BENCH_METRICS) process.stderr.write(result.metrics + '\n');
   } catch (err) {
     result.problems.push(err.message);
     const s = await sink.stats().catch(() => undefined);
