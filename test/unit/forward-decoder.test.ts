@@ -349,6 +349,48 @@ test('a stream of large frames in small reads: each frame is held in a buffer si
   });
 });
 
+test('bytes after a decoded frame are not judged by push: a JSON newline, and garbage reported by next() in order', () => {
+  // JSON: the newline after a frame is skipped by next(), not by the walk a growing buffer does.
+  const json = decoder({ bufferChunkSize: 16 });
+  json.push(Buffer.from('["a",1,{"k":"v"}]\n["b"'));
+  assert.equal(json.next()!.tag, 'a');
+  json.push(Buffer.from(',2,{"k":"w"}]\n'));
+  assert.equal(json.next()!.events[0]!.record.k, 'w');
+  // msgpack: a frame, and garbage behind it that next() has not reached yet (the connection stops
+  // decoding while a frame waits). The next read is taken; the error comes from next(), in order, so
+  // the connection delivers and acks the frames before it first.
+  const d = decoder({ bufferChunkSize: 16 });
+  const good = cat(arr(3), str('good'), uint32(SEC), rec({ a: 1 }));
+  d.push(cat(good, arr(3), str('bad'), Buffer.from([0xc1])));
+  assert.equal(d.next()!.tag, 'good');
+  d.push(Buffer.from([0x00, 0x00]));
+  assert.throws(() => d.next(), (err: unknown) => err instanceof ForwardProtocolError && /not msgpack/.test(err.message));
+});
+
+test('a large Forward frame of many strings grows its buffer geometrically: a string end is not the frame end', () => {
+  const entries: Buffer[] = [];
+  for (let i = 0; i < 2000; i++) entries.push(entry(uint32(SEC), { log: `line ${i} ${'q'.repeat(1000)}` }));
+  const frame = cat(arr(2), str('fw'), arr(entries.length), ...entries);
+  const d = decoder({ bufferChunkSize: 1024 });
+  const allocUnsafe = Buffer.allocUnsafe;
+  const sizes: number[] = [];
+  Buffer.allocUnsafe = (size: number) => {
+    sizes.push(size);
+    return allocUnsafe(size);
+  };
+  const frames: ForwardFrame[] = [];
+  try {
+    // 64 KB reads, as from a socket: most end inside a 1 KB string.
+    for (let i = 0; i < frame.length; i += 65536) frames.push(...decodeAll(frame.subarray(i, i + 65536), d));
+  } finally {
+    Buffer.allocUnsafe = allocUnsafe;
+  }
+  assert.equal(frames.length, 1);
+  assert.equal(frames[0]!.events.length, 2000);
+  // 2 MB from 64 KB reads: about log2(2 MB / 64 KB) doublings, not a copy every other read.
+  assert.ok(sizes.length <= 8, `${sizes.length} buffers allocated for a ${frame.length}-byte frame: ${sizes.join(', ')}`);
+});
+
 test('malformed frames give a ForwardProtocolError', () => {
   const cases: [string, Buffer, RegExp][] = [
     ['a string frame', str('hello'), /must be an array/],

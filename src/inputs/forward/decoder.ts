@@ -43,7 +43,7 @@ export interface ForwardFrame {
 export interface ForwardFrameDecoderOptions {
   /** Largest frame accepted, and the limit on decompressed entries (Fluent Bit's `buffer_max_size`). */
   bufferMaxSize: number;
-  /** Growth step of the buffer of a large frame arriving in pieces (Fluent Bit's `buffer_chunk_size`). */
+  /** Growth step of the buffer of a large frame arriving in pieces while its size is unknown (Fluent Bit's `buffer_chunk_size`). */
   bufferChunkSize?: number;
   /** Replaces every event's tag. */
   tag?: string;
@@ -139,14 +139,24 @@ export class ForwardFrameDecoder {
     }
     const held = this.end - this.start;
     const needed = held + chunk.length;
-    // Walk what is held first: a str/bin header may announce how large the frame is.
-    this.guard(() => this.scanner.scan(this.buf, this.end));
+    // Walk what is held first (msgpack: a str/bin header may say how large the frame is). Bad bytes
+    // are left for next() to report, after the frames before them.
+    if (this.formatFound !== 'json') {
+      try {
+        this.scanner.scan(this.buf, this.end);
+      } catch (err) {
+        if (!(err instanceof ForwardProtocolError)) throw err;
+      }
+    }
+    // The frame's size is known when the walk is past the held bytes inside its last str/bin (at most
+    // the option map follows: a PackedForward frame). Then: room for all of it and a read's worth of
+    // the next frame, so the frame is copied once. Otherwise (a lower bound only, or nothing known)
+    // double, by at least buffer_chunk_size: copying stays linear. Sized by what is held, not by the
+    // old buffer, whose front holds frames already decoded: growing from its length ratcheted every
+    // buffer up to buffer_max_size.
     const known = this.scanner.position - this.start;
-    // With the frame's size known, room for all of it at once and for a read's worth of the next
-    // frame, so that the frame is copied once; otherwise double (copying stays linear), by at least
-    // buffer_chunk_size. Sized by what is held, not by the old buffer, whose front holds frames
-    // already decoded: growing from its length ratcheted every buffer up to buffer_max_size.
-    const wanted = known > held ? Math.max(needed, known) + NEXT_FRAME_ROOM : Math.max(2 * needed, held + this.chunkSize);
+    const sized = known > held && known <= this.maxSize && this.scanner.pending <= 1;
+    const wanted = sized ? Math.max(needed, known) + NEXT_FRAME_ROOM : Math.max(2 * needed, held + this.chunkSize);
     const capacity = Math.max(needed, Math.min(wanted, this.maxSize));
     const next = Buffer.allocUnsafe(capacity);
     this.buf.copy(next, 0, this.start, this.end);

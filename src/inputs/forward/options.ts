@@ -29,7 +29,8 @@ export const forwardOptions: readonly OptionSpec[] = [
     name: 'buffer_chunk_size',
     type: 'size',
     default: 1024000,
-    description: 'Growth step of the buffer of a large frame arriving in pieces, up to buffer_max_size.',
+    description:
+      'Growth step of the buffer of a large frame arriving in pieces while its size is unknown, up to buffer_max_size. A PackedForward frame, whose size its header gives, gets a buffer of its size plus 64 KB.',
   },
   {
     name: 'buffer_max_size',
