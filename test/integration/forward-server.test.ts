@@ -72,6 +72,54 @@ test('a chunk is acked only after emit resolved, in order', async (t) => {
   assert.equal(await h.metric('floki_input_acks_total'), 2);
 });
 
+test('while a chunk waits, a connection reads about 1 MiB of what follows ahead, then holds the client back', async (t) => {
+  const pending: (() => void)[] = [];
+  const h = await startServer(t, { threaded: true }, (batch, collected) => {
+    collected.push(...batch);
+    return new Promise<void>((resolve) => pending.push(resolve));
+  });
+  const client = await RawClient.connect(t, h.port);
+  const frame = (f: number): Buffer => {
+    const entries: Buffer[] = [];
+    for (let i = 0; i < 300; i++) entries.push(entry(eventTime(SEC, i), { f, i, log: 'x'.repeat(1000) }));
+    return cat(arr(2), str('ahead'), bin(cat(...entries)));
+  };
+  const frames = Array.from({ length: 30 }, (_, f) => frame(f));
+  const size = frames[0]!.length;
+  void client.write(cat(...frames)).catch(() => undefined);
+  await waitFor(() => pending.length === 1, 'the first emit');
+  // Reading stops once one frame is emitting, one waits decoded, and about 1 MiB more was read.
+  let last = -1;
+  await waitFor(
+    async () => {
+      const read = await h.metric('floki_input_bytes_total');
+      const settled = read === last && read > 2 * size;
+      last = read;
+      return settled;
+    },
+    'reading to stop',
+    10_000,
+    200,
+  );
+  const ahead = last - 2 * size;
+  assert.ok(ahead >= 1024 * 1024 - 64 * 1024, `read ${ahead} bytes past the two frames: the next frame's bytes are read ahead`);
+  assert.ok(ahead <= 1024 * 1024 + 3 * 64 * 1024, `read ${ahead} bytes past the two frames: read-ahead is bounded`);
+  assert.equal(pending.length, 1, 'one emit at a time');
+  // Let the pipeline go: every record of every frame arrives, in order.
+  await waitFor(
+    () => {
+      for (const resolve of pending.splice(0)) resolve();
+      return h.events.length === 30 * 300;
+    },
+    'every record',
+    20_000,
+  );
+  assert.deepEqual(
+    h.events.filter((_, n) => n % 300 === 0).map((e) => e.record.f),
+    frames.map((_, f) => f),
+  );
+});
+
 test('a chunk whose emit is rejected is not acked; the connection carries on', async (t) => {
   let calls = 0;
   const h = await startServer(t, {}, async (batch, collected) => {
