@@ -72,7 +72,12 @@ test('a chunk is acked only after emit resolved, in order', async (t) => {
   assert.equal(await h.metric('floki_input_acks_total'), 2);
 });
 
-test('while a chunk waits, a connection reads about 1 MiB of what follows ahead, then holds the client back', async (t) => {
+/**
+ * Sends `count` PackedForward frames of `records` ~1 KB records to a pipeline whose emits wait, and
+ * returns how many bytes floki read past the two frames it holds (one emitting, one queued) once it
+ * stopped reading; then lets the pipeline go and checks every record arrives, in order.
+ */
+async function readAheadOf(t: TestContext, records: number, count: number): Promise<{ ahead: number; size: number }> {
   const pending: (() => void)[] = [];
   const h = await startServer(t, { threaded: true }, (batch, collected) => {
     collected.push(...batch);
@@ -81,14 +86,13 @@ test('while a chunk waits, a connection reads about 1 MiB of what follows ahead,
   const client = await RawClient.connect(t, h.port);
   const frame = (f: number): Buffer => {
     const entries: Buffer[] = [];
-    for (let i = 0; i < 300; i++) entries.push(entry(eventTime(SEC, i), { f, i, log: 'x'.repeat(1000) }));
+    for (let i = 0; i < records; i++) entries.push(entry(eventTime(SEC, i), { f, i, log: 'x'.repeat(1000) }));
     return cat(arr(2), str('ahead'), bin(cat(...entries)));
   };
-  const frames = Array.from({ length: 30 }, (_, f) => frame(f));
+  const frames = Array.from({ length: count }, (_, f) => frame(f));
   const size = frames[0]!.length;
   void client.write(cat(...frames)).catch(() => undefined);
   await waitFor(() => pending.length === 1, 'the first emit');
-  // Reading stops once one frame is emitting, one waits decoded, and about 1 MiB more was read.
   let last = -1;
   await waitFor(
     async () => {
@@ -101,23 +105,69 @@ test('while a chunk waits, a connection reads about 1 MiB of what follows ahead,
     10_000,
     200,
   );
-  const ahead = last - 2 * size;
-  assert.ok(ahead >= 1024 * 1024 - 64 * 1024, `read ${ahead} bytes past the two frames: the next frame's bytes are read ahead`);
-  assert.ok(ahead <= 1024 * 1024 + 3 * 64 * 1024, `read ${ahead} bytes past the two frames: read-ahead is bounded`);
   assert.equal(pending.length, 1, 'one emit at a time');
-  // Let the pipeline go: every record of every frame arrives, in order.
   await waitFor(
     () => {
       for (const resolve of pending.splice(0)) resolve();
-      return h.events.length === 30 * 300;
+      return h.events.length === count * records;
     },
     'every record',
     20_000,
   );
   assert.deepEqual(
-    h.events.filter((_, n) => n % 300 === 0).map((e) => e.record.f),
+    h.events.filter((_, n) => n % records === 0).map((e) => e.record.f),
     frames.map((_, f) => f),
   );
+  return { ahead: last - 2 * size, size };
+}
+
+test('while a chunk waits, a connection reads the next one ahead, whole or its first 1 MiB, then holds the client back', async (t) => {
+  const READ = 64 * 1024; // a socket read
+  // Small frames: exactly one more frame is read (and the rest of the read it ends in), not 1 MiB of frames.
+  const small = await readAheadOf(t, 300, 30);
+  assert.ok(small.ahead >= small.size && small.ahead <= small.size + 3 * READ, `read ${small.ahead} bytes ahead with ${small.size}-byte frames`);
+  // Large frames: 1 MiB of the next one.
+  const large = await readAheadOf(t, 1500, 8);
+  assert.ok(large.ahead >= 1024 * 1024 - READ && large.ahead <= 1024 * 1024 + 3 * READ, `read ${large.ahead} bytes ahead with ${large.size}-byte frames`);
+});
+
+test('reading ahead stops at buffer_max_size: a frame over it is refused without being read whole', async (t) => {
+  const pending: (() => void)[] = [];
+  const h = await startServer(t, { threaded: true, buffer_max_size: 256 * 1024 }, (batch, collected) => {
+    collected.push(...batch);
+    return new Promise<void>((resolve) => pending.push(resolve));
+  });
+  const client = await RawClient.connect(t, h.port);
+  const frame = (records: number): Buffer => {
+    const entries: Buffer[] = [];
+    for (let i = 0; i < records; i++) entries.push(entry(eventTime(SEC, i), { i, log: 'x'.repeat(1000) }));
+    return cat(arr(2), str('max'), bin(cat(...entries)));
+  };
+  const good = frame(100);
+  const huge = frame(4000); // 4 MB, over buffer_max_size
+  void client.write(cat(good, good, huge)).catch(() => undefined);
+  await waitFor(() => pending.length === 1, 'the first emit');
+  let last = -1;
+  await waitFor(
+    async () => {
+      const read = await h.metric('floki_input_bytes_total');
+      const settled = read === last && read > 2 * good.length;
+      last = read;
+      return settled;
+    },
+    'reading to stop',
+    10_000,
+    200,
+  );
+  assert.ok(last - 2 * good.length <= 256 * 1024 + 3 * 64 * 1024, `read ${last - 2 * good.length} bytes of the oversized frame`);
+  await waitFor(
+    async () => {
+      for (const resolve of pending.splice(0)) resolve();
+      return (await h.metric('floki_input_malformed_frames_total')) === 1;
+    },
+    'the oversized frame to be refused',
+  );
+  assert.equal(h.events.length, 200, 'the good frames before it were delivered');
 });
 
 test('a chunk whose emit is rejected is not acked; the connection carries on', async (t) => {

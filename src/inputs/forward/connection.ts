@@ -33,9 +33,9 @@ type State = 'handshake' | 'open' | 'rejected';
  * One client connection. Frames are emitted strictly in order, one at a time, and a chunk is acked
  * only once its emit resolved, so acks go out in the order chunks came in. With a transcode pool a
  * frame is first handed to its thread, and the next frame is decoded meanwhile: at most
- * MAX_QUEUED frames wait per connection; while they do, the socket is read only until
- * READ_AHEAD_BYTES of the next frame are in (not decoded), which bounds what a connection holds to
- * those frames plus that read-ahead and one read.
+ * MAX_QUEUED frames wait per connection; while they do, the socket is read only until the next
+ * frame is in whole or READ_AHEAD_BYTES of it are (not decoded), which bounds what a connection holds
+ * to those frames, the next frame's buffer and one read.
  *
  * One frame ahead keeps the print thread busy while the main thread emits. Two ahead measured
  * (forward-packed-1k-long, medians of 5) 175k against 159k events/s, but 281 against 210 MiB peak
@@ -58,6 +58,8 @@ interface QueuedFrame {
 export class ForwardConnection {
   readonly remote: string;
   private readonly decoder: ForwardFrameDecoder;
+  /** READ_AHEAD_BYTES, or buffer_max_size if smaller: an oversized frame is still refused before it is read whole. */
+  private readonly readAhead: number;
   private readonly handshake: ForwardHandshake | undefined;
   private state: State;
   /** Decoded frames not emitted yet, in order. */
@@ -90,6 +92,7 @@ export class ForwardConnection {
   ) {
     this.remote = socket.remoteAddress === undefined ? 'unix socket' : `${socket.remoteAddress}:${socket.remotePort ?? '?'}`;
     this.decoder = new ForwardFrameDecoder(host.decoderOptions);
+    this.readAhead = Math.min(READ_AHEAD_BYTES, host.decoderOptions.bufferMaxSize);
     this.lastActivity = now;
     this.handshakeSince = now;
     // Acks are small writes a client waits for: do not hold them back for Nagle.
@@ -215,9 +218,9 @@ export class ForwardConnection {
       if (!this.busy()) this.finish();
     } else if (this.queue.length < MAX_QUEUED && !(this.emitting && this.host.transcoder === undefined)) {
       this.socket.resume();
-    } else if (this.host.transcoder !== undefined && this.decoder.pendingBytes < READ_AHEAD_BYTES) {
+    } else if (this.host.transcoder !== undefined && this.decoder.pendingBytes < this.readAhead && !this.decoder.holdsFrame()) {
       // A frame waits: read the next one's bytes meanwhile (not decoded yet), so that it is ready to
-      // decode the moment the queue has room.
+      // decode the moment the queue has room. Only up to one whole frame.
       this.socket.resume();
     } else {
       this.socket.pause();
@@ -226,7 +229,8 @@ export class ForwardConnection {
 
   /**
    * Emits the first queued frame once it is ready, one emit at a time. Frames of a connection that
-   * closed meanwhile are emitted too, paused or not (at most MAX_QUEUED of them).
+   * closed meanwhile are emitted too, paused or not: those queued, and those read ahead (a frame and
+   * one read at most).
    */
   private emitNext(): void {
     while (!this.emitting && this.queue.length > 0 && this.queue[0]!.ready && (this.closed || !this.host.paused)) {

@@ -111,6 +111,23 @@ export class ForwardFrameDecoder {
     return this.end - this.start;
   }
 
+  /**
+   * Whether the bytes held already make a whole frame that next() has not returned, or one over
+   * buffer_max_size, or bytes next() will refuse: a connection reading ahead stops there. On a JSON
+   * connection any byte held counts (its frames are not walked ahead).
+   */
+  holdsFrame(): boolean {
+    if (this.failure !== undefined) return true;
+    if (this.start >= this.end) return false;
+    if (this.formatFound === 'json') return true;
+    try {
+      return this.scanner.scan(this.buf, this.end) || this.scanner.position - this.start + this.scanner.pending > this.maxSize;
+    } catch (err) {
+      if (err instanceof ForwardProtocolError) return true; // next() reports it, in order
+      throw err;
+    }
+  }
+
   /** The connection's encoding, known from its first byte (msgpack until then). */
   get format(): ForwardFormat {
     return this.formatFound ?? 'msgpack';
@@ -139,23 +156,13 @@ export class ForwardFrameDecoder {
     }
     const held = this.end - this.start;
     const needed = held + chunk.length;
-    // Walk what is held first (msgpack: a str/bin header may say how large the frame is). Bad bytes
-    // are left for next() to report, after the frames before them.
-    if (this.formatFound !== 'json') {
-      try {
-        this.scanner.scan(this.buf, this.end);
-      } catch (err) {
-        if (!(err instanceof ForwardProtocolError)) throw err;
-      }
-    }
-    // The frame's size is known when the walk is past the held bytes inside its last str/bin (at most
-    // the option map follows: a PackedForward frame). Then: room for all of it and a read's worth of
-    // the next frame, so the frame is copied once. Otherwise (a lower bound only, or nothing known)
+    // A PackedForward frame whose entries' header is in: room for all of its entries and a read's
+    // worth more (its option map, the start of the next frame), so the frame is copied once. Otherwise
     // double, by at least buffer_chunk_size: copying stays linear. Sized by what is held, not by the
     // old buffer, whose front holds frames already decoded: growing from its length ratcheted every
     // buffer up to buffer_max_size.
-    const known = this.scanner.position - this.start;
-    const sized = known > held && known <= this.maxSize && this.scanner.pending <= 1;
+    const known = this.formatFound === 'json' ? -1 : packedEntriesEnd(this.buf, this.start, this.end) - this.start;
+    const sized = known > held && known <= this.maxSize;
     const wanted = sized ? Math.max(needed, known) + NEXT_FRAME_ROOM : Math.max(2 * needed, held + this.chunkSize);
     const capacity = Math.max(needed, Math.min(wanted, this.maxSize));
     const next = Buffer.allocUnsafe(capacity);
@@ -533,4 +540,33 @@ function describe(value: unknown): string {
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Where a PackedForward frame's entries end, from the frame's first bytes at `p`: `[tag, entries]` or
+ * `[tag, entries, option]` with a fixstr or str 8 tag and entries as bin or str. -1 when the bytes
+ * there are anything else, or not in yet.
+ */
+function packedEntriesEnd(buf: Buffer, p: number, end: number): number {
+  const h = buf[p];
+  if ((h !== 0x92 && h !== 0x93) || p + 2 > end) return -1;
+  const t = buf[p + 1]!;
+  let q: number;
+  if (t >= 0xa0 && t <= 0xbf) q = p + 2 + (t & 0x1f);
+  else if (t === 0xd9 && p + 3 <= end) q = p + 3 + buf[p + 2]!;
+  else return -1;
+  if (q + 5 > end) return -1;
+  switch (buf[q]) {
+    case 0xc4: // bin 8
+    case 0xd9: // str 8
+      return q + 2 + buf[q + 1]!;
+    case 0xc5: // bin 16
+    case 0xda: // str 16
+      return q + 3 + ((buf[q + 1]! << 8) | buf[q + 2]!);
+    case 0xc6: // bin 32
+    case 0xdb: // str 32
+      return q + 5 + uint32(buf, q + 1);
+    default:
+      return -1;
+  }
 }
