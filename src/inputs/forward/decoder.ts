@@ -72,10 +72,10 @@ const GROUP_END = -2;
  * returns undefined. Malformed data throws `ForwardProtocolError`; the decoder is then unusable.
  *
  * Buffering: while nothing is pending a read is decoded in place. An incomplete tail is copied into a
- * buffer the decoder owns, which grows geometrically (or straight to the frame's size once a str/bin
- * header announced it) and is appended to only past its data end, so bytes that decoded values may
- * still reference (bin values are views, not copies) are never overwritten. It is dropped once
- * everything in it was decoded, so an idle connection holds no buffer.
+ * buffer the decoder owns, which grows geometrically (or straight to the frame's size once the header
+ * of a PackedForward frame's entries is in) and is appended to only past its data end, so bytes that
+ * decoded values may still reference (bin values are views, not copies) are never overwritten. It is
+ * dropped once everything in it was decoded, so an idle connection holds no buffer.
  */
 export class ForwardFrameDecoder {
   private readonly maxSize: number;
