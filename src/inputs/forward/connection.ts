@@ -38,8 +38,9 @@ type State = 'handshake' | 'open' | 'rejected';
  * to those frames, the next frame's buffer and one read.
  *
  * One frame ahead keeps the print thread busy while the main thread emits. Two ahead measured
- * (forward-packed-1k-long, medians of 5) 175k against 159k events/s, but 281 against 210 MiB peak
- * RSS and more CPU per GiB: the extra chunk's bytes and events lived long enough to be promoted.
+ * (forward-packed-1k-long, medians of 5, before the read-ahead below) 175k against 159k events/s,
+ * but 281 against 210 MiB peak RSS and more CPU per GiB: the extra chunk's bytes and events lived
+ * long enough to be promoted.
  */
 const MAX_QUEUED = 1;
 /**
@@ -58,7 +59,7 @@ interface QueuedFrame {
 export class ForwardConnection {
   readonly remote: string;
   private readonly decoder: ForwardFrameDecoder;
-  /** READ_AHEAD_BYTES, or buffer_max_size if smaller: an oversized frame is still refused before it is read whole. */
+  /** READ_AHEAD_BYTES, or buffer_max_size if smaller: a frame over it is refused before it is read whole. */
   private readonly readAhead: number;
   private readonly handshake: ForwardHandshake | undefined;
   private state: State;
