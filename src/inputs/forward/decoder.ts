@@ -161,7 +161,8 @@ export class ForwardFrameDecoder {
     // double, by at least buffer_chunk_size: copying stays linear. Sized by what is held, not by the
     // old buffer, whose front holds frames already decoded: growing from its length ratcheted every
     // buffer up to buffer_max_size.
-    const known = this.formatFound === 'json' ? -1 : packedEntriesEnd(this.buf, this.start, this.end) - this.start;
+    const entries = this.formatFound === 'json' ? undefined : packedEntriesRange(this.buf, this.start, this.end);
+    const known = entries === undefined ? -1 : entries[1] - this.start;
     const sized = known > held && known <= this.maxSize;
     const wanted = sized ? Math.max(needed, known) + NEXT_FRAME_ROOM : Math.max(2 * needed, held + this.chunkSize);
     const capacity = Math.max(needed, Math.min(wanted, this.maxSize));
@@ -275,7 +276,7 @@ export class ForwardFrameDecoder {
       const signal = signalOf(option);
       if (signal !== 0) return { tag, mode, events, option, skipped, bytes, signal };
       // msgpackr decodes a str as UTF-8 text, which would mangle the binary entries: take the raw bytes.
-      const packed = typeof second === 'string' ? packedStrBytes(this.buf, start) : second;
+      const packed = typeof second === 'string' ? this.buf.subarray(...packedEntriesRange(this.buf, start, end)!) : second;
       let entriesBytes = packed;
       const compressed = option?.compressed;
       if (compressed === 'gzip') {
@@ -511,23 +512,6 @@ function isMap(value: unknown): value is Record<string, unknown> {
 }
 
 /** The raw bytes of the second element of the frame at `at`, known to be a str (old PackedForward). */
-function packedStrBytes(buf: Uint8Array, at: number): Uint8Array {
-  const h = buf[at]!;
-  let p = at + (h <= 0x9f ? 1 : h === 0xdc ? 3 : 5); // array header
-  p = strRange(buf, p)[1]; // skip the tag
-  const [from, to] = strRange(buf, p);
-  return buf.subarray(from, to);
-}
-
-function strRange(buf: Uint8Array, p: number): [number, number] {
-  const h = buf[p]!;
-  if (h >= 0xa0 && h <= 0xbf) return [p + 1, p + 1 + (h & 0x1f)];
-  if (h === 0xd9) return [p + 2, p + 2 + buf[p + 1]!];
-  if (h === 0xda) return [p + 3, p + 3 + ((buf[p + 1]! << 8) | buf[p + 2]!)];
-  if (h === 0xdb) return [p + 5, p + 5 + uint32(buf, p + 1)];
-  throw new Error(`expected a msgpack str header at ${p}, found 0x${h.toString(16)}`);
-}
-
 function describe(value: unknown): string {
   if (value === null || value === undefined) return 'nil';
   if (Array.isArray(value)) return 'an array';
@@ -543,30 +527,28 @@ function messageOf(err: unknown): string {
 }
 
 /**
- * Where a PackedForward frame's entries end, from the frame's first bytes at `p`: `[tag, entries]` or
- * `[tag, entries, option]` with a fixstr or str 8 tag and entries as bin or str. -1 when the bytes
- * there are anything else, or not in yet.
+ * Where the entries of a PackedForward frame starting at `p` are (element 1: a bin or str), read from
+ * the headers alone, so `to` may lie past `end` while the entries are still arriving. Undefined when
+ * those headers are not all in yet, or the frame is not `[tag (str), entries (bin or str), …]`.
  */
-function packedEntriesEnd(buf: Buffer, p: number, end: number): number {
+function packedEntriesRange(buf: Uint8Array, p: number, end: number): [number, number] | undefined {
   const h = buf[p];
-  if ((h !== 0x92 && h !== 0x93) || p + 2 > end) return -1;
-  const t = buf[p + 1]!;
   let q: number;
-  if (t >= 0xa0 && t <= 0xbf) q = p + 2 + (t & 0x1f);
-  else if (t === 0xd9 && p + 3 <= end) q = p + 3 + buf[p + 2]!;
-  else return -1;
-  if (q + 5 > end) return -1;
-  switch (buf[q]) {
-    case 0xc4: // bin 8
-    case 0xd9: // str 8
-      return q + 2 + buf[q + 1]!;
-    case 0xc5: // bin 16
-    case 0xda: // str 16
-      return q + 3 + ((buf[q + 1]! << 8) | buf[q + 2]!);
-    case 0xc6: // bin 32
-    case 0xdb: // str 32
-      return q + 5 + uint32(buf, q + 1);
-    default:
-      return -1;
-  }
+  if (h !== undefined && h >= 0x90 && h <= 0x9f) q = p + 1;
+  else if (h === 0xdc) q = p + 3; // array 16
+  else if (h === 0xdd) q = p + 5; // array 32
+  else return undefined;
+  const tag = payloadRange(buf, q, end, false);
+  return tag && payloadRange(buf, tag[1], end, true);
+}
+
+/** The payload range of the str (or, with `bin`, the bin) whose header is at `p`; undefined for another type or a header not all before `end`. */
+function payloadRange(buf: Uint8Array, p: number, end: number, bin: boolean): [number, number] | undefined {
+  if (p >= end) return undefined;
+  const h = buf[p]!;
+  if (h >= 0xa0 && h <= 0xbf) return [p + 1, p + 1 + (h & 0x1f)];
+  if ((h === 0xd9 || (bin && h === 0xc4)) && p + 2 <= end) return [p + 2, p + 2 + buf[p + 1]!];
+  if ((h === 0xda || (bin && h === 0xc5)) && p + 3 <= end) return [p + 3, p + 3 + ((buf[p + 1]! << 8) | buf[p + 2]!)];
+  if ((h === 0xdb || (bin && h === 0xc6)) && p + 5 <= end) return [p + 5, p + 5 + uint32(buf, p + 1)];
+  return undefined;
 }
