@@ -121,11 +121,16 @@ export class ForwardFrameDecoder {
     if (this.start >= this.end) return false;
     if (this.formatFound === 'json') return true;
     try {
-      return this.scanner.scan(this.buf, this.end) || this.scanner.position - this.start + this.scanner.pending > this.maxSize;
+      return this.scanner.scan(this.buf, this.end) || this.frameAtLeast() > this.maxSize;
     } catch (err) {
       if (err instanceof ForwardProtocolError) return true; // next() reports it, in order
       throw err;
     }
+  }
+
+  /** How large the frame being walked is at least: every value still to walk takes a byte or more. */
+  private frameAtLeast(): number {
+    return this.scanner.position - this.start + this.scanner.pending;
   }
 
   /** The connection's encoding, known from its first byte (msgpack until then). */
@@ -220,8 +225,7 @@ export class ForwardFrameDecoder {
         return undefined;
       }
       const complete = this.scanner.scan(this.buf, this.end);
-      // Every value still to walk takes at least one byte: the frame is at least this large.
-      const atLeast = this.scanner.position - start + this.scanner.pending;
+      const atLeast = this.frameAtLeast();
       if (atLeast > this.maxSize) {
         throw new ForwardProtocolError(
           `frame of ${complete ? '' : 'at least '}${atLeast} bytes is larger than buffer_max_size (${this.maxSize} bytes)`,
