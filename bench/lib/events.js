@@ -1,11 +1,11 @@
 // Deterministic kubernetes-event-exporter events, shaped like the exporter's stdout JSON
-// (see ../shared/testdata/*.log): metadata first, involvedObject last, eventTime null.
+// (see test/fixtures/event-exporter/*.log): metadata first, involvedObject last, eventTime null.
 //
 // Each event depends only on (seed, seq), so any slice of the sequence can be generated alone.
 // The sequence number is the event name's 16-hex-digit suffix (the form Kubernetes itself uses),
 // which lets the Loki sink check that every event arrived exactly once.
 
-/** 2026-11-25T10:00:00Z, the base time of the shared samples. */
+/** 2026-11-25T10:00:00Z, the base time of the sample logs in test/fixtures/event-exporter. */
 export const BASE_EPOCH_SECONDS = Date.UTC(2026, 10, 25, 10, 0, 0) / 1000;
 /** Spacing of event times: 1 ms plus a sub-millisecond part, so the nanoseconds matter. */
 const STEP_NS = 1_000_123;

@@ -1,5 +1,5 @@
 /**
- * The shared sample inputs in ../shared/testdata: the kubernetes-event-exporter container log (CRI) and
+ * The sample inputs in test/fixtures/event-exporter (copied from the project's shared testdata): the kubernetes-event-exporter container log (CRI) and
  * the labels each event must get. CRI partial lines are joined as bytes, per stream, as a node's log
  * reader would, so every event is whole.
  */
@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './floki-process.js';
 
-export const TESTDATA = join(ROOT, '..', 'shared', 'testdata');
+export const TESTDATA = join(ROOT, 'test', 'fixtures', 'event-exporter');
 export const CRI_LOG = join(TESTDATA, 'event-exporter-6d5b9c7f4-x2x9q_monitoring_event-exporter-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.log');
 
 export interface CriLine {

@@ -1,5 +1,5 @@
 /**
- * The shared samples of a kubernetes-event-exporter pod's container log (../shared/testdata), as a node
+ * The samples of a kubernetes-event-exporter pod's container log (test/fixtures/event-exporter), as a node
  * holds them, tailed by floki with the event_exporter filter on `kube.*event-exporter*`: each event
  * reaches Loki with exactly the labels and timestamp listed in expected-cri.jsonl / expected-docker.jsonl,
  * and its line is the exporter's JSON as printed.

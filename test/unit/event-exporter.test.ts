@@ -1,16 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import pino from 'pino';
 import type { LogEvent } from '../../src/core/event.js';
 import type { PluginContext } from '../../src/core/plugin.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { EVENT_EXPORTER_RECORDS_METRIC, eventExporterFilter } from '../../src/filters/event_exporter/index.js';
 import { SAMPLE_EVENT_DUMMY, SAMPLE_EVENT_JSON } from '../../src/inputs/dummy/sample-event.js';
+import { TESTDATA } from '../helpers/testdata.js';
 
-const TESTDATA = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'testdata');
 const file = (pred: (name: string) => boolean): string => join(TESTDATA, readdirSync(TESTDATA).find(pred)!);
 const CRI_FILE = file((n) => n.endsWith('.log') && !n.endsWith('.docker.log'));
 const DOCKER_FILE = file((n) => n.endsWith('.docker.log'));
