@@ -15,6 +15,7 @@ import { Metrics } from '../src/observability/metrics.js';
 import { Batcher, type ClosedBatch } from '../src/outputs/loki/batcher.js';
 import { PushRequestEncoder } from '../src/outputs/loki/encoder.js';
 import { LokiOutput, resolveLokiConfig } from '../src/outputs/loki/index.js';
+import { ParserRegistry } from '../src/parsers/registry.js';
 
 const ENTRIES = Number(process.env['BENCH_ENTRIES'] ?? 150_000);
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
@@ -115,7 +116,7 @@ async function main(): Promise<void> {
     for (const useWorker of [true, false]) {
       const output = new LokiOutput(
         config,
-        { name: 'bench', log: pino({ level: 'silent' }), metrics: new Metrics(), service: { flushMs: 1000, graceMs: 5000, logLevel: 'info' }, setFull: () => {} },
+        { name: 'bench', log: pino({ level: 'silent' }), metrics: new Metrics(), service: { flushMs: 1000, graceMs: 5000, logLevel: 'info' }, parsers: new ParserRegistry(), setFull: () => {} },
         { transport: { push: async () => ({ status: 204, body: '' }), close: () => {} }, compressor: { useWorker } },
       );
       results[`output write path, snappy ${useWorker ? 'on a thread' : 'inline'}`]!.push(

@@ -7,6 +7,7 @@ import { ConfigError, type ConfigProblem } from './errors.js';
 import { OptionValueError, parseOption, type OptionSpec, type ResolvedOptions } from './options.js';
 import { SERVICE_OPTIONS } from './service-options.js';
 import { TagMatcher } from '../core/tag-match.js';
+import { ParserRegistry } from '../parsers/registry.js';
 
 export type Section = 'inputs' | 'filters' | 'outputs';
 
@@ -25,6 +26,11 @@ export interface PluginInstanceConfig {
   storageType?: 'memory' | 'filesystem';
   /** For filters and outputs: which tags they take. */
   matcher?: TagMatcher;
+  /**
+   * Filters that run on this input's or output's events alone, in order (YAML `processors: logs:`):
+   * an input's before routing, an output's just before it takes the events.
+   */
+  processors?: PluginInstanceConfig[];
   line: number;
 }
 
@@ -40,6 +46,8 @@ export interface FlokiConfig {
   inputs: PluginInstanceConfig[];
   filters: PluginInstanceConfig[];
   outputs: PluginInstanceConfig[];
+  /** Named parsers and multiline parsers, for the plugins that parse. */
+  parsers: ParserRegistry;
 }
 
 export type PluginRegistry = ReadonlyMap<string, AnyPlugin>;
@@ -74,7 +82,8 @@ export function parseConfig(text: string, file: string, registry: PluginRegistry
   if (problems.length) throw new ConfigError(problems);
 
   const root = doc.contents;
-  const config: FlokiConfig = { file, service: resolveService(undefined, problem), inputs: [], filters: [], outputs: [] };
+  const parsers = new ParserRegistry();
+  const config: FlokiConfig = { file, service: resolveService(undefined, problem), inputs: [], filters: [], outputs: [], parsers };
   if (root === null || root === undefined) {
     throw new ConfigError([{ file, line: 1, message: 'the config is empty: it needs a pipeline' }]);
   }
@@ -126,7 +135,7 @@ export function parseConfig(text: string, file: string, registry: PluginRegistry
         continue;
       }
       list.items.forEach((item, index) => {
-        const instance = resolveInstance(section, index, item as Node, registry, counters, problem, () => problems.length, lineOf, substitute);
+        const instance = resolveInstance(section, index, item as Node, registry, counters, problem, () => problems.length, lineOf, substitute, parsers);
         if (instance) config[section].push(instance);
       });
     }
@@ -169,6 +178,7 @@ function resolveInstance(
   problemCount: () => number,
   lineOf: (n: Node | null | undefined) => number,
   substitute: SubstituteFn,
+  parsers: ParserRegistry,
 ): PluginInstanceConfig | undefined {
   const where = `${section}[${index}]`;
   if (!isMap(node)) {
@@ -199,7 +209,7 @@ function resolveInstance(
   else if (storageValue !== undefined && storageValue !== null) problem(storageNode, `${where} (${name}): key 'storage.type': expected memory or filesystem, got '${String(storageValue)}'`);
   if (plugin.check && problemCount() === before) {
     try {
-      plugin.check(options);
+      plugin.check(options, { parsers });
     } catch (err) {
       problem(node, `${where} (${name}): ${(err as Error).message}`);
     }

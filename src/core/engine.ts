@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { FlokiConfig, PluginInstanceConfig } from '../config/load.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { LogEvent } from './event.js';
-import type { Filter, Input, InputContext, Output, OutputContext, PluginContext } from './plugin.js';
+import type { Filter, FilterContext, FilterFlow, Hold, Input, InputContext, Output, OutputContext, PluginContext } from './plugin.js';
 import type { FilterPlugin, InputPlugin, OutputPlugin } from './registry-types.js';
 import type { TagMatcher } from './tag-match.js';
 import type { Counter } from 'prom-client';
@@ -12,6 +12,8 @@ interface InputSlot {
   name: string;
   input?: Input;
   paused: boolean;
+  /** Filters of this input alone (`processors`), before routing. */
+  processors: FilterSlot[];
   /** Outputs this input has routed to, so that a full output pauses exactly its feeders. */
   feeds: Set<OutputSlot>;
   routes: Map<string, Route>;
@@ -19,14 +21,25 @@ interface InputSlot {
 
 interface FilterSlot {
   name: string;
-  matcher: TagMatcher;
+  /** Pipeline filters match tags; processors take every event of their input or output. */
+  matcher: TagMatcher | undefined;
   filter: Filter;
+  /** Where the filter sits, so that `pass()` continues after it. */
+  stage: 'input' | 'pipeline' | 'output';
+  index: number;
+  owner: InputSlot | OutputSlot | undefined;
+  /** The last unfinished asynchronous `process()`, so the next call waits for it (order is kept). */
+  busy: Promise<unknown> | undefined;
+  /** The input a filter's `emit()` (rewrite_tag) comes in as, made on first use. */
+  emitter?: InputSlot;
 }
 
 interface OutputSlot {
   name: string;
   matcher: TagMatcher;
   output: Output;
+  /** Filters of this output alone (`processors`), just before it takes the events. */
+  processors: FilterSlot[];
   full: boolean;
   feeders: Set<InputSlot>;
 }
@@ -36,7 +49,33 @@ interface Route {
   outputs: OutputSlot[];
 }
 
+type Queued = Promise<void> | undefined;
+
 const NO_WAIT: Promise<void> = Promise.resolve();
+
+/** A hold on nothing: given when the emit did not ask to hear about settlement. */
+const NO_HOLD: Hold = { release() {} };
+const NO_FLOW: FilterFlow = { hold: () => NO_HOLD };
+
+/** One held entry of an emit; released once. */
+class DeliveryHold implements Hold {
+  private open = true;
+  constructor(private readonly delivery: Delivery) {}
+  release(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.delivery.settle(1);
+  }
+}
+
+/** An event with a record of its own (deep copy), for an output whose processors change it. */
+function copyEvent(e: LogEvent): LogEvent {
+  const copy: LogEvent = { tag: e.tag, time: e.time, record: structuredClone(e.record) };
+  if (e.metadata) copy.metadata = structuredClone(e.metadata);
+  if (e.labels) copy.labels = { ...e.labels };
+  if (e.line !== undefined) copy.line = e.line;
+  return copy;
+}
 
 /**
  * Wires the pipeline: inputs → router (tags) → filters → output queues, and owns lifecycle and
@@ -51,6 +90,8 @@ export class Engine {
   private readonly filteredOut: Counter<string>;
   private readonly pauses: Counter<string>;
   private readonly lastPauseLog = new Map<string, number>();
+  /** Routes of events that filters send on, by tag. */
+  private readonly passRoutes = new Map<string, Route>();
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
 
   constructor(
@@ -73,17 +114,17 @@ export class Engine {
     if (this.state !== 'new') throw new Error('engine already started');
     const inputStorageType = this.config.inputs.some((c) => c.storageType === 'filesystem') ? 'filesystem' : 'memory';
     for (const c of this.config.outputs) {
-      const slot: OutputSlot = { name: c.instanceName, matcher: c.matcher!, output: undefined as unknown as Output, full: false, feeders: new Set() };
+      const slot: OutputSlot = { name: c.instanceName, matcher: c.matcher!, output: undefined as unknown as Output, processors: [], full: false, feeders: new Set() };
+      slot.processors = this.processors(c, 'output', slot);
       const ctx: OutputContext = { ...this.context(c), setFull: (full) => this.setOutputFull(slot, full), inputStorageType };
       slot.output = (c.plugin as OutputPlugin).create(c.options, ctx);
       await slot.output.start();
       this.outputs.push(slot);
     }
-    for (const c of this.config.filters) {
-      this.filters.push({ name: c.instanceName, matcher: c.matcher!, filter: (c.plugin as FilterPlugin).create(c.options, this.context(c)) });
-    }
+    for (const [index, c] of this.config.filters.entries()) this.filters.push(this.filterSlot(c, 'pipeline', index, undefined));
     for (const c of this.config.inputs) {
-      const slot: InputSlot = { name: c.instanceName, paused: false, feeds: new Set(), routes: new Map() };
+      const slot: InputSlot = { name: c.instanceName, paused: false, processors: [], feeds: new Set(), routes: new Map() };
+      slot.processors = this.processors(c, 'input', slot);
       const engine = this;
       const ctx: InputContext = {
         ...this.context(c),
@@ -115,7 +156,15 @@ export class Engine {
     ]);
     clearTimeout(timer);
     if (late) this.log.warn({ waited_ms: Math.round(graceMs / 2) }, 'inputs still stopping (an emit is blocked on a full output): stopping the outputs now');
-    await Promise.allSettled(this.filters.map((f) => f.filter.stop?.()));
+    // Filters in pipeline order, so what one sends on while stopping still passes the ones after it.
+    const filters = [...this.inputs.flatMap((i) => i.processors), ...this.filters, ...this.outputs.flatMap((o) => o.processors)];
+    for (const f of filters) {
+      try {
+        await f.filter.stop?.();
+      } catch (err) {
+        this.log.error({ filter: f.name, err: String(err) }, 'filter failed to stop cleanly');
+      }
+    }
     const results = await Promise.allSettled(this.outputs.map((o) => o.output.stop(Math.max(0, deadline - Date.now()))));
     for (const [i, r] of results.entries()) {
       if (r.status === 'rejected') this.log.error({ output: this.outputs[i]!.name, err: String(r.reason) }, 'output failed to stop cleanly');
@@ -130,7 +179,22 @@ export class Engine {
   }
 
   private context(c: PluginInstanceConfig): PluginContext {
-    return { name: c.instanceName, log: this.log.child({ plugin: c.instanceName }), metrics: this.metrics, service: this.config.service };
+    return { name: c.instanceName, log: this.log.child({ plugin: c.instanceName }), metrics: this.metrics, service: this.config.service, parsers: this.config.parsers };
+  }
+
+  private processors(c: PluginInstanceConfig, stage: 'input' | 'output', owner: InputSlot | OutputSlot): FilterSlot[] {
+    return (c.processors ?? []).map((p, index) => this.filterSlot(p, stage, index, owner));
+  }
+
+  private filterSlot(c: PluginInstanceConfig, stage: FilterSlot['stage'], index: number, owner: FilterSlot['owner']): FilterSlot {
+    const slot: FilterSlot = { name: c.instanceName, matcher: stage === 'pipeline' ? c.matcher! : undefined, filter: undefined as unknown as Filter, stage, index, owner, busy: undefined };
+    const ctx: FilterContext = {
+      ...this.context(c),
+      pass: (events, holds) => this.carry(holds, (delivery) => this.passOn(slot, events, delivery)),
+      emit: (events, holds) => this.carry(holds, (delivery) => this.emitFrom(slot, events, delivery)),
+    };
+    slot.filter = (c.plugin as FilterPlugin).create(c.options, ctx);
+    return slot;
   }
 
   private emit(input: InputSlot, events: LogEvent[], onSettled?: () => void): Promise<void> {
@@ -141,13 +205,65 @@ export class Engine {
     this.recordsIn.inc({ name: input.name }, events.length);
     const delivery = onSettled ? new Delivery(onSettled) : undefined;
     try {
-      return this.routeAll(input, events, delivery);
+      return this.fromInput(input, events, delivery) ?? NO_WAIT;
     } finally {
       delivery?.routed();
     }
   }
 
-  private routeAll(input: InputSlot, events: LogEvent[], delivery: Delivery | undefined): Promise<void> {
+  /** Sends events made from held ones on; the holds are released once those events settle. */
+  private carry(holds: readonly Hold[], send: (delivery: Delivery | undefined) => Queued): Promise<void> {
+    if (this.state === 'stopped') {
+      for (const h of holds) h.release();
+      return Promise.reject(new Error('floki has stopped'));
+    }
+    const open = holds.filter((h) => h !== NO_HOLD);
+    const delivery = open.length ? new Delivery(() => open.forEach((h) => h.release())) : undefined;
+    try {
+      return send(delivery) ?? NO_WAIT;
+    } finally {
+      delivery?.routed();
+    }
+  }
+
+  /** A filter's `emit()`: from the start of the pipeline, as that filter's emitter input. */
+  private emitFrom(slot: FilterSlot, events: LogEvent[], delivery: Delivery | undefined): Queued {
+    if (events.length === 0) return undefined;
+    slot.emitter ??= { name: `emitter_for_${slot.name}`, paused: false, processors: [], feeds: new Set(), routes: new Map() };
+    this.recordsIn.inc({ name: slot.emitter.name }, events.length);
+    return this.routeAll(slot.emitter, events, delivery);
+  }
+
+  /** A filter's `pass()`: on from just after it. */
+  private passOn(slot: FilterSlot, events: LogEvent[], delivery: Delivery | undefined): Queued {
+    if (events.length === 0) return undefined;
+    if (slot.stage === 'input') {
+      const input = slot.owner as InputSlot;
+      return this.runChain(input.processors, slot.index + 1, events, delivery, (out) => this.routeAll(input, out, delivery));
+    }
+    if (slot.stage === 'output') {
+      const output = slot.owner as OutputSlot;
+      return this.runChain(output.processors, slot.index + 1, events, delivery, (out) => this.write(output, out, delivery));
+    }
+    return this.byTag(events, (tag, list) => {
+      const route = this.passRoute(tag);
+      let from = 0;
+      while (from < route.filters.length && route.filters[from]!.index <= slot.index) from++;
+      return this.runChain(route.filters, from, list, delivery, (out) => this.toOutputs(route.outputs, out, delivery, undefined));
+    });
+  }
+
+  private fromInput(input: InputSlot, events: LogEvent[], delivery: Delivery | undefined): Queued {
+    if (input.processors.length === 0) return this.routeAll(input, events, delivery);
+    return this.runChain(input.processors, 0, events, delivery, (out) => this.routeAll(input, out, delivery));
+  }
+
+  private routeAll(input: InputSlot, events: LogEvent[], delivery: Delivery | undefined): Queued {
+    return this.byTag(events, (tag, list) => this.deliver(input, tag, list, delivery));
+  }
+
+  /** Calls `each` once per tag with that tag's events, in order of first appearance. */
+  private byTag(events: LogEvent[], each: (tag: string, events: LogEvent[]) => Queued): Queued {
     const first = events[0]!.tag;
     let sameTag = true;
     for (let i = 1; i < events.length; i++) {
@@ -156,7 +272,7 @@ export class Engine {
         break;
       }
     }
-    if (sameTag) return this.deliver(input, first, events, delivery);
+    if (sameTag) return each(first, events);
     const byTag = new Map<string, LogEvent[]>();
     for (const e of events) {
       const list = byTag.get(e.tag);
@@ -164,39 +280,114 @@ export class Engine {
       else byTag.set(e.tag, [e]);
     }
     const waits: Promise<void>[] = [];
-    for (const [tag, list] of byTag) waits.push(this.deliver(input, tag, list, delivery));
-    return Promise.all(waits).then(() => undefined);
-  }
-
-  private deliver(input: InputSlot, tag: string, events: LogEvent[], delivery: Delivery | undefined): Promise<void> {
-    const route = this.route(input, tag);
-    for (const f of route.filters) {
-      const before = events.length;
-      events = f.filter.process(events);
-      if (events.length !== before) this.filteredOut.inc({ name: f.name }, before - events.length);
-      if (events.length === 0) return NO_WAIT;
-    }
-    if (route.outputs.length === 0) {
-      this.unrouted.inc({ name: input.name }, events.length);
-      return NO_WAIT;
-    }
-    delivery?.add(events.length * route.outputs.length);
-    if (route.outputs.length === 1) return route.outputs[0]!.output.write(events, delivery) ?? NO_WAIT;
-    const waits: Promise<void>[] = [];
-    for (const o of route.outputs) {
-      const w = o.output.write(events, delivery);
+    for (const [tag, list] of byTag) {
+      const w = each(tag, list);
       if (w) waits.push(w);
     }
-    return waits.length ? Promise.all(waits).then(() => undefined) : NO_WAIT;
+    return waits.length ? Promise.all(waits).then(() => undefined) : undefined;
+  }
+
+  private deliver(input: InputSlot, tag: string, events: LogEvent[], delivery: Delivery | undefined): Queued {
+    const route = this.route(input, tag);
+    if (route.filters.length === 0) return this.toOutputs(route.outputs, events, delivery, input);
+    return this.runChain(route.filters, 0, events, delivery, (out) => this.toOutputs(route.outputs, out, delivery, input));
+  }
+
+  /**
+   * Runs `chain[from..]` on the events, then `next` on what is left. Synchronous filters cost no
+   * promise; an asynchronous one holds the emit open (one pending entry) until the rest has run.
+   */
+  private runChain(chain: FilterSlot[], from: number, events: LogEvent[], delivery: Delivery | undefined, next: (events: LogEvent[]) => Queued): Queued {
+    for (let i = from; i < chain.length; i++) {
+      const slot = chain[i]!;
+      const result = this.runFilter(slot, events, delivery);
+      if (Array.isArray(result)) {
+        events = result;
+        if (events.length === 0) return undefined;
+        continue;
+      }
+      delivery?.add(1);
+      return result.then(
+        (out) => {
+          try {
+            return out.length ? this.runChain(chain, i + 1, out, delivery, next) : undefined;
+          } finally {
+            delivery?.settle(1);
+          }
+        },
+        (err: unknown) => {
+          delivery?.settle(1);
+          throw err;
+        },
+      );
+    }
+    return next(events);
+  }
+
+  private runFilter(slot: FilterSlot, events: LogEvent[], delivery: Delivery | undefined): LogEvent[] | Promise<LogEvent[]> {
+    const before = events.length;
+    const flow: FilterFlow = delivery
+      ? {
+          hold: () => {
+            delivery.add(1);
+            return new DeliveryHold(delivery);
+          },
+        }
+      : NO_FLOW;
+    const count = (out: LogEvent[]): LogEvent[] => {
+      if (out.length < before) this.filteredOut.inc({ name: slot.name }, before - out.length);
+      return out;
+    };
+    if (slot.busy === undefined) {
+      const out = slot.filter.process(events, flow);
+      if (Array.isArray(out)) return count(out);
+      return this.track(slot, out.then(count));
+    }
+    return this.track(slot, slot.busy.then(() => slot.filter.process(events, flow)).then(count));
+  }
+
+  /** Remembers a filter's unfinished call so that the next one waits for it. */
+  private track(slot: FilterSlot, p: Promise<LogEvent[]>): Promise<LogEvent[]> {
+    const settled = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    slot.busy = settled;
+    void settled.then(() => {
+      if (slot.busy === settled) slot.busy = undefined;
+    });
+    return p;
+  }
+
+  private toOutputs(outputs: OutputSlot[], events: LogEvent[], delivery: Delivery | undefined, input: InputSlot | undefined): Queued {
+    if (outputs.length === 0) {
+      if (input) this.unrouted.inc({ name: input.name }, events.length);
+      return undefined;
+    }
+    if (outputs.length === 1) return this.write(outputs[0]!, events, delivery);
+    const waits: Promise<void>[] = [];
+    for (const o of outputs) {
+      // An output's processors change events in place: give them a copy of their own.
+      const w = this.write(o, o.processors.length ? events.map(copyEvent) : events, delivery);
+      if (w) waits.push(w);
+    }
+    return waits.length ? Promise.all(waits).then(() => undefined) : undefined;
+  }
+
+  private write(output: OutputSlot, events: LogEvent[], delivery: Delivery | undefined): Queued {
+    if (output.processors.length) return this.runChain(output.processors, 0, events, delivery, (out) => this.take(output, out, delivery));
+    return this.take(output, events, delivery);
+  }
+
+  private take(output: OutputSlot, events: LogEvent[], delivery: Delivery | undefined): Queued {
+    delivery?.add(events.length);
+    return output.output.write(events, delivery) ?? undefined;
   }
 
   private route(input: InputSlot, tag: string): Route {
     let route = input.routes.get(tag);
     if (route) return route;
-    route = {
-      filters: this.filters.filter((f) => f.matcher.matches(tag)),
-      outputs: this.outputs.filter((o) => o.matcher.matches(tag)),
-    };
+    route = this.matching(tag);
     // Tags come from the wire: bound the cache so a sender inventing tags cannot grow it forever.
     if (input.routes.size >= 10_000) input.routes.clear();
     input.routes.set(tag, route);
@@ -208,6 +399,23 @@ export class Engine {
       }
     }
     return route;
+  }
+
+  /** The route for events a filter sends on: no input to pause, so no feeds are recorded. */
+  private passRoute(tag: string): Route {
+    let route = this.passRoutes.get(tag);
+    if (route) return route;
+    route = this.matching(tag);
+    if (this.passRoutes.size >= 10_000) this.passRoutes.clear();
+    this.passRoutes.set(tag, route);
+    return route;
+  }
+
+  private matching(tag: string): Route {
+    return {
+      filters: this.filters.filter((f) => f.matcher!.matches(tag)),
+      outputs: this.outputs.filter((o) => o.matcher.matches(tag)),
+    };
   }
 
   private setOutputFull(output: OutputSlot, full: boolean): void {

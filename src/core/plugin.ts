@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { LogEvent } from './event.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Delivery } from './delivery.js';
+import type { ParserRegistry } from '../parsers/registry.js';
 
 /** What the engine gives every plugin instance. */
 export interface PluginContext {
@@ -11,6 +12,8 @@ export interface PluginContext {
   readonly metrics: Metrics;
   /** `service` settings the plugin may need (flush interval, storage path). */
   readonly service: ServiceSettings;
+  /** The config's parsers and multiline parsers (with the stock ones), by name. */
+  readonly parsers: ParserRegistry;
 }
 
 export interface ServiceSettings {
@@ -46,9 +49,46 @@ export interface Input {
 }
 
 export interface Filter {
-  /** Transform events in place or return a new array; return only the events to keep. */
-  process(events: LogEvent[]): LogEvent[];
+  /**
+   * Transform events in place or return a new array; return only the events to keep (a dropped event
+   * counts as delivered: acks and tail positions move past it). May return a promise (a filter that
+   * waits for metadata): calls to one filter instance stay in order, the next waits for this one.
+   * Events kept back to send later (a multiline filter's unfinished entry) are taken with `flow.hold()`
+   * and sent on with `ctx.pass()`.
+   */
+  process(events: LogEvent[], flow: FilterFlow): LogEvent[] | Promise<LogEvent[]>;
+  /** Called after the inputs stopped and before the outputs stop: send on (`ctx.pass`) what is held. */
   stop?(): Promise<void>;
+}
+
+/** Given with each `process()` call. */
+export interface FilterFlow {
+  /**
+   * Keeps the emit this call belongs to open (its forward ack is not held, but its `onSettled`, which
+   * moves tail positions, is) until the hold is passed on with the events made from it, or released.
+   */
+  hold(): Hold;
+}
+
+/** An open part of an emit, held by a filter. */
+export interface Hold {
+  /** The held entries reached their final outcome without being sent on (dropped, counted). Idempotent. */
+  release(): void;
+}
+
+export interface FilterContext extends PluginContext {
+  /**
+   * Sends events on from just after this filter (the next filters of the same stage, then the outputs
+   * their tags match), e.g. a multiline entry flushed by its timeout. The holds are released once these
+   * events have settled in every output. Resolves when they are queued.
+   */
+  pass(events: LogEvent[], holds: readonly Hold[]): Promise<void>;
+  /**
+   * Emits events into the pipeline from the start, routed by their own tags (rewrite_tag's re-emitted
+   * records), as this filter's emitter input (named `emitter_for_<name>` in metrics). The holds are
+   * released once the events have settled. Resolves when they are queued.
+   */
+  emit(events: LogEvent[], holds: readonly Hold[]): Promise<void>;
 }
 
 export interface OutputContext extends PluginContext {

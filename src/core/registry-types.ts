@@ -1,9 +1,16 @@
 import type { OptionSpec, ResolvedOptions } from '../config/options.js';
-import type { Filter, Input, InputContext, Output, OutputContext, PluginContext } from './plugin.js';
+import type { Filter, FilterContext, Input, InputContext, Output, OutputContext } from './plugin.js';
+import type { ParserRegistry } from '../parsers/registry.js';
+
+/** What a plugin's `check` may consult besides its own options. */
+export interface CheckEnvironment {
+  /** The config's parsers, to check that a named parser exists. */
+  parsers: ParserRegistry;
+}
 
 export interface InputPlugin {
   /** Checks that span several options (throws an Error whose message names the key); run by --dry-run too. */
-  check?(options: ResolvedOptions): void;
+  check?(options: ResolvedOptions, env: CheckEnvironment): void;
   kind: 'input';
   name: string;
   description: string;
@@ -13,17 +20,17 @@ export interface InputPlugin {
 
 export interface FilterPlugin {
   /** Checks that span several options (throws an Error whose message names the key); run by --dry-run too. */
-  check?(options: ResolvedOptions): void;
+  check?(options: ResolvedOptions, env: CheckEnvironment): void;
   kind: 'filter';
   name: string;
   description: string;
   options: readonly OptionSpec[];
-  create(options: ResolvedOptions, ctx: PluginContext): Filter;
+  create(options: ResolvedOptions, ctx: FilterContext): Filter;
 }
 
 export interface OutputPlugin {
   /** Checks that span several options (throws an Error whose message names the key); run by --dry-run too. */
-  check?(options: ResolvedOptions): void;
+  check?(options: ResolvedOptions, env: CheckEnvironment): void;
   kind: 'output';
   name: string;
   description: string;

@@ -11,6 +11,7 @@ import type { Output, OutputContext } from '../../src/core/plugin.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { lokiOutput } from '../../src/outputs/loki/index.js';
 import { LokiReceiver, type LokiReceiverOptions } from './loki-receiver.js';
+import { ParserRegistry } from '../../src/parsers/registry.js';
 
 export const T0 = 1_764_064_800_123_456_789n;
 
@@ -44,7 +45,7 @@ export async function lokiHarness(t: TestContext, options: Record<string, unknow
     name,
     log,
     metrics,
-    service: { flushMs: 1000, graceMs: 5000, logLevel: 'info', storagePath: h.storagePath },
+    service: { flushMs: 1000, graceMs: 5000, logLevel: 'info', storagePath: h.storagePath }, parsers: new ParserRegistry(),
     setFull: (full) => fullCalls.push(full),
   };
   const output = lokiOutput.create(

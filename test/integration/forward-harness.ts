@@ -18,6 +18,7 @@ import type { LogEvent } from '../../src/core/event.js';
 import type { InputContext } from '../../src/core/plugin.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { ForwardServer, forwardInput } from '../../src/inputs/forward/index.js';
+import { ParserRegistry } from '../../src/parsers/registry.js';
 
 export const NAME = 'forward.test';
 
@@ -44,7 +45,7 @@ export async function startServer(
     name: NAME,
     log,
     metrics,
-    service: { flushMs: 1000, graceMs: 5000, logLevel: 'info' },
+    service: { flushMs: 1000, graceMs: 5000, logLevel: 'info' }, parsers: new ParserRegistry(),
     paused: false,
     emit: emit ? (batch) => emit(batch, events) : async (batch) => void events.push(...batch),
   };

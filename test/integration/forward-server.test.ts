@@ -10,6 +10,7 @@ import { forwardInput } from '../../src/inputs/forward/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { RawClient, startServer } from './forward-harness.js';
 import { plainEvent } from '../helpers/plain-event.js';
+import { ParserRegistry } from '../../src/parsers/registry.js';
 
 const SEC = 1764064800;
 
@@ -354,7 +355,7 @@ test('start fails with a clear error when the port is taken', async (t) => {
     name: 'forward.taken',
     log: pino({ level: 'silent' }),
     metrics: new Metrics(),
-    service: { flushMs: 1000, graceMs: 5000, logLevel: 'info' },
+    service: { flushMs: 1000, graceMs: 5000, logLevel: 'info' }, parsers: new ParserRegistry(),
     paused: false,
     emit: async () => {},
   };

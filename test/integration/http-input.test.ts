@@ -20,6 +20,7 @@ import { selfSignedCert } from '../helpers/kube-apiserver.js';
 import { LokiReceiver } from '../helpers/loki-receiver.js';
 import { criLines, expectedEvents } from '../helpers/testdata.js';
 import { waitFor } from '../helpers/wait.js';
+import { ParserRegistry } from '../../src/parsers/registry.js';
 
 interface Answer {
   status: number;
@@ -83,7 +84,7 @@ class Harness {
       name: 'http.0',
       log: pino({ level: 'silent' }),
       metrics: new Metrics(),
-      service: { flushMs: 2000, graceMs: 0, logLevel: 'info' },
+      service: { flushMs: 2000, graceMs: 0, logLevel: 'info' }, parsers: new ParserRegistry(),
       emit: async (events) => {
         self.emitCalls++;
         if (self.gate) await self.gate;
@@ -237,8 +238,8 @@ test('tls: HTTPS with tls.crt_file and tls.key_file; successful_response_code', 
   const answer = await request(`${url}/secure`, '{"a":1}', { 'Content-Type': 'application/json' }, cert.cert);
   assert.equal(answer.status, 204);
   assert.deepEqual(h.events.map((e) => [e.tag, e.record]), [['secure', { a: 1 }]]);
-  assert.throws(() => httpInput.check!({ tls: true }), /tls\.crt_file and tls\.key_file/);
-  assert.throws(() => httpInput.check!({ successful_response_code: 202 }), /200, 201 or 204/);
+  assert.throws(() => httpInput.check!({ tls: true }, { parsers: new ParserRegistry() }), /tls\.crt_file and tls\.key_file/);
+  assert.throws(() => httpInput.check!({ successful_response_code: 202 }, { parsers: new ParserRegistry() }), /200, 201 or 204/);
 });
 
 test('end to end: webhook bodies through floki into Loki with the exporter labels; 503 while Loki stalls and the queue is full', async (t) => {

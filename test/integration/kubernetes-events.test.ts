@@ -18,6 +18,7 @@ import { FlokiProcess } from '../helpers/floki-process.js';
 import { LokiReceiver } from '../helpers/loki-receiver.js';
 import { rfc3339ToNs } from '../helpers/testdata.js';
 import { waitFor } from '../helpers/wait.js';
+import { ParserRegistry } from '../../src/parsers/registry.js';
 
 class Harness {
   readonly events: LogEvent[] = [];
@@ -35,7 +36,7 @@ class Harness {
       name: 'kubernetes_events.0',
       log: pino({ level: 'debug' }, { write: (s: string) => self.logs.push(s) }),
       metrics: new Metrics(),
-      service: { flushMs: 1000, graceMs: 0, logLevel: 'info' },
+      service: { flushMs: 1000, graceMs: 0, logLevel: 'info' }, parsers: new ParserRegistry(),
       emit: async (events, onSettled) => {
         self.events.push(...events);
         onSettled?.();

@@ -9,6 +9,7 @@ import { Metrics } from '../../src/observability/metrics.js';
 import { lokiOutput } from '../../src/outputs/loki/index.js';
 import { LokiReceiver } from '../helpers/loki-receiver.js';
 import { waitFor } from '../helpers/wait.js';
+import { ParserRegistry } from '../../src/parsers/registry.js';
 
 const T0 = 1_700_000_000_123_456_789n;
 
@@ -34,7 +35,7 @@ async function setup(t: TestContext, options: Record<string, unknown> = {}, capt
     name: 'loki.0',
     log,
     metrics,
-    service: { flushMs: 1000, graceMs: 5000, logLevel: 'info' },
+    service: { flushMs: 1000, graceMs: 5000, logLevel: 'info' }, parsers: new ParserRegistry(),
     setFull: (full) => fullCalls.push(full),
   };
   // Options as the config validator resolves them: durations in ms, sizes in bytes.

@@ -7,6 +7,7 @@ import type { InputContext } from '../../src/core/plugin.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { dummyInput } from '../../src/inputs/dummy/index.js';
 import { waitFor } from '../helpers/wait.js';
+import { ParserRegistry } from '../../src/parsers/registry.js';
 
 /** Options as the config loader resolves them: the table's defaults, overridden. */
 function options(overrides: ResolvedOptions = {}): ResolvedOptions {
@@ -31,7 +32,7 @@ class Harness {
       name: 'x.0',
       log: pino({ level: 'info' }, { write: (s: string) => self.logs.push(s) }),
       metrics: new Metrics(),
-      service: { flushMs: 1000, graceMs: 5000, logLevel: 'info' },
+      service: { flushMs: 1000, graceMs: 5000, logLevel: 'info' }, parsers: new ParserRegistry(),
       emit: async (events) => {
         self.emitCalls++;
         if (self.failWith) throw self.failWith;

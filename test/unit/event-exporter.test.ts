@@ -9,14 +9,13 @@ import { Metrics } from '../../src/observability/metrics.js';
 import { EVENT_EXPORTER_RECORDS_METRIC, eventExporterFilter } from '../../src/filters/event_exporter/index.js';
 import { SAMPLE_EVENT_DUMMY, SAMPLE_EVENT_JSON } from '../../src/inputs/dummy/sample-event.js';
 import { TESTDATA } from '../helpers/testdata.js';
+import { filterContext, processSync } from '../helpers/plugin-context.js';
 
 const file = (pred: (name: string) => boolean): string => join(TESTDATA, readdirSync(TESTDATA).find(pred)!);
 const CRI_FILE = file((n) => n.endsWith('.log') && !n.endsWith('.docker.log'));
 const DOCKER_FILE = file((n) => n.endsWith('.docker.log'));
 
-function context(metrics = new Metrics()): PluginContext {
-  return { name: 'x.0', log: pino({ level: 'silent' }), metrics, service: { flushMs: 1000, graceMs: 5000, logLevel: 'info' } };
-}
+const context = (metrics = new Metrics()) => filterContext('x.0', metrics);
 
 function parseRfc3339Nano(ts: string): bigint {
   const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(ts);
@@ -117,7 +116,7 @@ async function checkFile(tailed: Tailed[], expectedName: string, partialsJoined:
 
   // The engine hands filters batches; several of them, as it would.
   const out: LogEvent[] = [];
-  for (let i = 0; i < events.length; i += 64) out.push(...filter.process(events.slice(i, i + 64)));
+  for (let i = 0; i < events.length; i += 64) out.push(...processSync(filter, events.slice(i, i + 64)));
   assert.equal(out.length, events.length, 'the filter keeps every record');
 
   const recognised: Tailed[] = [];
@@ -172,7 +171,7 @@ test('the line keeps Go escapes (\\u003c, \\u0026) and key order', () => {
   const filter = eventExporterFilter.create({}, context());
   const line = readFileSync(CRI_FILE, 'utf8').split('\n').map((l) => l.split(' ').slice(3).join(' ')).find((c) => c.includes('\\u003c'))!;
   assert.ok(line);
-  const [e] = filter.process([{ tag: 't', time: 1n, record: { log: line + '\n' } }]);
+  const [e] = processSync(filter, [{ tag: 't', time: 1n, record: { log: line + '\n' } }]);
   assert.equal(e!.line, line);
   assert.notEqual(JSON.stringify(e!.record), line, 're-serialising would have changed it');
 });
@@ -180,7 +179,7 @@ test('the line keeps Go escapes (\\u003c, \\u0026) and key order', () => {
 test('a record that is itself the event (parsed upstream) gets labels, and its JSON as line', () => {
   const filter = eventExporterFilter.create({}, context());
   const record = JSON.parse(SAMPLE_EVENT_JSON) as Record<string, unknown>;
-  const [e] = filter.process([{ tag: 't', time: 1n, record }]);
+  const [e] = processSync(filter, [{ tag: 't', time: 1n, record }]);
   assert.deepEqual(e!.labels, { type: 'Warning', reason: 'Unhealthy', kind: 'Pod', namespace: 'shop' });
   assert.equal(e!.line, JSON.stringify(record));
   assert.equal(e!.record, record);
@@ -192,7 +191,7 @@ test('a cluster-scoped object (Node) has no namespace label, even over an earlie
   node.involvedObject = { kind: 'Node', name: 'worker-2', uid: 'u', apiVersion: 'v1' };
   const empty = structuredClone(node);
   empty.involvedObject!.namespace = '';
-  const events = filter.process([
+  const events = processSync(filter, [
     { tag: 't', time: 1n, record: { log: JSON.stringify(node) } },
     { tag: 't', time: 2n, record: empty, labels: { namespace: 'monitoring', pod: 'event-exporter-0' } },
   ]);
@@ -215,7 +214,7 @@ test('not events: exporter logs, torn JSON, JSON without the event shape, non-st
     {},
   ];
   const copies = structuredClone(records);
-  const events = filter.process(records.map((record, i) => ({ tag: 't', time: BigInt(i), record })));
+  const events = processSync(filter, records.map((record, i) => ({ tag: 't', time: BigInt(i), record })));
   for (let i = 0; i < events.length; i++) {
     assert.equal(events[i]!.labels, undefined, `record ${i}`);
     assert.equal(events[i]!.line, undefined, `record ${i}`);
@@ -227,7 +226,7 @@ test('not events: exporter logs, torn JSON, JSON without the event shape, non-st
 
 test('keys are tried in order; reserve_data keeps the other keys of the record', () => {
   const filter = eventExporterFilter.create({ key: ['message'], reserve_data: true }, context());
-  const [e] = filter.process([
+  const [e] = processSync(filter, [
     { tag: 't', time: 1n, record: { stream: 'stdout', message: SAMPLE_EVENT_JSON + '\n', kubernetes: { pod_name: 'event-exporter-0' } } },
   ]);
   assert.equal(e!.line, SAMPLE_EVENT_JSON);
@@ -246,7 +245,7 @@ test('the sample event is what the exporter prints: key order, Go escapes, recog
   assert.doesNotMatch(SAMPLE_EVENT_JSON, /[<>&]/);
   assert.match(SAMPLE_EVENT_JSON, /\\u0026/);
   const filter = eventExporterFilter.create({}, context());
-  const [e] = filter.process([{ tag: 'dummy', time: 1n, record: JSON.parse(SAMPLE_EVENT_DUMMY) as Record<string, unknown> }]);
+  const [e] = processSync(filter, [{ tag: 'dummy', time: 1n, record: JSON.parse(SAMPLE_EVENT_DUMMY) as Record<string, unknown> }]);
   assert.equal(e!.line, SAMPLE_EVENT_JSON);
   assert.deepEqual(e!.labels, { type: 'Warning', reason: 'Unhealthy', kind: 'Pod', namespace: 'shop' });
 });
@@ -272,7 +271,7 @@ test('records in msgpack bytes with their JSON printed ahead: events get shared 
     return e;
   });
   const filter = eventExporterFilter.create({ key: ['log', 'message'], reserve_data: false }, context());
-  filter.process(events);
+  processSync(filter, events);
   const { type, reason } = exporterEvent as { type: string; reason: string };
   const { kind, namespace } = exporterEvent.involvedObject as { kind: string; namespace: string };
   assert.deepEqual({ ...events[0]!.labels }, { type, reason, kind, namespace });

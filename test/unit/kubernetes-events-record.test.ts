@@ -8,6 +8,7 @@ import { eventTimeNs, exporterRecord, ResourceVersionDb, rfc3339ToNs, SeenEvents
 import { DeliveredVersion } from '../../src/inputs/kubernetes_events/delivered-version.js';
 import { EventExporterFilter } from '../../src/filters/event_exporter/index.js';
 import { Metrics } from '../../src/observability/metrics.js';
+import { ParserRegistry } from '../../src/parsers/registry.js';
 
 /** An Event as `kubectl get events -o json` shows one (API server order, managedFields, kind/apiVersion in a watch). */
 const API_EVENT = {
@@ -72,7 +73,7 @@ test("Go's omitempty: empty reason/message/type and zero count are left out, zer
 });
 
 test('the record is recognised by the event_exporter filter, with the labels the exporter log gets', () => {
-  const filter = new EventExporterFilter({}, { name: 'event_exporter.0', log: pino({ level: 'silent' }), metrics: new Metrics(), service: { flushMs: 1000, graceMs: 0, logLevel: 'info' } });
+  const filter = new EventExporterFilter({}, { name: 'event_exporter.0', log: pino({ level: 'silent' }), metrics: new Metrics(), service: { flushMs: 1000, graceMs: 0, logLevel: 'info' }, parsers: new ParserRegistry() });
   const record = exporterRecord(structuredClone(API_EVENT));
   const [event] = filter.process([{ tag: 'kube.events', time: 1n, record }]);
   assert.deepEqual(event!.labels, { type: 'Warning', reason: 'Unhealthy', kind: 'Pod', namespace: 'shop' });

@@ -15,6 +15,7 @@ import type { PushTransport } from '../../src/outputs/loki/batch-sender.js';
 import type { PushOutcome } from '../../src/outputs/loki/http-transport.js';
 import { decodePushBody, type ReceivedEntry } from '../helpers/loki-receiver.js';
 import { waitFor } from '../helpers/wait.js';
+import { ParserRegistry } from '../../src/parsers/registry.js';
 
 interface Pending {
   body: Uint8Array;
@@ -49,7 +50,7 @@ const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 function setup(options: Record<string, unknown>): { output: LokiOutput; transport: HeldTransport; metrics: Metrics } {
   const transport = new HeldTransport();
   const metrics = new Metrics();
-  const ctx: OutputContext = { name: 'loki.w', log: pino({ level: 'silent' }), metrics, service: { flushMs: 1000, graceMs: 5000, logLevel: 'info' }, setFull: () => {} };
+  const ctx: OutputContext = { name: 'loki.w', log: pino({ level: 'silent' }), metrics, service: { flushMs: 1000, graceMs: 5000, logLevel: 'info' }, parsers: new ParserRegistry(), setFull: () => {} };
   const output = new LokiOutput(resolveLokiConfig({ batch_wait: 3_600_000, labels: ['job=floki', '$app'], ...options }), ctx, { transport, random: () => 0 });
   return { output, transport, metrics };
 }

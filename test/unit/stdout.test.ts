@@ -7,13 +7,14 @@ import type { OutputContext } from '../../src/core/plugin.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { Rfc3339NanoFormatter, StdoutOutput, stdoutOutput } from '../../src/outputs/stdout/index.js';
 import { waitFor } from '../helpers/wait.js';
+import { ParserRegistry } from '../../src/parsers/registry.js';
 
 function context(fullCalls: boolean[] = [], metrics = new Metrics()): OutputContext {
   return {
     name: 'x.0',
     log: pino({ level: 'silent' }),
     metrics,
-    service: { flushMs: 1000, graceMs: 5000, logLevel: 'info' },
+    service: { flushMs: 1000, graceMs: 5000, logLevel: 'info' }, parsers: new ParserRegistry(),
     setFull: (full) => fullCalls.push(full),
   };
 }
