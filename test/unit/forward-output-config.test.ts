@@ -110,6 +110,12 @@ test('upstream nodes: Fluent Bit [NODE] keys as text or typed, per-node TLS and 
       ['node-3', 'agg.example', 45000, 'output-key', 'me', false, 'not really a CA'],
     ],
   );
+  writeFileSync(join(dir, 'bad.pem'), 'not a key');
+  assert.throws(
+    () => resolveForwardOutputConfig({ tls: true, 'tls.crt_file': join(dir, 'bad.pem'), 'tls.key_file': join(dir, 'bad.pem') }),
+    /tls: cannot use the certificate files/,
+    'a key that is not one is a config error, not a failure at the first connection',
+  );
   const list = resolveForwardOutputConfig({ upstream: [{ host: 'a' }, { host: 'b', port: 1 }] });
   assert.deepEqual(
     list.nodes.map((n) => n.name),

@@ -27,6 +27,8 @@ export class ForwardSendError extends Error {
 
 /** Replies are small (HELO, PONG, acks): more pending bytes than this without one whole is not a server. */
 const MAX_REPLY_BYTES = 64 * 1024;
+/** An idle connection closed politely is destroyed after this if the receiver does not close its side. */
+const CLOSE_GRACE_MS = 2000;
 
 interface Waiter {
   /** Waiting for HELO or PONG. */
@@ -57,7 +59,12 @@ export class ForwardClientConnection {
 
   /** Connects (TLS included) and does the handshake, all within `timeoutMs`. */
   static async open(node: ForwardNode, timeoutMs: number): Promise<ForwardClientConnection> {
-    const socket = dial(node);
+    let socket: Socket;
+    try {
+      socket = dial(node);
+    } catch (err) {
+      throw new ForwardSendError('connect', `cannot connect: ${(err as Error).message}`);
+    }
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new ForwardSendError('connect', `no connection within net.connect_timeout (${timeoutMs}ms)`)), timeoutMs);
@@ -125,9 +132,18 @@ export class ForwardClientConnection {
     });
   }
 
+  /** Closes at once (a failed attempt, or a stop that cannot wait). */
   destroy(): void {
     this.closed = true;
     this.socket.destroy();
+  }
+
+  /** Closes an idle connection politely: FIN, and TLS close_notify, so the receiver sees an orderly end. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
   }
 
   private async handshake(): Promise<void> {
@@ -136,7 +152,16 @@ export class ForwardClientConnection {
     const helo: Helo | undefined = parseHelo(heloValue);
     if (helo === undefined) throw new ForwardSendError('handshake', `expected HELO, got ${describe(heloValue)}`);
     this.socket.write(client.ping(helo));
-    const pong = await this.nextReply();
+    let pong: ReplyValue;
+    try {
+      pong = await this.nextReply();
+    } catch (err) {
+      // Fluent Bit's in_forward closes without a PONG when the key does not match.
+      if (err instanceof ForwardSendError && err.kind === 'closed') {
+        throw new ForwardSendError('refused', 'the receiver closed the connection after our PING, without a PONG: a wrong shared_key, username or password?');
+      }
+      throw err;
+    }
     const check = client.checkPong(pong, helo);
     if (!check.ok) throw new ForwardSendError(check.refused ? 'refused' : 'handshake', `handshake failed: ${check.reason}`);
   }

@@ -157,9 +157,11 @@ export class FrameSender {
     this.pump();
   }
 
-  private failed(job: Job, state: NodeState, err: unknown): void {
-    if (!(err instanceof ForwardSendError)) throw err;
+  private failed(job: Job, state: NodeState, thrown: unknown): void {
     const { upstream, metrics, retry, log } = this.options;
+    // Anything else is a bug, but one attempt's bug must not take the process down: log it loudly.
+    if (!(thrown instanceof ForwardSendError)) log.error({ err: thrown }, 'forward: unexpected error while sending a frame');
+    const err = thrown instanceof ForwardSendError ? thrown : new ForwardSendError('protocol', String(thrown));
     metrics.errors.inc();
     if (err.kind === 'refused' || err.kind === 'handshake') metrics.handshakeFailures.inc();
     if (err.kind === 'ack_timeout') metrics.ackTimeouts.inc();

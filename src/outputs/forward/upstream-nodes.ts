@@ -11,6 +11,7 @@
  * picked.
  */
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { OptionValueError, parseBool, parseInt10 } from '../../config/options.js';
 import type { HandshakeCredentials } from '../../forward/handshake-client.js';
 
@@ -137,6 +138,12 @@ function node(defaults: NodeDefaults, keys: Record<string, unknown>, where: stri
       passphrase: text(keys['tls.key_passwd']) ?? defaults['tls.key_passwd'],
       servername: text(keys['tls.vhost']) ?? defaults['tls.vhost'],
     };
+    try {
+      // Reads the PEM files as a connection would: a bad key or passphrase is a config error, found now.
+      createSecureContext({ ca: tls.ca, cert: tls.cert, key: tls.key, passphrase: tls.passphrase });
+    } catch (err) {
+      throw new Error(`${where ? `${where}: ` : ''}tls: cannot use the certificate files: ${(err as Error).message}`);
+    }
   }
   return { name: text(keys.name) ?? `${host}:${port}`, host, port, tls, security: security(defaults, keys, where) };
 }

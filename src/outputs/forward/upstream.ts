@@ -112,7 +112,8 @@ export class Upstream {
     if (reusable && this.options.keepalive && !this.closed && connection.alive) {
       connection.idleSince = Date.now();
       state.idle.push(connection);
-    } else connection.destroy();
+    } else if (reusable) connection.close();
+    else connection.destroy();
   }
 
   succeeded(state: NodeState): void {
@@ -135,7 +136,7 @@ export class Upstream {
   close(): void {
     this.closed = true;
     if (this.idleTimer !== undefined) clearInterval(this.idleTimer);
-    for (const s of this.states) for (const c of s.idle.splice(0)) c.destroy();
+    for (const s of this.states) for (const c of s.idle.splice(0)) c.close();
   }
 
   private closeIdle(now: number): void {
@@ -144,7 +145,7 @@ export class Upstream {
         const c = s.idle[i]!;
         if (!c.alive || now - c.idleSince >= this.options.keepaliveIdleMs) {
           s.idle.splice(i, 1);
-          c.destroy();
+          c.close();
         }
       }
     }
