@@ -89,6 +89,9 @@ test('an upstream of three receivers with one down: round robin over the two up,
   const sender = await startSender(t, {
     require_ack_response: true,
     workers: 1,
+    // A failed node stays out for retry_min_backoff at least: longer than this test.
+    retry_min_backoff: '30s',
+    retry_max_backoff: '60s',
     upstream: {
       name: 'aggregators',
       nodes: [
@@ -162,4 +165,17 @@ test('mutual TLS: the client certificate and key are sent', async (t) => {
   await sender.send(events);
   await waitForEvents(receiver, 2);
   assertDeliveredOnceInLokiTerms(events, receiver.events);
+});
+
+test('stop while a frame waits for its ack: given up at the deadline, counted as shutdown, not settled', async (t) => {
+  const receiver = await startReceiver(t);
+  const proxy = await startProxy(t, receiver.port, 'hold-first-ack');
+  const sender = await startSender(t, { port: proxy.port, require_ack_response: true });
+  const { settled } = await sender.send(makeEvents(4));
+  await waitFor(() => proxy.chunks.length === 1, 'the frame written');
+  const started = Date.now();
+  await sender.output.stop(150);
+  assert.ok(Date.now() - started < 2000, 'stop kept to its deadline');
+  assert.equal(settled(), false, 'not settled: a tail input would read these lines again after a restart');
+  assert.equal(await sender.metric('floki_output_dropped_records_total', { reason: 'shutdown' }), 4);
 });

@@ -165,7 +165,7 @@ function nodes(n: number): ForwardNode[] {
 test('upstream balancing: round robin; a failed node is left out, back when its time comes or when it succeeds', (t) => {
   const changes: string[] = [];
   // random ~1: each wait is its ceiling, which doubles from 1 s.
-  const u = new Upstream(nodes(3), { connectTimeoutMs: 100, keepalive: false, keepaliveIdleMs: 1000, random: () => 0.999999, onNodeState: (n, up) => changes.push(`${n.name}:${up ? 'up' : 'down'}`) });
+  const u = new Upstream(nodes(3), { downMinMs: 1000, downMaxMs: 60_000, connectTimeoutMs: 100, keepalive: false, keepaliveIdleMs: 1000, random: () => 0.999999, onNodeState: (n, up) => changes.push(`${n.name}:${up ? 'up' : 'down'}`) });
   t.after(() => u.close());
   const now = 1_000_000;
   assert.deepEqual([0, 1, 2, 3].map(() => u.pick(now).node.name), ['n0', 'n1', 'n2', 'n0']);
@@ -181,7 +181,7 @@ test('upstream balancing: round robin; a failed node is left out, back when its 
 });
 
 test('upstream balancing: with every node out, the one due back first is tried', (t) => {
-  const u = new Upstream(nodes(2), { connectTimeoutMs: 100, keepalive: false, keepaliveIdleMs: 1000, random: () => 0.999999 });
+  const u = new Upstream(nodes(2), { downMinMs: 1000, downMaxMs: 60_000, connectTimeoutMs: 100, keepalive: false, keepaliveIdleMs: 1000, random: () => 0.999999 });
   t.after(() => u.close());
   u.failed(u.states[0]!, 0);
   u.failed(u.states[0]!, 0);

@@ -40,6 +40,8 @@ export interface ForwardOutputDeps {
 /** Resume the inputs only once the buffer is well under its limit, so a saturated pipeline does not flap. */
 const RESUME_RATIO = 0.8;
 const NO_WAIT: Promise<void> = Promise.resolve();
+/** The longest a failed upstream node is left out. */
+const NODE_DOWN_MAX_MS = 60_000;
 /** Structured metadata key holding an entry's v1.5 metadata map (msgpack, latin1) in a segment file. */
 const METADATA_KEY = 'forward.metadata';
 const EMPTY_METADATA: Record<string, string> = Object.freeze({}) as Record<string, string>;
@@ -74,6 +76,9 @@ export class ForwardOutput implements Output {
     this.keepsMetadata = !config.timeAsInteger && (config.retainMetadata || messages);
     this.metrics = new ForwardOutputMetrics(ctx.metrics, ctx.name);
     this.upstream = new Upstream(config.nodes, {
+      // A failed node is out for as long as a frame would wait before its retry, but back within a minute.
+      downMinMs: Math.min(config.retryMinBackoffMs, NODE_DOWN_MAX_MS),
+      downMaxMs: Math.min(config.retryMaxBackoffMs, NODE_DOWN_MAX_MS),
       connectTimeoutMs: config.connectTimeoutMs,
       keepalive: config.keepalive,
       keepaliveIdleMs: config.keepaliveIdleMs,

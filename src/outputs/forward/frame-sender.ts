@@ -5,7 +5,8 @@
  * A failed attempt (no connection, handshake refused, write error, connection dropped before the ack,
  * no ack within ack_response_timeout) leaves its node out for a while and sends the frame again: at
  * once to another node when one is up, else after the retry policy's backoff (retry_min_backoff
- * doubling to retry_max_backoff, with jitter), to the node due back first. Memory buffer: after
+ * doubling to retry_max_backoff, with jitter) and once a node is due back. While every node is out
+ * no frame is attempted, so retry_limit counts attempts, not time. Memory buffer: after
  * retry_limit retries the entries are dropped and counted. Disk buffer: no limit; what is left at stop
  * stays on disk. Frames sent again keep their bytes, so their chunk ids are the same.
  */
@@ -111,11 +112,14 @@ export class FrameSender {
   private pump(): void {
     if (this.aborted) return;
     const now = Date.now();
+    const { upstream } = this.options;
+    // Every node is out: nothing is sent until the first is due back (no attempts spent meanwhile).
+    const blockedUntil = upstream.hasAvailable(undefined, now) ? 0 : upstream.nextBackAt();
     let nextReady = Infinity;
     for (let i = 0; i < this.queue.length && this.inFlight.size < this.options.workers; ) {
       const job = this.queue[i]!;
-      if (job.readyAt > now) {
-        nextReady = Math.min(nextReady, job.readyAt);
+      if (job.readyAt > now || blockedUntil > now) {
+        nextReady = Math.min(nextReady, Math.max(job.readyAt, blockedUntil));
         i++;
         continue;
       }

@@ -2,9 +2,9 @@
  * The receivers of a forward output and their connections: round robin over the nodes that are up,
  * as Fluent Bit's upstream HA picks nodes (src/flb_upstream_ha.c). Unlike Fluent Bit, which keeps
  * handing frames to a dead node in its turn, a node whose attempt failed (connect, handshake, write,
- * ack) is left out for a while, doubling up to NODE_DOWN_MAX_MS with jitter, then tried again by the
- * next frame; it is back in as soon as an attempt on it succeeds. When every node is out, the one due
- * back first is tried.
+ * ack) is left out for a while (`downMinMs`, doubling up to `downMaxMs`, with jitter), then tried again
+ * by the next frame; it is back in as soon as an attempt on it succeeds. While every node is out the
+ * sender waits for the first one due back (`nextBackAt`), and that one is tried.
  *
  * Connections are kept per node (`net.keepalive`) and reused, one frame at a time each; one unused
  * for `net.keepalive_idle_timeout` is closed.
@@ -13,10 +13,10 @@ import { RetryPolicy } from '../loki/retry-policy.js';
 import { ForwardClientConnection } from './client-connection.js';
 import type { ForwardNode } from './upstream-nodes.js';
 
-const NODE_DOWN_MIN_MS = 1000;
-const NODE_DOWN_MAX_MS = 60_000;
-
 export interface UpstreamOptions {
+  /** How long a node that just failed is left out; doubles while it keeps failing, up to downMaxMs. */
+  downMinMs: number;
+  downMaxMs: number;
   connectTimeoutMs: number;
   keepalive: boolean;
   keepaliveIdleMs: number;
@@ -53,7 +53,7 @@ export class Upstream {
   ) {
     if (nodes.length === 0) throw new Error('an upstream needs at least one node');
     this.states = nodes.map((n) => new NodeState(n));
-    this.backoff = new RetryPolicy({ limit: Infinity, minMs: NODE_DOWN_MIN_MS, maxMs: NODE_DOWN_MAX_MS, random: options.random });
+    this.backoff = new RetryPolicy({ limit: Infinity, minMs: options.downMinMs, maxMs: options.downMaxMs, random: options.random });
     if (options.keepalive) {
       this.idleTimer = setInterval(() => this.closeIdle(Date.now()), Math.max(50, Math.min(1000, Math.floor(options.keepaliveIdleMs / 2))));
       this.idleTimer.unref();
