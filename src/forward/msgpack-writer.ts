@@ -1,0 +1,188 @@
+/**
+ * Writes the forward protocol's framing as msgpack into one growing buffer: array and map headers,
+ * strings, bin headers, unsigned integers, EventTime, and bytes that are msgpack already (records
+ * packed elsewhere, or kept as the bytes they arrived in). A frame is built in place, with no
+ * intermediate objects, and copied out once.
+ */
+import { EVENT_TIME_EXT_TYPE } from './event-time.js';
+
+const NS_PER_SECOND = 1_000_000_000n;
+const MAX_UINT32 = 0xffff_ffff;
+
+export class MsgpackWriter {
+  private buf: Buffer;
+  /** Bytes written so far. */
+  length = 0;
+
+  constructor(initialBytes = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(Math.max(16, initialBytes));
+  }
+
+  /** The bytes written, as a view of the writer's buffer (valid until the next write or reset). */
+  view(start = 0, end = this.length): Buffer {
+    return this.buf.subarray(start, end);
+  }
+
+  /** The bytes written, copied out. */
+  copy(start = 0, end = this.length): Buffer {
+    return Buffer.from(this.buf.subarray(start, end));
+  }
+
+  reset(): void {
+    this.length = 0;
+  }
+
+  /** Writes an array header for `n` elements. */
+  arrayHeader(n: number): void {
+    this.header(n, 0x90, 0xdc, 0xdd);
+  }
+
+  mapHeader(n: number): void {
+    this.header(n, 0x80, 0xde, 0xdf);
+  }
+
+  /** A UTF-8 string. */
+  str(s: string): void {
+    const bytes = Buffer.byteLength(s, 'utf8');
+    this.strHeader(bytes);
+    this.room(bytes);
+    this.length += this.buf.write(s, this.length, 'utf8');
+  }
+
+  /** A msgpack str whose bytes are given as they are (Fluent Bit sends its handshake salt this way). */
+  strBytes(bytes: Uint8Array): void {
+    this.strHeader(bytes.length);
+    this.raw(bytes);
+  }
+
+  binHeader(n: number): void {
+    this.room(5);
+    const b = this.buf;
+    let p = this.length;
+    if (n < 0x100) {
+      b[p++] = 0xc4;
+      b[p++] = n;
+    } else if (n < 0x10000) {
+      b[p++] = 0xc5;
+      b.writeUInt16BE(n, p);
+      p += 2;
+    } else {
+      b[p++] = 0xc6;
+      b.writeUInt32BE(n, p);
+      p += 4;
+    }
+    this.length = p;
+  }
+
+  /** A non-negative integer in its shortest form. */
+  uint(n: number): void {
+    this.room(9);
+    const b = this.buf;
+    let p = this.length;
+    if (n < 0x80) b[p++] = n;
+    else if (n < 0x100) {
+      b[p++] = 0xcc;
+      b[p++] = n;
+    } else if (n < 0x10000) {
+      b[p++] = 0xcd;
+      b.writeUInt16BE(n, p);
+      p += 2;
+    } else if (n <= MAX_UINT32) {
+      b[p++] = 0xce;
+      b.writeUInt32BE(n, p);
+      p += 4;
+    } else {
+      b[p++] = 0xcf;
+      b.writeBigUInt64BE(BigInt(n), p);
+      p += 8;
+    }
+    this.length = p;
+  }
+
+  bool(v: boolean): void {
+    this.room(1);
+    this.buf[this.length++] = v ? 0xc3 : 0xc2;
+  }
+
+  /**
+   * EventTime (ext type 0, fixext 8: uint32 seconds, uint32 nanoseconds) from nanoseconds since the
+   * epoch. Times the format cannot hold (before 1970, after 2106) are clamped to its range.
+   */
+  eventTime(ns: bigint): void {
+    const [seconds, nanoseconds] = eventTimeParts(ns);
+    this.room(10);
+    const b = this.buf;
+    const p = this.length;
+    b[p] = 0xd7;
+    b[p + 1] = EVENT_TIME_EXT_TYPE;
+    b.writeUInt32BE(seconds, p + 2);
+    b.writeUInt32BE(nanoseconds, p + 6);
+    this.length = p + 10;
+  }
+
+  /** Whole seconds (Fluent Bit's `time_as_integer`, Fluentd v0.12), clamped like `eventTime`. */
+  integerTime(ns: bigint): void {
+    this.uint(eventTimeParts(ns)[0]);
+  }
+
+  /** Bytes that are one or more whole msgpack values already. */
+  raw(bytes: Uint8Array, start = 0, end = bytes.length): void {
+    const n = end - start;
+    this.room(n);
+    this.buf.set(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end), this.length);
+    this.length += n;
+  }
+
+  private strHeader(n: number): void {
+    this.room(5);
+    const b = this.buf;
+    let p = this.length;
+    if (n < 32) b[p++] = 0xa0 | n;
+    else if (n < 0x100) {
+      b[p++] = 0xd9;
+      b[p++] = n;
+    } else if (n < 0x10000) {
+      b[p++] = 0xda;
+      b.writeUInt16BE(n, p);
+      p += 2;
+    } else {
+      b[p++] = 0xdb;
+      b.writeUInt32BE(n, p);
+      p += 4;
+    }
+    this.length = p;
+  }
+
+  private header(n: number, fix: number, h16: number, h32: number): void {
+    this.room(5);
+    const b = this.buf;
+    let p = this.length;
+    if (n < 16) b[p++] = fix | n;
+    else if (n < 0x10000) {
+      b[p++] = h16;
+      b.writeUInt16BE(n, p);
+      p += 2;
+    } else {
+      b[p++] = h32;
+      b.writeUInt32BE(n, p);
+      p += 4;
+    }
+    this.length = p;
+  }
+
+  private room(n: number): void {
+    const need = this.length + n;
+    if (need <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+    this.buf.copy(grown, 0, 0, this.length);
+    this.buf = grown;
+  }
+}
+
+/** [seconds, nanoseconds] of an EventTime, clamped to what two uint32 can hold. */
+export function eventTimeParts(ns: bigint): [number, number] {
+  if (ns <= 0n) return [0, 0];
+  const seconds = ns / NS_PER_SECOND;
+  if (seconds > BigInt(MAX_UINT32)) return [MAX_UINT32, 999_999_999];
+  return [Number(seconds), Number(ns % NS_PER_SECOND)];
+}
