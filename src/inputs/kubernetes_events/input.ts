@@ -1,14 +1,14 @@
-import { readFileSync } from 'node:fs';
 import type { Counter } from 'prom-client';
 import { NS_PER_MS, nowNs, type LogEvent } from '../../core/event.js';
 import type { Input, InputContext } from '../../core/plugin.js';
-import { KubeApiClient, KubeApiError, type WatchHandle } from './api-client.js';
+import { KubeApiError, type KubeApiClient, type WatchHandle } from '../../kube/api-client.js';
+import { KubeConnection } from '../../kube/connection.js';
+import type { ServiceAccountToken } from '../../kube/token.js';
 import { eventTimeNs, exporterRecord } from './exporter-record.js';
 import type { KubernetesEventsOptions } from './options.js';
 import { DeliveredVersion } from './delivered-version.js';
 import { ResourceVersionDb } from './resource-version-db.js';
 import { SeenEvents } from './seen-events.js';
-import { ServiceAccountToken } from './token.js';
 
 type Obj = Record<string, unknown>;
 
@@ -60,16 +60,12 @@ export class KubernetesEventsInput implements Input {
   ) {
     this.tag = options.tag ?? ctx.name;
     this.eventsPath = options.namespace === undefined ? '/api/v1/events' : `/api/v1/namespaces/${options.namespace}/events`;
-    this.token = new ServiceAccountToken(options.tokenFile, options.tokenTtlMs, (message) => ctx.log.warn(message));
-    let ca: Buffer | undefined;
-    if (options.url.protocol === 'https:') {
-      try {
-        ca = readFileSync(options.caFile);
-      } catch (err) {
-        ctx.log.warn({ err: (err as Error).message }, `cannot read kube_ca_file ${options.caFile}: verifying the API server with the system's CAs`);
-      }
-    }
-    this.client = new KubeApiClient({ url: options.url, ca, verify: options.tlsVerify, token: () => this.token.get() });
+    const connection = new KubeConnection(
+      { url: options.url, caFile: options.caFile, tokenFile: options.tokenFile, tokenTtlMs: options.tokenTtlMs, tlsVerify: options.tlsVerify },
+      ctx.log,
+    );
+    this.client = connection.client;
+    this.token = connection.token;
     if (options.db !== undefined) {
       this.db = new ResourceVersionDb(options.db, { kubeUrl: options.url.href, namespace: options.namespace ?? '' }, (message) => ctx.log.warn(message));
     }
