@@ -3,6 +3,7 @@ import type { TestContext } from 'node:test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { parseOption, type ResolvedOptions } from '../../src/config/options.js';
 import type { LogEvent } from '../../src/core/event.js';
 import { KubernetesFilter, kubernetesFilterOptions, resolveKubernetesFilterOptions, type KubernetesFilterTimings } from '../../src/filters/kubernetes/index.js';
@@ -54,6 +55,8 @@ export interface FilterHarness {
   api: KubeApiServer;
   tokenFile: string;
   metrics: Metrics;
+  /** The filters' log lines (pino objects), warnings and up. */
+  logs: Record<string, unknown>[];
   filter(overrides?: Record<string, unknown>, timings?: Partial<KubernetesFilterTimings>, parsers?: Parser[]): KubernetesFilter;
 }
 
@@ -64,6 +67,8 @@ export async function kubeFilterHarness(t: TestContext, token = 'token-a'): Prom
   const tokenFile = join(dir, 'token');
   writeFileSync(tokenFile, token);
   const metrics = new Metrics();
+  const logs: Record<string, unknown>[] = [];
+  const log = pino({ level: 'warn' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
   const filters: KubernetesFilter[] = [];
   t.after(async () => {
     await Promise.all(filters.map((f) => f.stop()));
@@ -74,9 +79,10 @@ export async function kubeFilterHarness(t: TestContext, token = 'token-a'): Prom
     api,
     tokenFile,
     metrics,
+    logs,
     filter(overrides = {}, timings = {}, parsers = []) {
       const options = resolveKubernetesFilterOptions(filterOptions({ kube_url: api.url, kube_ca_file: api.caFile, kube_token_file: tokenFile, ...overrides }), {});
-      const ctx = { ...filterContext(`kubernetes.${filters.length}`, metrics), parsers: new TestParsers(parsers) };
+      const ctx = { ...filterContext(`kubernetes.${filters.length}`, metrics), parsers: new TestParsers(parsers), log };
       const filter = new KubernetesFilter(options, ctx, timings);
       filters.push(filter);
       return filter;

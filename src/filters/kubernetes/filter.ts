@@ -26,9 +26,10 @@ export interface KubernetesFilterTimings {
   deletedGraceMs: number;
   notFoundMs: number;
   watchTimeoutMs: number;
+  sweepEveryMs: number;
 }
 
-const DEFAULT_TIMINGS: KubernetesFilterTimings = { getTimeoutMs: 5000, deletedGraceMs: 600_000, notFoundMs: 30_000, watchTimeoutMs: 300_000 };
+const DEFAULT_TIMINGS: KubernetesFilterTimings = { getTimeoutMs: 5000, deletedGraceMs: 600_000, notFoundMs: 30_000, watchTimeoutMs: 300_000, sweepEveryMs: 30_000 };
 const MAX_TAGS = 10_000;
 
 /** What the filter knows of one tag, kept between batches. */
@@ -92,6 +93,7 @@ export class KubernetesFilter implements Filter {
           deletedGraceMs: t.deletedGraceMs,
           notFoundMs: t.notFoundMs,
           watchTimeoutMs: t.watchTimeoutMs,
+          sweepEveryMs: t.sweepEveryMs,
         },
         // The kubelet fails on its own; the API server's health is the namespaces'.
         options.useKubelet ? new ApiHealth(ctx.log) : this.health,

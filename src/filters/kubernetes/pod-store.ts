@@ -49,11 +49,12 @@ export interface PodStoreOptions {
   /** How long a 404 is believed. */
   notFoundMs: number;
   watchTimeoutMs: number;
+  /** How often deleted pods and expired misses are looked for. */
+  sweepEveryMs: number;
 }
 
 const TOO_LARGE_MS = 300_000;
 const KUBELET_MIN_INTERVAL_MS = 1000;
-const SWEEP_EVERY_MS = 30_000;
 const MAX_MISSES = 10_000;
 
 export function isMiss<T extends object>(v: T | Miss | undefined): v is Miss {
@@ -65,12 +66,14 @@ export class PodStore {
   private readonly misses = new Map<string, Miss>();
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly probing = new Set<string>();
+  /** Pods the size limit pushed out: the watch told of them already, so a record of one does not wait for it. */
+  private readonly evicted = new Set<string>();
   private readonly waiters = new Map<string, (() => void)[]>();
   private readonly watch: ListWatch | undefined;
   private kubeletRefresh: Promise<void> | undefined;
   private lastKubeletRefresh = -Infinity;
   private readonly stopController = new AbortController();
-  private nextSweep = performance.now() + SWEEP_EVERY_MS;
+  private nextSweep: number;
 
   constructor(
     private readonly api: KubeConnection,
@@ -79,7 +82,14 @@ export class PodStore {
     private readonly metrics: KubernetesFilterMetrics,
     private readonly log: Logger,
   ) {
-    this.cache = new ByteBoundedCache<PodEntry>(options.cacheBytes, () => metrics.evicted('size'));
+    this.cache = new ByteBoundedCache<PodEntry>(options.cacheBytes, (key, entry) => {
+      metrics.evicted('size');
+      if (entry.source === 'watch' && entry.deletedAt === undefined) {
+        if (this.evicted.size >= MAX_MISSES) this.evicted.clear();
+        this.evicted.add(key);
+      }
+    });
+    this.nextSweep = performance.now() + options.sweepEveryMs;
     if (options.nodeName !== undefined && options.kubelet === undefined) {
       this.watch = new ListWatch(
         api,
@@ -165,7 +175,7 @@ export class PodStore {
 
   private async find(key: string): Promise<void> {
     const deadline = performance.now() + this.options.waitMs;
-    if (this.watch !== undefined) {
+    if (this.watch !== undefined && !this.evicted.delete(key)) {
       if (!this.watch.synced) await this.watch.whenSynced(this.options.waitMs);
       if (this.cache.peek(key) !== undefined || this.stopping) return;
       if (this.watch.synced && (await this.waitFor(key, deadline - performance.now()))) return;
@@ -282,6 +292,7 @@ export class PodStore {
   }
 
   private store(key: string, meta: PodMetadata, source: PodEntry['source']): void {
+    this.evicted.delete(key);
     this.cache.set(key, { meta, source, storedAt: performance.now(), deletedAt: undefined }, meta.bytes);
     const waiting = this.waiters.get(key);
     if (waiting !== undefined) {
@@ -320,7 +331,7 @@ export class PodStore {
 
   /** Drops pods deleted long ago and misses that ran out. */
   private sweep(now: number): void {
-    this.nextSweep = now + SWEEP_EVERY_MS;
+    this.nextSweep = now + this.options.sweepEveryMs;
     this.cache.forEach((key, entry) => {
       if (entry.deletedAt !== undefined && now - entry.deletedAt > this.options.deletedGraceMs) {
         this.cache.delete(key);
