@@ -38,6 +38,8 @@ export interface ListWatchOptions {
 class ResourceExpired extends Error {}
 
 const MIN_BACKOFF_MS = 200;
+/** A list page is bounded too: pageSize objects of maxObjectBytes, at most this. */
+const MAX_PAGE_BYTES = 64 << 20;
 const MAX_BACKOFF_MS = 30_000;
 
 export class ListWatch {
@@ -129,7 +131,7 @@ export class ListWatch {
       try {
         page = (await this.connection.client.getJson(`${this.options.path}?${params}`, {
           signal: this.stopController.signal,
-          maxBytes: maxObjectBytes > 0 ? maxObjectBytes * pageSize : 0,
+          maxBytes: maxObjectBytes > 0 ? Math.min(maxObjectBytes * pageSize, MAX_PAGE_BYTES) : 0,
         })) as KubeObject;
         this.options.onRequest?.('list', 200);
       } catch (err) {

@@ -12,7 +12,10 @@ import { containerId, kubePod, type PodSpec } from '../helpers/kube-objects.js';
 import { waitFor } from '../helpers/wait.js';
 
 const NODE = 'worker-1';
+/** For tests where a pod is never reported: the wait runs out soon. */
 const FAST = { kube_node_name: NODE, kube_meta_wait_time: '300ms' };
+/** For tests where the first batch must wait for the list, however slow the machine (it ends when the list does). */
+const PATIENT = { kube_node_name: NODE, kube_meta_wait_time: '20s' };
 const POD_PATH = /^\/api\/v1\/namespaces\/[^/]+\/pods\/[^/]+$/;
 
 function spec(i: number, extra: Partial<PodSpec> = {}): PodSpec {
@@ -36,7 +39,7 @@ test('requests do not grow with pods or records: one list and one watch of the n
     const specs = Array.from({ length: pods }, (_, i) => spec(i));
     for (const s of specs) h.api.putPod(kubePod(s));
     h.api.putPod(kubePod(spec(999, { node: 'worker-2' })));
-    const filter = h.filter(FAST);
+    const filter = h.filter(PATIENT);
     for (let round = 0; round < 3; round++) {
       for (const s of specs) {
         const out = await run(filter, logs(s, 20));
@@ -56,7 +59,7 @@ test("a batch of known pods is handled at once, without a promise; the list and 
   const h = await kubeFilterHarness(t);
   const s = spec(1);
   h.api.putPod(kubePod(s));
-  const filter = h.filter(FAST);
+  const filter = h.filter(PATIENT);
   await run(filter, logs(s));
   const out = filter.process(logs(s, 5));
   assert.ok(Array.isArray(out), 'answered synchronously');
@@ -67,7 +70,7 @@ test("a batch of known pods is handled at once, without a promise; the list and 
 test('a pod whose log appears before the watch reports it: the record waits for the watch; past kube_meta_wait_time, one GET', async (t) => {
   const h = await kubeFilterHarness(t);
   h.api.putPod(kubePod(spec(0)));
-  const filter = h.filter(FAST);
+  const filter = h.filter(PATIENT);
   await run(filter, logs(spec(0)));
   const early = spec(1);
   const pending = run(filter, logs(early, 3));
@@ -78,14 +81,16 @@ test('a pod whose log appears before the watch reports it: the record waits for 
   assert.equal(h.api.requestsTo(POD_PATH).length, 0, 'the watch told of it: no GET');
 
   // A pod the watch never reports (the API server places it on another node): one GET after the wait.
+  const hurried = h.filter(FAST);
+  await waitFor(() => h.api.openWatchesOf('pods') === 2, 'its list done: the watch is open');
   const elsewhere = spec(2, { node: 'worker-9' });
   h.api.putPod(kubePod(elsewhere));
   const started = performance.now();
-  const got = await run(filter, logs(elsewhere));
+  const got = await run(hurried, logs(elsewhere));
   assert.ok(performance.now() - started >= 250, 'waited for the watch first');
   assert.equal(kube(got[0]!)!.host, 'worker-9');
   assert.equal(kube(got[0]!)!.pod_id, h.api.pod('shop', elsewhere.name)!.metadata.uid);
-  for (let i = 0; i < 3; i++) await run(filter, logs(elsewhere));
+  for (let i = 0; i < 3; i++) await run(hurried, logs(elsewhere));
   assert.deepEqual(h.api.requestsTo(POD_PATH).map((r) => r.path), [`/api/v1/namespaces/shop/pods/${elsewhere.name}`], 'one GET, then the cache');
   assert.ok(h.logs.some((l) => /another/.test(String(l.msg))), 'the node mismatch is logged');
 });

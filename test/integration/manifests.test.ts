@@ -389,7 +389,8 @@ test("floki on the rendered node agent config: --dry-run, probe paths, and conta
   assert.deepEqual(byLine['{"level":"warn","msg":"slow"}'], { ...labels, stream: 'stderr' }, 'a JSON line stays the line (merge_log off)');
   assert.deepEqual(byLine['GET / 200'], { job: 'floki', namespace: 'shop', pod: 'web-0', container: 'web', stream: 'stdout' }, 'no app.kubernetes.io labels: no app, no component');
   assert.equal(byLine.tick, undefined, 'fluentbit.io/exclude: the pod opted out');
-  assert.deepEqual(api.requests.map((r) => `${r.watch ? 'watch' : 'get'} ${r.path}?${r.query.get('fieldSelector')}`), ['get /api/v1/pods?spec.nodeName=worker-1', 'watch /api/v1/pods?spec.nodeName=worker-1']);
+  const podLists = api.requests.filter((r) => r.path === '/api/v1/pods');
+  assert.deepEqual(podLists.map((r) => `${r.watch ? 'watch' : 'list'} ${r.query.get('fieldSelector')}`), ['list spec.nodeName=worker-1', 'watch spec.nodeName=worker-1'], "this node's pods, listed and watched");
 });
 
 test('configs/floki.yaml, the image default: passes --dry-run with LOKI_URL set, names LOKI_URL without it', async () => {

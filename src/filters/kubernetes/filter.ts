@@ -77,7 +77,7 @@ export class KubernetesFilter implements Filter {
       return;
     }
     const connection = (url: URL) =>
-      new KubeConnection({ url, caFile: options.caFile, tokenFile: options.tokenFile, tokenTtlMs: options.tokenTtlMs, tlsVerify: options.tlsVerify, requestTimeoutMs: t.getTimeoutMs }, ctx.log);
+      new KubeConnection({ url, caFile: options.caFile, tokenFile: options.tokenFile, tokenTtlMs: options.tokenTtlMs, tlsVerify: options.tlsVerify }, ctx.log);
     const api = connection(options.url);
     if (!options.namespaceMetadataOnly) {
       this.pods = new PodStore(

@@ -96,7 +96,7 @@ export class PodStore {
         {
           path: '/api/v1/pods',
           selector: { fieldSelector: `spec.nodeName=${options.nodeName}` },
-          pageSize: 500,
+          pageSize: 100,
           maxObjectBytes: options.maxObjectBytes,
           watchTimeoutMs: options.watchTimeoutMs,
           onRequest: (verb, code) => metrics.request(verb, 'pods', code),
