@@ -11,11 +11,23 @@ import type { KubeConnection } from './connection.js';
 export type KubeObject = Record<string, unknown>;
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
+export interface WatchChange {
+  type: WatchEventType;
+  object: KubeObject;
+}
+
+/**
+ * What becomes of the objects. Each call may return a promise (backpressure): the list's next page,
+ * or the watch's next chunk, is read only once it settles, and the resourceVersion moves past a page
+ * or chunk only then (a failed call means its objects come again).
+ */
 export interface ListWatchHandler {
-  /** A complete list: these are all the objects now (what is missing was deleted meanwhile). */
-  replace(items: KubeObject[]): void;
-  /** One change seen by the watch. */
-  apply(type: WatchEventType, object: KubeObject): void;
+  /** One page of a list (`first`: the first page of a new list). */
+  listPage(items: KubeObject[], first: boolean): void | Promise<void>;
+  /** The list is complete: every object of it went to listPage. */
+  listed(resourceVersion: string, count: number): void;
+  /** Changes the watch saw, in order; `resourceVersion` is where the stream is after them. */
+  changes(changes: WatchChange[], resourceVersion: string | undefined): void | Promise<void>;
 }
 
 export interface ListWatchOptions {
@@ -23,12 +35,14 @@ export interface ListWatchOptions {
   path: string;
   /** Query parameters of both list and watch, e.g. a fieldSelector. */
   selector?: Record<string, string>;
-  /** Objects per list page (continue tokens between pages). */
+  /** Objects per list page (continue tokens between pages); 0: the whole list in one answer. */
   pageSize: number;
   /** Largest object accepted (a watch line; a list page may hold pageSize of them); 0: no limit. */
   maxObjectBytes: number;
   /** Each watch asks the server to end it after this long; a new one starts from the last version. */
   watchTimeoutMs: number;
+  /** Start by watching from this version (kept from an earlier run) instead of listing. */
+  resourceVersion?: string;
   /** Counts each request: verb and HTTP status (0: no answer). */
   onRequest?: (verb: 'list' | 'watch', code: number) => void;
   /** Told of an object skipped for its size. */
@@ -57,7 +71,9 @@ export class ListWatch {
     private readonly options: ListWatchOptions,
     private readonly handler: ListWatchHandler,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.resourceVersion = options.resourceVersion;
+  }
 
   /** True once a list has completed: the copy then holds every object (as of the list, plus what the watch told since). */
   get synced(): boolean {
@@ -120,40 +136,44 @@ export class ListWatch {
   }
 
   private async list(): Promise<void> {
-    const items: KubeObject[] = [];
+    let count = 0;
     let continueToken: string | undefined;
     let listVersion: string | undefined;
     const { pageSize, maxObjectBytes } = this.options;
     do {
-      const params = new URLSearchParams({ ...this.options.selector, limit: String(pageSize) });
+      const params = new URLSearchParams(this.options.selector);
+      if (pageSize > 0) params.set('limit', String(pageSize));
       if (continueToken !== undefined) params.set('continue', continueToken);
+      const query = params.size > 0 ? `?${params}` : '';
       let page: KubeObject;
       try {
-        page = (await this.connection.client.getJson(`${this.options.path}?${params}`, {
+        page = (await this.connection.client.getJson(this.options.path + query, {
           signal: this.stopController.signal,
-          maxBytes: maxObjectBytes > 0 ? Math.min(maxObjectBytes * pageSize, MAX_PAGE_BYTES) : 0,
+          maxBytes: maxObjectBytes > 0 && pageSize > 0 ? Math.min(maxObjectBytes * pageSize, MAX_PAGE_BYTES) : 0,
         })) as KubeObject;
         this.options.onRequest?.('list', 200);
       } catch (err) {
         this.options.onRequest?.('list', err instanceof KubeApiError ? err.status : 0);
         // An expired continue token: the snapshot is gone, start the list over.
-        if (err instanceof KubeApiError && err.status === 410) throw new ResourceExpired();
+        if (err instanceof KubeApiError && err.status === 410 && continueToken !== undefined) throw new ResourceExpired();
         throw err;
       }
       const metadata = isObject(page.metadata) ? page.metadata : {};
+      const first = listVersion === undefined;
       listVersion ??= typeof metadata.resourceVersion === 'string' ? metadata.resourceVersion : undefined;
       continueToken = typeof metadata.continue === 'string' && metadata.continue.length > 0 ? metadata.continue : undefined;
-      if (Array.isArray(page.items)) for (const item of page.items) if (isObject(item)) items.push(item);
+      const items = Array.isArray(page.items) ? (page.items as unknown[]).filter(isObject) : [];
+      count += items.length;
+      await this.handler.listPage(items, first);
     } while (continueToken !== undefined && !this.stopped);
     if (this.stopped) return;
     if (listVersion === undefined) throw new KubeApiError(`GET ${this.options.path}: the list has no metadata.resourceVersion`, 200);
-    this.handler.replace(items);
+    this.handler.listed(listVersion, count);
     this.resourceVersion = listVersion;
     if (!this.syncedFlag) {
       this.syncedFlag = true;
       this.wakeSyncWaiters();
     }
-    this.log.debug({ path: this.options.path, objects: items.length, resource_version: listVersion }, 'listed');
   }
 
   private async watch(): Promise<void> {
@@ -188,6 +208,9 @@ export class ListWatch {
   private async onLines(lines: string[]): Promise<void> {
     // A watch that delivers is healthy: the next failure starts the backoff from the bottom.
     this.recovered();
+    const changes: WatchChange[] = [];
+    let version = this.resourceVersion;
+    let failure: Error | undefined;
     for (const line of lines) {
       let event: KubeObject;
       try {
@@ -197,23 +220,19 @@ export class ListWatch {
         continue;
       }
       const object = isObject(event.object) ? event.object : {};
-      const rv = isObject(object.metadata) && typeof object.metadata.resourceVersion === 'string' ? object.metadata.resourceVersion : undefined;
-      switch (event.type) {
-        case 'ADDED':
-        case 'MODIFIED':
-        case 'DELETED':
-          this.handler.apply(event.type, object);
-          break;
-        case 'ERROR': {
-          const code = typeof object.code === 'number' ? object.code : 0;
-          if (code === 410) throw new ResourceExpired();
-          throw new KubeApiError(`watch error: ${code} ${typeof object.message === 'string' ? object.message : ''}`.trim(), code);
-        }
-        default:
-          break;
+      const rv = isObject(object.metadata) && typeof object.metadata.resourceVersion === 'string' && object.metadata.resourceVersion.length > 0 ? object.metadata.resourceVersion : undefined;
+      if (event.type === 'ADDED' || event.type === 'MODIFIED' || event.type === 'DELETED') changes.push({ type: event.type, object });
+      else if (event.type === 'ERROR') {
+        const code = typeof object.code === 'number' ? object.code : 0;
+        failure = code === 410 ? new ResourceExpired() : new KubeApiError(`watch error: ${code} ${typeof object.message === 'string' ? object.message : ''}`.trim(), code);
+        break;
       }
-      if (rv !== undefined) this.resourceVersion = rv;
+      if (rv !== undefined) version = rv;
     }
+    // What came before an error is handled first, and the stream resumes after it.
+    await this.handler.changes(changes, version);
+    this.resourceVersion = version;
+    if (failure !== undefined) throw failure;
   }
 
   private recovered(): void {

@@ -70,6 +70,8 @@ export class PodStore {
   private readonly evicted = new Set<string>();
   private readonly waiters = new Map<string, (() => void)[]>();
   private readonly watch: ListWatch | undefined;
+  /** The pages of a list under way. */
+  private listing: KubeObject[] = [];
   private kubeletRefresh: Promise<void> | undefined;
   private lastKubeletRefresh = -Infinity;
   private readonly stopController = new AbortController();
@@ -102,7 +104,19 @@ export class PodStore {
           onRequest: (verb, code) => metrics.request(verb, 'pods', code),
           onTooLarge: () => this.health.once('too_large', { limit: options.maxObjectBytes }, 'a pod is larger than buffer_size: skipped by the watch, its records get the metadata of their tag only'),
         },
-        { replace: (items) => this.replace(items, 'watch'), apply: (type, object) => this.apply(type, object) },
+        {
+          listPage: (items, first) => {
+            if (first) this.listing = [];
+            this.listing.push(...items);
+          },
+          listed: () => {
+            this.replace(this.listing, 'watch');
+            this.listing = [];
+          },
+          changes: (changes) => {
+            for (const c of changes) this.apply(c.type, c.object);
+          },
+        },
         log,
       );
     }
