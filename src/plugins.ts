@@ -6,12 +6,13 @@ import { tailInput } from './inputs/tail/index.js';
 import { httpInput } from './inputs/http/index.js';
 import { kubernetesEventsInput } from './inputs/kubernetes_events/index.js';
 import { eventExporterFilter } from './filters/event_exporter/index.js';
+import { kubernetesFilter } from './filters/kubernetes/index.js';
 import { forwardOutput } from './outputs/forward/index.js';
 import { lokiOutput } from './outputs/loki/index.js';
 import { stdoutOutput } from './outputs/stdout/index.js';
 
 /** Every plugin floki knows. */
-export const PLUGIN_LIST: readonly AnyPlugin[] = [forwardInput, tailInput, httpInput, kubernetesEventsInput, dummyInput, eventExporterFilter, lokiOutput, forwardOutput, stdoutOutput];
+export const PLUGIN_LIST: readonly AnyPlugin[] = [forwardInput, tailInput, httpInput, kubernetesEventsInput, dummyInput, eventExporterFilter, kubernetesFilter, lokiOutput, forwardOutput, stdoutOutput];
 
 /** A plugin by its kind and the name a config uses: an input and an output may share a name (`forward`), as in Fluent Bit. */
 export function findPlugin(kind: AnyPlugin['kind'], name: string): AnyPlugin | undefined {

@@ -1,16 +1,22 @@
 /**
- * A stand-in for the Kubernetes API server's Events endpoints, over HTTPS with a certificate made at
- * test time, for the kubernetes_events input. It keeps events with resourceVersions from one counter,
- * as etcd does, and serves:
+ * A stand-in for the Kubernetes API server (and a kubelet's `/pods`), over HTTPS with a certificate made
+ * at test time, for the kubernetes_events input and the kubernetes filter. It keeps Events, Pods and
+ * Namespaces with resourceVersions from one counter, as etcd does, and serves:
  *
- * - list: `GET /api/v1/events` (or `/api/v1/namespaces/<ns>/events`) with `limit` and `continue`;
+ * - list: `GET /api/v1/events`, `/api/v1/pods`, `/api/v1/namespaces` (or namespaced:
+ *   `/api/v1/namespaces/<ns>/events|pods`) with `limit` and `continue`, and for pods the
+ *   `fieldSelector=spec.nodeName=<node>` a node agent uses;
  * - watch: `?watch=1&resourceVersion=N`: every change after N, then changes as they happen, one JSON
  *   object per line in a chunked response; optionally each line cut into pieces written separately,
  *   with a cut inside a multi-byte character; `ERROR` with a 410 Status when N was compacted away;
- *   `BOOKMARK`s on demand; `timeoutSeconds` honoured;
- * - bearer tokens: anything else is a 401 Status, as the API server answers.
+ *   `BOOKMARK`s on demand; `timeoutSeconds` honoured; with a field selector, an object that starts or
+ *   stops matching is ADDED or DELETED;
+ * - get: `/api/v1/namespaces/<ns>/pods/<name>`, `/api/v1/namespaces/<name>` (404 Status when missing);
+ * - the kubelet's `/pods`: a PodList of `kubeletNode`'s pods;
+ * - bearer tokens: anything else is a 401 Status, as the API server answers;
+ * - failures on demand: `intercept` (an outage, 403, 404...), `latencyMs`, `respondNext`.
  *
- * Every request is logged (path, query, token, status) so tests can check what the input asked.
+ * Every request is logged (path, query, token, status) so tests can check and count what was asked.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -45,6 +51,9 @@ export function selfSignedCert(): TestCert {
 
 export type KubeObject = Record<string, unknown> & { metadata: Record<string, unknown> };
 
+/** The resources the stand-in keeps. */
+export type Resource = 'events' | 'pods' | 'namespaces';
+
 export interface LoggedRequest {
   path: string;
   query: URLSearchParams;
@@ -53,33 +62,59 @@ export interface LoggedRequest {
   watch: boolean;
 }
 
+/** What `intercept` may answer instead of the stand-in: a status and body, or `drop` (the connection is cut, as a server that is down). */
+export type Interception = { status: number; body: unknown } | 'drop' | undefined;
+
 interface Change {
   rv: number;
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  resource: Resource;
   object: KubeObject;
+  /** The object before a MODIFIED or DELETED change, so a watch with a field selector can tell entering from leaving. */
+  previous: KubeObject | undefined;
+}
+
+/** What one list or watch asks for. */
+interface Selection {
+  resource: Resource;
+  namespace: string | undefined;
+  /** `spec.nodeName=<node>` of a pods fieldSelector. */
+  nodeName: string | undefined;
 }
 
 interface OpenWatch {
   res: ServerResponse;
-  namespace: string | undefined;
+  selection: Selection;
   /** Writes are chained so the pieces of consecutive lines never interleave. */
   writing: Promise<void>;
   timer?: NodeJS.Timeout;
 }
 
+const KINDS: Record<Resource, string> = { events: 'Event', pods: 'Pod', namespaces: 'Namespace' };
+
+/**
+ * The API server stand-in. Events are added, modified and removed by uid (`add`, `modify`, `remove`), pods and
+ * namespaces by name (`putPod`, `deletePod`, `putNamespace`); all share one resourceVersion counter.
+ */
 export class KubeApiServer {
   readonly requests: LoggedRequest[] = [];
   /** Tokens accepted; the test rotates them. */
   readonly tokens: Set<string>;
   /** Cut each watch line into pieces written one by one. */
   splitLines = true;
+  /** Answers every request after this many ms (a slow API server). */
+  latencyMs = 0;
+  /** The node whose pods the kubelet's `/pods` lists (every pod when undefined). */
+  kubeletNode: string | undefined;
+  /** Consulted first for every request: answer it otherwise (an outage, 403, 404...). */
+  intercept: ((path: string, query: URLSearchParams) => Interception) | undefined;
   private rv = 1000;
   private compactedBelow = 0;
   private readonly objects = new Map<string, KubeObject>();
   private readonly history: Change[] = [];
   private readonly watches = new Set<OpenWatch>();
   private readonly snapshots = new Map<string, KubeObject[]>();
-  private readonly scripted: { status: number; body: unknown }[] = [];
+  private readonly scripted: { status: number; body: unknown; path: RegExp | undefined }[] = [];
   private port_ = 0;
   private closing = false;
 
@@ -105,6 +140,10 @@ export class KubeApiServer {
     return `https://127.0.0.1:${this.port_}`;
   }
 
+  get port(): number {
+    return this.port_;
+  }
+
   get caFile(): string {
     return this.cert.certFile;
   }
@@ -118,8 +157,20 @@ export class KubeApiServer {
     return this.requests.filter((r) => r.watch);
   }
 
+  /** Requests whose path matches (all when no pattern). */
+  requestsTo(path?: RegExp): LoggedRequest[] {
+    return path === undefined ? [...this.requests] : this.requests.filter((r) => path.test(r.path));
+  }
+
   get openWatches(): number {
     return this.watches.size;
+  }
+
+  /** Open watches of one resource. */
+  openWatchesOf(resource: Resource): number {
+    let n = 0;
+    for (const w of this.watches) if (w.selection.resource === resource) n++;
+    return n;
   }
 
   /** Resolves once every line queued on the open watches has been written to its socket. */
@@ -127,35 +178,60 @@ export class KubeApiServer {
     await Promise.all([...this.watches].map((w) => w.writing));
   }
 
-  /** Answer the next request (list or watch) with this status and body instead. */
-  respondNext(status: number, body: unknown): void {
-    this.scripted.push({ status, body });
+  /** Answer the next request (list or watch; of a path matching `path`, when given) with this status and body instead. */
+  respondNext(status: number, body: unknown, path?: RegExp): void {
+    this.scripted.push({ status, body, path });
   }
 
   /** Stores a new event (its uid must be set), giving it the next resourceVersion; watchers see ADDED. */
   add(event: KubeObject): KubeObject {
-    return this.change('ADDED', structuredClone(event));
+    return this.change('events', 'ADDED', structuredClone(event));
   }
 
   /** Replaces a stored event by uid with `update(old)`, as a kubelet bumping count and lastTimestamp. */
   modify(uid: string, update: (old: KubeObject) => KubeObject): KubeObject {
-    const old = this.objects.get(uid);
+    const old = this.objects.get(key('events', uid));
     if (!old) throw new Error(`no event ${uid}`);
-    return this.change('MODIFIED', update(structuredClone(old)));
+    return this.change('events', 'MODIFIED', update(structuredClone(old)));
   }
 
   /** Removes an event (TTL expiry); watchers see DELETED. */
   remove(uid: string): void {
-    const old = this.objects.get(uid);
+    const old = this.objects.get(key('events', uid));
     if (!old) throw new Error(`no event ${uid}`);
-    this.change('DELETED', structuredClone(old));
+    this.change('events', 'DELETED', structuredClone(old));
+  }
+
+  /** Creates or replaces a pod (by namespace and name); watchers see ADDED or MODIFIED. */
+  putPod(pod: KubeObject): KubeObject {
+    return this.put('pods', pod);
+  }
+
+  /** Deletes a pod; watchers see DELETED, GETs answer 404. */
+  deletePod(namespace: string, name: string): void {
+    const old = this.objects.get(key('pods', `${namespace}/${name}`));
+    if (!old) throw new Error(`no pod ${namespace}/${name}`);
+    this.change('pods', 'DELETED', structuredClone(old));
+  }
+
+  /** Creates or replaces a namespace. */
+  putNamespace(namespace: KubeObject): KubeObject {
+    return this.put('namespaces', namespace);
+  }
+
+  /** The stored pod, as a GET would answer it. */
+  pod(namespace: string, name: string): KubeObject | undefined {
+    const pod = this.objects.get(key('pods', `${namespace}/${name}`));
+    return pod === undefined ? undefined : structuredClone(pod);
   }
 
   /** Sends a BOOKMARK at the current resourceVersion to every open watch (after a fresh version, as etcd moves on). */
   bookmark(): string {
     this.rv++;
-    const line = JSON.stringify({ type: 'BOOKMARK', object: { kind: 'Event', apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) } } });
-    for (const w of this.watches) this.writeLine(w, line);
+    for (const w of this.watches) {
+      const kind = KINDS[w.selection.resource];
+      this.writeLine(w, JSON.stringify({ type: 'BOOKMARK', object: { kind, apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) } } }));
+    }
     return String(this.rv);
   }
 
@@ -182,15 +258,25 @@ export class KubeApiServer {
     this.cert.remove();
   }
 
-  private change(type: Change['type'], object: KubeObject): KubeObject {
-    const uid = object.metadata.uid as string;
+  private put(resource: 'pods' | 'namespaces', object: KubeObject): KubeObject {
+    const copy = structuredClone(object);
+    copy.metadata.uid ??= `uid-${resource}-${copy.metadata.namespace ?? ''}-${copy.metadata.name as string}`;
+    return this.change(resource, this.objects.has(key(resource, nameKey(resource, copy))) ? 'MODIFIED' : 'ADDED', copy);
+  }
+
+  private change(resource: Resource, type: Change['type'], object: KubeObject): KubeObject {
+    const id = key(resource, resource === 'events' ? (object.metadata.uid as string) : nameKey(resource, object));
+    const previous = this.objects.get(id);
     this.rv++;
     object.metadata.resourceVersion = String(this.rv);
-    if (type === 'DELETED') this.objects.delete(uid);
-    else this.objects.set(uid, object);
-    const change: Change = { rv: this.rv, type, object: structuredClone(object) };
+    if (type === 'DELETED') this.objects.delete(id);
+    else this.objects.set(id, object);
+    const change: Change = { rv: this.rv, type, resource, object: structuredClone(object), previous: previous && structuredClone(previous) };
     this.history.push(change);
-    for (const w of this.watches) if (inNamespace(object, w.namespace)) this.writeLine(w, watchLine(change));
+    for (const w of this.watches) {
+      const line = watchLine(change, w.selection);
+      if (line !== undefined) this.writeLine(w, line);
+    }
     return structuredClone(object);
   }
 
@@ -211,17 +297,61 @@ export class KubeApiServer {
       res.writeHead(status, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    if (token === undefined || !this.tokens.has(token)) return send(401, status(401, 'Unauthorized', 'Unauthorized'));
-    const m = /^\/api\/v1\/(?:namespaces\/([^/]+)\/)?events$/.exec(url.pathname);
-    if (!m || req.method !== 'GET') return send(404, status(404, 'NotFound', 'the server could not find the requested resource'));
-    const scripted = this.scripted.shift();
-    if (scripted) return send(scripted.status, scripted.body);
-    const namespace = m[1];
-    if (watch) return this.startWatch(url.searchParams, namespace, res, log);
-    this.list(url.searchParams, namespace, send);
+    const answer = () => {
+      if (res.destroyed) return;
+      const intercepted = this.intercept?.(url.pathname, url.searchParams);
+      if (intercepted === 'drop') {
+        req.socket.destroy();
+        return;
+      }
+      if (intercepted !== undefined) return send(intercepted.status, intercepted.body);
+      if (token === undefined || !this.tokens.has(token)) return send(401, status(401, 'Unauthorized', 'Unauthorized'));
+      if (req.method !== 'GET') return send(405, status(405, 'MethodNotAllowed', 'only GET'));
+      const scriptedAt = this.scripted.findIndex((s) => s.path === undefined || s.path.test(url.pathname));
+      if (scriptedAt >= 0) {
+        const [scripted] = this.scripted.splice(scriptedAt, 1);
+        return send(scripted!.status, scripted!.body);
+      }
+      this.route(url, watch, res, log, send);
+    };
+    if (this.latencyMs > 0) setTimeout(answer, this.latencyMs);
+    else answer();
   }
 
-  private list(query: URLSearchParams, namespace: string | undefined, send: (status: number, body: unknown) => void): void {
+  private route(url: URL, watch: boolean, res: ServerResponse, log: LoggedRequest, send: (status: number, body: unknown) => void): void {
+    const notFound = (what = 'the server could not find the requested resource') => send(404, status(404, 'NotFound', what));
+    const path = url.pathname;
+    if (path === '/pods') {
+      // The kubelet's read-only pod list: this node's pods, no watch.
+      const items = this.stored('pods').filter((p) => this.kubeletNode === undefined || nodeOf(p) === this.kubeletNode);
+      return send(200, { kind: 'PodList', apiVersion: 'v1', metadata: {}, items });
+    }
+    let m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)$/.exec(path);
+    if (m) {
+      const pod = this.objects.get(key('pods', `${m[1]}/${m[2]}`));
+      return pod ? send(200, { kind: 'Pod', apiVersion: 'v1', ...pod }) : notFound(`pods "${m[2]}" not found`);
+    }
+    m = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(path);
+    if (m) {
+      const ns = this.objects.get(key('namespaces', m[1]!));
+      return ns ? send(200, { kind: 'Namespace', apiVersion: 'v1', ...ns }) : notFound(`namespaces "${m[1]}" not found`);
+    }
+    m = /^\/api\/v1\/(?:namespaces\/([^/]+)\/)?(events|pods)$/.exec(path) ?? /^\/api\/v1\/()(namespaces)$/.exec(path);
+    if (!m) return notFound();
+    const field = url.searchParams.get('fieldSelector') ?? '';
+    const node = /^spec\.nodeName=(.*)$/.exec(field);
+    if (field !== '' && !(node && m[2] === 'pods')) return send(400, status(400, 'BadRequest', `field label not supported: ${field}`));
+    const selection: Selection = { resource: m[2] as Resource, namespace: m[1] || undefined, nodeName: node?.[1] };
+    if (watch) return this.startWatch(url.searchParams, selection, res, log);
+    this.list(url.searchParams, selection, send);
+  }
+
+  private stored(resource: Resource): KubeObject[] {
+    const prefix = `${resource}:`;
+    return [...this.objects.entries()].filter(([k]) => k.startsWith(prefix)).map(([, o]) => o);
+  }
+
+  private list(query: URLSearchParams, selection: Selection, send: (status: number, body: unknown) => void): void {
     const limit = Number(query.get('limit') ?? '0');
     const cont = query.get('continue');
     let items: KubeObject[];
@@ -235,22 +365,23 @@ export class KubeApiServer {
       offset = Number(at);
       listRv = key!;
     } else {
-      items = [...this.objects.values()].filter((o) => inNamespace(o, namespace)).sort((a, b) => rvOf(a) - rvOf(b));
+      items = this.stored(selection.resource).filter((o) => selected(o, selection)).sort((a, b) => rvOf(a) - rvOf(b));
       listRv = String(this.rv);
       this.snapshots.set(listRv, items);
     }
     const page = limit > 0 ? items.slice(offset, offset + limit) : items.slice(offset);
     const next = limit > 0 && offset + limit < items.length ? `${listRv}:${offset + limit}` : undefined;
     // List items carry no kind/apiVersion, as the API server serves them.
-    send(200, { kind: 'EventList', apiVersion: 'v1', metadata: { resourceVersion: listRv, ...(next ? { continue: next } : {}) }, items: page });
+    const kind = `${KINDS[selection.resource]}List`;
+    send(200, { kind, apiVersion: 'v1', metadata: { resourceVersion: listRv, ...(next ? { continue: next } : {}) }, items: page });
   }
 
-  private startWatch(query: URLSearchParams, namespace: string | undefined, res: ServerResponse, log: LoggedRequest): void {
+  private startWatch(query: URLSearchParams, selection: Selection, res: ServerResponse, log: LoggedRequest): void {
     log.status = 200;
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
     res.flushHeaders();
     const from = Number(query.get('resourceVersion') ?? '0');
-    const w: OpenWatch = { res, namespace, writing: Promise.resolve() };
+    const w: OpenWatch = { res, selection, writing: Promise.resolve() };
     if (from < this.compactedBelow) {
       const line = JSON.stringify({
         type: 'ERROR',
@@ -265,7 +396,11 @@ export class KubeApiServer {
       clearTimeout(w.timer);
       this.watches.delete(w);
     });
-    for (const change of this.history) if (change.rv > from && inNamespace(change.object, namespace)) this.writeLine(w, watchLine(change));
+    for (const change of this.history) {
+      if (change.rv <= from) continue;
+      const line = watchLine(change, selection);
+      if (line !== undefined) this.writeLine(w, line);
+    }
     const timeout = Number(query.get('timeoutSeconds') ?? '0');
     if (timeout > 0) {
       w.timer = setTimeout(() => {
@@ -296,9 +431,42 @@ export class KubeApiServer {
   }
 }
 
-function watchLine(change: Change): string {
+function key(resource: Resource, id: string): string {
+  return `${resource}:${id}`;
+}
+
+function nameKey(resource: Resource, o: KubeObject): string {
+  return resource === 'namespaces' ? (o.metadata.name as string) : `${o.metadata.namespace as string}/${o.metadata.name as string}`;
+}
+
+/**
+ * The line a watch of `selection` gets for a change, if any: with a field selector an object that starts
+ * matching is ADDED and one that stops matching is DELETED, as the API server reports them.
+ */
+function watchLine(change: Change, selection: Selection): string | undefined {
+  if (change.resource !== selection.resource) return undefined;
+  const now = change.type !== 'DELETED' && selected(change.object, selection);
+  const before = change.previous !== undefined && selected(change.previous, selection);
+  let type: Change['type'];
+  if (change.type === 'DELETED') {
+    if (!selected(change.object, selection)) return undefined;
+    type = 'DELETED';
+  } else if (now && before) type = change.type;
+  else if (now) type = 'ADDED';
+  else if (before) type = 'DELETED';
+  else return undefined;
   // Watch objects carry kind and apiVersion.
-  return JSON.stringify({ type: change.type, object: { kind: 'Event', apiVersion: 'v1', ...change.object } });
+  return JSON.stringify({ type, object: { kind: KINDS[change.resource], apiVersion: 'v1', ...change.object } });
+}
+
+function selected(o: KubeObject, selection: Selection): boolean {
+  if (selection.namespace !== undefined && o.metadata.namespace !== selection.namespace) return false;
+  return selection.nodeName === undefined || nodeOf(o) === selection.nodeName;
+}
+
+function nodeOf(pod: KubeObject): string | undefined {
+  const spec = pod.spec as { nodeName?: string } | undefined;
+  return spec?.nodeName;
 }
 
 function status(code: number, reason: string, message: string): Record<string, unknown> {
@@ -307,10 +475,6 @@ function status(code: number, reason: string, message: string): Record<string, u
 
 function rvOf(o: KubeObject): number {
   return Number(o.metadata.resourceVersion);
-}
-
-function inNamespace(o: KubeObject, namespace: string | undefined): boolean {
-  return namespace === undefined || o.metadata.namespace === namespace;
 }
 
 /**

@@ -15,6 +15,7 @@ import { parse, parseAllDocuments, parseDocument } from 'yaml';
 import { exporterRecord } from '../../src/inputs/kubernetes_events/index.js';
 import { FlokiProcess, freePort, ROOT } from '../helpers/floki-process.js';
 import { KubeApiServer, kubeEvent } from '../helpers/kube-apiserver.js';
+import { containerId, kubeNamespace, kubePod, type PodSpec } from '../helpers/kube-objects.js';
 import { LokiReceiver } from '../helpers/loki-receiver.js';
 import { arr, cat, entry, eventTime, str } from '../helpers/msgpack-wire.js';
 import { waitFor } from '../helpers/wait.js';
@@ -127,7 +128,8 @@ test('configs/kubernetes renders with kubectl kustomize: namespace floki, least 
   if (!needKubectl(t)) return;
   const objects = render(KUBE);
   assert.deepEqual(objects.map((o) => o.kind).sort(), [
-    'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'ConfigMap', 'ConfigMap', 'DaemonSet', 'Deployment', 'Namespace', 'Service', 'ServiceAccount', 'ServiceAccount',
+    'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ConfigMap', 'ConfigMap', 'ConfigMap', 'DaemonSet', 'Deployment', 'Namespace', 'Service',
+    'ServiceAccount', 'ServiceAccount',
   ]);
   for (const o of objects) {
     if (['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind)) continue;
@@ -140,10 +142,14 @@ test('configs/kubernetes renders with kubectl kustomize: namespace floki, least 
   assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'floki-aggregator', namespace: 'floki' }]);
   const aggregator = one(objects, 'Deployment', 'floki-aggregator');
   assert.equal(aggregator.spec.template.spec.serviceAccountName, 'floki-aggregator');
-  // The node agent reads files only: no token in its pods.
+  // The node agent's kubernetes filter reads pods and namespaces: get, list, watch, nothing more.
+  const reader = one(objects, 'ClusterRole', 'floki-pod-metadata-reader');
+  assert.deepEqual(reader.rules, [{ apiGroups: [''], resources: ['pods', 'namespaces'], verbs: ['get', 'list', 'watch'] }]);
+  assert.deepEqual(one(objects, 'ClusterRoleBinding', 'floki-pod-metadata-reader').subjects, [{ kind: 'ServiceAccount', name: 'floki-node-agent', namespace: 'floki' }]);
   const agent = one(objects, 'DaemonSet', 'floki-node-agent');
-  assert.equal(agent.spec.template.spec.automountServiceAccountToken, false);
-  assert.equal(one(objects, 'ServiceAccount', 'floki-node-agent').automountServiceAccountToken, false);
+  assert.equal(agent.spec.template.spec.serviceAccountName, 'floki-node-agent');
+  assert.notEqual(agent.spec.template.spec.automountServiceAccountToken, false, 'the filter needs its token');
+  assert.notEqual(one(objects, 'ServiceAccount', 'floki-node-agent').automountServiceAccountToken, false);
 
   for (const w of [agent, aggregator]) {
     checkPodSecurity(w);
@@ -171,6 +177,13 @@ test('the node agent DaemonSet runs on every node and mounts what its config rea
   assert.equal(tail.path, '/var/log/containers/*.log');
   assert.equal(tail.tag, 'kube.*');
   assert.equal(tail['multiline.parser'], 'cri, docker');
+  // The kubernetes filter reads the tail's tags, before the event_exporter filter replaces exporter records.
+  assert.deepEqual(config.pipeline.filters.map((f: Obj) => f.name), ['kubernetes', 'event_exporter']);
+  const kubernetes = config.pipeline.filters[0];
+  assert.equal(kubernetes.match, 'kube.*');
+  assert.equal(kubernetes.kube_tag_prefix, `kube.${dirname(tail.path).slice(1).replace(/\//g, '.')}.`, 'the prefix the tail tag gives');
+  assert.equal(kubernetes.kube_node_name, undefined, 'the node name comes from NODE_NAME');
+  assert.deepEqual(container.env, [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }], 'NODE_NAME from the downward API');
 
   const volume = (m: Obj) => pod.volumes.find((v: Obj) => v.name === m.name);
   // Read: the log files (symlinks into /var/log/pods, under the same mount), from the node, read-only.
@@ -307,7 +320,9 @@ test('floki on the rendered aggregator config: probe and scrape paths answer, an
   await loki.waitFor(1, 10_000);
   const webhook = await fetch(`http://127.0.0.1:${ports.http}/kube.events`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: json });
   assert.equal(webhook.status, 201);
-  const kubernetes = (pod: string, namespace: string, container: string) => ({ pod_name: pod, namespace_name: namespace, pod_id: 'p', labels: { app: 'x' }, host: 'worker-2', container_name: container, docker_id: 'abc', container_hash: 'h', container_image: 'img' });
+  const kubernetes = (pod: string, namespace: string, container: string) => ({
+    pod_name: pod, namespace_name: namespace, pod_id: 'p', labels: { 'app.kubernetes.io/name': container, 'app.kubernetes.io/component': 'web' }, host: 'worker-2', container_name: container, docker_id: 'abc', container_hash: 'h', container_image: 'img',
+  });
   const at = Math.floor(Date.now() / 1000);
   await sendForward(ports.forward, cat(arr(2), str('kube.var.log.containers.event-exporter-6d5b9c7f4-x2x9q_monitoring_event-exporter-abc.log'), arr(2),
     entry(eventTime(at, 1), { time: '2026-11-25T10:00:00.000000001Z', stream: 'stdout', _p: 'F', log: json, kubernetes: kubernetes('event-exporter-6d5b9c7f4-x2x9q', 'monitoring', 'event-exporter') }),
@@ -321,10 +336,10 @@ test('floki on the rendered aggregator config: probe and scrape paths answer, an
   for (const e of events) assert.deepEqual(e.labels, eventLabels);
   const log = loki.entries.find((e) => e.line === 'GET /healthz 200 1ms');
   assert.ok(log, "a container's line is its own text");
-  assert.deepEqual(log.labels, { job: 'floki', namespace: 'shop', pod: 'api-7d9f8b6c5-xk2lp', container: 'api', stream: 'stderr' });
+  assert.deepEqual(log.labels, { job: 'floki', namespace: 'shop', app: 'api', component: 'web', pod: 'api-7d9f8b6c5-xk2lp', container: 'api', stream: 'stderr' });
 });
 
-test('floki on the rendered node agent config: --dry-run, and its probe path answers', async (t) => {
+test("floki on the rendered node agent config: --dry-run, probe paths, and container lines labelled from their pod's metadata", async (t) => {
   if (!needKubectl(t)) return;
   const objects = render(KUBE);
   const agent = one(objects, 'DaemonSet', 'floki-node-agent');
@@ -335,19 +350,47 @@ test('floki on the rendered node agent config: --dry-run, and its probe path ans
   assert.equal(await dry.wait(), 0, dry.stderr);
   await dry.stop();
 
+  // This node's pods at the API server stand-in; their CRI logs where the tail input looks.
+  const api = await KubeApiServer.start(['token']);
+  t.after(() => api.close());
+  writeFileSync(join(dir, 'token'), 'token');
+  api.putNamespace(kubeNamespace('shop'));
+  const apiPod: PodSpec = { namespace: 'shop', name: 'api-7d9f8b6c5-xk2lp', node: 'worker-1', labels: { 'app.kubernetes.io/name': 'api', 'app.kubernetes.io/component': 'backend' }, containers: [{ name: 'api', image: 'api:1', id: containerId('api') }] };
+  const quiet: PodSpec = { namespace: 'shop', name: 'noisy-6b7c8d9f0-zz9yy', node: 'worker-1', annotations: { 'fluentbit.io/exclude': 'true' }, containers: [{ name: 'noisy', image: 'busybox', id: containerId('noisy') }] };
+  const legacy: PodSpec = { namespace: 'shop', name: 'web-0', node: 'worker-1', labels: { app: 'web' }, containers: [{ name: 'web', image: 'nginx', id: containerId('web') }] };
+  for (const p of [apiPod, quiet, legacy]) api.putPod(kubePod(p));
+  const logs = join(dir, 'containers');
+  mkdirSync(logs);
+  const file = (p: PodSpec) => join(logs, `${p.name}_${p.namespace}_${p.containers[0]!.name}-${p.containers[0]!.id}.log`);
+  const now = new Date().toISOString().replace('Z', '000000Z').replace(/\.(\d{9})\d*Z$/, '.$1Z');
+  writeFileSync(file(apiPod), `${now} stdout F GET /healthz 200 1ms\n${now} stderr F {"level":"warn","msg":"slow"}\n`);
+  writeFileSync(file(quiet), `${now} stdout F tick\n`);
+  writeFileSync(file(legacy), `${now} stdout F GET / 200\n`);
+
   const { probePaths, scrapePath } = checkProbesAndScrape(agent, config);
-  mkdirSync(join(dir, 'containers'));
   const { text, ports } = await runnable(config, dir, (c) => {
-    (c.pipeline.inputs as Obj[])[0]!.path = join(dir, 'containers', '*.log');
+    Object.assign((c.pipeline.inputs as Obj[])[0]!, { path: join(logs, '*.log'), read_from_head: 'on' });
+    Object.assign((c.pipeline.filters as Obj[])[0]!, { kube_url: api.url, kube_ca_file: api.caFile, kube_token_file: join(dir, 'token'), kube_tag_prefix: `kube.${logs.slice(1).replace(/\//g, '.')}.` });
+    c.pipeline.outputs[0].batch_wait = '50ms';
   });
   const lokiReceiver = await LokiReceiver.start();
-  const floki = FlokiProcess.withConfig(text, { LOKI_URL: lokiReceiver.url });
+  const floki = FlokiProcess.withConfig(text, { LOKI_URL: lokiReceiver.url, NODE_NAME: 'worker-1' });
   t.after(async () => {
     await floki.stop();
     await lokiReceiver.close();
   });
   await floki.ready();
   for (const path of [...probePaths, scrapePath]) assert.equal((await get(ports.http_server, path)).status, 200, path);
+
+  await lokiReceiver.waitFor(3, 10_000);
+  const byLine = Object.fromEntries(lokiReceiver.entries.map((e) => [e.line, e.labels]));
+  const labels = { job: 'floki', namespace: 'shop', app: 'api', component: 'backend', pod: apiPod.name, container: 'api' };
+  assert.deepEqual(byLine['GET /healthz 200 1ms'], { ...labels, stream: 'stdout' }, "the container's own line, labelled from its pod");
+  assert.deepEqual(byLine['{"level":"warn","msg":"slow"}'], { ...labels, stream: 'stderr' }, 'a JSON line stays the line (merge_log off)');
+  assert.deepEqual(byLine['GET / 200'], { job: 'floki', namespace: 'shop', pod: 'web-0', container: 'web', stream: 'stdout' }, 'no app.kubernetes.io labels: no app, no component');
+  assert.equal(byLine.tick, undefined, 'fluentbit.io/exclude: the pod opted out');
+  const podLists = api.requests.filter((r) => r.path === '/api/v1/pods');
+  assert.deepEqual(podLists.map((r) => `${r.watch ? 'watch' : 'list'} ${r.query.get('fieldSelector')}`), ['list spec.nodeName=worker-1', 'watch spec.nodeName=worker-1'], "this node's pods, listed and watched");
 });
 
 test('configs/floki.yaml, the image default: passes --dry-run with LOKI_URL set, names LOKI_URL without it', async () => {

@@ -124,7 +124,7 @@ const dashboards = readdirSync(join(GRAFANA, 'dashboards')).filter((f) => f.ends
 
 test('the label names floki produces, read from the deploy configs and the event_exporter filter', () => {
   const { names, job } = flokiLabels();
-  assert.deepEqual([...names].sort(), ['container', 'job', 'kind', 'namespace', 'pod', 'reason', 'stream', 'type']);
+  assert.deepEqual([...names].sort(), ['app', 'component', 'container', 'job', 'kind', 'namespace', 'pod', 'reason', 'stream', 'type']);
   assert.equal(job, 'floki');
 });
 

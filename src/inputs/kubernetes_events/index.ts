@@ -2,13 +2,13 @@ import type { InputPlugin } from '../../core/registry-types.js';
 import { KubernetesEventsInput } from './input.js';
 import { kubernetesEventsOptions, resolveKubernetesEventsOptions } from './options.js';
 
-export { KubeApiClient, KubeApiError } from './api-client.js';
+export { KubeApiClient, KubeApiError } from '../../kube/api-client.js';
 export { eventTimeNs, exporterRecord, rfc3339ToNs } from './exporter-record.js';
 export { KubernetesEventsInput } from './input.js';
 export { kubernetesEventsOptions, resolveKubernetesEventsOptions, type KubernetesEventsOptions } from './options.js';
 export { ResourceVersionDb } from './resource-version-db.js';
 export { SeenEvents } from './seen-events.js';
-export { WatchLineSplitter } from './watch-lines.js';
+export { WatchLineSplitter } from '../../kube/watch-lines.js';
 
 export const kubernetesEventsInput: InputPlugin = {
   kind: 'input',

@@ -1,7 +1,7 @@
 /**
- * The two requests the events input makes of the API server: a list (one JSON document) and a watch
- * (a response that stays open, one JSON object per line). HTTPS with the cluster CA and a bearer token,
- * or plain HTTP (kubectl proxy).
+ * The two kinds of request floki makes of the API server (and of a kubelet): a GET of one JSON document
+ * (an object or a list) and a watch (a response that stays open, one JSON object per line). HTTPS with
+ * the cluster CA and a bearer token, or plain HTTP (kubectl proxy). Answers are bounded in bytes.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -10,8 +10,10 @@ import { WatchLineSplitter } from './watch-lines.js';
 export class KubeApiError extends Error {
   constructor(
     message: string,
-    /** HTTP status, or the `code` of a watch ERROR's Status; 0 for a network error. */
+    /** HTTP status, or the `code` of a watch ERROR's Status; 0 for a network error or an answer over its size limit. */
     readonly status: number,
+    /** The answer (or one watch line) was larger than allowed: it was not read further. */
+    readonly tooLarge = false,
   ) {
     super(message);
     this.name = 'KubeApiError';
@@ -25,6 +27,21 @@ export interface KubeApiClientOptions {
   token: () => string | undefined;
   /** Timeout of a list request; a watch times out after its own timeoutSeconds plus this. */
   requestTimeoutMs?: number;
+}
+
+export interface GetOptions {
+  signal?: AbortSignal;
+  /** Largest answer accepted, in bytes (0: no limit); a larger one rejects with `tooLarge`. */
+  maxBytes?: number;
+  /** Instead of the client's request timeout. */
+  timeoutMs?: number;
+}
+
+export interface WatchLimits {
+  /** Longest watch line (one object) kept; longer ones are skipped. 0: no limit. */
+  maxLineBytes?: number;
+  /** Told when a line was skipped for its length. */
+  onSkippedLine?: (maxLineBytes: number) => void;
 }
 
 export interface WatchHandle {
@@ -41,11 +58,21 @@ export class KubeApiClient {
   }
 
   /** GET a JSON document; non-2xx statuses reject with a KubeApiError carrying the Status message. */
-  getJson(path: string, signal?: AbortSignal): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      const req = this.request(path, this.requestTimeoutMs, (res) => {
+  getJson(path: string, options: GetOptions | AbortSignal = {}): Promise<unknown> {
+    const { signal, maxBytes = 0, timeoutMs = this.requestTimeoutMs } = options instanceof AbortSignal ? { signal: options } : options;
+    const answer = new Promise<unknown>((resolve, reject) => {
+      const req = this.request(path, timeoutMs, (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (maxBytes > 0 && size > maxBytes) {
+            reject(new KubeApiError(`GET ${path}: the answer is larger than ${maxBytes} bytes`, 0, true));
+            req.destroy();
+            return;
+          }
+          chunks.push(c);
+        });
         res.on('error', (err) => reject(new KubeApiError(`GET ${path}: ${err.message}`, 0)));
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
@@ -59,16 +86,24 @@ export class KubeApiClient {
         });
       });
       req.on('error', (err) => reject(new KubeApiError(`GET ${path}: ${err.message}`, 0)));
-      signal?.addEventListener('abort', () => req.destroy(new Error('stopped')), { once: true });
+      if (signal !== undefined) {
+        if (signal.aborted) req.destroy(new Error('stopped'));
+        const onAbort = () => req.destroy(new Error('stopped'));
+        signal.addEventListener('abort', onAbort, { once: true });
+        // The signal outlives the request (it is the plugin's): do not leave a listener per request on it.
+        req.once('close', () => signal.removeEventListener('abort', onAbort));
+      }
       req.end();
     });
+    return answer;
   }
 
   /**
    * Opens a watch. `onLines` gets the lines of each chunk; the response is paused until the promise it
    * returns settles, so a slow pipeline holds the API server back through TCP instead of piling up events.
    */
-  watch(path: string, timeoutMs: number, onLines: (lines: string[]) => Promise<void>): WatchHandle {
+  watch(path: string, timeoutMs: number, onLines: (lines: string[]) => Promise<void>, limits: WatchLimits = {}): WatchHandle {
+    const { maxLineBytes = 0, onSkippedLine } = limits;
     let req: http.ClientRequest;
     let aborted = false;
     // Lines are handled one chunk at a time; the watch settles only after the last handling did.
@@ -90,7 +125,7 @@ export class KubeApiClient {
           res.on('error', (err) => fail(new KubeApiError(`watch ${path}: ${err.message}`, 0)));
           return;
         }
-        const splitter = new WatchLineSplitter();
+        const splitter = new WatchLineSplitter(maxLineBytes);
         let ended = false;
         const handle = (lines: string[], last: boolean) => {
           res.pause();
@@ -108,7 +143,9 @@ export class KubeApiClient {
             );
         };
         res.on('data', (chunk: Buffer) => {
+          const skipped = splitter.skipped;
           const lines = splitter.push(chunk);
+          if (splitter.skipped > skipped) onSkippedLine?.(maxLineBytes);
           if (lines.length > 0) handle(lines, false);
         });
         res.on('end', () => {
