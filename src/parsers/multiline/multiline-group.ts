@@ -20,6 +20,11 @@ export interface MultilineEntry<T> {
   truncated: boolean;
   /** Number of lines joined. */
   lines: number;
+  /**
+   * Nothing to send: Fluent Bit drops an entry with no record and no content (an empty text line no
+   * parser took). Its tokens are done with all the same (commit, release).
+   */
+  dropped: boolean;
   /** What the caller attached to each line, in order (e.g. holds to release, offsets to commit). */
   tokens: T[];
 }
@@ -100,7 +105,8 @@ export class MultilineGroup<T> {
     else record = withValue({}, keyContent ?? 'log', this.content);
     let metadata = this.metadata;
     if (this.truncated) metadata = { ...metadata, multiline_truncated: true };
-    const entry: MultilineEntry<T> = { key, time: this.time ?? now(), record, metadata, truncated: this.truncated, lines: this.lines, tokens: this.tokens };
+    const dropped = this.record === undefined && this.content.length === 0;
+    const entry: MultilineEntry<T> = { key, time: this.time ?? now(), record, metadata, truncated: this.truncated, lines: this.lines, tokens: this.tokens, dropped };
     this.content = '';
     this.bytes = 0;
     this.record = undefined;

@@ -12,7 +12,8 @@
  *   joiner.flushAll(out);               // shutdown
  *
  * Every appended line ends up in exactly one entry of `out` (now or later), with its token: a caller
- * commits tail offsets or releases filter holds from the entries' `tokens`. An entry keeps the first
+ * commits tail offsets or releases filter holds from the entries' `tokens`; an entry marked `dropped`
+ * (an empty text line, which Fluent Bit drops) is not sent, but its tokens are done with too. An entry keeps the first
  * line's time and record; its content is the lines joined with "\n" (rules) or as they are (pieces).
  *
  * With several parsers (`multiline.parser docker, cri`) each line goes to the first that takes it,
@@ -187,7 +188,7 @@ export class MultilineJoiner<T = unknown> {
       out.push(g.flush(key, first.keyContent, this.now));
       return;
     }
-    out.push({ key, time: time ?? this.now(), record: entryRecord, metadata, truncated, lines: 1, tokens: [token] });
+    out.push({ key, time: time ?? this.now(), record: entryRecord, metadata, truncated, lines: 1, tokens: [token], dropped: false });
   }
 
   /** Offers a line to one parser; false when it does not take it. */
