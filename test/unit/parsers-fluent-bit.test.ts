@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ParserRegistry, type ParserSpec } from '../../src/parsers/registry.js';
 import { stockParsersFile } from '../../src/parsers/stock.js';
+import { readClassicFile } from '../fixtures/parsers/classic-specs.js';
 
 const dir = join(import.meta.dirname, '..', 'fixtures', 'parsers', 'cases');
 
@@ -21,30 +22,10 @@ interface Case {
   fluentBit: ({ unmatched: true } | { record: Record<string, unknown>; time: string })[];
 }
 
-/** The [PARSER] sections of a classic parsers file, as the config front-end hands them over. */
-export function classicParserSpecs(file: string): ParserSpec[] {
-  const specs: ParserSpec[] = [];
-  let current: { line: number; entries: { key: string; value: string; line: number }[] } | undefined;
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .forEach((raw, i) => {
-      const text = raw.trim();
-      if (text === '' || text.startsWith('#')) return;
-      if (text.startsWith('[')) {
-        current = { line: i + 1, entries: [] };
-        if (text.toUpperCase() === '[PARSER]') specs.push({ file, line: current.line, entries: current.entries });
-        return;
-      }
-      const m = /^(\S+)\s+(.*)$/.exec(text);
-      if (m && current) current.entries.push({ key: m[1]!.toLowerCase(), value: m[2]!.trim(), line: i + 1 });
-    });
-  return specs;
-}
-
 function registryFor(c: Case): ParserRegistry {
   const registry = new ParserRegistry();
   const specs: ParserSpec[] = c.stock
-    ? classicParserSpecs(stockParsersFile())
+    ? readClassicFile(stockParsersFile()).parsers
     : c.parsers!.map((p, i) => ({
         file: 'test.conf',
         line: i * 100 + 1,

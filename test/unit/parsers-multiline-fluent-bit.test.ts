@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MultilineJoiner, type MultilineEntry } from '../../src/parsers/multiline/multiline-joiner.js';
-import { ParserRegistry, type MultilineRuleSpec, type ParserSpec } from '../../src/parsers/registry.js';
+import { ParserRegistry } from '../../src/parsers/registry.js';
+import { readClassicSpecs } from '../fixtures/parsers/classic-specs.js';
 
 const dir = join(import.meta.dirname, '..', 'fixtures', 'multiline');
 
@@ -28,30 +29,9 @@ interface Case {
 
 const doc = JSON.parse(readFileSync(join(dir, 'cases.json'), 'utf8')) as { cases: Case[] };
 
-/** [MULTILINE_PARSER] sections of a classic parsers text, with their `rule` lines. */
-function multilineSpecs(text: string): ParserSpec[] {
-  const specs: ParserSpec[] = [];
-  let cur: { entries: { key: string; value: string; line: number }[]; rules: MultilineRuleSpec[] } | undefined;
-  text.split('\n').forEach((raw, i) => {
-    const t = raw.trim();
-    if (t === '' || t.startsWith('#')) return;
-    if (t.startsWith('[')) {
-      cur = { entries: [], rules: [] };
-      specs.push({ file: 'parsers.conf', line: i + 1, entries: cur.entries, rules: cur.rules });
-      return;
-    }
-    const m = /^(\S+)\s+(.*)$/.exec(t)!;
-    if (m[1]!.toLowerCase() === 'rule') {
-      const parts = [...m[2]!.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((x) => x[1]!);
-      cur!.rules.push({ state: parts[0]!, regex: parts[1]!, nextState: parts[2] ?? '', line: i + 1 });
-    } else cur!.entries.push({ key: m[1]!.toLowerCase(), value: m[2]!, line: i + 1 });
-  });
-  return specs;
-}
-
 function registryFor(c: Case): ParserRegistry {
   const r = new ParserRegistry();
-  for (const spec of multilineSpecs(c.parsers ?? '')) assert.deepEqual(r.defineMultiline(spec), []);
+  for (const spec of readClassicSpecs(c.parsers ?? '', 'parsers.conf').multilineParsers) assert.deepEqual(r.defineMultiline(spec), []);
   assert.deepEqual(r.validate(), []);
   return r;
 }

@@ -298,7 +298,8 @@ class Translator {
 
   /** Reads `\X` at pos (the backslash included) and returns the code point it stands for. */
   private readCharEscape(): number {
-    const e = this.src[this.pos + 1]!;
+    const e = this.src[this.pos + 1];
+    if (e === undefined) this.fail('a trailing backslash');
     this.pos += 2;
     switch (e) {
       case 'n':
