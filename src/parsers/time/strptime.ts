@@ -138,33 +138,38 @@ function nested(text: string, bp: number, fmt: string, tm: Tm, st: State): numbe
 }
 
 /** One `%x` conversion at `bp`; returns the new position or -1. `alt`: 1 for %E, 2 for %O. */
+/** `%E`/`%O` modifiers allowed for a conversion (E = 1, O = 2). */
+function legalAlt(alt: number, allowed: number): boolean {
+  return (alt & ~allowed) === 0;
+}
+
+const E = 1;
+const O = 2;
+
 function conversion(c: string, alt: number, text: string, bp: number, tm: Tm, st: State): number {
-  const legal = (allowed: number): boolean => (alt & ~allowed) === 0;
-  const E = 1;
-  const O = 2;
   switch (c) {
     case '%':
       if (text[bp] !== '%') return -1;
       return bp + 1;
     case 'c':
-      return legal(E) ? nested(text, bp, '%a %b %e %H:%M:%S %Y', tm, st) : -1;
+      return legalAlt(alt, E) ? nested(text, bp, '%a %b %e %H:%M:%S %Y', tm, st) : -1;
     case 'D':
-      return legal(0) ? nested(text, bp, '%m/%d/%y', tm, st) : -1;
+      return legalAlt(alt, 0) ? nested(text, bp, '%m/%d/%y', tm, st) : -1;
     case 'F':
-      return legal(0) ? nested(text, bp, '%Y-%m-%d', tm, st) : -1;
+      return legalAlt(alt, 0) ? nested(text, bp, '%Y-%m-%d', tm, st) : -1;
     case 'R':
-      return legal(0) ? nested(text, bp, '%H:%M', tm, st) : -1;
+      return legalAlt(alt, 0) ? nested(text, bp, '%H:%M', tm, st) : -1;
     case 'r':
-      return legal(0) ? nested(text, bp, '%I:%M:%S %p', tm, st) : -1;
+      return legalAlt(alt, 0) ? nested(text, bp, '%I:%M:%S %p', tm, st) : -1;
     case 'T':
-      return legal(0) ? nested(text, bp, '%H:%M:%S', tm, st) : -1;
+      return legalAlt(alt, 0) ? nested(text, bp, '%H:%M:%S', tm, st) : -1;
     case 'X':
-      return legal(E) ? nested(text, bp, '%H:%M:%S', tm, st) : -1;
+      return legalAlt(alt, E) ? nested(text, bp, '%H:%M:%S', tm, st) : -1;
     case 'x':
-      return legal(E) ? nested(text, bp, '%m/%d/%y', tm, st) : -1;
+      return legalAlt(alt, E) ? nested(text, bp, '%m/%d/%y', tm, st) : -1;
     case 'A':
     case 'a': {
-      if (!legal(0)) return -1;
+      if (!legalAlt(alt, 0)) return -1;
       for (let i = 0; i < 7; i++) {
         for (const name of [DAYS[i]!, ABDAYS[i]!]) {
           if (startsWithCaseless(text, bp, name)) {
@@ -179,7 +184,7 @@ function conversion(c: string, alt: number, text: string, bp: number, tm: Tm, st
     case 'B':
     case 'b':
     case 'h': {
-      if (!legal(0)) return -1;
+      if (!legalAlt(alt, 0)) return -1;
       for (let i = 0; i < 12; i++) {
         for (const name of [MONTHS[i]!, ABMONTHS[i]!]) {
           if (startsWithCaseless(text, bp, name)) {
@@ -192,7 +197,7 @@ function conversion(c: string, alt: number, text: string, bp: number, tm: Tm, st
       return -1;
     }
     case 'C': {
-      if (!legal(E)) return -1;
+      if (!legalAlt(alt, E)) return -1;
       const n = num(text, bp, 0, 99);
       if (n < 0) return -1;
       st.century = numValue * 100;
@@ -201,7 +206,7 @@ function conversion(c: string, alt: number, text: string, bp: number, tm: Tm, st
     case 'e':
     case 'd': {
       if (c === 'e' && bp < text.length && isSpace(text.charCodeAt(bp))) bp++;
-      if (!legal(O)) return -1;
+      if (!legalAlt(alt, O)) return -1;
       const n = num(text, bp, 1, 31);
       if (n < 0) return -1;
       tm.mday = numValue;
@@ -210,7 +215,7 @@ function conversion(c: string, alt: number, text: string, bp: number, tm: Tm, st
     }
     case 'k':
     case 'H': {
-      if (!legal(c === 'k' ? 0 : O)) return -1;
+      if (!legalAlt(alt, c === 'k' ? 0 : O)) return -1;
       const n = num(text, bp, 0, 23);
       if (n < 0) return -1;
       tm.hour = numValue;
@@ -218,14 +223,14 @@ function conversion(c: string, alt: number, text: string, bp: number, tm: Tm, st
     }
     case 'l':
     case 'I': {
-      if (!legal(c === 'l' ? 0 : O)) return -1;
+      if (!legalAlt(alt, c === 'l' ? 0 : O)) return -1;
       const n = num(text, bp, 1, 12);
       if (n < 0) return -1;
       tm.hour = numValue;
       return n;
     }
     case 'j': {
-      if (!legal(0)) return -1;
+      if (!legalAlt(alt, 0)) return -1;
       const n = num(text, bp, 1, 366);
       if (n < 0) return -1;
       tm.yday = numValue - 1;
@@ -233,14 +238,14 @@ function conversion(c: string, alt: number, text: string, bp: number, tm: Tm, st
       return n;
     }
     case 'M': {
-      if (!legal(O)) return -1;
+      if (!legalAlt(alt, O)) return -1;
       const n = num(text, bp, 0, 59);
       if (n < 0) return -1;
       tm.min = numValue;
       return n;
     }
     case 'm': {
-      if (!legal(O)) return -1;
+      if (!legalAlt(alt, O)) return -1;
       const n = num(text, bp, 1, 12);
       if (n < 0) return -1;
       tm.mon = numValue - 1;
@@ -248,7 +253,7 @@ function conversion(c: string, alt: number, text: string, bp: number, tm: Tm, st
       return n;
     }
     case 'p': {
-      if (!legal(0)) return -1;
+      if (!legalAlt(alt, 0)) return -1;
       if (startsWithCaseless(text, bp, 'AM')) {
         if (tm.hour > 12) return -1;
         if (tm.hour === 12) tm.hour = 0;
@@ -262,7 +267,7 @@ function conversion(c: string, alt: number, text: string, bp: number, tm: Tm, st
       return -1;
     }
     case 'S': {
-      if (!legal(O)) return -1;
+      if (!legalAlt(alt, O)) return -1;
       const n = num(text, bp, 0, 60);
       if (n < 0) return -1;
       tm.sec = numValue;
@@ -272,10 +277,10 @@ function conversion(c: string, alt: number, text: string, bp: number, tm: Tm, st
       return epochSeconds(text, bp, tm, st);
     case 'U':
     case 'W':
-      if (!legal(O)) return -1;
+      if (!legalAlt(alt, O)) return -1;
       return num(text, bp, 0, 53);
     case 'w': {
-      if (!legal(O)) return -1;
+      if (!legalAlt(alt, O)) return -1;
       const n = num(text, bp, 0, 6);
       if (n < 0) return -1;
       tm.wday = numValue;
@@ -283,7 +288,7 @@ function conversion(c: string, alt: number, text: string, bp: number, tm: Tm, st
       return n;
     }
     case 'u': {
-      if (!legal(O)) return -1;
+      if (!legalAlt(alt, O)) return -1;
       const n = num(text, bp, 1, 7);
       if (n < 0) return -1;
       tm.wday = numValue % 7;
@@ -299,7 +304,7 @@ function conversion(c: string, alt: number, text: string, bp: number, tm: Tm, st
     case 'V':
       return num(text, bp, 0, 53);
     case 'Y': {
-      if (!legal(E)) return -1;
+      if (!legalAlt(alt, E)) return -1;
       const n = num(text, bp, 0, 9999);
       if (n < 0) return -1;
       st.relyear = -1;
@@ -308,7 +313,7 @@ function conversion(c: string, alt: number, text: string, bp: number, tm: Tm, st
       return n;
     }
     case 'y': {
-      if (!legal(E | O)) return -1;
+      if (!legalAlt(alt, E | O)) return -1;
       const n = num(text, bp, 0, 99);
       if (n < 0) return -1;
       st.relyear = numValue;
@@ -320,7 +325,7 @@ function conversion(c: string, alt: number, text: string, bp: number, tm: Tm, st
       return zoneOffset(text, bp, tm);
     case 'n':
     case 't':
-      if (!legal(0)) return -1;
+      if (!legalAlt(alt, 0)) return -1;
       while (bp < text.length && isSpace(text.charCodeAt(bp))) bp++;
       return bp;
     default:
