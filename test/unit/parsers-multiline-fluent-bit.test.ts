@@ -156,3 +156,28 @@ describe('CRI logs joined per file and stream', () => {
     assert.equal(stderr[1]!.time, criTime(f, 10));
   });
 });
+
+describe('structured data from a multiline message (the multiline-parsing page)', () => {
+  it('the joined trace parsed with a /m regex gives what Fluent Bit printed', () => {
+    const r = new ParserRegistry();
+    const docs = doc.cases.find((x) => x.name === 'docs-regex-test')!;
+    const conf = readClassicSpecs(
+      docs.parsers + '[PARSER]\n  Name named-capture-test\n  Format regex\n  Regex /^(?<date>[a-zA-Z]+ \\d+ \\d+\\:\\d+\\:\\d+) (?<message>.*)/m\n',
+      'parsers.conf',
+    );
+    for (const spec of conf.multilineParsers) assert.deepEqual(r.defineMultiline(spec), []);
+    for (const spec of conf.parsers) assert.deepEqual(r.define(spec), []);
+    const joiner = new MultilineJoiner<number>([r.multilineParser('multiline-regex-test')!]);
+    const out: MultilineEntry<number>[] = [];
+    lines(docs.files[0]!).forEach((l, i) => joiner.appendText('f', l, undefined, i, i, out));
+    joiner.flushAll(out);
+    const parser = r.parser('named-capture-test')!;
+    // The parser filter: a record whose `log` the parser matches becomes the parsed record.
+    const records = out.map((e) => parser.parse(String(e.record.log))?.record ?? e.record);
+    const expected = readFileSync(join(dir, 'docs', 'structured-data.fluent-bit.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown);
+    assert.deepEqual(records, expected);
+  });
+});
