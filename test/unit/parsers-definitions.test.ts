@@ -51,6 +51,9 @@ describe('parser definitions', () => {
     assert.deepEqual(r.define(spec([['name', 'x'], ['format', 'json'], ['time_format', '%s'], ['time_zone', 'Mars/Olympus']])), [
       { file: 'parsers.conf', line: 5, message: 'parser "x": time_zone: unknown time_zone "Mars/Olympus"' },
     ]);
+    assert.deepEqual(r.define(spec([['name', 'x'], ['format', 'json'], ['time_format', '%s'], ['time_zone', 'Europe/Paris'], ['time_offset', '+0200']])), [
+      { file: 'parsers.conf', line: 5, message: 'parser "x": time_zone: time_zone cannot be combined with time_offset' },
+    ]);
     assert.deepEqual(r.define(spec([['name', 'ok'], ['format', 'json']])), []);
     assert.deepEqual(r.define(spec([['name', 'ok'], ['format', 'logfmt']])), [{ file: 'parsers.conf', line: 1, message: 'parser "ok": a parser named "ok" is already defined' }]);
   });
