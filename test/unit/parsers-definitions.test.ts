@@ -171,6 +171,20 @@ describe('backtracking bound', () => {
   });
 });
 
+describe('hostile lines do not stall the stock parsers', () => {
+  it('each stock parser gets through 100 KB lines built to make it backtrack in well under 10 s', () => {
+    const r = new ParserRegistry();
+    for (const spec of readClassicFile(stockParsersFile()).parsers) r.define(spec);
+    const hostile = ['1 2 3 [' + ' "'.repeat(20000), 'a '.repeat(50000), '<1>1 ' + 'x '.repeat(40000), '[' + 'a'.repeat(100000), 'x.'.repeat(50000) + '_', '"' + ' a'.repeat(30000) + '" '];
+    for (const name of r.parserNames()) {
+      const start = process.hrtime.bigint();
+      for (const line of hostile) r.parser(name)!.parse(line);
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      assert.ok(ms < 10_000, `${name} took ${ms} ms`);
+    }
+  });
+});
+
 describe('bad input keeps the process up', () => {
   const parsers = [
     parser([['format', 'json'], ['time_format', '%Y-%m-%dT%H:%M:%S.%L%z'], ['decode_field_as', 'json log']]),
