@@ -4,6 +4,11 @@
  * time zone names. Trailing text after the format is allowed (Fluent Bit ignores it). `%L` (fraction
  * of a second) is not a conversion here: time-format.ts splits the format around it, as Fluent Bit does.
  */
+import { civilFromDays, daysFromCivil } from './civil.js';
+import { zoneName, zoneOffset } from './zone-names.js';
+
+export { civilFromDays, daysFromCivil } from './civil.js';
+
 
 /** Broken-down time, as `struct tm` plus the UTC offset Fluent Bit keeps beside it. */
 export interface Tm {
@@ -29,27 +34,6 @@ const ABDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 const ABMONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-const H = 3600;
-/** Fluent Bit's table of zone abbreviations for %Z (flb_strptime.c), first match wins. */
-const ZONES: readonly [string, number, number][] = [
-  ['GMT', 0, 0], ['UTC', 0, 0], ['Z', 0, 0], ['UT', 0, 0],
-  ['EST', -5 * H, 0], ['EDT', -4 * H, 1], ['CST', -6 * H, 0], ['CDT', -5 * H, 1], ['MST', -7 * H, 0], ['MDT', -6 * H, 1],
-  ['PST', -8 * H, 0], ['PDT', -7 * H, 1], ['AKST', -9 * H, 0], ['AKDT', -8 * H, 1], ['HST', -10 * H, 0], ['HADT', -9 * H, 1],
-  ['AST', -4 * H, 0], ['ADT', -3 * H, 1], ['NST', -3.5 * H, 0], ['NDT', -2.5 * H, 1],
-  ['WET', 0, 0], ['WEST', 1 * H, 1], ['CET', 1 * H, 0], ['CEST', 2 * H, 1], ['EET', 2 * H, 0], ['EEST', 3 * H, 1], ['MSK', 3 * H, 0],
-  ['ART', -3 * H, 0], ['BRT', -3 * H, 0], ['BRST', -2 * H, 1], ['CLT', -4 * H, 0], ['CLST', -3 * H, 1],
-  ['AEST', 10 * H, 0], ['AEDT', 11 * H, 1], ['ACST', 9.5 * H, 0], ['ACDT', 10.5 * H, 1], ['AWST', 8 * H, 0], ['NZST', 12 * H, 0], ['NZDT', 13 * H, 1],
-  ['JST', 9 * H, 0], ['KST', 9 * H, 0], ['SGT', 8 * H, 0], ['IST', 5.5 * H, 0], ['GST', 4 * H, 0], ['ICT', 7 * H, 0], ['WIB', 7 * H, 0],
-  ['WITA', 8 * H, 0], ['WIT', 9 * H, 0], ['MYT', 8 * H, 0], ['BDT', 6 * H, 0], ['NPT', 5.75 * H, 0],
-  ['WAT', 1 * H, 0], ['CAT', 2 * H, 0], ['EAT', 3 * H, 0], ['SAST', 2 * H, 0],
-  ['A', 1 * H, 0], ['B', 2 * H, 0], ['C', 3 * H, 0], ['D', 4 * H, 0], ['E', 5 * H, 0], ['F', 6 * H, 0], ['G', 7 * H, 0], ['H', 8 * H, 0],
-  ['I', 9 * H, 0], ['K', 10 * H, 0], ['L', 11 * H, 0], ['M', 12 * H, 0], ['N', -1 * H, 0], ['O', -2 * H, 0], ['P', -3 * H, 0],
-  ['Q', -4 * H, 0], ['R', -5 * H, 0], ['S', -6 * H, 0], ['T', -7 * H, 0], ['U', -8 * H, 0], ['V', -9 * H, 0], ['W', -10 * H, 0],
-  ['X', -11 * H, 0], ['Y', -12 * H, 0],
-];
-const RFC822_STD = ['EST', 'CST', 'MST', 'PST'];
-const RFC822_DST = ['EDT', 'CDT', 'MDT', 'PDT'];
-
 const FIELD_MON = 1;
 const FIELD_MDAY = 2;
 const FIELD_WDAY = 4;
@@ -71,10 +55,6 @@ function isSpace(c: number): boolean {
 
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
-}
-
-function isAlnum(c: number): boolean {
-  return isDigit(c) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
 }
 
 /** Parse state shared by nested conversions (%T, %D…), as the C code's statics are. */
@@ -383,75 +363,6 @@ function epochSeconds(text: string, bp: number, tm: Tm, st: State): number {
   return bp;
 }
 
-function zoneName(text: string, bp: number, tm: Tm): number {
-  for (const [abbr, offset, dst] of ZONES) {
-    if (startsWithCaseless(text, bp, abbr) && !isAlnum(text.charCodeAt(bp + abbr.length))) {
-      tm.isdst = dst;
-      tm.gmtoff = offset;
-      return bp + abbr.length;
-    }
-  }
-  return -1;
-}
-
-function zoneOffset(text: string, bp: number, tm: Tm): number {
-  while (bp < text.length && isSpace(text.charCodeAt(bp))) bp++;
-  const c = text[bp++];
-  let neg = false;
-  switch (c) {
-    case 'G':
-      if (text[bp++] !== 'M' || text[bp++] !== 'T') return -1;
-      tm.isdst = 0;
-      tm.gmtoff = 0;
-      return bp;
-    case 'U':
-      if (text[bp++] !== 'T') return -1;
-      if (text[bp] === 'C') bp++;
-      tm.isdst = 0;
-      tm.gmtoff = 0;
-      return bp;
-    case 'Z':
-      tm.isdst = 0;
-      tm.gmtoff = 0;
-      return bp;
-    case '+':
-      break;
-    case '-':
-      neg = true;
-      break;
-    default: {
-      bp--;
-      for (let i = 0; i < 4; i++) {
-        if (startsWithCaseless(text, bp, RFC822_STD[i]!)) {
-          tm.gmtoff = (-5 - i) * H;
-          tm.isdst = 0;
-          return bp + 3;
-        }
-      }
-      for (let i = 0; i < 4; i++) {
-        if (startsWithCaseless(text, bp, RFC822_DST[i]!)) {
-          tm.isdst = 1;
-          tm.gmtoff = (-4 - i) * H;
-          return bp + 3;
-        }
-      }
-      return -1;
-    }
-  }
-  if (!isDigit(text.charCodeAt(bp)) || !isDigit(text.charCodeAt(bp + 1))) return -1;
-  let offs = ((text.charCodeAt(bp) - 0x30) * 10 + (text.charCodeAt(bp + 1) - 0x30)) * H;
-  bp += 2;
-  if (text[bp] === ':') bp++;
-  if (isDigit(text.charCodeAt(bp))) {
-    offs += (text.charCodeAt(bp++) - 0x30) * 600;
-    if (!isDigit(text.charCodeAt(bp))) return -1;
-    offs += (text.charCodeAt(bp++) - 0x30) * 60;
-  }
-  tm.isdst = 0;
-  tm.gmtoff = neg ? -offs : offs;
-  return bp;
-}
-
 /** Fills what the read fields imply (two-digit years, day of year, month and day from %j). */
 function finish(tm: Tm, st: State): void {
   if (st.relyear !== -1) {
@@ -483,29 +394,6 @@ function startsWithCaseless(text: string, at: number, word: string): boolean {
     if ((text.charCodeAt(at + i) | 0x20) !== (word.charCodeAt(i) | 0x20)) return false;
   }
   return true;
-}
-
-/** Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
-export function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
-
-/** The date of a day since 1970-01-01: [year, month 1-12, day 1-31]. */
-export function civilFromDays(z: number): [number, number, number] {
-  z += 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
 }
 
 /** timegm(3): the broken-down time read as UTC, with out-of-range days and times carried over. */
