@@ -7,9 +7,6 @@
 import { civilFromDays, daysFromCivil } from './civil.js';
 import { zoneName, zoneOffset } from './zone-names.js';
 
-export { civilFromDays, daysFromCivil } from './civil.js';
-
-
 /** Broken-down time, as `struct tm` plus the UTC offset Fluent Bit keeps beside it. */
 export interface Tm {
   year: number; // years since 1900
