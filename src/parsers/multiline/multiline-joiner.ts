@@ -11,10 +11,19 @@
  *   joiner.flushKey(fileKey, out);      // the file was closed
  *   joiner.flushAll(out);               // shutdown
  *
+ * The tail input: one key per file (Fluent Bit's stream), lines as text with `time` undefined (now);
+ * CRI/docker pieces are best joined as bytes first (inputs/tail/partial-line-joiner.ts keeps a
+ * character split between two pieces whole), the stack-trace parsers then run on whole lines.
+ * The multiline filter: a token per event is its `flow.hold()`; entries that come out are sent on
+ * with `ctx.pass(events, entry.tokens)`, from process() or from a timer calling flushDue(). Keying by
+ * tag alone is Fluent Bit's behaviour (stdout lines interleaved into a stderr trace break it); keying
+ * by tag and the record's `stream` keeps each trace whole.
+ *
  * Every appended line ends up in exactly one entry of `out` (now or later), with its token: a caller
- * commits tail offsets or releases filter holds from the entries' `tokens`; an entry marked `dropped`
- * (an empty text line, which Fluent Bit drops) is not sent, but its tokens are done with too. An entry keeps the first
- * line's time and record; its content is the lines joined with "\n" (rules) or as they are (pieces).
+ * commits tail offsets or releases filter holds from the entries' `tokens`; an entry marked
+ * `dropped` (an empty text line, which Fluent Bit drops) is not sent, but its tokens are done with
+ * too. An entry keeps the first line's time and record; its content is the lines joined with "\n"
+ * (rules) or as they are (pieces).
  *
  * With several parsers (`multiline.parser docker, cri`) each line goes to the first that takes it,
  * trying the one that took the stream's last line first (Fluent Bit's order). A line no parser takes
