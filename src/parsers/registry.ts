@@ -7,8 +7,20 @@
  * This file is the contract between the config front-ends (which only turn their syntax into
  * `ParserSpec`s, keeping file and line) and the parsers themselves (which compile a spec and say what
  * is wrong with it, by file, line and key).
+ *
+ * Use: `define()` / `defineMultiline()` each section in order, then `validate()` once (a multiline
+ * parser may name a `parser` defined after it). The built-in multiline parsers (docker, cri, go,
+ * java, python, ruby) are always there; Fluent Bit's stock parsers file is `stockParsersFile()`
+ * (parsers/stock.ts), which the front-end loads when a config names `parsers.conf`.
+ * Parser names are case-sensitive and multiline parser names are not, as in Fluent Bit.
  */
 import type { ConfigProblem } from '../config/errors.js';
+import { builtinMultilineParsers } from './multiline/builtin-multiline.js';
+import { compileMultiline } from './multiline/multiline-factory.js';
+import type { MultilineParser } from './multiline/multiline-parser.js';
+import { compileParser } from './parser-factory.js';
+
+export type { MultilineParser } from './multiline/multiline-parser.js';
 
 /** One `key value` of a parser definition as the user wrote it; `key` lower-cased. */
 export interface ParserSpecEntry {
@@ -46,32 +58,84 @@ export interface Parser {
   readonly name: string;
   /** Parses one text. Undefined when it does not match: the caller keeps the record unchanged (and counts it). Never throws. */
   parse(text: string): ParseResult | undefined;
+  /**
+   * Times that did not fit the time format so far (Fluent Bit logs a warning per record; a plugin
+   * exports this as a metric instead). The record is still parsed (json, regex) or not matched
+   * (logfmt, ltsv), as in Fluent Bit.
+   */
+  readonly timeFailures: number;
 }
 
-/** A multiline parser (built-in `docker`, `cri`, `go`, `python`, `java`, `ruby`, or user rules). Its joining API is defined in parsers/multiline. */
-export interface MultilineParser {
-  readonly name: string;
+interface PendingReference {
+  multiline: MultilineParser;
+  spec: ParserSpec;
 }
 
 export class ParserRegistry {
   private readonly parsers = new Map<string, Parser>();
+  /** By lower-cased name. */
   private readonly multilineParsers = new Map<string, MultilineParser>();
+  private readonly unresolved: PendingReference[] = [];
+
+  constructor() {
+    for (const p of builtinMultilineParsers()) this.multilineParsers.set(p.name, p);
+  }
 
   parser(name: string): Parser | undefined {
     return this.parsers.get(name);
   }
 
   multilineParser(name: string): MultilineParser | undefined {
-    return this.multilineParsers.get(name);
+    const p = this.multilineParsers.get(name.trim().toLowerCase());
+    if (p !== undefined && p.parserName !== undefined && p.parser === undefined) p.parser = this.parsers.get(p.parserName);
+    return p;
   }
 
   /** Compiles and adds a parser; returns what is wrong with the spec (nothing is added then). */
   define(spec: ParserSpec): ConfigProblem[] {
-    return [{ file: spec.file, line: spec.line, message: 'parsers are not supported yet' }];
+    const { name, parser, reader } = compileParser(spec);
+    if (name !== undefined && this.parsers.has(name)) {
+      reader.sectionProblem(`a parser named ${JSON.stringify(name)} is already defined`);
+      return reader.problems;
+    }
+    if (parser !== undefined && name !== undefined) this.parsers.set(name, parser);
+    return reader.problems;
   }
 
   /** Compiles and adds a multiline parser; returns what is wrong with the spec. */
   defineMultiline(spec: ParserSpec): ConfigProblem[] {
-    return [{ file: spec.file, line: spec.line, message: 'multiline parsers are not supported yet' }];
+    const { name, parser, reader } = compileMultiline(spec);
+    if (name !== undefined && this.multilineParsers.has(name.toLowerCase())) {
+      reader.sectionProblem(`a multiline parser named ${JSON.stringify(name)} is already defined`);
+      return reader.problems;
+    }
+    if (parser === undefined || name === undefined) return reader.problems;
+    this.multilineParsers.set(name.toLowerCase(), parser);
+    if (parser.parserName !== undefined) this.unresolved.push({ multiline: parser, spec });
+    return reader.problems;
+  }
+
+  /** After every definition: each multiline parser's `parser` must name a defined parser. */
+  validate(): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    for (const { multiline, spec } of this.unresolved.splice(0)) {
+      const p = this.parsers.get(multiline.parserName!);
+      if (p !== undefined) {
+        multiline.parser = p;
+        continue;
+      }
+      const line = spec.entries.find((e) => e.key.toLowerCase() === 'parser')?.line ?? spec.line;
+      problems.push({ file: spec.file, line, message: `multiline parser ${JSON.stringify(multiline.name)}: parser: no parser named ${JSON.stringify(multiline.parserName)}` });
+    }
+    return problems;
+  }
+
+  /** Names of the defined parsers, for messages ("no parser named x; known: …"). */
+  parserNames(): string[] {
+    return [...this.parsers.keys()];
+  }
+
+  multilineParserNames(): string[] {
+    return [...this.multilineParsers.values()].map((p) => p.name);
   }
 }

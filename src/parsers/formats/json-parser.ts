@@ -1,0 +1,36 @@
+/**
+ * `format json` (Fluent Bit's flb_parser_json.c): the text must hold one JSON object (see
+ * json-text.ts for what may follow it). Decoders run first; then the time key, when it is a string,
+ * is read with the time format and removed (unless `time_keep`); when it does not fit, the key stays
+ * and the event keeps its own time. `types` do not apply to JSON, as in Fluent Bit.
+ */
+import type { ParseResult, Parser } from '../registry.js';
+import { parseOneJsonValue } from './json-text.js';
+import { usableTime, type ParserSettings } from './parser-settings.js';
+
+export class JsonParser implements Parser {
+  timeFailures = 0;
+  readonly name: string;
+
+  constructor(private readonly s: ParserSettings) {
+    this.name = s.name;
+  }
+
+  parse(text: string): ParseResult | undefined {
+    const value = parseOneJsonValue(text);
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+    const record = value as Record<string, unknown>;
+    const s = this.s;
+    s.decoders?.apply(record);
+    if (s.timeFormat === undefined || !Object.hasOwn(record, s.timeKey)) return { record, time: undefined };
+    const raw = record[s.timeKey];
+    if (typeof raw !== 'string') return { record, time: undefined };
+    const time = s.timeFormat.parse(raw);
+    if (time === undefined) {
+      this.timeFailures++;
+      return { record, time: undefined };
+    }
+    if (!s.timeKeep) delete record[s.timeKey];
+    return { record, time: usableTime(time) };
+  }
+}
