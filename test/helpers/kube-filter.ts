@@ -8,27 +8,19 @@ import { parseOption, type ResolvedOptions } from '../../src/config/options.js';
 import type { LogEvent } from '../../src/core/event.js';
 import { KubernetesFilter, kubernetesFilterOptions, resolveKubernetesFilterOptions, type KubernetesFilterTimings } from '../../src/filters/kubernetes/index.js';
 import { Metrics } from '../../src/observability/metrics.js';
-import { ParserRegistry, type ParseResult, type Parser } from '../../src/parsers/registry.js';
+import { ParserRegistry, type Parser } from '../../src/parsers/registry.js';
 import { KubeApiServer } from './kube-apiserver.js';
 import { filterContext } from './plugin-context.js';
 
-/** A regex parser with named groups, as Fluent Bit's `format regex` (no time_key, no types). */
-export class RegexParser implements Parser {
-  private readonly re: RegExp;
-  constructor(
-    readonly name: string,
-    regex: string,
-  ) {
-    this.re = new RegExp(regex);
-  }
-  parse(text: string): ParseResult | undefined {
-    const m = this.re.exec(text);
-    if (m === null) return undefined;
-    return { record: { ...m.groups }, time: undefined };
-  }
+/** A real `format regex` parser, defined as a config would define it (no time_key, no types). */
+export function regexParser(name: string, regex: string): Parser {
+  const registry = new ParserRegistry();
+  const problems = registry.define({ file: 'test', line: 1, entries: [{ key: 'name', value: name, line: 1 }, { key: 'format', value: 'regex', line: 1 }, { key: 'regex', value: regex, line: 1 }] });
+  if (problems.length) throw new Error(problems.map((p) => p.message).join('; '));
+  return registry.parser(name)!;
 }
 
-/** The parser registry of a config that defines these parsers (parsers/ fills the real one). */
+/** The parser registry of a config that defines these parsers. */
 export class TestParsers extends ParserRegistry {
   private readonly own = new Map<string, Parser>();
   constructor(parsers: Parser[] = []) {
@@ -36,7 +28,7 @@ export class TestParsers extends ParserRegistry {
     for (const p of parsers) this.own.set(p.name, p);
   }
   override parser(name: string): Parser | undefined {
-    return this.own.get(name);
+    return this.own.get(name) ?? super.parser(name);
   }
 }
 

@@ -14,7 +14,7 @@ import type { LogEvent } from '../../src/core/event.js';
 import { rfc3339ToNs } from '../../src/inputs/kubernetes_events/index.js';
 import { ROOT } from '../helpers/floki-process.js';
 import { waitFor } from '../helpers/wait.js';
-import { kubeFilterHarness, RegexParser, run } from '../helpers/kube-filter.js';
+import { kubeFilterHarness, regexParser, run } from '../helpers/kube-filter.js';
 import { NAMESPACES, NODE, PARSERS, podObjects, SCENARIOS, TOKEN, type Scenario } from '../fixtures/kubernetes/scenarios.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'kubernetes', 'fluent-bit');
@@ -77,7 +77,7 @@ for (const scenario of SCENARIOS) {
       const overrides: Record<string, unknown> = { ...scenario.filter };
       if (scenario.filter.use_kubelet === 'on') overrides.kubelet_port = h.api.port;
       if (mode === 'watching the node') Object.assign(overrides, { kube_node_name: NODE, kube_meta_wait_time: '300ms' });
-      const filter = h.filter(overrides, {}, PARSERS.map((p) => new RegexParser(p.name, p.regex)));
+      const filter = h.filter(overrides, {}, PARSERS.map((p) => regexParser(p.name, p.regex)));
       // The watch opens once the list is done: however slow the machine, no record waits past kube_meta_wait_time for it.
       if (mode === 'watching the node') await waitFor(() => h.api.openWatches === 1, 'the node listed and watched');
 

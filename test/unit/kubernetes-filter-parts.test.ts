@@ -9,7 +9,7 @@ import { checkKubernetesFilterOptions, resolveKubernetesFilterOptions } from '..
 import { hashOf, kubernetesMap, podMetadataOf } from '../../src/filters/kubernetes/pod-metadata.js';
 import { mergeRecord, trimValue, type MergeOptions, type MergeResult } from '../../src/filters/kubernetes/record-merge.js';
 import { TagReader } from '../../src/filters/kubernetes/tag-metadata.js';
-import { filterOptions, RegexParser, TestParsers } from '../helpers/kube-filter.js';
+import { filterOptions, regexParser, TestParsers } from '../helpers/kube-filter.js';
 import { containerId, kubePod } from '../helpers/kube-objects.js';
 
 const ID = containerId('x');
@@ -29,7 +29,7 @@ test('tags: the prefix is cut by its length, the rest must be a container log fi
   assert.equal(reader.read('app.logs'), undefined);
   // The prefix is not compared, as in Fluent Bit: a pod name may hold dots, so a shorter prefix still reads.
   assert.equal(new TagReader('kube.', undefined).read(`kube.var.log.containers.web-0_shop_nginx-${ID}.log`)?.podName, 'var.log.containers.web-0');
-  const custom = new TagReader('kube.', new RegexParser('custom-tag', '^(?<namespace_name>[^_]+)\\.(?<pod_name>[a-z0-9.-]+)\\.(?<container_name>.+)\\.(?<docker_id>[a-z0-9]{64})$'));
+  const custom = new TagReader('kube.', regexParser('custom-tag', '^(?<namespace_name>[^_]+)\\.(?<pod_name>[a-z0-9.-]+)\\.(?<container_name>.+)\\.(?<docker_id>[a-z0-9]{64})$'));
   assert.deepEqual(custom.read(`kube.shop.web-0.nginx.${ID}`), { podName: 'web-0', namespace: 'shop', containerName: 'nginx', dockerId: ID, containerHash: undefined, podKey: 'shop/web-0' });
   assert.equal(custom.read('kube.nothing'), undefined);
 });
@@ -59,7 +59,7 @@ test("the kubernetes map: Fluent Bit's key order; a key the pod lacks is left ou
   assert.equal(podMetadataOf({ metadata: { name: 'x' } }), undefined, 'no namespace: not a pod');
 });
 
-const parsers = { kv: new RegexParser('kv', '^(?<k>\\w+)=(?<v>\\w+)$'), level: new RegexParser('level', '^(?<level>[A-Z]+) (?<msg>.*)$') };
+const parsers = { kv: regexParser('kv', '^(?<k>\\w+)=(?<v>\\w+)$'), level: regexParser('level', '^(?<level>[A-Z]+) (?<msg>.*)$') };
 function props(annotations: Record<string, string>, container: string, allow = true, warnings: string[] = []) {
   return containerProps(annotations, container, { allowParser: allow, allowExclude: allow, parser: (n) => parsers[n as keyof typeof parsers], warn: (m) => warnings.push(m) });
 }
