@@ -1,5 +1,4 @@
-import type { PluginRegistry } from './config/load.js';
-import type { AnyPlugin } from './core/registry-types.js';
+import type { AnyPlugin, PluginRegistry } from './core/registry-types.js';
 import { dummyInput } from './inputs/dummy/index.js';
 import { forwardInput } from './inputs/forward/index.js';
 import { tailInput } from './inputs/tail/index.js';

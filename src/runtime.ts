@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { FlokiConfig } from './config/load.js';
+import type { FlokiConfig } from './core/pipeline-config.js';
 import { Engine } from './core/engine.js';
 import { Metrics } from './observability/metrics.js';
 import { MonitoringServer } from './observability/http-server.js';
@@ -21,6 +21,7 @@ export class Floki {
   }
 
   async start(): Promise<void> {
+    for (const w of this.config.warnings) this.log.warn({ file: w.file, line: w.line }, `config: ${w.message}`);
     const s = this.config.service;
     if (s.httpServer) {
       this.server = new MonitoringServer(this.metrics, this.engine);

@@ -39,3 +39,6 @@ export interface OutputPlugin {
 }
 
 export type AnyPlugin = InputPlugin | FilterPlugin | OutputPlugin;
+
+/** Every plugin a config may name, by name. */
+export type PluginRegistry = ReadonlyMap<string, AnyPlugin>;
