@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FlokiConfig, PluginInstanceConfig } from '../../src/core/pipeline-config.js';
 import { DiskFiles } from '../../src/config/files.js';
@@ -13,7 +13,7 @@ import { readClassicParsersFile } from '../../src/config/formats/classic/index.j
 import { readConfig } from '../../src/config/formats/index.js';
 import { PLUGINS } from '../../src/plugins.js';
 import { ROOT } from '../helpers/floki-process.js';
-import { lines, loaded, refused, RecordingParsers } from './config-kit.js';
+import { lines, loaded, refused, RecordingParsers, writeFiles } from './config-kit.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'configs');
 const DAEMONSET_ENV = { LOG_DIR: '/var/log/containers', DB_DIR: '/var/lib/fluent-bit', LOKI_HOST: 'loki', LOKI_PORT: '3100', LOG_LEVEL: 'info' };
@@ -104,4 +104,15 @@ test("the Helm chart's config reads, with the image's parsers.conf; what floki l
   const r = refused(join(FIXTURES, 'public', 'helm-charts-fluent-bit', 'fluent-bit.conf'), PLUGINS, { stockFiles });
   assert.ok(r.length > 0);
   for (const p of r) assert.match(p, /^fluent-bit\.conf:\d+: (inputs|filters|outputs)\[\d\]: unknown (input|filter|output) plugin '(systemd|kubernetes|es)'/);
+});
+
+test("the README's example config, in YAML and in the classic format, builds one pipeline", (t) => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## A config'), readme.indexOf('## Coming from Fluent Bit'));
+  const blocks = [...section.matchAll(/```(\w*)\n([\s\S]*?)```/g)].map((m) => m[2]!);
+  const dir = writeFiles(t, { 'floki.yaml': blocks[0]!, 'fluent-bit.conf': blocks[1]! });
+  const yaml = loaded(join(dir, 'floki.yaml'), PLUGINS);
+  const classic = loaded(join(dir, 'fluent-bit.conf'), PLUGINS);
+  assert.deepEqual(pipeline(classic.config, classic.parsers), pipeline(yaml.config, yaml.parsers));
+  assert.equal(classic.config.outputs[0]!.plugin.name, 'loki');
 });
