@@ -133,3 +133,7 @@ test('a key outside any section, a key given twice, an unknown key: errors with 
     "main.conf:4: inputs[0] (dummy): key 'rate' is set 2 times",
   ]);
 });
+
+test('a tab after the key is trimmed from it, as Fluent Bit trims keys', () => {
+  assert.deepEqual(scan('[INPUT]\n    Name\t dummy\n').lines[1], { type: 'entry', key: 'Name', value: 'dummy', line: 2 });
+});

@@ -223,3 +223,10 @@ test('a YAML alias bomb is a problem at its line, not an exception', (t) => {
   assert.equal(problems.length, 1);
   assert.match(problems[0]!, /^fb\.yaml:\d+: /);
 });
+
+test('two pipeline sections in one file add up, as in Fluent Bit; a key given twice in one plugin is an error', (t) => {
+  const dir = writeFiles(t, { 'fb.yaml': `${PIPELINE}pipeline:\n  inputs:\n    - name: dummy\n      tag: second\n      rate: 1\n      rate: 2\n` });
+  assert.deepEqual(refused(join(dir, 'fb.yaml'), PLUGINS), ["fb.yaml:13: inputs[1] (dummy): key 'rate' is set 2 times"]);
+  const ok = writeFiles(t, { 'fb.yaml': `${PIPELINE}pipeline:\n  inputs:\n    - name: dummy\n      tag: second\n` });
+  assert.deepEqual(loaded(join(ok, 'fb.yaml'), PLUGINS).config.inputs.map((i) => i.options['tag']), ['app', 'second']);
+});

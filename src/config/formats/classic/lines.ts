@@ -96,7 +96,8 @@ export function scanClassic(text: string, file: string): ScannedFile {
       problem(lineNo, `undefined value for key '${content.trim()}' - check config is in valid classic format (Key Value, separated by a space)`);
       continue;
     }
-    const key = content.slice(0, space);
+    // Fluent Bit trims both: `Name\t dummy` is the key `Name`.
+    const key = content.slice(0, space).trim();
     const value = content.slice(space + 1).trim();
     if (value.length === 0) {
       problem(lineNo, `key '${key}' has an empty value`);

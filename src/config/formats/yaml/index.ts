@@ -3,7 +3,7 @@
  * `file://` `uri`), `includes` (relative to the including file), `service`, `pipeline` (inputs,
  * filters, outputs; `processors: logs:` on inputs and outputs), `parsers`, `multiline_parsers` and
  * `upstream_servers`. `plugins` and `customs` are kept as refused sections, `extensions` ignored,
- * as Fluent Bit does. Sections of included files add to the including file's.
+ * as Fluent Bit does. Sections of included files, and sections given twice, add up.
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
 import { resolve } from 'node:path';
@@ -63,7 +63,9 @@ function readFile(path: string, from: NamedAt | undefined, model: ConfigModel, w
   model.files.push(path);
 
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
+  // Keys may repeat, as Fluent Bit's YAML reader allows: two `pipeline` sections add up, and a key
+  // given twice in one plugin is the resolver's error ("set 2 times"), as in the classic format.
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false });
   const y = new YamlFile(path, doc, lines, walk.problems, model.refused);
   if (doc.errors.length) {
     for (const e of doc.errors) walk.problems.push({ file: path, line: e.linePos?.[0]?.line ?? 0, message: e.message.split('\n')[0]! });
