@@ -75,7 +75,7 @@ export function resolveInstance(section: PluginSection, index: number, where: st
   }
 
   const options = resolveOptions(plugin.options, groups, variables, label, section, report);
-  const common_ = commonValues(kind, plugin, groups, common, variables, label, report, processor);
+  const commons = commonValues(plugin, groups, common, variables, label, report, processor);
 
   if (plugin.check && report.problems.length === before) {
     try {
@@ -91,13 +91,13 @@ export function resolveInstance(section: PluginSection, index: number, where: st
     section: SECTION_OF[kind] as Section,
     index,
     plugin,
-    instanceName: common_.alias ?? `${name}.${n}`,
+    instanceName: commons.alias ?? `${name}.${n}`,
     options,
-    storageType: storageTypeOf(plugin, options, common_.storageType),
+    storageType: storageTypeOf(plugin, options, commons.storageType),
     line: section.line,
     file: section.file,
   };
-  if (common_.logLevel !== undefined) instance.logLevel = common_.logLevel;
+  if (commons.logLevel !== undefined) instance.logLevel = commons.logLevel;
   if (!processor && kind !== 'input') {
     const matcher = matcherOf(groups, variables, label, report);
     if (matcher) instance.matcher = matcher;
@@ -116,7 +116,7 @@ interface CommonValues {
 }
 
 /** The common keys this plugin does not declare: acted on by the loader, ignored, or refused. */
-function commonValues(kind: PluginSection['kind'], plugin: AnyPlugin, groups: EntryGroups, common: Map<string, CommonKey>, variables: Variables, label: string, report: Report, processor: boolean): CommonValues {
+function commonValues(plugin: AnyPlugin, groups: EntryGroups, common: Map<string, CommonKey>, variables: Variables, label: string, report: Report, processor: boolean): CommonValues {
   const out: CommonValues = {};
   const declared = new Set(plugin.options.map((o) => o.name));
   for (const [key, spec] of common) {
