@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 import { join } from 'node:path';
-import { loadConfigFile } from './config/load.js';
-import { ConfigError } from './config/errors.js';
+import { loadConfig } from './config/load.js';
+import { formatProblem } from './config/errors.js';
+import type { FlokiConfig } from './core/pipeline-config.js';
 import { PACKAGE_ROOT, VERSION } from './package-root.js';
 import { PLUGINS } from './plugins.js';
 import { Floki } from './runtime.js';
 
 const USAGE = `usage: floki [-c FILE] [--dry-run] [--version]
 
-  -c, --config FILE   config in Fluent Bit's YAML schema (default: configs/default.yaml)
-      --dry-run       validate the config, print 'config ok' or every error, and exit
+  -c, --config FILE   a Fluent Bit config: YAML (.yaml, .yml) or the classic format (any other
+                      name), with its includes and parsers files (default: configs/default.yaml)
+  -D, --dry-run       validate the config, print 'config ok' (and any warning) or every error, and exit
   -V, --version       print the version and exit
   -h, --help          print this help
 `;
@@ -28,7 +30,7 @@ function parseArgs(argv: string[]): Args | number {
       if (!v) return fail(`${a} needs a file`);
       args.config = v;
     } else if (a.startsWith('--config=')) args.config = a.slice('--config='.length);
-    else if (a === '--dry-run') args.dryRun = true;
+    else if (a === '--dry-run' || a === '-D') args.dryRun = true;
     else if (a === '-V' || a === '--version') {
       process.stdout.write(`floki ${VERSION}\n`);
       return 0;
@@ -48,21 +50,18 @@ function fail(message: string): number {
 async function main(): Promise<number | undefined> {
   const args = parseArgs(process.argv.slice(2));
   if (typeof args === 'number') return args;
-  let floki: Floki;
-  try {
-    const config = loadConfigFile(args.config, PLUGINS);
-    if (args.dryRun) {
-      process.stdout.write('config ok\n');
-      return 0;
-    }
-    floki = new Floki(config);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(err.message + '\n');
-      return 1;
-    }
-    throw err;
+  const loaded = loadConfig(args.config, PLUGINS);
+  if (!loaded.config) {
+    process.stderr.write(loaded.problems.map(formatProblem).join('\n') + '\n');
+    return 1;
   }
+  const config: FlokiConfig = loaded.config;
+  if (args.dryRun) {
+    for (const w of loaded.warnings) process.stderr.write(`${w.file}:${w.line}: warning: ${w.message}\n`);
+    process.stdout.write('config ok\n');
+    return 0;
+  }
+  const floki = new Floki(config);
 
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { FlokiConfig, PluginInstanceConfig } from '../config/load.js';
+import type { FlokiConfig, PluginInstanceConfig } from './pipeline-config.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { LogEvent } from './event.js';
 import type { Filter, FilterContext, FilterFlow, Hold, Input, InputContext, Output, OutputContext, PluginContext } from './plugin.js';
@@ -178,8 +178,11 @@ export class Engine {
     return Object.fromEntries(this.outputs.map((o) => [o.name, o.output.queuedBytes()]));
   }
 
+  /** A plugin's context; its logger at the instance's own `log_level` when it sets one (`off` silences it). */
   private context(c: PluginInstanceConfig): PluginContext {
-    return { name: c.instanceName, log: this.log.child({ plugin: c.instanceName }), metrics: this.metrics, service: this.config.service, parsers: this.config.parsers };
+    const level = c.logLevel === undefined ? undefined : c.logLevel === 'off' ? 'silent' : c.logLevel;
+    const log = this.log.child({ plugin: c.instanceName }, level === undefined ? undefined : { level });
+    return { name: c.instanceName, log, metrics: this.metrics, service: this.config.service, parsers: this.config.parsers };
   }
 
   private processors(c: PluginInstanceConfig, stage: 'input' | 'output', owner: InputSlot | OutputSlot): FilterSlot[] {

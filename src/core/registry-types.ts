@@ -39,3 +39,27 @@ export interface OutputPlugin {
 }
 
 export type AnyPlugin = InputPlugin | FilterPlugin | OutputPlugin;
+
+/**
+ * Every plugin a config may name, by name. Where an input and an output share a name (`forward`, as in
+ * Fluent Bit), the kind-qualified key (`output:forward`) names the one the plain name does not.
+ */
+export type PluginRegistry = ReadonlyMap<string, AnyPlugin>;
+
+/** The plugin of this kind a config names. */
+export function lookupPlugin(registry: PluginRegistry, kind: AnyPlugin['kind'], name: string): AnyPlugin | undefined {
+  const qualified = registry.get(`${kind}:${name}`);
+  if (qualified?.kind === kind) return qualified;
+  const plain = registry.get(name);
+  return plain?.kind === kind ? plain : undefined;
+}
+
+/** A registry of these plugins: each under its name (the first of a name wins) and under `kind:name`. */
+export function pluginRegistry(plugins: readonly AnyPlugin[]): PluginRegistry {
+  const registry = new Map<string, AnyPlugin>();
+  for (const p of plugins) {
+    registry.set(`${p.kind}:${p.name}`, p);
+    if (!registry.has(p.name)) registry.set(p.name, p);
+  }
+  return registry;
+}

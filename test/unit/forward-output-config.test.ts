@@ -8,7 +8,9 @@ import { resolveForwardOutputConfig } from '../../src/outputs/forward/options.js
 import { TagTemplate } from '../../src/outputs/forward/tag-template.js';
 import { Upstream } from '../../src/outputs/forward/upstream.js';
 import type { ForwardNode } from '../../src/outputs/forward/upstream-nodes.js';
-import { findPlugin, PLUGINS } from '../../src/plugins.js';
+import { PLUGINS } from '../../src/plugins.js';
+import { lookupPlugin } from '../../src/core/registry-types.js';
+import { parseConfig } from '../../src/config/load.js';
 
 test('defaults are Fluent Bit 5.1.1 out_forward defaults: 127.0.0.1:24224, Forward mode with metadata, no options, no acks', () => {
   const c = resolveForwardOutputConfig({});
@@ -24,12 +26,18 @@ test('defaults are Fluent Bit 5.1.1 out_forward defaults: 127.0.0.1:24224, Forwa
   assert.equal(c.ackTimeoutMs, 190_000);
 });
 
-test('the forward input and output share their name, as in Fluent Bit: looked up by kind, the input stays where the loader looks', () => {
-  assert.equal(PLUGINS.get('forward')?.kind, 'input');
-  assert.equal(findPlugin('input', 'forward')?.kind, 'input');
-  assert.equal(findPlugin('output', 'forward')?.kind, 'output');
-  assert.equal(findPlugin('output', 'loki')?.name, 'loki');
-  assert.equal(findPlugin('filter', 'loki'), undefined);
+test('the forward input and output share their name, as in Fluent Bit: a config names each in its own section', () => {
+  assert.equal(lookupPlugin(PLUGINS, 'input', 'forward')?.kind, 'input');
+  assert.equal(lookupPlugin(PLUGINS, 'output', 'forward')?.kind, 'output');
+  assert.equal(lookupPlugin(PLUGINS, 'output', 'loki')?.name, 'loki');
+  assert.equal(lookupPlugin(PLUGINS, 'filter', 'loki'), undefined);
+  assert.throws(
+    () => parseConfig("pipeline:\n  inputs:\n    - name: dummy\n  outputs:\n    - name: forward\n      match: '*'\n      tls.ca_path: /etc/ssl\n", 'floki.yaml', PLUGINS, {}),
+    /floki\.yaml:7: .*tls\.ca_path.*not supported by floki/,
+  );
+  const config = parseConfig("pipeline:\n  inputs:\n    - name: forward\n      port: 0\n  outputs:\n    - name: forward\n      match: '*'\n      port: 24225\n", 'floki.yaml', PLUGINS, {});
+  assert.deepEqual([config.inputs[0]!.plugin.kind, config.outputs[0]!.plugin.kind], ['input', 'output']);
+  assert.equal(config.outputs[0]!.options.port, 24225);
 });
 
 test('acks, gzip and add_option turn on send_options, as in Fluent Bit', () => {
@@ -50,8 +58,6 @@ test('refused combinations and keys name the key', () => {
     [{ compress: 'gzip', tag: "$kubernetes['namespace_name']" }, /compress gzip cannot be combined with a tag that reads the record/],
     [{ compress: 'zstd' }, /compress: expected gzip or text, got 'zstd'/],
     [{ username: 'u', password: 'p' }, /username\/password need shared_key or empty_shared_key/],
-    [{ 'tls.debug': '4' }, /tls\.debug: not supported by floki$/],
-    [{ 'tls.ca_path': '/etc/ssl' }, /tls\.ca_path: not supported by floki$/],
     [{ add_option: ['lonely'] }, /add_option: expected 'key value'/],
     [{ add_option: ['chunk abc'] }, /'chunk' is an option floki sets itself/],
     [{ tag: 'x.$1' }, /regex captures/],

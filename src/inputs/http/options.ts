@@ -7,6 +7,7 @@ import { OptionValueError, type OptionSpec, type ResolvedOptions } from '../../c
 export const httpOptions: readonly OptionSpec[] = [
   { name: 'listen', type: 'string', default: '0.0.0.0', description: 'Address to listen on.' },
   { name: 'port', type: 'int', default: 9880, description: 'TCP port to listen on; 0 picks a free port.' },
+  { name: 'tag', type: 'string', description: 'Tag of the records posted to `/` (a post to `/<tag>` gives its own); default: the instance name (`http.0`).' },
   {
     name: 'tag_key',
     type: 'string',
@@ -38,6 +39,7 @@ export const httpOptions: readonly OptionSpec[] = [
 export interface HttpInputOptions {
   listen: string;
   port: number;
+  tag?: string;
   tagKey?: string;
   bufferMaxSize: number;
   successCode: 200 | 201 | 204;
@@ -64,6 +66,7 @@ export function resolveHttpOptions(options: ResolvedOptions): HttpInputOptions {
   return {
     listen: nonEmpty(options.listen) ?? '0.0.0.0',
     port,
+    tag: nonEmpty(options.tag),
     tagKey: nonEmpty(options.tag_key),
     bufferMaxSize,
     successCode: code,

@@ -131,7 +131,7 @@ export class HttpInput implements Input {
     }
 
     const pathTag = tagFromUrl(req.url);
-    const tag = pathTag ?? this.ctx.name;
+    const tag = pathTag ?? this.options.tag ?? this.ctx.name;
     const tagKey = this.options.tagKey;
     const events: LogEvent[] = new Array(records.length);
     for (let i = 0; i < records.length; i++) {

@@ -1,8 +1,8 @@
 /**
  * The forward output's options: Fluent Bit's out_forward keys (plugins/out_forward/forward.c
  * `config_map`, its docs page), the Loki output's buffering and retry keys, and the network keys
- * Fluent Bit's upstream connections take. Keys Fluent Bit has and floki does not do are declared,
- * so a config that sets them gets a clear "not supported by floki" instead of "unknown key".
+ * Fluent Bit's upstream connections take. Fluent Bit's keys that floki does not do are in
+ * src/config/fluent-bit-keys.ts, with the other plugins'.
  */
 import { type OptionSpec, type ResolvedOptions, parseOption } from '../../config/options.js';
 import { parseRetryLimit } from '../loki/retry-policy.js';
@@ -61,10 +61,6 @@ export const FORWARD_OUTPUT_OPTIONS: readonly OptionSpec[] = [
   { name: 'tls.key_file', type: 'string', description: 'PEM private key of tls.crt_file.' },
   { name: 'tls.key_passwd', type: 'string', description: 'Password of tls.key_file, if it is encrypted.' },
   { name: 'tls.vhost', type: 'string', description: 'Server name to send (SNI) and verify, when it differs from host.' },
-  { name: 'tls.debug', type: 'string', description: 'Not supported by floki (Fluent Bit: TLS debug verbosity); setting it is an error.' },
-  { name: 'tls.ca_path', type: 'string', description: 'Not supported by floki (use tls.ca_file); setting it is an error.' },
-  { name: 'tls.windows.certstore_name', type: 'string', description: 'Not supported by floki (Windows only); setting it is an error.' },
-  { name: 'tls.windows.use_enterprise_store', type: 'string', description: 'Not supported by floki (Windows only); setting it is an error.' },
   { name: 'workers', type: 'int', default: 2, description: 'Frames in flight at once, each on its own connection (Fluent Bit: flush workers, default 2).' },
   { name: 'batch_size', type: 'size', default: '2M', description: "A tag's frame is sent once its entries reach this many bytes, else at service flush. Keep it under the receiver's buffer_max_size (6144000 in Fluent Bit and floki)." },
   {
@@ -100,9 +96,6 @@ export const FORWARD_OUTPUT_OPTIONS: readonly OptionSpec[] = [
     description: 'Disk buffer at storage.total_limit_size: pause the inputs feeding this output, or delete the oldest segment file (counted as dropped, reason storage_full).',
   },
 ];
-
-/** Declared so a config copied from Fluent Bit gets a clear refusal. */
-const NOT_SUPPORTED = ['tls.debug', 'tls.ca_path', 'tls.windows.certstore_name', 'tls.windows.use_enterprise_store'];
 
 export class ForwardConfigError extends Error {
   constructor(message: string) {
@@ -156,8 +149,6 @@ export function resolveForwardOutputConfig(options: ResolvedOptions): ForwardOut
     const v = get<unknown>(name);
     return v === undefined || v === '' ? undefined : String(v);
   };
-
-  for (const key of NOT_SUPPORTED) if (str(key) !== undefined) throw new ForwardConfigError(`${key}: not supported by floki`);
 
   let tag: TagTemplate | undefined;
   const tagText = str('tag');

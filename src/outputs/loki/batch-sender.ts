@@ -437,6 +437,7 @@ export class BatchSender {
         `loki: push failed (${problem}) after ${job.retries} retries, dropping ${job.entries} entries`,
       );
       metrics.drop('retry_limit', job.entries);
+      metrics.retriesFailed.inc();
       this.final(job);
       return;
     }

@@ -19,6 +19,7 @@ export class LokiOutputMetrics {
   readonly batches: Counter.Internal;
   readonly retries: Counter.Internal;
   readonly errors: Counter.Internal;
+  readonly retriesFailed: Counter.Internal;
   readonly truncated: Counter.Internal;
   readonly queueBytes: Gauge.Internal<string>;
   readonly storageBytes: Gauge.Internal<string>;
@@ -36,6 +37,7 @@ export class LokiOutputMetrics {
     this.batches = metrics.counter('floki_output_batches_total', 'Requests (batches) the output delivered').labels(labels);
     this.retries = metrics.counter('floki_output_retries_total', 'Requests sent again after a retryable failure').labels(labels);
     this.errors = metrics.counter('floki_output_errors_total', 'Requests that failed (non-2xx status, network error or timeout)').labels(labels);
+    this.retriesFailed = metrics.counter('floki_output_retries_failed_total', 'Requests (batches) given up after retry_limit').labels(labels);
     this.truncated = metrics.counter('floki_output_truncated_records_total', 'Entries whose line was cut to max_line_size').labels(labels);
     this.queueBytes = metrics.gauge('floki_output_queue_bytes', 'Bytes held in memory by the output: batching, queued, in flight, read back from disk').labels(labels);
     this.storageBytes = metrics.gauge('floki_output_storage_bytes', 'Bytes of the output’s disk buffer segment files').labels(labels);

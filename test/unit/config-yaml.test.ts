@@ -104,9 +104,16 @@ test('every problem is reported, not just the first', () => {
   assert.equal(problems(text).length, 3);
 });
 
-test('an output without match is an error', () => {
-  const [p] = problems(GOOD.replace("      match: '*'\n      host", '      host'));
-  assert.match(p!, /^floki\.yaml:15: outputs\[0\] \(loki\): missing 'match' or 'match_regex'/);
+test('an output without match warns and receives nothing, as in Fluent Bit; a filter without match is an error', () => {
+  const c = parseConfig(GOOD.replace("      match: '*'\n      host", '      host'), 'floki.yaml', registry, {});
+  assert.equal(c.outputs[0]!.matcher!.matches('any.tag'), false);
+  assert.equal(c.outputs[0]!.matcher!.matches(''), false);
+  assert.deepEqual(
+    c.warnings.map((w) => `${w.file}:${w.line}: ${w.message}`),
+    ["floki.yaml:15: outputs[0] (loki): NO match for this output instance: it receives nothing (give 'match' or 'match_regex')"],
+  );
+  const [p] = problems(GOOD.replace("    - name: event_exporter\n      match: '*'\n", '    - name: event_exporter\n'));
+  assert.match(p!, /^floki\.yaml:12: filters\[0\] \(event_exporter\): missing 'match' or 'match_regex'/);
 });
 
 test('YAML syntax errors carry a line', () => {
