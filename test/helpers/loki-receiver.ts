@@ -109,7 +109,7 @@ export function decodeJsonPush(text: string, tenant?: string): ReceivedEntry[] {
     const names = Object.keys(labels).sort();
     const labelString = `{${names.map((n) => `${n}="${labels[n]!.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(', ')}}`;
     for (const v of stream.values ?? []) {
-      if (typeof v[0] !== 'string' || !/^\d+$/.test(v[0]) || typeof v[1] !== 'string') throw new Error(`bad JSON value ${JSON.stringify(v)}`);
+      if (typeof v[0] !== 'string' || !/^-?\d+$/.test(v[0]) || typeof v[1] !== 'string') throw new Error(`bad JSON value ${JSON.stringify(v)}`);
       out.push({ tenant, labelString, labels, ts: BigInt(v[0]), line: v[1], sm: (v[2] as Record<string, string> | undefined) ?? {} });
     }
   }

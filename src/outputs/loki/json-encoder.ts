@@ -1,10 +1,10 @@
 /**
  * Loki's JSON push body (`compress json_gzip`), for Loki-compatible receivers that lack protobuf:
  * `{"streams":[{"stream":{"a":"b"},"values":[["<ns>","<line>",{<structured metadata>}]]}]}`.
- * Timestamps are decimal nanosecond strings, exact.
+ * Timestamps are decimal nanosecond strings, exact (clamped to Loki's range, see encoder.ts).
  */
 import { parseLabelString } from '../../labels/label-string.js';
-import { sortByTime, type LokiEntry } from './encoder.js';
+import { clampTimestampNs, sortByTime, type LokiEntry } from './encoder.js';
 
 export class JsonPushEncoder {
   private readonly streamObjects = new Map<string, string>();
@@ -21,7 +21,7 @@ export class JsonPushEncoder {
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i]!;
         if (i > 0) out += ',';
-        out += `["${e.ts}",${JSON.stringify(e.line)}${e.sm === undefined ? '' : `,${JSON.stringify(e.sm)}`}]`;
+        out += `["${clampTimestampNs(e.ts)}",${JSON.stringify(e.line)}${e.sm === undefined ? '' : `,${JSON.stringify(e.sm)}`}]`;
       }
       out += ']}';
     }
