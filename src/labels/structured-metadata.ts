@@ -12,7 +12,7 @@ import type { LogEvent } from '../core/event.js';
 import { compileLabelRules, LabelRuleError, type LabelRule } from './label-rules.js';
 import { sanitizeLabelName } from './label-name.js';
 import { compileRecordAccessor, RecordAccessorSyntaxError, scalarToString, type RecordAccessor } from './record-accessor.js';
-import { toJson } from './line-formatter.js';
+import { toJson } from './json-text.js';
 
 export type StructuredMetadata = Record<string, string>;
 

@@ -87,7 +87,12 @@ export class LokiOutput implements Output {
     const { rules, consumedPaths } = compileLabelRules(config.labels, config.labelKeys);
     this.labeler = new StreamLabeler(rules);
     const removePaths = config.removeKeys.map((key) => accessorFor('remove_keys', key).path);
-    this.formatter = new LineFormatter({ format: config.lineFormat, dropSingleKey: config.dropSingleKey, removePaths: [...removePaths, ...consumedPaths] });
+    this.formatter = new LineFormatter({
+      format: config.lineFormat,
+      dropSingleKey: config.dropSingleKey,
+      removePaths: [...removePaths, ...consumedPaths],
+      maxChars: config.maxLineSize > 0 ? config.maxLineSize + 1 : undefined,
+    });
     try {
       const extractor = new StructuredMetadataExtractor(config.structuredMetadata, config.structuredMetadataMapKeys);
       this.metadata = extractor.empty ? undefined : extractor;
