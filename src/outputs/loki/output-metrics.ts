@@ -20,6 +20,7 @@ export class LokiOutputMetrics {
   readonly retries: Counter.Internal;
   readonly errors: Counter.Internal;
   readonly truncated: Counter.Internal;
+  readonly splits: Counter.Internal;
   readonly queueBytes: Gauge.Internal<string>;
   readonly storageBytes: Gauge.Internal<string>;
   readonly oldestAge: Gauge.Internal<string>;
@@ -36,6 +37,9 @@ export class LokiOutputMetrics {
     this.batches = metrics.counter('floki_output_batches_total', 'Requests (batches) the output delivered').labels(labels);
     this.retries = metrics.counter('floki_output_retries_total', 'Requests sent again after a retryable failure').labels(labels);
     this.errors = metrics.counter('floki_output_errors_total', 'Requests that failed (non-2xx status, network error or timeout)').labels(labels);
+    this.splits = metrics
+      .counter('floki_output_rejected_splits_total', 'Requests Loki refused (400, 413) sent again as two halves, to find the entries it refuses')
+      .labels(labels);
     this.truncated = metrics.counter('floki_output_truncated_records_total', 'Entries whose line was cut to max_line_size').labels(labels);
     this.queueBytes = metrics.gauge('floki_output_queue_bytes', 'Bytes held in memory by the output: batching, queued, in flight, read back from disk').labels(labels);
     this.storageBytes = metrics.gauge('floki_output_storage_bytes', 'Bytes of the output’s disk buffer segment files').labels(labels);
