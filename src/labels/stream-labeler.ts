@@ -10,20 +10,24 @@ import type { LabelRule } from './label-rules.js';
 import { sanitizeLabelName } from './label-name.js';
 import { scalarToString, type RecordAccessor } from './record-accessor.js';
 import { renderLabelString } from './label-string.js';
+import { StringCache, stringBytes } from './string-cache.js';
+
+/** Rendered label sets kept, in bytes (keys and strings); a set with longer values is rendered each time. */
+export const LABEL_CACHE_BYTES = 8 * 1024 * 1024;
+const LABEL_CACHE_MAX_KEY_CHARS = 64 * 1024;
 
 export interface StreamLabelerOptions {
   /** Used when no label at all has a value: Loki rejects a stream without labels. */
   fallback?: readonly [name: string, value: string];
-  /** Distinct label sets kept rendered; the cache is cleared when it grows past this. */
-  cacheSize?: number;
+  /** Bytes of rendered label sets kept; the cache starts over past this. */
+  cacheBytes?: number;
 }
 
 export class StreamLabeler {
   private readonly rules: readonly LabelRule[];
   private readonly dynamic: readonly RecordAccessor[];
   private readonly fallback: readonly [string, string];
-  private readonly cacheSize: number;
-  private readonly cache = new Map<string, string>();
+  private readonly cache: StringCache<string>;
   private readonly byLabels = new WeakMap<Readonly<Record<string, string>>, string>();
   /** The label string when nothing depends on the event. */
   private readonly staticString: string | undefined;
@@ -32,7 +36,7 @@ export class StreamLabeler {
     this.rules = rules;
     this.dynamic = rules.flatMap((r) => (r.accessor ? [r.accessor] : []));
     this.fallback = options.fallback ?? ['job', 'floki'];
-    this.cacheSize = options.cacheSize ?? 10_000;
+    this.cache = new StringCache<string>(options.cacheBytes ?? LABEL_CACHE_BYTES, stringBytes, LABEL_CACHE_MAX_KEY_CHARS);
     this.staticString = this.dynamic.length === 0 ? this.render(undefined, '', undefined) : undefined;
   }
 
@@ -45,7 +49,8 @@ export class StreamLabeler {
         let rendered = this.byLabels.get(extra);
         if (rendered === undefined) {
           rendered = this.render(undefined, '', extra);
-          this.byLabels.set(extra, rendered);
+          // Kept as long as the filter keeps the object; a string of values too long for Loki is not.
+          if (rendered.length <= LABEL_CACHE_MAX_KEY_CHARS) this.byLabels.set(extra, rendered);
         }
         return rendered;
       }
@@ -72,10 +77,14 @@ export class StreamLabeler {
     let rendered = this.cache.get(key);
     if (rendered === undefined) {
       rendered = this.render(record, tag, extra);
-      if (this.cache.size >= this.cacheSize) this.cache.clear();
       this.cache.set(key, rendered);
     }
     return rendered;
+  }
+
+  /** Bytes the rendered-label cache holds. */
+  get cacheBytes(): number {
+    return this.cache.bytes;
   }
 
   /** The labels of one event as a map (for tests and debugging; not the hot path). */

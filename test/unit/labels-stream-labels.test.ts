@@ -100,9 +100,16 @@ test('cached strings are returned for repeated value sets and differ when values
   assert.equal(l.labelsFor(event({ a: '', b: 'y' })), '{b="y"}');
 });
 
-test('the cache stays bounded', () => {
-  const l = new StreamLabeler(compileLabelRules(['$id']).rules, { cacheSize: 10 });
+test('the cache stays bounded in bytes, and never keeps a label set with values too long for Loki', () => {
+  const l = new StreamLabeler(compileLabelRules(['$id']).rules, { cacheBytes: 4096 });
   for (let i = 0; i < 100; i++) assert.equal(l.labelsFor(event({ id: i })), `{id="${i}"}`);
+  assert.ok(l.cacheBytes <= 4096, String(l.cacheBytes));
+  const big = new StreamLabeler(compileLabelRules(['$reason']).rules);
+  for (let i = 0; i < 20; i++) {
+    const reason = `${i}`.padEnd(2 * 1024 * 1024, 'x');
+    assert.equal(big.labelsFor(event({ reason })), `{reason="${reason}"}`);
+  }
+  assert.ok(big.cacheBytes < 1024, `20 label sets of 2 MiB values left ${big.cacheBytes} bytes cached`);
 });
 
 test('$TAG can be a label', () => {

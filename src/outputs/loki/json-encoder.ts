@@ -4,10 +4,12 @@
  * Timestamps are decimal nanosecond strings, exact (clamped to Loki's range, see encoder.ts).
  */
 import { parseLabelString } from '../../labels/label-string.js';
+import { StringCache, stringBytes } from '../../labels/string-cache.js';
 import { clampTimestampNs, sortByTime, type LokiEntry } from './encoder.js';
 
 export class JsonPushEncoder {
-  private readonly streamObjects = new Map<string, string>();
+  /** A stream's label string as a JSON object, bounded in bytes. */
+  private readonly streamObjects = new StringCache<string>(4 * 1024 * 1024, stringBytes);
 
   /** UTF-8 JSON of a push request; each stream's entries are sorted by time first (in place). */
   encode(streams: ReadonlyMap<string, LokiEntry[]>): Buffer {
@@ -32,7 +34,6 @@ export class JsonPushEncoder {
     let json = this.streamObjects.get(labels);
     if (json === undefined) {
       json = JSON.stringify(parseLabelString(labels));
-      if (this.streamObjects.size >= 10_000) this.streamObjects.clear();
       this.streamObjects.set(labels, json);
     }
     return json;

@@ -29,6 +29,9 @@ import type { StoredEntry } from '../../storage/entry-schema.js';
 import { SegmentQueue, StorageWriteError } from '../../storage/segment-queue.js';
 import { BatchSender, type PushTransport } from './batch-sender.js';
 import { Batcher, metadataBytes } from './batcher.js';
+import { MAX_TIMESTAMP_NS, MIN_TIMESTAMP_NS } from './encoder.js';
+import { LokiLimits } from './limits.js';
+import type { Settleable } from './settlement.js';
 import { JsonGzipCodec, ProtobufCodec, ProtobufSnappyCodec, type BodyCodec } from './body-codec.js';
 import { GrpcTransport } from './grpc-transport.js';
 import { HttpTransport, type TlsSettings } from './http-transport.js';
@@ -36,6 +39,7 @@ import { LokiConfigError, type LokiConfig } from './options.js';
 import { LokiOutputMetrics } from './output-metrics.js';
 import { RetryPolicy } from './retry-policy.js';
 import type { SnappyCompressorOptions } from './snappy-compressor.js';
+import { truncateUtf8Bytes } from './utf8.js';
 
 export interface LokiOutputDeps {
   /** Replaces the HTTP or gRPC transport (a fake in tests). */
@@ -51,17 +55,9 @@ export interface LokiOutputDeps {
 const RESUME_RATIO = 0.8;
 const NO_WAIT: Promise<void> = Promise.resolve();
 
-/** Cut `line` to at most `maxBytes` UTF-8 bytes, never inside a character. */
-export function truncateUtf8(line: string, maxBytes: number): string {
-  const bytes = Buffer.from(line, 'utf8');
-  let end = maxBytes;
-  // Back up over continuation bytes (10xxxxxx) to the start of the character that does not fit.
-  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
-  return bytes.toString('utf8', 0, end);
-}
-
 export class LokiOutput implements Output {
   private readonly labeler: StreamLabeler;
+  private readonly limits: LokiLimits;
   private readonly formatter: LineFormatter;
   private readonly metadata: StructuredMetadataExtractor | undefined;
   private readonly tenantAccessor: RecordAccessor | undefined;
@@ -105,6 +101,19 @@ export class LokiOutput implements Output {
     if (this.disk && ctx.service.storagePath === undefined) throw new LokiConfigError("storage.type filesystem needs 'storage.path' in service");
 
     this.metrics = new LokiOutputMetrics(ctx.metrics, ctx.name);
+    this.limits = new LokiLimits({
+      maxLabelNames: config.maxLabelNames,
+      maxLabelNameLength: config.maxLabelNameLength,
+      maxLabelValueLength: config.maxLabelValueLength,
+      labelValuesLimit: config.labelValuesLimit,
+      labelValuesWindowMs: config.labelValuesWindowMs,
+      overflow: config.labelOverflow,
+      priority: rules.map((r) => r.name),
+      fallback: ['job', 'floki'],
+      metrics: ctx.metrics,
+      name: ctx.name,
+      log: ctx.log,
+    });
     const tls: TlsSettings | undefined = config.tls && { verify: config.tls.verify, ca: config.tls.ca, cert: config.tls.cert, key: config.tls.key, servername: config.tls.vhost };
     const userAgent = `floki/${VERSION}`;
     if (config.transport === 'grpc') {
@@ -194,6 +203,7 @@ export class LokiOutput implements Output {
     let failed = 0;
     let lastError: unknown;
     const tenantDefault = this.config.tenantId;
+    const now = Date.now();
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
       try {
@@ -201,7 +211,7 @@ export class LokiOutput implements Output {
         const line = this.lineOf(event);
         const sm = this.metadata?.extract(event);
         const tenant = this.tenantAccessor ? this.tenantOf(event) : tenantDefault;
-        this.batcher.add(tenant, labels, { ts: event.time, line, sm }, Buffer.byteLength(line) + metadataBytes(sm), delivery);
+        this.admit(tenant, labels, event.time, line, sm, delivery, now);
       } catch (err) {
         // A record JSON cannot hold (a cycle): lose that event, not the batch.
         failed++;
@@ -235,6 +245,12 @@ export class LokiOutput implements Output {
     const tenantDefault = this.config.tenantId ?? null;
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
+      // A time the segment files cannot hold (int64 ns) is one Loki cannot either: counted now.
+      if (event.time > MAX_TIMESTAMP_NS || event.time < MIN_TIMESTAMP_NS) {
+        this.limits.badTime(event.time, (n) => this.metrics.drop('invalid_timestamp', n));
+        delivery?.settle(1);
+        continue;
+      }
       try {
         const labels = this.labeler.labelsFor(event);
         const line = this.lineOf(event);
@@ -256,13 +272,33 @@ export class LokiOutput implements Output {
     );
   }
 
+  /**
+   * Into a batch, within Loki's limits (limits.ts): every path to Loki goes through here, the memory
+   * buffer's writes and the disk buffer's replay alike. An entry dropped here is settled at once.
+   */
+  private admit(tenant: string | undefined, labels: string, ts: bigint, line: string, sm: StructuredMetadata | undefined, target: Settleable | undefined, now: number): void {
+    if (ts > MAX_TIMESTAMP_NS || ts < MIN_TIMESTAMP_NS) {
+      this.limits.badTime(ts, (n) => this.metrics.drop('invalid_timestamp', n));
+      target?.settle(1);
+      return;
+    }
+    const stream = this.limits.streamFor(labels, now);
+    const counters = stream.counters;
+    if (counters.length > 0) {
+      for (let i = 0; i < counters.length; i++) counters[i]!.inc();
+      // The entry's own structured metadata wins over a label moved there.
+      if (stream.moved !== undefined) sm = sm === undefined ? stream.moved : { ...stream.moved, ...sm };
+    }
+    this.batcher.add(tenant, stream.labels, { ts, line, sm }, Buffer.byteLength(line) + metadataBytes(sm), target);
+  }
+
   private lineOf(event: LogEvent): string {
     const line = this.formatter.lineFor(event);
     const max = this.config.maxLineSize;
     // A line of n chars has at most 3n UTF-8 bytes (4 per surrogate pair): most lines skip the count.
     if (max > 0 && line.length * 3 > max && Buffer.byteLength(line) > max) {
       this.metrics.truncated.inc();
-      return truncateUtf8(line, max);
+      return truncateUtf8Bytes(line, max);
     }
     return line;
   }
@@ -317,9 +353,10 @@ export class LokiOutput implements Output {
       this.feedAgain = false;
       const block = await store.readBlock();
       if (block === undefined) break;
+      const now = Date.now();
       for (const e of block.entries) {
         const sm = hasKeys(e.structured_metadata) ? e.structured_metadata : undefined;
-        this.batcher.add(e.tenant ?? undefined, e.labels, { ts: e.timestamp, line: e.line, sm }, Buffer.byteLength(e.line) + metadataBytes(sm), block.segment);
+        this.admit(e.tenant ?? undefined, e.labels, e.timestamp, e.line, sm, block.segment, now);
       }
       this.updateHeld();
     }

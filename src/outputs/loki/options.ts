@@ -56,6 +56,36 @@ export const LOKI_OPTIONS: readonly OptionSpec[] = [
     default: '250K',
     description: "Lines longer than this many bytes are truncated before sending (counted in floki_output_truncated_records_total), so Loki never rejects them as line_too_long; the default is Loki's own limit (256KB = 256000 bytes). 0 disables.",
   },
+  {
+    name: 'max_label_names',
+    type: 'int',
+    default: 15,
+    description:
+      "Most labels a stream gets (Loki's max_label_names_per_series); past it the later ones (configured labels come first, in their order) leave the stream, see label_overflow.",
+  },
+  { name: 'max_label_name_length', type: 'int', default: 1024, description: "A label whose name is longer (Loki's max_label_name_length) leaves the stream, see label_overflow." },
+  {
+    name: 'max_label_value_length',
+    type: 'int',
+    default: 2048,
+    description: "A label whose value has more bytes (Loki's max_label_value_length) leaves the stream, see label_overflow; as structured metadata its value is cut to this length.",
+  },
+  {
+    name: 'label_values_limit',
+    type: 'int',
+    default: 5000,
+    description:
+      "Cardinality guard: most distinct values one label name may take within label_values_window; a new value past it leaves its stream (see label_overflow), so a runaway label makes a bounded number of streams. 0 disables. The default is Loki's streams per tenant (max_global_streams_per_user).",
+  },
+  { name: 'label_values_window', type: 'duration', default: '1h', description: 'The window of label_values_limit: a value not seen for this long no longer counts.' },
+  {
+    name: 'label_overflow',
+    type: 'string',
+    default: 'structured_metadata',
+    choices: ['structured_metadata', 'drop'],
+    description:
+      'What happens to a label that would break one of the limits above: structured_metadata (moved to each entry’s structured metadata, Loki 3) or drop (left out, for a Loki without structured metadata). Counted in floki_output_label_limited_total{label,limit}, logged once per label and limit.',
+  },
   { name: 'batch_size', type: 'size', default: '1M', description: 'A batch is sent when its entries reach this many bytes.' },
   { name: 'batch_wait', type: 'duration', default: '1s', description: 'A batch is sent at the latest this long after its first entry.' },
   {
@@ -162,6 +192,13 @@ export interface LokiConfig {
   structuredMetadataMapKeys: string[];
   /** Bytes; 0 = no limit. */
   maxLineSize: number;
+  maxLabelNames: number;
+  maxLabelNameLength: number;
+  maxLabelValueLength: number;
+  /** 0: no cardinality guard. */
+  labelValuesLimit: number;
+  labelValuesWindowMs: number;
+  labelOverflow: 'structured_metadata' | 'drop';
   batchSizeBytes: number;
   batchWaitMs: number;
   memBufLimitBytes: number;
@@ -234,6 +271,20 @@ export function resolveLokiConfig(options: ResolvedOptions): LokiConfig {
   const batchSizeBytes = get<number>('batch_size');
   if (batchSizeBytes < 1) throw new LokiConfigError('batch_size: must be at least 1 byte');
 
+  const positive = (name: string, min: number): number => {
+    const v = get<number>(name);
+    if (!Number.isInteger(v) || v < min) throw new LokiConfigError(`${name}: must be a whole number, at least ${min}, got ${v}`);
+    return v;
+  };
+  const maxLabelNames = positive('max_label_names', 1);
+  const maxLabelNameLength = positive('max_label_name_length', 1);
+  const maxLabelValueLength = positive('max_label_value_length', 1);
+  const labelValuesLimit = positive('label_values_limit', 0);
+  const labelValuesWindowMs = get<number>('label_values_window');
+  if (!(labelValuesWindowMs > 0)) throw new LokiConfigError('label_values_window: must be longer than 0');
+  const labelOverflow = get<string>('label_overflow');
+  if (labelOverflow !== 'structured_metadata' && labelOverflow !== 'drop') throw new LokiConfigError(`label_overflow: expected structured_metadata or drop, got '${labelOverflow}'`);
+
   const lineFormat = get<LineFormat>('line_format');
   if (!LINE_FORMATS.includes(lineFormat)) throw new LokiConfigError(`line_format: expected json or key_value, got '${lineFormat}'`);
 
@@ -291,6 +342,12 @@ export function resolveLokiConfig(options: ResolvedOptions): LokiConfig {
     structuredMetadata: get<string[]>('structured_metadata'),
     structuredMetadataMapKeys: get<string[]>('structured_metadata_map_keys'),
     maxLineSize: get<number>('max_line_size'),
+    maxLabelNames,
+    maxLabelNameLength,
+    maxLabelValueLength,
+    labelValuesLimit,
+    labelValuesWindowMs,
+    labelOverflow,
     batchSizeBytes,
     batchWaitMs: get<number>('batch_wait'),
     memBufLimitBytes: get<number>('mem_buf_limit'),

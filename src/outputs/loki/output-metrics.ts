@@ -9,9 +9,10 @@ import type { RejectReason } from './push-errors.js';
 /**
  * retry_limit: retries exhausted (memory buffer); shutdown: still held when the grace period ended
  * (memory buffer); storage_full: oldest segment deleted (`storage.full_action drop_oldest`);
- * corrupt: a damaged block of a segment file; error: a bug (encoding); the rest: Loki's 4xx reasons.
+ * corrupt: a damaged block of a segment file; error: a bug (encoding); invalid_timestamp: a time
+ * Loki cannot hold (limits.ts); the rest: Loki's 4xx reasons.
  */
-export type DropReason = 'retry_limit' | 'shutdown' | 'storage_full' | 'corrupt' | 'error' | RejectReason;
+export type DropReason = 'retry_limit' | 'shutdown' | 'storage_full' | 'corrupt' | 'error' | 'invalid_timestamp' | RejectReason;
 
 export class LokiOutputMetrics {
   readonly records: Counter.Internal;
