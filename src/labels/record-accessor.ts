@@ -73,6 +73,12 @@ export function compileRecordAccessor(pattern: string): RecordAccessor {
   return isTag ? tagAccessor(text, path) : recordAccessor(text, path, String(last));
 }
 
+/** An accessor of a path given as keys (label_map_path), as if written `$a['b']['c']`. */
+export function pathAccessor(path: readonly string[]): RecordAccessor {
+  if (path.length === 0) throw new Error('an accessor needs at least one key');
+  return recordAccessor(`$${path[0]}${path.slice(1).map((k) => `[${JSON.stringify(k)}]`).join('')}`, [...path], path[path.length - 1]!);
+}
+
 function recordAccessor(pattern: string, path: PathSegment[], lastKey: string): RecordAccessor {
   const depth = path.length;
   const first = path[0] as string;

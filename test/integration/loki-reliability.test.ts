@@ -175,12 +175,13 @@ for (const storage of ['memory', 'filesystem'] as const) {
   test(`${storage}: structured metadata counts toward batch_size on the output's path`, async (t) => {
     const storagePath = storage === 'filesystem' ? await mkdtemp(join(tmpdir(), 'floki-sm-')) : undefined;
     if (storagePath) t.after(() => rm(storagePath, { recursive: true, force: true }));
-    // 10-byte lines and 300 bytes of structured metadata: with the metadata counted, three entries
-    // fill a 1000-byte batch; without it all ten would fit in one.
+    // 10-byte lines and 300 bytes of structured metadata: with the metadata counted, two entries
+    // fill a 1000-byte batch (the third closes it); without it all ten fit in one, which would wait.
     const h = await lokiHarness(t, { batch_size: 1000, batch_wait: 60_000, structured_metadata: ['$trace'], drop_single_key: 'raw', 'storage.type': storage }, { storagePath });
     await h.output.write(events(10, (i) => ({ record: { log: `line ${i}`.padEnd(10, '.'), trace: 't'.repeat(300) } })));
-    await h.receiver.waitFor(9);
-    assert.ok(h.receiver.requestLog.every((r) => r.entries <= 3), h.receiver.requestLog.map((r) => r.entries).join(','));
+    await h.receiver.waitFor(8);
+    assert.ok(h.receiver.requestLog.every((r) => r.entries === 2), h.receiver.requestLog.map((r) => r.entries).join(','));
+    assert.equal(h.receiver.entries[0]!.line, 'line 0....');
     assert.equal(h.receiver.entries[0]!.sm['trace'], 't'.repeat(300));
   });
 }

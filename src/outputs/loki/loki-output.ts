@@ -20,11 +20,10 @@ import type { LogEvent } from '../../core/event.js';
 import { BackpressureError, type Output, type OutputContext } from '../../core/plugin.js';
 import type { Delivery } from '../../core/delivery.js';
 import { VERSION } from '../../package-root.js';
-import { compileLabelRules, LabelRuleError } from '../../labels/label-rules.js';
 import { LineFormatter } from '../../labels/line-formatter.js';
-import { compileRecordAccessor, RecordAccessorSyntaxError, scalarToString, type RecordAccessor } from '../../labels/record-accessor.js';
+import { scalarToString, type RecordAccessor } from '../../labels/record-accessor.js';
 import { StreamLabeler } from '../../labels/stream-labeler.js';
-import { StructuredMetadataExtractor, type StructuredMetadata } from '../../labels/structured-metadata.js';
+import type { StructuredMetadataExtractor, StructuredMetadata } from '../../labels/structured-metadata.js';
 import type { StoredEntry } from '../../storage/entry-schema.js';
 import { SegmentQueue, StorageWriteError } from '../../storage/segment-queue.js';
 import { BatchSender, type PushTransport } from './batch-sender.js';
@@ -36,6 +35,7 @@ import { JsonGzipCodec, ProtobufCodec, ProtobufSnappyCodec, type BodyCodec } fro
 import { GrpcTransport } from './grpc-transport.js';
 import { HttpTransport, type TlsSettings } from './http-transport.js';
 import { LokiConfigError, type LokiConfig } from './options.js';
+import { compileOutputLabels } from './output-labels.js';
 import { LokiOutputMetrics } from './output-metrics.js';
 import { RetryPolicy } from './retry-policy.js';
 import type { SnappyCompressorOptions } from './snappy-compressor.js';
@@ -80,23 +80,17 @@ export class LokiOutput implements Output {
     private readonly ctx: OutputContext,
     private readonly deps: LokiOutputDeps = {},
   ) {
-    const { rules, consumedPaths } = compileLabelRules(config.labels, config.labelKeys);
-    this.labeler = new StreamLabeler(rules);
-    const removePaths = config.removeKeys.map((key) => accessorFor('remove_keys', key).path);
+    const labels = compileOutputLabels(config);
+    const rules = labels.rules;
+    this.metadata = labels.metadata;
+    this.tenantAccessor = labels.tenantAccessor;
+    this.labeler = new StreamLabeler(rules, { autoKubernetesLabels: config.autoKubernetesLabels });
     this.formatter = new LineFormatter({
       format: config.lineFormat,
       dropSingleKey: config.dropSingleKey,
-      removePaths: [...removePaths, ...consumedPaths],
+      removePaths: labels.removePaths,
       maxChars: config.maxLineSize > 0 ? config.maxLineSize + 1 : undefined,
     });
-    try {
-      const extractor = new StructuredMetadataExtractor(config.structuredMetadata, config.structuredMetadataMapKeys);
-      this.metadata = extractor.empty ? undefined : extractor;
-    } catch (err) {
-      if (err instanceof LabelRuleError) throw new LokiConfigError(err.message);
-      throw err;
-    }
-    this.tenantAccessor = config.tenantIdKey === undefined ? undefined : accessorFor('tenant_id_key', config.tenantIdKey);
     this.disk = (config.storageType ?? ctx.inputStorageType ?? 'memory') === 'filesystem';
     if (this.disk && ctx.service.storagePath === undefined) throw new LokiConfigError("storage.type filesystem needs 'storage.path' in service");
 
@@ -114,7 +108,18 @@ export class LokiOutput implements Output {
       name: ctx.name,
       log: ctx.log,
     });
-    const tls: TlsSettings | undefined = config.tls && { verify: config.tls.verify, ca: config.tls.ca, cert: config.tls.cert, key: config.tls.key, servername: config.tls.vhost };
+    const t = config.tls;
+    const tls: TlsSettings | undefined = t && {
+      verify: t.verify,
+      verifyHostname: t.verifyHostname,
+      ca: t.ca,
+      cert: t.cert,
+      key: t.key,
+      servername: t.vhost,
+      minVersion: t.minVersion,
+      maxVersion: t.maxVersion,
+      ciphers: t.ciphers,
+    };
     const userAgent = `floki/${VERSION}`;
     if (config.transport === 'grpc') {
       this.codec = new ProtobufCodec();
@@ -132,6 +137,7 @@ export class LokiOutput implements Output {
           contentEncoding: this.codec.contentEncoding,
           timeoutMs: config.timeoutMs,
           maxSockets: config.workers,
+          keepAlive: config.keepAlive,
           userAgent,
           tls,
         });
@@ -442,13 +448,4 @@ const EMPTY_METADATA: StructuredMetadata = Object.freeze({}) as StructuredMetada
 function hasKeys(o: Record<string, string>): boolean {
   for (const _ in o) return true;
   return false;
-}
-
-function accessorFor(option: string, key: string): RecordAccessor {
-  try {
-    return compileRecordAccessor(key.startsWith('$') ? key : `$${key}`);
-  } catch (err) {
-    if (err instanceof RecordAccessorSyntaxError) throw new LokiConfigError(`${option}: ${err.message}`);
-    throw err;
-  }
 }
