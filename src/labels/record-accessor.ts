@@ -22,7 +22,7 @@ export interface RecordAccessor {
   readonly pattern: string;
   /** Keys from the record's root, e.g. `['kubernetes', 'labels', 'app']`. */
   readonly path: readonly PathSegment[];
-  /** The last key as a string (`app`): Fluent Bit's label name for a bare accessor. */
+  /** The last key as a string (`app`). */
   readonly lastKey: string;
   /** True for `$TAG` / `$TAG[n]`, which read the event's tag instead of the record. */
   readonly isTag: boolean;

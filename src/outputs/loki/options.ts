@@ -68,7 +68,7 @@ export const LOKI_OPTIONS: readonly OptionSpec[] = [
     type: 'list',
     default: [],
     description:
-      "Loki 3 structured metadata, never labels: name=value, name=$accessor (e.g. uid=$involvedObject['uid']) or a bare $accessor named after its last key. Maps and arrays are sent as JSON.",
+      "Loki 3 structured metadata, never labels: name=value, name=$accessor (e.g. uid=$involvedObject['uid']) or a bare $accessor named after its path ($involvedObject['uid'] gives involvedObject_uid). Maps and arrays are sent as JSON. The keys are removed from the line, as in Fluent Bit.",
   },
   { name: 'structured_metadata_map_keys', type: 'list', default: [], description: 'Accessors of maps whose every key/value becomes structured metadata.' },
   {
@@ -105,7 +105,7 @@ export const LOKI_OPTIONS: readonly OptionSpec[] = [
     default: 'structured_metadata',
     choices: ['structured_metadata', 'drop'],
     description:
-      'What happens to a label that would break one of the limits above: structured_metadata (moved to each entry’s structured metadata, Loki 3) or drop (left out, for a Loki without structured metadata). Counted in floki_output_label_limited_total{label,limit}, logged once per label and limit.',
+      'What happens to a label that would break one of the limits above: structured_metadata (moved to each entry’s structured metadata, Loki 3) or drop (left out, for a Loki without structured metadata: Loki 2.8 ignores it over protobuf and refuses it as JSON). Counted in floki_output_label_limited_total{label,limit}, logged once per label and limit.',
   },
   { name: 'batch_size', type: 'size', default: '1M', description: 'A batch is sent when its entries reach this many bytes.' },
   { name: 'batch_wait', type: 'duration', default: '1s', description: 'A batch is sent at the latest this long after its first entry.' },
