@@ -479,7 +479,7 @@ export class BatchSender {
       this.lastSplitLog = now;
       this.options.log.warn(
         { status: outcome.status, tenant: job.tenant, entries: job.entries, response: outcome.body.trim() || undefined },
-        `loki: push refused with HTTP ${outcome.status}, sending its ${job.entries} entries again in halves to drop only those Loki refuses (logged at most every ${RETRY_WARN_EVERY_MS / 1000}s; see floki_output_rejected_splits_total)`,
+        `loki: push refused with HTTP ${outcome.status}; sending its ${job.entries} entries again in parts, to drop only those Loki refuses (logged at most every ${RETRY_WARN_EVERY_MS / 1000}s; see floki_output_rejected_splits_total)`,
       );
     }
   }
