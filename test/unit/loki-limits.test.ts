@@ -102,3 +102,14 @@ test('a label string floki did not render (an old disk buffer) is sent as it is'
   const { limits: l } = limits();
   assert.equal(l.streamFor('not a label string', 0).labels, 'not a label string');
 });
+
+test("the cardinality guard's memory is bounded in bytes: a flood of label names ends up leaving the streams", () => {
+  const { limits: l } = limits({ labelValuesLimit: 1000, guardBytes: 64 * 1024 });
+  let left = 0;
+  for (let i = 0; i < 5000; i++) {
+    const v = l.streamFor(str({ job: 'floki', [`name_${i}_${'x'.repeat(100)}`]: 'v' }), 0);
+    if (v.moved !== undefined) left++;
+    assert.ok(l.guardBytes <= 64 * 1024, String(l.guardBytes));
+  }
+  assert.ok(left > 4000, `${left} of 5000 label names left their stream once the guard was full`);
+});

@@ -34,6 +34,8 @@ export interface LokiLimitsOptions {
   /** Distinct values per label name within the window; 0: no limit. */
   labelValuesLimit: number;
   labelValuesWindowMs: number;
+  /** Bytes the cardinality guard may hold (default 16 MiB). */
+  guardBytes?: number;
   overflow: LabelOverflow;
   /** Label names in the order they are kept when a stream has too many (the configured ones); others follow, by name. */
   priority: readonly string[];
@@ -57,8 +59,10 @@ export interface StreamVerdict {
 /** Verdicts kept, in bytes; a label string longer than this many characters is decided every time. */
 const VERDICT_CACHE_BYTES = 8 * 1024 * 1024;
 const VERDICT_MAX_KEY_CHARS = 64 * 1024;
-/** Distinct values the cardinality guard tracks over all names (12 bytes or so each, hashed). */
-const GUARD_MAX_VALUES = 200_000;
+/** Bytes the cardinality guard may hold: a value is a hash (about 40 bytes in a Map), a name its text. */
+const GUARD_MAX_BYTES = 16 * 1024 * 1024;
+const GUARD_VALUE_BYTES = 40;
+const GUARD_NAME_BYTES = 200;
 /** Labels and limits logged so far: past this many, no more "first time" lines. */
 const MAX_LOGGED = 1000;
 
@@ -79,9 +83,14 @@ export class LokiLimits {
       'Entries sent with a label taken out of their stream (to structured metadata, or dropped) because it would break a Loki limit, by label and limit',
       ['name', 'label', 'limit'],
     );
-    this.guard = options.labelValuesLimit > 0 ? new CardinalityGuard(options.labelValuesLimit, options.labelValuesWindowMs) : undefined;
+    this.guard = options.labelValuesLimit > 0 ? new CardinalityGuard(options.labelValuesLimit, options.labelValuesWindowMs, options.guardBytes ?? GUARD_MAX_BYTES) : undefined;
     this.rank = new Map(options.priority.map((name, i) => [name, i]));
     this.refreshMs = Math.max(1, Math.floor(options.labelValuesWindowMs / 2));
+  }
+
+  /** Bytes the cardinality guard holds (0 without one). */
+  get guardBytes(): number {
+    return this.guard?.heldBytes ?? 0;
   }
 
   /** The stream an entry with this label string goes to; `now` is Date.now(), read once per write. */
@@ -181,21 +190,33 @@ function verdictBytes(v: StreamVerdict): number {
  */
 class CardinalityGuard {
   private readonly byName = new Map<string, Map<number, number>>();
-  private total = 0;
+  private bytes = 0;
 
   constructor(
     private readonly limit: number,
     private readonly windowMs: number,
+    private readonly maxBytes: number,
   ) {}
 
-  /** True when `value` may be a label of `name` now (it was seen within the window, or there is room). */
+  /** Accounted bytes held. */
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
+  /**
+   * True when `value` may be a label of `name` now (it was seen within the window, or there is room).
+   * Past `maxBytes` (a flood of label names), new names and values are not admitted until old
+   * ones expire: their labels leave the stream, which is what the guard is for.
+   */
   admit(name: string, value: string, now: number): boolean {
     let seen = this.byName.get(name);
     if (seen === undefined) {
-      if (this.total >= GUARD_MAX_VALUES) this.expireAll(now);
-      if (this.total >= GUARD_MAX_VALUES) return false;
+      const cost = GUARD_NAME_BYTES + 2 * name.length;
+      if (this.bytes + cost + GUARD_VALUE_BYTES > this.maxBytes) this.expireAll(now);
+      if (this.bytes + cost + GUARD_VALUE_BYTES > this.maxBytes) return false;
       seen = new Map();
       this.byName.set(name, seen);
+      this.bytes += cost;
     }
     const h = hash(value);
     if (seen.has(h)) {
@@ -204,9 +225,11 @@ class CardinalityGuard {
       return true;
     }
     if (seen.size >= this.limit) this.expire(seen, now);
-    if (seen.size >= this.limit || this.total >= GUARD_MAX_VALUES) return false;
+    if (seen.size >= this.limit) return false;
+    if (this.bytes + GUARD_VALUE_BYTES > this.maxBytes) this.expireAll(now);
+    if (this.bytes + GUARD_VALUE_BYTES > this.maxBytes) return false;
     seen.set(h, now);
-    this.total++;
+    this.bytes += GUARD_VALUE_BYTES;
     return true;
   }
 
@@ -215,14 +238,17 @@ class CardinalityGuard {
     for (const [h, at] of seen) {
       if (at > oldest) break;
       seen.delete(h);
-      this.total--;
+      this.bytes -= GUARD_VALUE_BYTES;
     }
   }
 
   private expireAll(now: number): void {
     for (const [name, seen] of this.byName) {
       this.expire(seen, now);
-      if (seen.size === 0) this.byName.delete(name);
+      if (seen.size === 0) {
+        this.byName.delete(name);
+        this.bytes -= GUARD_NAME_BYTES + 2 * name.length;
+      }
     }
   }
 }
