@@ -8,7 +8,7 @@
  *   batch is sent again as two halves, and a half refused again is halved again, until the refused
  *   entries stand alone: only they are dropped, counted under the reason Loki gave (push-errors.ts).
  *   Isolating one refused entry among n takes 2·⌈log2 n⌉ more requests; a batch may spend
- *   ISOLATION_REQUESTS_PER_LEVEL·⌈log2 n⌉, then a refused part is dropped whole. When Loki names a
+ *   8·⌈log2 n⌉ (batch-parts.ts), then a refused part is dropped whole. When Loki names a
  *   time bound (too old, too new), the entries past it are set aside at once. Resending the accepted
  *   part of a partial success is harmless: Loki stores an identical entry once. Any other 4xx is
  *   dropped whole (`http_<status>`): a smaller request would be refused alike.
@@ -30,6 +30,7 @@ import type { PushOutcome } from './http-transport.js';
 import type { LokiOutputMetrics } from './output-metrics.js';
 import { refusedTimes, rejectReason, streamsNamedIn } from './push-errors.js';
 import { parseRetryAfter, type RetryPolicy } from './retry-policy.js';
+import { countEntries, halve, isolationBudget, partition } from './batch-parts.js';
 import { settleRuns, SharedSettlement, type SettleRun } from './settlement.js';
 
 export interface PushTransport {
@@ -83,16 +84,6 @@ interface Job {
 
 interface Isolation {
   left: number;
-}
-
-/**
- * Requests a refused batch of n entries may spend finding what Loki refuses, per level of halving
- * (⌈log2 n⌉ levels): finding one refused entry takes 2 per level, so this finds about four.
- */
-const ISOLATION_REQUESTS_PER_LEVEL = 8;
-
-function isolationBudget(entries: number): number {
-  return ISOLATION_REQUESTS_PER_LEVEL * Math.max(1, Math.ceil(Math.log2(entries)));
 }
 
 /** Log a retry at warn at most this often per output; the rest go to debug (an outage retries a lot). */
@@ -588,50 +579,6 @@ export class BatchSender {
     partA.notBefore = partB.notBefore = job.notBefore;
     return [partA, partB];
   }
-}
-
-function countEntries(streams: ReadonlyMap<string, LokiEntry[]>): number {
-  let n = 0;
-  for (const entries of streams.values()) n += entries.length;
-  return n;
-}
-
-/**
- * Two halves of a batch holding at least two entries: whole streams while there are several (a stream
- * Loki refuses whole, for its labels, is found by stream), else the one stream's entries, earlier
- * half first. Both halves are non-empty.
- */
-function halve(streams: ReadonlyMap<string, LokiEntry[]>): [Map<string, LokiEntry[]>, Map<string, LokiEntry[]>] {
-  const a = new Map<string, LokiEntry[]>();
-  const b = new Map<string, LokiEntry[]>();
-  if (streams.size === 1) {
-    const [labels, entries] = streams.entries().next().value as [string, LokiEntry[]];
-    const mid = entries.length >> 1;
-    a.set(labels, entries.slice(0, mid));
-    b.set(labels, entries.slice(mid));
-    return [a, b];
-  }
-  const half = countEntries(streams) / 2;
-  let n = 0;
-  for (const [labels, entries] of streams) {
-    if (a.size === 0 || n + entries.length <= half) {
-      a.set(labels, entries);
-      n += entries.length;
-    } else b.set(labels, entries);
-  }
-  return [a, b];
-}
-
-/** Entries for which `refused` holds, and the others, each grouped by stream (empty streams left out). */
-function partition(streams: ReadonlyMap<string, LokiEntry[]>, refused: (e: LokiEntry) => boolean): [Map<string, LokiEntry[]>, Map<string, LokiEntry[]>] {
-  const yes = new Map<string, LokiEntry[]>();
-  const no = new Map<string, LokiEntry[]>();
-  for (const [labels, entries] of streams) {
-    const r = entries.filter(refused);
-    if (r.length > 0) yes.set(labels, r);
-    if (r.length < entries.length) no.set(labels, r.length === 0 ? entries : entries.filter((e) => !refused(e)));
-  }
-  return [yes, no];
 }
 
 function keyPrefix(tenant: string | undefined): string {
