@@ -219,7 +219,7 @@ export class LokiOutput implements Output {
         const tenant = this.tenantAccessor ? this.tenantOf(event) : tenantDefault;
         this.admit(tenant, labels, event.time, line, sm, delivery, now);
       } catch (err) {
-        // A record JSON cannot hold (a cycle): lose that event, not the batch.
+        // A record that cannot be read (its input could not decode it): lose that event, counted, not the batch.
         failed++;
         lastError = err;
       }
