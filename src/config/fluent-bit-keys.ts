@@ -94,7 +94,11 @@ const OUTPUT_NET: readonly FluentBitKey[] = [
   ignore('net.dns.prefer_ipv6', 'floki resolves names with the system resolver'),
   ignore('net.max_worker_connections', 'floki bounds connections with workers'),
   refuse('net.source_address', 'floki connects from the default address'),
-  refuse('net.proxy_env_ignore', 'floki does not use a proxy'),
+  ignore('net.proxy_env_ignore', 'floki never takes a proxy from the environment'),
+  ignore('net.tcp_keepalive', 'TCP keepalive probes change nothing delivered'),
+  ignore('net.tcp_keepalive_time', 'TCP keepalive probes change nothing delivered'),
+  ignore('net.tcp_keepalive_interval', 'TCP keepalive probes change nothing delivered'),
+  ignore('net.tcp_keepalive_probes', 'TCP keepalive probes change nothing delivered'),
   refuse('proxy', 'floki does not connect through an HTTP proxy'),
 ];
 
@@ -167,7 +171,8 @@ export const FLUENT_BIT_KEYS: Readonly<Record<PluginKind, Readonly<Record<string
   },
   filter: {},
   output: {
-    loki: [...EVERY_OUTPUT, ...OUTPUT_NET, ignore('buffer_size', 'floki reads whole responses, up to what it logs')],
+    // The Loki output does these TLS keys and net.keepalive itself.
+    loki: [...EVERY_OUTPUT, ...OUTPUT_NET.filter((k) => !['tls.verify_hostname', 'tls.ca_path', 'tls.key_passwd', 'tls.min_version', 'tls.max_version', 'tls.ciphers', 'net.keepalive'].includes(k.key))],
     stdout: [...EVERY_OUTPUT],
     // The forward output has its own TLS key password and connection keys.
     forward: [...EVERY_OUTPUT, ...OUTPUT_NET.filter((k) => !['tls.key_passwd', 'net.connect_timeout', 'net.keepalive', 'net.keepalive_idle_timeout'].includes(k.key))],

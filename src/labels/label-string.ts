@@ -31,21 +31,42 @@ export function renderLabelString(labels: ReadonlyMap<string, string>): string {
   return `${out}}`;
 }
 
-const PAIR = /\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*(,|})/y;
+const NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /**
  * The pairs of a label string this module rendered, as an object (the JSON push format wants the
- * stream as a map). Throws on text it did not render.
+ * stream as a map; the limits look at each pair). Throws on text it did not render. Scans with
+ * indexOf, so a long value (a 2 MiB one, before the limits take it out) costs a copy, not a regex walk.
  */
 export function parseLabelString(s: string): Record<string, string> {
   const out: Record<string, string> = {};
-  if (s[0] !== '{') throw new Error(`label string must start with '{': ${s}`);
+  if (s[0] !== '{') throw new Error(`label string must start with '{': ${preview(s)}`);
   if (s === '{}') return out;
-  PAIR.lastIndex = 1;
+  let i = 1;
   for (;;) {
-    const m = PAIR.exec(s);
-    if (!m) throw new Error(`bad label string: ${s}`);
-    out[m[1]!] = m[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
-    if (m[3] === '}') return out;
+    while (s.charCodeAt(i) === 0x20) i++;
+    const eq = s.indexOf('="', i);
+    const name = eq < 0 ? '' : s.slice(i, eq);
+    if (!NAME.test(name)) throw new Error(`bad label string: ${preview(s)}`);
+    let close = eq + 2;
+    for (;;) {
+      close = s.indexOf('"', close);
+      if (close < 0) throw new Error(`bad label string: ${preview(s)}`);
+      let slashes = 0;
+      while (s.charCodeAt(close - 1 - slashes) === 0x5c) slashes++;
+      if (slashes % 2 === 0) break;
+      close++;
+    }
+    const raw = s.slice(eq + 2, close);
+    out[name] = raw.includes('\\') ? raw.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c)) : raw;
+    i = close + 1;
+    while (s.charCodeAt(i) === 0x20) i++;
+    if (s[i] === '}' && i === s.length - 1) return out;
+    if (s[i] !== ',') throw new Error(`bad label string: ${preview(s)}`);
+    i++;
   }
+}
+
+function preview(s: string): string {
+  return s.length > 200 ? `${s.slice(0, 200)}…` : s;
 }

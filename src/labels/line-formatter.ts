@@ -13,6 +13,7 @@ import type { LogEvent } from '../core/event.js';
 import type { PathSegment } from './record-accessor.js';
 import { RecordPruner } from './record-pruner.js';
 import { MsgpackJsonTranscoder } from '../msgpack/json-transcoder.js';
+import { MAX_JSON_CHARS, toJson } from './json-text.js';
 
 export type LineFormat = 'json' | 'key_value';
 export type DropSingleKey = 'off' | 'on' | 'raw';
@@ -33,6 +34,11 @@ export interface LineFormatterOptions {
   dropSingleKey: DropSingleKey;
   /** `remove_keys` paths plus the paths placed in labels. */
   removePaths: readonly (readonly PathSegment[])[];
+  /**
+   * Longest line worth writing when a record can only be printed by the slow path (see json-text.ts):
+   * just over `max_line_size`, which cuts it (and counts it) after. Default: no practical limit.
+   */
+  maxChars?: number;
 }
 
 export class LineFormatter {
@@ -43,8 +49,10 @@ export class LineFormatter {
   /** The line is the whole record as JSON: nothing removed, no single-key rule. */
   private readonly wholeJson: boolean;
   private readonly printer = new MsgpackJsonTranscoder([]);
+  private readonly maxChars: number;
 
   constructor(options: LineFormatterOptions) {
+    this.maxChars = options.maxChars ?? MAX_JSON_CHARS;
     this.pruner = new RecordPruner(options.removePaths);
     this.keyValue = options.format === 'key_value';
     this.dropSingleKey = options.dropSingleKey;
@@ -69,12 +77,12 @@ export class LineFormatter {
       const only = singleKey(rec);
       if (only !== undefined) return this.formatSingle(rec[only]);
     }
-    return this.keyValue ? keyValueLine(rec) : toJson(rec);
+    return this.keyValue ? keyValueLine(rec, this.maxChars) : toJson(rec, this.maxChars);
   }
 
   private formatSingle(value: unknown): string {
     if (typeof value === 'string' && (this.keyValue || this.dropSingleKey === 'raw')) return value;
-    return this.keyValue ? keyValueValue(value) : toJson(value);
+    return this.keyValue ? keyValueValue(value, this.maxChars) : toJson(value, this.maxChars);
   }
 }
 
@@ -89,32 +97,20 @@ function singleKey(rec: Record<string, unknown>): string | undefined {
   return found;
 }
 
-/** JSON.stringify, falling back to a replacer only for what plain JSON cannot hold (bigint). */
-export function toJson(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? 'null';
-  } catch {
-    return JSON.stringify(value, jsonSafe) ?? 'null';
-  }
-}
-
-function jsonSafe(_key: string, v: unknown): unknown {
-  return typeof v === 'bigint' ? v.toString() : v;
-}
-
-function keyValueLine(rec: Record<string, unknown>): string {
+function keyValueLine(rec: Record<string, unknown>, maxChars: number): string {
   let out = '';
   for (const key in rec) {
     if (!Object.hasOwn(rec, key)) continue;
     const v = rec[key];
     if (v === undefined) continue;
     if (out.length > 0) out += ' ';
-    out += `${key}=${keyValueValue(v)}`;
+    out += `${key}=${keyValueValue(v, maxChars)}`;
+    if (out.length > maxChars) break;
   }
   return out;
 }
 
-function keyValueValue(v: unknown): string {
+function keyValueValue(v: unknown, maxChars: number): string {
   switch (typeof v) {
     case 'string':
       return JSON.stringify(v);
@@ -125,6 +121,6 @@ function keyValueValue(v: unknown): string {
     case 'undefined':
       return 'null';
     default:
-      return v === null ? 'null' : JSON.stringify(toJson(v));
+      return v === null ? 'null' : JSON.stringify(toJson(v, maxChars));
   }
 }

@@ -22,7 +22,7 @@ export interface RecordAccessor {
   readonly pattern: string;
   /** Keys from the record's root, e.g. `['kubernetes', 'labels', 'app']`. */
   readonly path: readonly PathSegment[];
-  /** The last key as a string (`app`): Fluent Bit's label name for a bare accessor. */
+  /** The last key as a string (`app`). */
   readonly lastKey: string;
   /** True for `$TAG` / `$TAG[n]`, which read the event's tag instead of the record. */
   readonly isTag: boolean;
@@ -71,6 +71,12 @@ export function compileRecordAccessor(pattern: string): RecordAccessor {
   }
   const last = path[path.length - 1]!;
   return isTag ? tagAccessor(text, path) : recordAccessor(text, path, String(last));
+}
+
+/** An accessor of a path given as keys (label_map_path), as if written `$a['b']['c']`. */
+export function pathAccessor(path: readonly string[]): RecordAccessor {
+  if (path.length === 0) throw new Error('an accessor needs at least one key');
+  return recordAccessor(`$${path[0]}${path.slice(1).map((k) => `[${JSON.stringify(k)}]`).join('')}`, [...path], path[path.length - 1]!);
 }
 
 function recordAccessor(pattern: string, path: PathSegment[], lastKey: string): RecordAccessor {

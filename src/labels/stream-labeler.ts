@@ -1,6 +1,8 @@
 /**
- * Computes an event's Loki stream label string from the compiled rules plus the labels a filter set on
- * the event (`LogEvent.labels`, which win over configured labels of the same name).
+ * Computes an event's Loki stream label string from the compiled rules, then (`auto_kubernetes_labels`)
+ * every string of the record's `kubernetes.labels` map under its sanitised key, as Fluent Bit adds
+ * them (they win over rules of the same name, and stay in the line), then the labels a filter set on
+ * the event (`LogEvent.labels`, which win over both).
  *
  * Per event this only reads the accessor values and joins them into a cache key; the sorted, escaped
  * label string is rendered once per distinct key. Empty and missing values leave their label out.
@@ -8,23 +10,31 @@
 import type { LogEvent } from '../core/event.js';
 import type { LabelRule } from './label-rules.js';
 import { sanitizeLabelName } from './label-name.js';
-import { scalarToString, type RecordAccessor } from './record-accessor.js';
+import type { RecordAccessor } from './record-accessor.js';
+import { labelValue } from './label-value.js';
 import { renderLabelString } from './label-string.js';
+import { StringCache, stringBytes } from './string-cache.js';
+
+/** Rendered label sets kept, in bytes (keys and strings); a set with longer values is rendered each time. */
+export const LABEL_CACHE_BYTES = 8 * 1024 * 1024;
+const LABEL_CACHE_MAX_KEY_CHARS = 64 * 1024;
 
 export interface StreamLabelerOptions {
   /** Used when no label at all has a value: Loki rejects a stream without labels. */
   fallback?: readonly [name: string, value: string];
-  /** Distinct label sets kept rendered; the cache is cleared when it grows past this. */
-  cacheSize?: number;
+  /** Bytes of rendered label sets kept; the cache starts over past this. */
+  cacheBytes?: number;
+  /** Fluent Bit's `auto_kubernetes_labels`: the record's `kubernetes.labels` become labels. */
+  autoKubernetesLabels?: boolean;
 }
 
 export class StreamLabeler {
   private readonly rules: readonly LabelRule[];
   private readonly dynamic: readonly RecordAccessor[];
   private readonly fallback: readonly [string, string];
-  private readonly cacheSize: number;
-  private readonly cache = new Map<string, string>();
+  private readonly cache: StringCache<string>;
   private readonly byLabels = new WeakMap<Readonly<Record<string, string>>, string>();
+  private readonly kubernetesLabels: boolean;
   /** The label string when nothing depends on the event. */
   private readonly staticString: string | undefined;
 
@@ -32,8 +42,9 @@ export class StreamLabeler {
     this.rules = rules;
     this.dynamic = rules.flatMap((r) => (r.accessor ? [r.accessor] : []));
     this.fallback = options.fallback ?? ['job', 'floki'];
-    this.cacheSize = options.cacheSize ?? 10_000;
-    this.staticString = this.dynamic.length === 0 ? this.render(undefined, '', undefined) : undefined;
+    this.cache = new StringCache<string>(options.cacheBytes ?? LABEL_CACHE_BYTES, stringBytes, LABEL_CACHE_MAX_KEY_CHARS);
+    this.kubernetesLabels = options.autoKubernetesLabels === true;
+    this.staticString = this.dynamic.length === 0 && !this.kubernetesLabels ? this.render(undefined, '', undefined) : undefined;
   }
 
   labelsFor(event: LogEvent): string {
@@ -45,7 +56,8 @@ export class StreamLabeler {
         let rendered = this.byLabels.get(extra);
         if (rendered === undefined) {
           rendered = this.render(undefined, '', extra);
-          this.byLabels.set(extra, rendered);
+          // Kept as long as the filter keeps the object; a string of values too long for Loki is not.
+          if (rendered.length <= LABEL_CACHE_MAX_KEY_CHARS) this.byLabels.set(extra, rendered);
         }
         return rendered;
       }
@@ -55,11 +67,21 @@ export class StreamLabeler {
     // value lists share a key, whatever characters the values hold.
     let key = '';
     // Only rules that read the record make it be read (a forward event may not have built it yet).
-    const record = this.dynamic.length > 0 ? event.record : undefined;
+    const record = this.dynamic.length > 0 || this.kubernetesLabels ? event.record : undefined;
     const tag = event.tag;
     for (let i = 0; i < this.dynamic.length; i++) {
-      const v = scalarToString(this.dynamic[i]!.get(record!, tag));
+      const v = labelValue(this.dynamic[i]!.get(record!, tag));
       key += v === undefined || v.length === 0 ? '|' : `${v.length}:${v}`;
+    }
+    if (this.kubernetesLabels) {
+      const k8s = kubernetesLabelsOf(record!);
+      if (k8s !== undefined) {
+        key += '@';
+        for (const name in k8s) {
+          const v = k8s[name];
+          if (typeof v === 'string' && v.length > 0) key += `${name.length}:${name}${v.length}:${v}`;
+        }
+      }
     }
     if (extra !== undefined) {
       key += '#';
@@ -72,18 +94,29 @@ export class StreamLabeler {
     let rendered = this.cache.get(key);
     if (rendered === undefined) {
       rendered = this.render(record, tag, extra);
-      if (this.cache.size >= this.cacheSize) this.cache.clear();
       this.cache.set(key, rendered);
     }
     return rendered;
+  }
+
+  /** Bytes the rendered-label cache holds. */
+  get cacheBytes(): number {
+    return this.cache.bytes;
   }
 
   /** The labels of one event as a map (for tests and debugging; not the hot path). */
   labelMap(record: Record<string, unknown> | undefined, tag: string, extra: Record<string, string> | undefined): Map<string, string> {
     const labels = new Map<string, string>();
     for (const rule of this.rules) {
-      const v = rule.accessor ? (record ? scalarToString(rule.accessor.get(record, tag)) : undefined) : rule.value;
+      const v = rule.accessor ? (record ? labelValue(rule.accessor.get(record, tag)) : undefined) : rule.value;
       if (v !== undefined && v.length > 0) labels.set(rule.name, v);
+    }
+    const k8s = this.kubernetesLabels && record ? kubernetesLabelsOf(record) : undefined;
+    if (k8s !== undefined) {
+      for (const name in k8s) {
+        const v = k8s[name];
+        if (typeof v === 'string' && v.length > 0) labels.set(sanitizeLabelName(name), v);
+      }
     }
     if (extra !== undefined) {
       for (const name in extra) {
@@ -98,4 +131,12 @@ export class StreamLabeler {
   private render(record: Record<string, unknown> | undefined, tag: string, extra: Record<string, string> | undefined): string {
     return renderLabelString(this.labelMap(record, tag, extra));
   }
+}
+
+/** `record.kubernetes.labels` when it is a map (own keys only). */
+function kubernetesLabelsOf(record: Record<string, unknown>): Record<string, unknown> | undefined {
+  const k8s = Object.hasOwn(record, 'kubernetes') ? record['kubernetes'] : undefined;
+  if (k8s === null || typeof k8s !== 'object' || !Object.hasOwn(k8s, 'labels')) return undefined;
+  const labels = (k8s as Record<string, unknown>)['labels'];
+  return labels !== null && typeof labels === 'object' && !Array.isArray(labels) ? (labels as Record<string, unknown>) : undefined;
 }

@@ -63,3 +63,10 @@ export async function lokiHarness(t: TestContext, options: Record<string, unknow
 export function events(n: number, make: (i: number) => Partial<LogEvent> = () => ({})): LogEvent[] {
   return Array.from({ length: n }, (_, i) => ({ tag: 'kube.app', time: T0 + BigInt(i), record: { log: `line ${i}` }, ...make(i) }));
 }
+
+/** { a: { a: … { a: 'bottom' } } }, `depth` maps deep, built without recursion. */
+export function deepRecord(depth: number): Record<string, unknown> {
+  let inner: Record<string, unknown> = { a: 'bottom' };
+  for (let i = 1; i < depth; i++) inner = { a: inner };
+  return inner;
+}

@@ -10,8 +10,8 @@
  * (`respondFor`), then the shared queue (`respond`): statuses / responses, `stall` (hold until
  * `release()`, or past the client's timeout), `reset` (destroy the connection; over gRPC an
  * UNAVAILABLE answer, as grpc-js sees a reset). With nothing scripted it answers 204 like Loki.
- * `down()` closes the port (connections refused) until `up()`. Entries are recorded only for 2xx
- * answers, as Loki would store them. Over gRPC, statuses are mapped to the codes Loki's gRPC
+ * `down()` closes the port (connections refused) until `up()`. Entries are recorded for 2xx
+ * answers, and for the entries a scripted partial success `accept`s, as Loki would store them. Over gRPC, statuses are mapped to the codes Loki's gRPC
  * server would use (429 → RESOURCE_EXHAUSTED, 5xx → UNAVAILABLE/INTERNAL, 400 → INVALID_ARGUMENT
  * with Loki's text); `{ grpcCode }` sends a code as it is (Loki's httpgrpc errors carry 400 or 429).
  */
@@ -48,7 +48,8 @@ export interface ReceivedRequest {
 
 export type ScriptedResponse =
   | number
-  | { status: number; body?: string; headers?: Record<string, string>; grpcCode?: number }
+  /** `accept`: a 4xx that is a partial success, as Loki's 400: the entries it holds true for are stored all the same. */
+  | { status: number; body?: string; headers?: Record<string, string>; grpcCode?: number; accept?: (entry: ReceivedEntry) => boolean }
   | 'stall'
   | 'reset';
 
@@ -109,7 +110,7 @@ export function decodeJsonPush(text: string, tenant?: string): ReceivedEntry[] {
     const names = Object.keys(labels).sort();
     const labelString = `{${names.map((n) => `${n}="${labels[n]!.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(', ')}}`;
     for (const v of stream.values ?? []) {
-      if (typeof v[0] !== 'string' || !/^\d+$/.test(v[0]) || typeof v[1] !== 'string') throw new Error(`bad JSON value ${JSON.stringify(v)}`);
+      if (typeof v[0] !== 'string' || !/^-?\d+$/.test(v[0]) || typeof v[1] !== 'string') throw new Error(`bad JSON value ${JSON.stringify(v)}`);
       out.push({ tenant, labelString, labels, ts: BigInt(v[0]), line: v[1], sm: (v[2] as Record<string, string> | undefined) ?? {} });
     }
   }
@@ -185,8 +186,10 @@ export function parseLabelString(s: string): Record<string, string> {
   }
 }
 
+type Answer = Exclude<ScriptedResponse, number | 'stall' | 'reset'>;
+
 interface Held {
-  answer(r: { status: number; body?: string; headers?: Record<string, string>; grpcCode?: number }): void;
+  answer(r: Answer): void;
 }
 
 export class LokiReceiver {
@@ -365,7 +368,7 @@ export class LokiReceiver {
       const next = decodeError ? { status: 400, body: `floki test receiver: cannot decode push: ${decodeError}` } : this.next(record);
       const answer: Held['answer'] = (r) => {
         record.outcome = r.status;
-        if (r.status >= 200 && r.status < 300) for (const e of entries) this.entries.push(e);
+        for (const e of entries) if ((r.status >= 200 && r.status < 300) || r.accept?.(e)) this.entries.push(e);
         if (!res.destroyed) {
           res.writeHead(r.status, { 'Content-Type': 'text/plain; charset=utf-8', ...r.headers });
           res.end(r.status === 204 ? undefined : (r.body ?? ''));
@@ -402,10 +405,9 @@ export class LokiReceiver {
       if (done) return;
       done = true;
       record.outcome = r.status;
-      if (r.status >= 200 && r.status < 300) {
-        for (const e of entries) this.entries.push(e);
-        callback(null, Buffer.alloc(0));
-      } else callback({ code: r.grpcCode ?? grpcCodeFor(r.status), details: r.body ?? `HTTP ${r.status}` });
+      for (const e of entries) if ((r.status >= 200 && r.status < 300) || r.accept?.(e)) this.entries.push(e);
+      if (r.status >= 200 && r.status < 300) callback(null, Buffer.alloc(0));
+      else callback({ code: r.grpcCode ?? grpcCodeFor(r.status), details: r.body ?? `HTTP ${r.status}` });
       this.changed();
     };
     if (next === 'stall') this.held.push({ answer });

@@ -53,9 +53,10 @@ test('settled only after Loki accepted every entry, not while it fails', async (
   assert.equal(loki.entries.length, 5);
 });
 
-test('a batch Loki rejects for good (400) is settled: it will never be delivered', async (t) => {
+test('entries Loki rejects for good (400) are settled: they will never be delivered', async (t) => {
   const { ctx, loki } = await start(t, LOKI);
-  loki.respond(400);
+  // Refused whichever request holds them (the output sends a refused batch again in halves).
+  loki.rule = () => ({ status: 400 });
   let settled = 0;
   await ctx.emit(events(3), () => settled++);
   await waitFor(() => settled === 1, 'settlement after the 400');

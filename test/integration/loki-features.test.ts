@@ -4,7 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { events, lokiHarness, T0 } from '../helpers/loki-harness.js';
 import { ROOT } from '../helpers/floki-process.js';
@@ -44,7 +45,9 @@ test('structured_metadata: record accessors go next to the line, never into the 
   await h.receiver.waitFor(2);
   const [a, b] = h.receiver.entries;
   assert.deepEqual(a!.labels, { job: 'floki', kind: 'Pod' });
-  assert.deepEqual(a!.sm, { object: 'web-1', uid: 'f1e2d3', source: 'event-exporter', team_io_owner: 'payments', count: '3' });
+  assert.deepEqual(a!.sm, { object: 'web-1', involvedObject_uid: 'f1e2d3', source: 'event-exporter', team_io_owner: 'payments', count: '3' });
+  // As Fluent Bit: what went to labels and structured metadata is not repeated in the line.
+  assert.equal(a!.line, '{"message":"Back-off","involvedObject":{}}');
   assert.deepEqual(b!.labels, { job: 'floki' });
   assert.deepEqual(b!.sm, { source: 'event-exporter' });
 });
@@ -107,4 +110,26 @@ test('gRPC over TLS, verified against tls.ca_file', async (t) => {
   h.output.write(events(2));
   await h.receiver.waitFor(2);
   assert.equal(h.receiver.requestLog[0]!.tenant, 'team-a');
+});
+
+test('TLS keys from Fluent Bit: tls.ca_path, tls.min_version/max_version, tls.verify_hostname (HTTPS and gRPC)', async (t) => {
+  const caDir = mkdtempSync(join(tmpdir(), 'floki-ca-'));
+  t.after(() => rmSync(caDir, { recursive: true, force: true }));
+  copyFileSync(join(TLS_DIR, 'ca.crt'), join(caDir, 'ca.pem'));
+  writeFileSync(join(caDir, 'notes.txt'), 'not a certificate');
+  for (const grpc of [false, true]) {
+    const viaPath = await lokiHarness(t, { tls: true, 'tls.ca_path': caDir, 'tls.min_version': 'tlsv1.2', 'tls.max_version': 'TLSv1.3' }, { receiver: { grpc, tls: serverTls } });
+    viaPath.output.write(events(1));
+    await viaPath.receiver.waitFor(1);
+
+    // The certificate names localhost, not the name asked for: refused unless the name is not checked.
+    const wrongName = { tls: true, 'tls.ca_file': join(TLS_DIR, 'ca.crt'), 'tls.vhost': 'elsewhere.example', retry_limit: 'no_retries' };
+    const strict = await lokiHarness(t, wrongName, { receiver: { grpc, tls: serverTls } });
+    strict.output.write(events(1));
+    await waitFor(async () => (await strict.value('floki_output_dropped_records_total', { reason: 'retry_limit' })) === 1, 'name mismatch refused', 5000);
+    assert.equal(strict.receiver.entries.length, 0);
+    const lax = await lokiHarness(t, { ...wrongName, 'tls.verify_hostname': false }, { receiver: { grpc, tls: serverTls } });
+    lax.output.write(events(1));
+    await lax.receiver.waitFor(1);
+  }
 });

@@ -68,14 +68,15 @@ test('entries arrive with exact ns timestamps, labels and lines, sorted per stre
   await h.receiver.waitFor(4);
 
   const got = h.receiver.entries.map((e) => ({ labels: e.labels, ts: e.ts, line: e.line, tenant: e.tenant }));
-  const web = { job: 'floki', namespace: 'prod', pod_name: 'web-1' };
+  // As Fluent Bit 5.1.1: a bare accessor's label is named after its path; every key read into a label leaves the line.
+  const web = { job: 'floki', namespace: 'prod', kubernetes_pod_name: 'web-1' };
   assert.deepEqual(
     got.sort((a, b) => (a.ts < b.ts ? -1 : 1)),
     [
-      { labels: { ...web, stream: 'stdout' }, ts: T0, line: '{"log":"earlier","kubernetes":{"namespace_name":"prod"}}', tenant: 'team-a' },
-      { labels: { ...web, stream: 'stderr' }, ts: T0 + 1n, line: '{"log":"err","kubernetes":{"namespace_name":"prod"}}', tenant: 'team-a' },
+      { labels: { ...web, stream: 'stdout' }, ts: T0, line: '{"log":"earlier","kubernetes":{}}', tenant: 'team-a' },
+      { labels: { ...web, stream: 'stderr' }, ts: T0 + 1n, line: '{"log":"err","kubernetes":{}}', tenant: 'team-a' },
       { labels: { job: 'floki', kind: 'Pod', reason: 'BackOff' }, ts: T0 + 2n, line: '{"as":"printed"}', tenant: 'team-a' },
-      { labels: { ...web, stream: 'stdout' }, ts: T0 + 5n, line: '{"log":"later","kubernetes":{"namespace_name":"prod"}}', tenant: 'team-a' },
+      { labels: { ...web, stream: 'stdout' }, ts: T0 + 5n, line: '{"log":"later","kubernetes":{}}', tenant: 'team-a' },
     ],
   );
   // Within one stream the request carries entries in time order.

@@ -82,22 +82,22 @@ test("Fluent Bit keys floki does not do: refused with 'not supported by floki', 
   const dir = writeFiles(t, {
     'fb.conf': conf(
       '    Name dummy\n    Copies 2\n    Routable false\n    Rate_Gate on\n',
-      '[OUTPUT]\n    Name loki\n    Match *\n    tls.verify_hostname off\n    tls.ca_path /etc/ssl/certs\n',
+      '[OUTPUT]\n    Name loki\n    Match *\n    net.source_address 10.0.0.1\n    tls.proxy.verify on\n',
     ),
   });
   assert.deepEqual(refused(join(dir, 'fb.conf'), PLUGINS), [
     "fb.conf:3: inputs[0] (dummy): key 'copies' is not supported by floki (floki generates one record per tick)",
     "fb.conf:4: inputs[0] (dummy): key 'routable' is not supported by floki (an input whose records go nowhere)",
     "fb.conf:5: inputs[0] (dummy): key 'rate_gate' is not supported by floki (floki does not rate-limit inputs)",
-    "fb.conf:9: outputs[0] (loki): key 'tls.verify_hostname' is not supported by floki (floki checks the host name whenever tls.verify is on)",
-    "fb.conf:10: outputs[0] (loki): key 'tls.ca_path' is not supported by floki (give the CA certificates in one file (tls.ca_file))",
+    "fb.conf:9: outputs[0] (loki): key 'net.source_address' is not supported by floki (floki connects from the default address)",
+    "fb.conf:10: outputs[0] (loki): key 'tls.proxy.verify' is not supported by floki (floki does not connect through a TLS proxy)",
   ]);
   const fine = writeFiles(t, {
-    'fb.conf': conf('    Name dummy\n    Routable true\n    Rate_Gate off\n    Flush_On_Startup on\n', '[OUTPUT]\n    Name loki\n    Match *\n    tls.verify_hostname on\n    net.keepalive on\n'),
+    'fb.conf': conf('    Name dummy\n    Routable true\n    Rate_Gate off\n    Flush_On_Startup on\n', '[OUTPUT]\n    Name loki\n    Match *\n    tls.verify_hostname on\n    net.dns.mode TCP\n'),
   });
   assert.deepEqual(lines(loaded(join(fine, 'fb.conf'), PLUGINS).warnings).map(upToReason), [
     "fb.conf:5: inputs[0] (dummy): key 'flush_on_startup' has no effect in floki",
-    "fb.conf:10: outputs[0] (loki): key 'net.keepalive' has no effect in floki",
+    "fb.conf:10: outputs[0] (loki): key 'net.dns.mode' has no effect in floki",
   ]);
 });
 

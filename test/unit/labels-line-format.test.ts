@@ -46,10 +46,10 @@ test('a shorter remove path wins over a longer one', () => {
   assert.deepEqual(pruner.prune({ a: { b: 1, c: 2 }, d: 3 }), { d: 3 });
 });
 
-test('keys placed in labels by label_keys are removed from the line', () => {
+test('keys read into labels, by labels (bare or name=$accessor) and label_keys, are removed from the line, as Fluent Bit does', () => {
   const { consumedPaths } = compileLabelRules(['job=floki', "ns=$kubernetes['namespace_name']"], ["$kubernetes['pod_name']", '$stream']);
   const f = new LineFormatter({ format: 'json', dropSingleKey: 'off', removePaths: consumedPaths });
-  assert.equal(f.format({ log: 'x', stream: 'stderr', kubernetes: { pod_name: 'p', namespace_name: 'n' } }), '{"log":"x","kubernetes":{"namespace_name":"n"}}');
+  assert.equal(f.format({ log: 'x', stream: 'stderr', kubernetes: { pod_name: 'p', namespace_name: 'n', host: 'h' } }), '{"log":"x","kubernetes":{"host":"h"}}');
 });
 
 test('drop_single_key on: json keeps the value JSON (strings quoted)', () => {

@@ -6,25 +6,28 @@ import { StructuredMetadataExtractor } from '../../src/labels/structured-metadat
 
 const event = (record: Record<string, unknown>) => ({ tag: 'kube.events.default', time: 1n, record });
 
-test('structured metadata: fixed values, accessors, bare accessors, maps of keys', () => {
+test('structured metadata: fixed values, accessors, bare accessors (named after their path), maps of keys; an explicit pair wins', () => {
   const x = new StructuredMetadataExtractor(
-    ['source=exporter', "object=$involvedObject['name']", "$involvedObject['uid']", 'node=$TAG[2]', '$labels'],
+    ['source=exporter', "object=$involvedObject['name']", "$involvedObject['uid']", 'node=$TAG[2]', '$labels', 'owner=$owner'],
     ["$metadata['annotations']"],
   );
   const record = {
     involvedObject: { name: 'web-1', uid: 'f1e2', kind: 'Pod' },
     labels: { app: 'web' },
-    metadata: { annotations: { 'deployment.kubernetes.io/revision': 7, owner: 'team-a', empty: '' } },
+    owner: 'explicit',
+    metadata: { annotations: { 'deployment.kubernetes.io/revision': 7, owner: 'team-a', empty: '', nil: null } },
   };
   assert.deepEqual(x.extract(event(record)), {
+    deployment_kubernetes_io_revision: '7',
+    owner: 'explicit',
+    nil: 'null',
     source: 'exporter',
     object: 'web-1',
-    uid: 'f1e2',
+    involvedObject_uid: 'f1e2',
     node: 'default',
     labels: '{"app":"web"}',
-    deployment_kubernetes_io_revision: '7',
-    owner: 'team-a',
   });
+  assert.deepEqual(x.consumedPaths, [['involvedObject', 'name'], ['involvedObject', 'uid'], ['labels'], ['owner'], ['metadata', 'annotations']]);
 });
 
 test('structured metadata: missing and empty values are left out; nothing gives undefined', () => {

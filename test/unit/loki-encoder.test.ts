@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compress } from 'snappyjs';
-import { PushRequestEncoder, sortByTime, toTimestamp, type LokiEntry } from '../../src/outputs/loki/encoder.js';
+import { clampTimestampNs, MAX_TIMESTAMP_NS, MIN_TIMESTAMP_NS, PushRequestEncoder, sortByTime, timestampInRange, toTimestamp, type LokiEntry } from '../../src/outputs/loki/encoder.js';
+import { JsonPushEncoder } from '../../src/outputs/loki/json-encoder.js';
 import { loadPushProto, PROTO_DIR } from '../../src/outputs/loki/push-proto.js';
-import { decodeProtobuf, decodePushBody, parseLabelString, snappyUncompress } from '../helpers/loki-receiver.js';
+import { decodeJsonPush, decodeProtobuf, decodePushBody, parseLabelString, snappyUncompress } from '../helpers/loki-receiver.js';
 
 test('timestamps split exactly into seconds and nanos', () => {
   assert.deepEqual(toTimestamp(1_700_000_000_123_456_789n), { seconds: 1_700_000_000, nanos: 123_456_789 });
@@ -127,3 +128,80 @@ test('the encoder writes every field the receiver’s own schema reads: metadata
     );
   }
 });
+
+test('a time Loki cannot hold (2^70 s, 1e300 s, before year 1) is clamped to its range: the message still decodes, and so does every other entry', () => {
+  // Issue #11: seconds of 2^70 took an 11-byte varint; Loki answered 400 "invalid varint encoding"
+  // to the whole push and ~950 entries of other clients were dropped with it.
+  const bad: bigint[] = [2n ** 70n * 1_000_000_000n, BigInt(1e300) * 1_000_000_000n, -(10n ** 30n), MAX_TIMESTAMP_NS + 1n, MIN_TIMESTAMP_NS - 1n];
+  const good: LokiEntry[] = Array.from({ length: 950 }, (_, i) => ({ ts: 1_700_000_000_000_000_000n + BigInt(i), line: `ok ${i}` }));
+  const streams = new Map<string, LokiEntry[]>([
+    ['{job="bad"}', bad.map((ts, i) => ({ ts, line: `bad ${i}` }))],
+    ['{job="good"}', good],
+  ]);
+  const got = decodeProtobuf(new PushRequestEncoder().encode(streams));
+  assert.equal(got.length, bad.length + good.length);
+  const badGot = new Map(got.filter((e) => e.labels['job'] === 'bad').map((e) => [e.line, e.ts]));
+  bad.forEach((ts, i) => assert.equal(badGot.get(`bad ${i}`), clampTimestampNs(ts), `bad ${i}`));
+  assert.ok([...badGot.values()].every((ts) => timestampInRange(ts)));
+  assert.deepEqual(got.filter((e) => e.labels['job'] === 'good').map((e) => e.ts), good.map((e) => e.ts));
+
+  const json = new JsonPushEncoder().encode(streams).toString('utf8');
+  const fromJson = decodeJsonPush(json);
+  assert.ok(fromJson.every((e) => timestampInRange(e.ts)));
+  assert.equal(fromJson.length, bad.length + good.length);
+});
+
+test('whatever the entries, the encoder writes a PushRequest the receiver’s own schema decodes to the same entries (seeded random)', () => {
+  const random = seeded(20261125);
+  const encoder = new PushRequestEncoder();
+  for (let round = 0; round < 200; round++) {
+    const streams = new Map<string, LokiEntry[]>();
+    const nStreams = 1 + Math.floor(random() * 4);
+    for (let s = 0; s < nStreams; s++) {
+      const entries: LokiEntry[] = [];
+      const n = Math.floor(random() * 20);
+      for (let i = 0; i < n; i++) {
+        const sm = random() < 0.3 ? { [randomText(random, 8) || 'k']: randomText(random, 30) } : undefined;
+        entries.push({ ts: randomTime(random), line: randomText(random, 200), sm });
+      }
+      streams.set(`{s="${s}"}`, entries);
+    }
+    const expected = [...streams].flatMap(([labels, entries]) => entries.map((e) => [labels, clampTimestampNs(e.ts), utf8(e.line)] as const));
+    const got = decodeProtobuf(encoder.encode(streams)).map((e) => [e.labelString, e.ts, e.line] as const);
+    const key = (x: readonly [string, bigint, string]) => `${x[0]}|${x[1]}|${x[2]}`;
+    assert.deepEqual(got.map(key).sort(), expected.map(key).sort());
+  }
+});
+
+/** A time from anywhere: near now, near the int64 edges, or astronomically far, either sign. */
+function randomTime(random: () => number): bigint {
+  const pick = random();
+  const sign = random() < 0.5 ? -1n : 1n;
+  if (pick < 0.4) return 1_700_000_000_000_000_000n + BigInt(Math.floor(random() * 1e12));
+  if (pick < 0.6) return sign * (2n ** 63n) + BigInt(Math.floor(random() * 2e9) - 1e9);
+  return sign * BigInt(Math.floor(random() * 1e15)) ** BigInt(1 + Math.floor(random() * 25));
+}
+
+/** Any UTF-16 code units, lone surrogates and controls included. */
+function randomText(random: () => number, max: number): string {
+  const n = Math.floor(random() * max);
+  let s = '';
+  for (let i = 0; i < n; i++) s += String.fromCharCode(random() < 0.7 ? 32 + Math.floor(random() * 95) : Math.floor(random() * 0x10000));
+  return s;
+}
+
+function utf8(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
+}
+
+/** mulberry32: a small seeded generator, so a failure can be replayed. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,7 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseOption } from '../../src/config/options.js';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '../../src/config/errors.js';
+import { parseConfig } from '../../src/config/load.js';
 import { LOKI_OPTIONS, LokiConfigError, resolveLokiConfig } from '../../src/outputs/loki/options.js';
+import { PLUGINS } from '../../src/plugins.js';
 
 test('every option has a description and a default that parses', () => {
   for (const spec of LOKI_OPTIONS) {
@@ -71,4 +78,85 @@ test('bad values are config errors', () => {
   assert.throws(() => resolveLokiConfig({ retry_limit: 'often' }), /retry_limit/);
   assert.throws(() => resolveLokiConfig({ line_format: 'xml' }), /line_format/);
   assert.throws(() => resolveLokiConfig({ header: ['NoValue'] }), /header/);
+});
+
+/** A Fluent Bit style config with one loki output carrying `keys` (YAML lines, indented six). */
+function lokiConfig(keys: string): string {
+  return `pipeline:\n  inputs:\n    - name: dummy\n  outputs:\n    - name: loki\n      match: '*'\n${keys}`;
+}
+
+test("every key of Fluent Bit's out_loki docs is accepted, or refused by the check with the key and 'not supported by floki'", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'floki-loki-opts-'));
+  try {
+    const map = join(dir, 'map.json');
+    writeFileSync(map, JSON.stringify({ sub: { stream: 'stream' } }));
+    // The table of pipeline/outputs/loki.md (fluent-bit-docs), every key with a value.
+    const documented = [
+      'host: loki',
+      'uri: /loki/api/v1/push',
+      'port: 3100',
+      'tls: off',
+      'http_user: u',
+      'http_passwd: p',
+      'header: X-A b',
+      'tenant_id: t',
+      'labels: job=fluentbit, $sub[\'stream\']',
+      "label_keys: $sub['id']",
+      `label_map_path: ${map}`,
+      "structured_metadata: pod=$kubernetes['pod_name']",
+      'structured_metadata_map_keys: $kubernetes',
+      'remove_keys: tid',
+      'drop_single_key: raw',
+      'line_format: key_value',
+      'auto_kubernetes_labels: on',
+      'tenant_id_key: tid',
+      'tenant_id_key_error_handling: partial_error',
+      'buffer_size: 512KB',
+      'compress: gzip',
+      'workers: 2',
+    ];
+    const config = parseConfig(lokiConfig(documented.map((k) => `      ${k}\n`).join('')), 'floki.yaml', PLUGINS, {});
+    const c = resolveLokiConfig(config.outputs[0]!.options);
+    assert.deepEqual(c.labelMap, [{ name: 'stream', path: ['sub', 'stream'] }]);
+    assert.equal(c.autoKubernetesLabels, true);
+    assert.equal(c.compress, 'json_gzip');
+    // bearer_token is documented too; it excludes http_user.
+    parseConfig(lokiConfig('      bearer_token: abc\n'), 'floki.yaml', PLUGINS, {});
+
+    for (const key of ['net.source_address: 10.0.0.1', 'tls.proxy.ca_file: /x.pem']) {
+      assert.throws(
+        () => parseConfig(lokiConfig(`      ${key}\n`), 'floki.yaml', PLUGINS, {}),
+        (err: unknown) => err instanceof ConfigError && err.message.includes(`key '${key.split(':')[0]}' is not supported by floki`),
+        key,
+      );
+    }
+    for (const key of ['net.keepalive: off', 'net.connect_timeout: 10', 'net.dns.mode: TCP', 'tls.debug: 4']) parseConfig(lokiConfig(`      ${key}\n`), 'floki.yaml', PLUGINS, {});
+
+    assert.throws(() => resolveLokiConfig({ tenant_id_key_error_handling: 'sometimes' }), /tenant_id_key_error_handling: expected partial_success or partial_error/);
+    assert.throws(() => resolveLokiConfig({ label_map_path: join(dir, 'missing.json') }), /label_map_path: cannot read .*missing\.json.*ENOENT/);
+    writeFileSync(map, '{"sub": {"stream": 1}}');
+    assert.throws(() => resolveLokiConfig({ label_map_path: map }), /label_map_path: .*the value at 'sub.stream' is 1/);
+    writeFileSync(map, 'not json');
+    assert.throws(() => resolveLokiConfig({ label_map_path: map }), /label_map_path: cannot read/);
+    // A bad accessor is found by the check (so by --dry-run), not only when the output starts.
+    assert.throws(() => parseConfig(lokiConfig("      labels: $9lives\n"), 'floki.yaml', PLUGINS, {}), /cannot start with a number/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('tls.key_passwd opens an encrypted key; tls versions are checked', () => {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const dir = mkdtempSync(join(tmpdir(), 'floki-loki-key-'));
+  try {
+    const keyFile = join(dir, 'key.pem');
+    writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'secret' }));
+    const c = resolveLokiConfig({ tls: true, 'tls.crt_file': keyFile, 'tls.key_file': keyFile, 'tls.key_passwd': 'secret' });
+    assert.equal(c.tls!.key!.toString(), privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+    assert.throws(() => resolveLokiConfig({ tls: true, 'tls.crt_file': keyFile, 'tls.key_file': keyFile, 'tls.key_passwd': 'wrong' }), /tls.key_passwd: cannot open tls.key_file/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(resolveLokiConfig({ tls: true, 'tls.min_version': 'tlsv1.3' }).tls!.minVersion, 'TLSv1.3');
+  assert.throws(() => resolveLokiConfig({ tls: true, 'tls.max_version': 'SSLv3' }), /tls.max_version: expected TLSv1.1, TLSv1.2 or TLSv1.3/);
 });

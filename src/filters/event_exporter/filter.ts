@@ -9,8 +9,14 @@ const TYPE = 0;
 const REASON = 1;
 const KIND = 2;
 const NAMESPACE = 3;
-/** Distinct label sets kept for sharing (the cache starts over past this). */
-const MAX_LABEL_SETS = 10_000;
+/**
+ * Bytes of the label sets kept for sharing (two a character, plus a fixed cost per set): the cache
+ * starts over past this. A set whose values are longer than a label Loki takes is never kept: 600
+ * events with distinct 2 MiB reasons held 2.4 GiB once delivered when the bound was 10,000 sets.
+ */
+const MAX_LABEL_SET_BYTES = 4 * 1024 * 1024;
+const MAX_SHARED_VALUE_CHARS = 4096;
+const LABEL_SET_OVERHEAD_BYTES = 200;
 const transcoder = new MsgpackJsonTranscoder([['type'], ['reason'], ['involvedObject', 'kind'], ['involvedObject', 'namespace']]);
 /** The exporter prints involvedObject last: a record without these bytes is not an event. */
 const INVOLVED_OBJECT_KEY = Buffer.from('\xaeinvolvedObject', 'latin1');
@@ -45,7 +51,7 @@ export class EventExporterFilter implements Filter {
   private readonly reserveData: boolean;
   /** type → reason → kind → namespace → labels. */
   private readonly labelSets = new Map<string, Map<string, Map<string, Map<string | undefined, Record<string, string>>>>>();
-  private labelSetCount = 0;
+  private labelSetBytes = 0;
   private readonly counted: { event: { inc(n: number): void }; notEvent: { inc(n: number): void } };
 
   constructor(options: ResolvedOptions, ctx: PluginContext) {
@@ -77,6 +83,8 @@ export class EventExporterFilter implements Filter {
    * was a new string to build and hash for every event.
    */
   private sharedLabels(type: string, reason: string, kind: string, namespace: string | undefined): Record<string, string> {
+    const chars = type.length + reason.length + kind.length + (namespace?.length ?? 0);
+    if (chars > MAX_SHARED_VALUE_CHARS) return labelsOf(type, reason, kind, namespace);
     let byReason = this.labelSets.get(type);
     if (byReason === undefined) this.labelSets.set(type, (byReason = new Map()));
     let byKind = byReason.get(reason);
@@ -86,9 +94,12 @@ export class EventExporterFilter implements Filter {
     let labels = byNamespace.get(namespace);
     if (labels === undefined) {
       labels = Object.freeze(labelsOf(type, reason, kind, namespace));
-      if (++this.labelSetCount > MAX_LABEL_SETS) {
+      this.labelSetBytes += LABEL_SET_OVERHEAD_BYTES + 2 * chars;
+      if (this.labelSetBytes > MAX_LABEL_SET_BYTES) {
         this.labelSets.clear();
-        this.labelSetCount = 0;
+        this.labelSetBytes = 0;
+        // The maps on the way here were just dropped: start the path again.
+        return this.sharedLabels(type, reason, kind, namespace);
       }
       byNamespace.set(namespace, labels);
     }

@@ -4,9 +4,14 @@
  * - 429, 5xx, network errors, timeouts: the same entries again after the retry policy's wait (at
  *   least Loki's Retry-After). In memory mode only `retry_limit` retries, then dropped (`retry_limit`);
  *   with the disk buffer without limit (the disk is the limit);
- * - 400: dropped at once under the reason Loki gave (see push-errors.ts), with one log line holding
- *   Loki's text and a sample entry: a resend cannot succeed, and a 400 may be a partial success that
- *   a resend would duplicate. Any other 4xx likewise (`http_<status>`).
+ * - 400 (and 413): Loki refused some entries, maybe one, maybe of another client than the rest. The
+ *   batch is sent again as two halves, and a half refused again is halved again, until the refused
+ *   entries stand alone: only they are dropped, counted under the reason Loki gave (push-errors.ts).
+ *   Isolating one refused entry among n takes 2·⌈log2 n⌉ more requests; a batch may spend
+ *   8·⌈log2 n⌉ (batch-parts.ts), then a refused part is dropped whole. When Loki names a
+ *   time bound (too old, too new), the entries past it are set aside at once. Resending the accepted
+ *   part of a partial success is harmless: Loki stores an identical entry once. Any other 4xx is
+ *   dropped whole (`http_<status>`): a smaller request would be refused alike.
  *
  * Order and head-of-line blocking. A stream is identified by tenant and label string. A batch is
  * started only when no batch sharing one of its streams is in flight or queued before it, so each
@@ -23,8 +28,9 @@ import type { BodyCodec } from './body-codec.js';
 import type { LokiEntry } from './encoder.js';
 import type { PushOutcome } from './http-transport.js';
 import type { LokiOutputMetrics } from './output-metrics.js';
-import { rejectReason, streamsNamedIn } from './push-errors.js';
+import { refusedTimes, rejectReason, streamsNamedIn } from './push-errors.js';
 import { parseRetryAfter, type RetryPolicy } from './retry-policy.js';
+import { countEntries, halve, isolationBudget, partition } from './batch-parts.js';
 import { settleRuns, SharedSettlement, type SettleRun } from './settlement.js';
 
 export interface PushTransport {
@@ -72,6 +78,12 @@ interface Job {
   retries: number;
   /** Date.now() before which the job is not sent (a retry's wait). */
   notBefore: number;
+  /** Set on the parts of a batch Loki refused: the requests its isolation may still make. */
+  isolation: Isolation | undefined;
+}
+
+interface Isolation {
+  left: number;
 }
 
 /** Log a retry at warn at most this often per output; the rest go to debug (an outage retries a lot). */
@@ -92,6 +104,9 @@ export class BatchSender {
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeAt = Infinity;
   private lastRetryWarn = 0;
+  private lastRejectLog = 0;
+  private rejectsUnlogged = 0;
+  private lastSplitLog = 0;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly options: BatchSenderOptions) {}
@@ -208,6 +223,7 @@ export class BatchSender {
       body,
       retries,
       notBefore: 0,
+      isolation: undefined,
     };
     // Once encoded, the entries are not needed: let them go. (A failure is handled in attempt().)
     body.then(
@@ -396,6 +412,7 @@ export class BatchSender {
     }
     metrics.errors.inc();
     if (this.aborted) return this.leave(job);
+    if (status === 400 || status === 413) return this.isolate(job, outcome);
     if (status !== 0 && status !== 429 && status < 500) return this.reject(job, outcome);
     // A 429 may name streams to hold back: the entries are needed to split the batch.
     const streams = status === 429 && job.streams === undefined ? await this.streamsOf(job).catch(() => undefined) : job.streams;
@@ -409,10 +426,78 @@ export class BatchSender {
     this.abandon(job.entries);
   }
 
-  private reject(job: Job, outcome: PushOutcome): void {
+  /**
+   * Loki refused some of the job's entries (400), or the request's size (413): send it again in two
+   * halves, at the place in the queue where it was, unless it is one entry (then it is refused) or
+   * its batch spent its isolation budget (then it is dropped whole).
+   */
+  private async isolate(job: Job, outcome: PushOutcome): Promise<void> {
+    if (job.entries <= 1) return this.reject(job, outcome);
+    const isolation = job.isolation ?? { left: isolationBudget(job.entries) };
+    if (isolation.left < 2) return this.reject(job, outcome, 'its batch spent its isolation budget, so it is dropped whole');
+    let streams: Map<string, LokiEntry[]>;
+    try {
+      streams = await this.streamsOf(job);
+    } catch (err) {
+      this.options.log.error({ err }, 'loki: cannot decode a refused batch to split it');
+      return this.reject(job, outcome);
+    }
+    if (this.aborted) return this.leave(job);
+
+    let parts: Job[] | undefined;
+    const bound = outcome.status === 400 ? refusedTimes(outcome.body) : undefined;
+    if (bound !== undefined) {
+      // Loki named a time bound: what lies past it is refused for sure; the rest goes again whole.
+      const outside = (e: LokiEntry): boolean => (bound.before !== undefined && e.ts < bound.before) || (bound.from !== undefined && e.ts >= bound.from);
+      const [refused, kept] = partition(streams, outside);
+      if (kept.size === 0) return this.reject(job, outcome, 'past the time bound Loki named');
+      if (refused.size > 0) {
+        const [r, k] = this.halves(job, refused, kept);
+        this.reject(r, outcome, 'past the time bound Loki named');
+        isolation.left -= 1;
+        parts = [k];
+      }
+    }
+    if (parts === undefined) {
+      isolation.left -= 2;
+      parts = this.halves(job, ...halve(streams));
+    }
+    for (const p of parts) p.isolation = isolation;
+    this.options.metrics.splits.inc();
+    this.insertAhead(job.keys, parts);
+    const now = Date.now();
+    if (job.isolation === undefined && now - this.lastSplitLog >= RETRY_WARN_EVERY_MS) {
+      this.lastSplitLog = now;
+      this.options.log.warn(
+        { status: outcome.status, tenant: job.tenant, entries: job.entries, response: outcome.body.trim() || undefined },
+        `loki: push refused with HTTP ${outcome.status}; sending its ${job.entries} entries again in parts, to drop only those Loki refuses (logged at most every ${RETRY_WARN_EVERY_MS / 1000}s; see floki_output_rejected_splits_total)`,
+      );
+    }
+  }
+
+  /** Queue parts of a job that was in flight before the first queued job sharing a stream with it, so each stream keeps its order. */
+  private insertAhead(keys: readonly string[], parts: Job[]): void {
+    const shared = new Set(keys);
+    let at = this.queue.findIndex((q) => q.keys.some((k) => shared.has(k)));
+    if (at < 0) at = this.queue.length;
+    this.queue.splice(at, 0, ...parts);
+  }
+
+  /** Drop the job's entries for good under Loki's reason; logged at most every RETRY_WARN_EVERY_MS, with Loki's text and a sample. */
+  private reject(job: Job, outcome: PushOutcome, why?: string): void {
     const reason = rejectReason(outcome.status, outcome.body);
+    this.options.metrics.drop(reason, job.entries);
+    this.final(job);
+    const now = Date.now();
+    if (now - this.lastRejectLog < RETRY_WARN_EVERY_MS) {
+      this.rejectsUnlogged += job.entries;
+      return;
+    }
+    this.lastRejectLog = now;
     const text = outcome.body.trim();
     const sample = job.sample;
+    const earlier = this.rejectsUnlogged;
+    this.rejectsUnlogged = 0;
     this.options.log.error(
       {
         status: outcome.status,
@@ -421,11 +506,10 @@ export class BatchSender {
         entries: job.entries,
         response: text,
         sample: { labels: sample.labels, ts: sample.ts.toString(), line: sample.line },
+        ...(earlier > 0 ? { droppedSinceLastLog: earlier } : {}),
       },
-      `loki: push rejected with HTTP ${outcome.status} (${reason}), dropping ${job.entries} entries (not retried): ${text}`,
+      `loki: push refused with HTTP ${outcome.status} (${reason}), dropping ${job.entries} entries${why ? ` (${why})` : ''} (not retried; logged at most every ${RETRY_WARN_EVERY_MS / 1000}s, see floki_output_dropped_records_total): ${text}`,
     );
-    this.options.metrics.drop(reason, job.entries);
-    this.final(job);
   }
 
   private retryLater(job: Job, outcome: PushOutcome, streams: Map<string, LokiEntry[]> | undefined): void {
@@ -478,14 +562,17 @@ export class BatchSender {
   private split(job: Job, streams: Map<string, LokiEntry[]>, matches: (key: string) => boolean): [Job, Job] {
     const a = new Map<string, LokiEntry[]>();
     const b = new Map<string, LokiEntry[]>();
-    let aEntries = 0;
     const prefix = keyPrefix(job.tenant);
     for (const [labels, entries] of streams) {
-      if (matches(prefix + labels)) {
-        a.set(labels, entries);
-        aEntries += entries.length;
-      } else b.set(labels, entries);
+      if (matches(prefix + labels)) a.set(labels, entries);
+      else b.set(labels, entries);
     }
+    return this.halves(job, a, b);
+  }
+
+  /** Two jobs of a job's entries, in `a` and `b`, that settle the original runs together (each one unit). */
+  private halves(job: Job, a: Map<string, LokiEntry[]>, b: Map<string, LokiEntry[]>): [Job, Job] {
+    const aEntries = countEntries(a);
     const aBytes = Math.round((job.bytes * aEntries) / job.entries);
     const shared = new SharedSettlement(job.runs, 2);
     const partA = this.job(job.tenant, a, aEntries, aBytes, [{ target: shared, count: 1 }], job.firstAt, job.retries);

@@ -11,6 +11,7 @@
  * otherwise hold most streams.
  */
 import type { LokiEntry } from './encoder.js';
+import { StringCache } from '../../labels/string-cache.js';
 import { addRun, type Settleable, type SettleRun } from './settlement.js';
 
 /** Protobuf framing per entry (timestamp message, tags, lengths): an estimate, not exact. */
@@ -75,7 +76,7 @@ export class Batcher {
   /** Open batches by tenant, one slot per shard. */
   private readonly open = new Map<string | undefined, (OpenBatch | undefined)[]>();
   private readonly shards: number;
-  private readonly shardOfLabels = new Map<string, number>();
+  private readonly shardOfLabels = new StringCache<number>(4 * 1024 * 1024);
   private bytes = 0;
   private entries = 0;
 
@@ -169,7 +170,6 @@ export class Batcher {
     let shard = this.shardOfLabels.get(labels);
     if (shard === undefined) {
       shard = hashLabels(labels) % this.shards;
-      if (this.shardOfLabels.size >= 10_000) this.shardOfLabels.clear();
       this.shardOfLabels.set(labels, shard);
     }
     return shard;

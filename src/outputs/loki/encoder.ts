@@ -12,6 +12,27 @@ export interface LokiEntry {
   readonly sm?: Readonly<Record<string, string>> | undefined;
 }
 
+/**
+ * The times Loki can hold: it keeps an entry's time as int64 nanoseconds (Go's time.UnixNano), from
+ * 1677-09-21 to 2262-04-11. A time outside cannot be stored, and one past protobuf's Timestamp range
+ * (years 1 to 9999), or whose seconds do not fit an int64 varint, makes Loki refuse the whole request.
+ */
+export const MIN_TIMESTAMP_NS = -(2n ** 63n);
+export const MAX_TIMESTAMP_NS = 2n ** 63n - 1n;
+
+export function timestampInRange(ns: bigint): boolean {
+  return ns >= MIN_TIMESTAMP_NS && ns <= MAX_TIMESTAMP_NS;
+}
+
+/**
+ * `ns` moved into Loki's range. The output drops entries outside it before they are batched (see
+ * limits.ts); the encoders clamp as well, so that no entry, whatever its origin (an old disk buffer
+ * segment), can make them write a message Loki cannot decode: Loki then refuses that entry alone.
+ */
+export function clampTimestampNs(ns: bigint): bigint {
+  return ns > MAX_TIMESTAMP_NS ? MAX_TIMESTAMP_NS : ns < MIN_TIMESTAMP_NS ? MIN_TIMESTAMP_NS : ns;
+}
+
 export interface Timestamp {
   seconds: number;
   nanos: number;
@@ -157,8 +178,9 @@ const allocUnsafe = (size: number): Buffer => Buffer.allocUnsafe(size);
 let splitSeconds = 0;
 let splitNanos = 0;
 
-/** toTimestamp without the object: sets splitSeconds and splitNanos. */
+/** toTimestamp of the clamped time, without the object: sets splitSeconds and splitNanos. */
 function splitTime(ns: bigint): void {
+  if (ns > MAX_TIMESTAMP_NS || ns < MIN_TIMESTAMP_NS) ns = clampTimestampNs(ns);
   // Entries of a batch mostly share their second: one subtraction instead of a division then.
   const rest = ns - lastSecondNs;
   if (rest >= 0n && rest < NS_PER_SECOND) {

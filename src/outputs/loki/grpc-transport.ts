@@ -9,6 +9,7 @@
  *   ALREADY_EXISTS → 409. Loki answers with httpgrpc errors whose code *is* the HTTP status (400, 429):
  *   codes from 100 to 599 are taken as that status.
  */
+import { createSecureContext } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { failure, MAX_BODY_CHARS, type PushOutcome, type TlsSettings } from './http-transport.js';
 
@@ -64,9 +65,21 @@ export class GrpcTransport {
 
   constructor(private readonly options: GrpcTransportOptions) {
     const tls = options.tls;
-    const credentials = tls
-      ? grpc.credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null, tls.verify ? undefined : { checkServerIdentity: () => undefined, rejectUnauthorized: false })
-      : grpc.credentials.createInsecure();
+    let credentials = grpc.credentials.createInsecure();
+    if (tls) {
+      const verifyOptions: grpc.VerifyOptions | undefined = !tls.verify
+        ? { checkServerIdentity: () => undefined, rejectUnauthorized: false }
+        : tls.verifyHostname === false
+          ? { checkServerIdentity: () => undefined }
+          : undefined;
+      credentials =
+        tls.minVersion || tls.maxVersion || tls.ciphers
+          ? grpc.credentials.createFromSecureContext(
+              createSecureContext({ ca: tls.ca, key: tls.key, cert: tls.cert, minVersion: tls.minVersion, maxVersion: tls.maxVersion, ciphers: tls.ciphers }),
+              verifyOptions,
+            )
+          : grpc.credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null, verifyOptions);
+    }
     const channelOptions: grpc.ChannelOptions = {
       'grpc.primary_user_agent': options.userAgent,
       'grpc.max_send_message_length': -1,

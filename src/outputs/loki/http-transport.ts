@@ -15,6 +15,11 @@ export interface TlsSettings {
   key?: Buffer;
   /** Server name for SNI and verification (`tls.vhost`), when it differs from host. */
   servername?: string;
+  /** With verify: check the certificate's name too (`tls.verify_hostname`, default true). */
+  verifyHostname?: boolean;
+  minVersion?: 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+  maxVersion?: 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+  ciphers?: string;
 }
 
 export interface HttpTransportOptions {
@@ -28,6 +33,8 @@ export interface HttpTransportOptions {
   timeoutMs: number;
   /** Sockets kept per host: one per worker. */
   maxSockets: number;
+  /** Keep connections open between requests (`net.keepalive`, default true). */
+  keepAlive?: boolean;
   userAgent: string;
   /** HTTPS when set. */
   tls?: TlsSettings;
@@ -51,17 +58,21 @@ export class HttpTransport {
     const tls = options.tls;
     if (tls) {
       this.agent = new https.Agent({
-        keepAlive: true,
+        keepAlive: options.keepAlive ?? true,
         maxSockets: options.maxSockets,
         rejectUnauthorized: tls.verify,
         ca: tls.ca,
         cert: tls.cert,
         key: tls.key,
         servername: tls.servername,
+        minVersion: tls.minVersion,
+        maxVersion: tls.maxVersion,
+        ciphers: tls.ciphers,
+        ...(tls.verifyHostname === false ? { checkServerIdentity: () => undefined } : {}),
       });
       this.request = https.request;
     } else {
-      this.agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets });
+      this.agent = new http.Agent({ keepAlive: options.keepAlive ?? true, maxSockets: options.maxSockets });
       this.request = http.request;
     }
     this.baseHeaders = { ...options.headers, 'Content-Type': options.contentType, 'User-Agent': options.userAgent };

@@ -2,6 +2,7 @@
 import type { OutputPlugin } from '../../core/registry-types.js';
 import { LokiOutput } from './loki-output.js';
 import { LOKI_OPTIONS, resolveLokiConfig } from './options.js';
+import { compileOutputLabels } from './output-labels.js';
 import { loadPushProto } from './push-proto.js';
 
 export const lokiOutput: OutputPlugin = {
@@ -9,7 +10,7 @@ export const lokiOutput: OutputPlugin = {
   name: 'loki',
   description: 'Sends entries to Grafana Loki: batched per stream, protobuf, snappy, retried with backoff.',
   options: LOKI_OPTIONS,
-  check: (options) => void resolveLokiConfig(options),
+  check: (options) => void compileOutputLabels(resolveLokiConfig(options)),
   create(options, ctx) {
     // Load the .proto now so a broken install fails at startup, not at the first flush.
     loadPushProto();

@@ -1,13 +1,15 @@
 /**
  * Loki's JSON push body (`compress json_gzip`), for Loki-compatible receivers that lack protobuf:
  * `{"streams":[{"stream":{"a":"b"},"values":[["<ns>","<line>",{<structured metadata>}]]}]}`.
- * Timestamps are decimal nanosecond strings, exact.
+ * Timestamps are decimal nanosecond strings, exact (clamped to Loki's range, see encoder.ts).
  */
 import { parseLabelString } from '../../labels/label-string.js';
-import { sortByTime, type LokiEntry } from './encoder.js';
+import { StringCache, stringBytes } from '../../labels/string-cache.js';
+import { clampTimestampNs, sortByTime, type LokiEntry } from './encoder.js';
 
 export class JsonPushEncoder {
-  private readonly streamObjects = new Map<string, string>();
+  /** A stream's label string as a JSON object, bounded in bytes. */
+  private readonly streamObjects = new StringCache<string>(4 * 1024 * 1024, stringBytes);
 
   /** UTF-8 JSON of a push request; each stream's entries are sorted by time first (in place). */
   encode(streams: ReadonlyMap<string, LokiEntry[]>): Buffer {
@@ -21,7 +23,7 @@ export class JsonPushEncoder {
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i]!;
         if (i > 0) out += ',';
-        out += `["${e.ts}",${JSON.stringify(e.line)}${e.sm === undefined ? '' : `,${JSON.stringify(e.sm)}`}]`;
+        out += `["${clampTimestampNs(e.ts)}",${JSON.stringify(e.line)}${e.sm === undefined ? '' : `,${JSON.stringify(e.sm)}`}]`;
       }
       out += ']}';
     }
@@ -32,7 +34,6 @@ export class JsonPushEncoder {
     let json = this.streamObjects.get(labels);
     if (json === undefined) {
       json = JSON.stringify(parseLabelString(labels));
-      if (this.streamObjects.size >= 10_000) this.streamObjects.clear();
       this.streamObjects.set(labels, json);
     }
     return json;

@@ -20,22 +20,26 @@ import type { LogEvent } from '../../core/event.js';
 import { BackpressureError, type Output, type OutputContext } from '../../core/plugin.js';
 import type { Delivery } from '../../core/delivery.js';
 import { VERSION } from '../../package-root.js';
-import { compileLabelRules, LabelRuleError } from '../../labels/label-rules.js';
 import { LineFormatter } from '../../labels/line-formatter.js';
-import { compileRecordAccessor, RecordAccessorSyntaxError, scalarToString, type RecordAccessor } from '../../labels/record-accessor.js';
+import { scalarToString, type RecordAccessor } from '../../labels/record-accessor.js';
 import { StreamLabeler } from '../../labels/stream-labeler.js';
-import { StructuredMetadataExtractor, type StructuredMetadata } from '../../labels/structured-metadata.js';
+import type { StructuredMetadataExtractor, StructuredMetadata } from '../../labels/structured-metadata.js';
 import type { StoredEntry } from '../../storage/entry-schema.js';
 import { SegmentQueue, StorageWriteError } from '../../storage/segment-queue.js';
 import { BatchSender, type PushTransport } from './batch-sender.js';
 import { Batcher, metadataBytes } from './batcher.js';
+import { MAX_TIMESTAMP_NS, MIN_TIMESTAMP_NS } from './encoder.js';
+import { LokiLimits } from './limits.js';
+import type { Settleable } from './settlement.js';
 import { JsonGzipCodec, ProtobufCodec, ProtobufSnappyCodec, type BodyCodec } from './body-codec.js';
 import { GrpcTransport } from './grpc-transport.js';
 import { HttpTransport, type TlsSettings } from './http-transport.js';
 import { LokiConfigError, type LokiConfig } from './options.js';
+import { compileOutputLabels } from './output-labels.js';
 import { LokiOutputMetrics } from './output-metrics.js';
 import { RetryPolicy } from './retry-policy.js';
 import type { SnappyCompressorOptions } from './snappy-compressor.js';
+import { truncateUtf8Bytes } from './utf8.js';
 
 export interface LokiOutputDeps {
   /** Replaces the HTTP or gRPC transport (a fake in tests). */
@@ -51,17 +55,9 @@ export interface LokiOutputDeps {
 const RESUME_RATIO = 0.8;
 const NO_WAIT: Promise<void> = Promise.resolve();
 
-/** Cut `line` to at most `maxBytes` UTF-8 bytes, never inside a character. */
-export function truncateUtf8(line: string, maxBytes: number): string {
-  const bytes = Buffer.from(line, 'utf8');
-  let end = maxBytes;
-  // Back up over continuation bytes (10xxxxxx) to the start of the character that does not fit.
-  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
-  return bytes.toString('utf8', 0, end);
-}
-
 export class LokiOutput implements Output {
   private readonly labeler: StreamLabeler;
+  private readonly limits: LokiLimits;
   private readonly formatter: LineFormatter;
   private readonly metadata: StructuredMetadataExtractor | undefined;
   private readonly tenantAccessor: RecordAccessor | undefined;
@@ -84,23 +80,46 @@ export class LokiOutput implements Output {
     private readonly ctx: OutputContext,
     private readonly deps: LokiOutputDeps = {},
   ) {
-    const { rules, consumedPaths } = compileLabelRules(config.labels, config.labelKeys);
-    this.labeler = new StreamLabeler(rules);
-    const removePaths = config.removeKeys.map((key) => accessorFor('remove_keys', key).path);
-    this.formatter = new LineFormatter({ format: config.lineFormat, dropSingleKey: config.dropSingleKey, removePaths: [...removePaths, ...consumedPaths] });
-    try {
-      const extractor = new StructuredMetadataExtractor(config.structuredMetadata, config.structuredMetadataMapKeys);
-      this.metadata = extractor.empty ? undefined : extractor;
-    } catch (err) {
-      if (err instanceof LabelRuleError) throw new LokiConfigError(err.message);
-      throw err;
-    }
-    this.tenantAccessor = config.tenantIdKey === undefined ? undefined : accessorFor('tenant_id_key', config.tenantIdKey);
+    const labels = compileOutputLabels(config);
+    const rules = labels.rules;
+    this.metadata = labels.metadata;
+    this.tenantAccessor = labels.tenantAccessor;
+    this.labeler = new StreamLabeler(rules, { autoKubernetesLabels: config.autoKubernetesLabels });
+    this.formatter = new LineFormatter({
+      format: config.lineFormat,
+      dropSingleKey: config.dropSingleKey,
+      removePaths: labels.removePaths,
+      maxChars: config.maxLineSize > 0 ? config.maxLineSize + 1 : undefined,
+    });
     this.disk = (config.storageType ?? ctx.inputStorageType ?? 'memory') === 'filesystem';
     if (this.disk && ctx.service.storagePath === undefined) throw new LokiConfigError("storage.type filesystem needs 'storage.path' in service");
 
     this.metrics = new LokiOutputMetrics(ctx.metrics, ctx.name);
-    const tls: TlsSettings | undefined = config.tls && { verify: config.tls.verify, ca: config.tls.ca, cert: config.tls.cert, key: config.tls.key, servername: config.tls.vhost };
+    this.limits = new LokiLimits({
+      maxLabelNames: config.maxLabelNames,
+      maxLabelNameLength: config.maxLabelNameLength,
+      maxLabelValueLength: config.maxLabelValueLength,
+      labelValuesLimit: config.labelValuesLimit,
+      labelValuesWindowMs: config.labelValuesWindowMs,
+      overflow: config.labelOverflow,
+      priority: rules.map((r) => r.name),
+      fallback: ['job', 'floki'],
+      metrics: ctx.metrics,
+      name: ctx.name,
+      log: ctx.log,
+    });
+    const t = config.tls;
+    const tls: TlsSettings | undefined = t && {
+      verify: t.verify,
+      verifyHostname: t.verifyHostname,
+      ca: t.ca,
+      cert: t.cert,
+      key: t.key,
+      servername: t.vhost,
+      minVersion: t.minVersion,
+      maxVersion: t.maxVersion,
+      ciphers: t.ciphers,
+    };
     const userAgent = `floki/${VERSION}`;
     if (config.transport === 'grpc') {
       this.codec = new ProtobufCodec();
@@ -118,6 +137,7 @@ export class LokiOutput implements Output {
           contentEncoding: this.codec.contentEncoding,
           timeoutMs: config.timeoutMs,
           maxSockets: config.workers,
+          keepAlive: config.keepAlive,
           userAgent,
           tls,
         });
@@ -189,6 +209,7 @@ export class LokiOutput implements Output {
     let failed = 0;
     let lastError: unknown;
     const tenantDefault = this.config.tenantId;
+    const now = Date.now();
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
       try {
@@ -196,9 +217,9 @@ export class LokiOutput implements Output {
         const line = this.lineOf(event);
         const sm = this.metadata?.extract(event);
         const tenant = this.tenantAccessor ? this.tenantOf(event) : tenantDefault;
-        this.batcher.add(tenant, labels, { ts: event.time, line, sm }, Buffer.byteLength(line) + metadataBytes(sm), delivery);
+        this.admit(tenant, labels, event.time, line, sm, delivery, now);
       } catch (err) {
-        // A record JSON cannot hold (a cycle): lose that event, not the batch.
+        // A record that cannot be read (its input could not decode it): lose that event, counted, not the batch.
         failed++;
         lastError = err;
       }
@@ -230,6 +251,12 @@ export class LokiOutput implements Output {
     const tenantDefault = this.config.tenantId ?? null;
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
+      // A time the segment files cannot hold (int64 ns) is one Loki cannot either: counted now.
+      if (event.time > MAX_TIMESTAMP_NS || event.time < MIN_TIMESTAMP_NS) {
+        this.limits.badTime(event.time, (n) => this.metrics.drop('invalid_timestamp', n));
+        delivery?.settle(1);
+        continue;
+      }
       try {
         const labels = this.labeler.labelsFor(event);
         const line = this.lineOf(event);
@@ -251,13 +278,33 @@ export class LokiOutput implements Output {
     );
   }
 
+  /**
+   * Into a batch, within Loki's limits (limits.ts): every path to Loki goes through here, the memory
+   * buffer's writes and the disk buffer's replay alike. An entry dropped here is settled at once.
+   */
+  private admit(tenant: string | undefined, labels: string, ts: bigint, line: string, sm: StructuredMetadata | undefined, target: Settleable | undefined, now: number): void {
+    if (ts > MAX_TIMESTAMP_NS || ts < MIN_TIMESTAMP_NS) {
+      this.limits.badTime(ts, (n) => this.metrics.drop('invalid_timestamp', n));
+      target?.settle(1);
+      return;
+    }
+    const stream = this.limits.streamFor(labels, now);
+    const counters = stream.counters;
+    if (counters.length > 0) {
+      for (let i = 0; i < counters.length; i++) counters[i]!.inc();
+      // The entry's own structured metadata wins over a label moved there.
+      if (stream.moved !== undefined) sm = sm === undefined ? stream.moved : { ...stream.moved, ...sm };
+    }
+    this.batcher.add(tenant, stream.labels, { ts, line, sm }, Buffer.byteLength(line) + metadataBytes(sm), target);
+  }
+
   private lineOf(event: LogEvent): string {
     const line = this.formatter.lineFor(event);
     const max = this.config.maxLineSize;
     // A line of n chars has at most 3n UTF-8 bytes (4 per surrogate pair): most lines skip the count.
     if (max > 0 && line.length * 3 > max && Buffer.byteLength(line) > max) {
       this.metrics.truncated.inc();
-      return truncateUtf8(line, max);
+      return truncateUtf8Bytes(line, max);
     }
     return line;
   }
@@ -312,9 +359,10 @@ export class LokiOutput implements Output {
       this.feedAgain = false;
       const block = await store.readBlock();
       if (block === undefined) break;
+      const now = Date.now();
       for (const e of block.entries) {
         const sm = hasKeys(e.structured_metadata) ? e.structured_metadata : undefined;
-        this.batcher.add(e.tenant ?? undefined, e.labels, { ts: e.timestamp, line: e.line, sm }, Buffer.byteLength(e.line) + metadataBytes(sm), block.segment);
+        this.admit(e.tenant ?? undefined, e.labels, e.timestamp, e.line, sm, block.segment, now);
       }
       this.updateHeld();
     }
@@ -400,13 +448,4 @@ const EMPTY_METADATA: StructuredMetadata = Object.freeze({}) as StructuredMetada
 function hasKeys(o: Record<string, string>): boolean {
   for (const _ in o) return true;
   return false;
-}
-
-function accessorFor(option: string, key: string): RecordAccessor {
-  try {
-    return compileRecordAccessor(key.startsWith('$') ? key : `$${key}`);
-  } catch (err) {
-    if (err instanceof RecordAccessorSyntaxError) throw new LokiConfigError(`${option}: ${err.message}`);
-    throw err;
-  }
 }

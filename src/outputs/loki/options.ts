@@ -7,6 +7,8 @@ import { parseOption, type OptionSpec, type ResolvedOptions } from '../../config
 import { DROP_SINGLE_KEY_VALUES, LINE_FORMATS, parseDropSingleKey, type DropSingleKey, type LineFormat } from '../../labels/line-formatter.js';
 import { readFileSync } from 'node:fs';
 import { parseRetryLimit } from './retry-policy.js';
+import { LabelRuleError, labelMapEntries, type LabelMapEntry } from '../../labels/label-rules.js';
+import { decryptKey, NET_OPTIONS, readCaPath, TLS_EXTRA_OPTIONS, tlsVersion } from './compat-options.js';
 
 const COMPRESS_CHOICES = ['snappy', 'json_gzip', 'gzip'] as const;
 
@@ -24,9 +26,20 @@ export const LOKI_OPTIONS: readonly OptionSpec[] = [
     type: 'list',
     default: ['job=floki'],
     description:
-      "Stream labels: name=value, name=$accessor (e.g. namespace=$kubernetes['namespace_name']), or a bare $accessor named after its last key.",
+      "Stream labels: name=value, name=$accessor (e.g. namespace=$kubernetes['namespace_name']), or a bare $accessor named after its path joined with _ ($sub['stream'] gives sub_stream, as Fluent Bit's binary does). Keys read by accessors are removed from the line.",
   },
-  { name: 'label_keys', type: 'list', default: [], description: "Record accessors placed as labels named after their last key (e.g. $sub['stream'] gives stream); the keys are removed from the line." },
+  { name: 'label_keys', type: 'list', default: [], description: "Record accessors placed as labels named after their path ($sub['stream'] gives sub_stream); the keys are removed from the line." },
+  {
+    name: 'label_map_path',
+    type: 'string',
+    description: 'A JSON file mapping record keys to label names, e.g. {"sub": {"stream": "stream"}} for stream=$sub[\'stream\']; the keys are removed from the line. A file that cannot be read or is not such a map is a config error.',
+  },
+  {
+    name: 'auto_kubernetes_labels',
+    type: 'bool',
+    default: false,
+    description: "Every string value of the record's kubernetes.labels (the kubernetes filter's pod labels) becomes a label, its key sanitised (app.kubernetes.io/name gives app_kubernetes_io_name); they stay in the line, as in Fluent Bit.",
+  },
   { name: 'remove_keys', type: 'list', default: [], description: 'Record keys (or $accessors) removed from the record before the line is formatted.' },
   { name: 'line_format', type: 'string', default: 'json', choices: LINE_FORMATS, description: 'How a record becomes the line: json, or key_value (key="value" pairs separated by spaces).' },
   {
@@ -38,6 +51,14 @@ export const LOKI_OPTIONS: readonly OptionSpec[] = [
   },
   { name: 'tenant_id', type: 'string', description: 'Tenant sent as X-Scope-OrgID; omitted for a single-tenant Loki.' },
   {
+    name: 'tenant_id_key_error_handling',
+    type: 'string',
+    default: 'partial_success',
+    choices: ['partial_success', 'partial_error'],
+    description:
+      "Fluent Bit's choice when one tenant's request fails and another's succeeds. floki settles each tenant's batch on its own, so both values behave alike: a failed tenant's entries are retried (partial_error's aim) and a tenant that succeeded is never sent again (partial_success's).",
+  },
+  {
     name: 'tenant_id_key',
     type: 'string',
     description: "Record key or accessor (e.g. $kubernetes['namespace_name']) whose value is the entry's tenant; batches are split per tenant. Entries without it get tenant_id.",
@@ -47,7 +68,7 @@ export const LOKI_OPTIONS: readonly OptionSpec[] = [
     type: 'list',
     default: [],
     description:
-      "Loki 3 structured metadata, never labels: name=value, name=$accessor (e.g. uid=$involvedObject['uid']) or a bare $accessor named after its last key. Maps and arrays are sent as JSON.",
+      "Loki 3 structured metadata, never labels: name=value, name=$accessor (e.g. uid=$involvedObject['uid']) or a bare $accessor named after its path ($involvedObject['uid'] gives involvedObject_uid). Maps and arrays are sent as JSON. The keys are removed from the line, as in Fluent Bit.",
   },
   { name: 'structured_metadata_map_keys', type: 'list', default: [], description: 'Accessors of maps whose every key/value becomes structured metadata.' },
   {
@@ -55,6 +76,36 @@ export const LOKI_OPTIONS: readonly OptionSpec[] = [
     type: 'size',
     default: '250K',
     description: "Lines longer than this many bytes are truncated before sending (counted in floki_output_truncated_records_total), so Loki never rejects them as line_too_long; the default is Loki's own limit (256KB = 256000 bytes). 0 disables.",
+  },
+  {
+    name: 'max_label_names',
+    type: 'int',
+    default: 15,
+    description:
+      "Most labels a stream gets (Loki's max_label_names_per_series); past it the later ones (configured labels come first, in their order) leave the stream, see label_overflow.",
+  },
+  { name: 'max_label_name_length', type: 'int', default: 1024, description: "A label whose name is longer (Loki's max_label_name_length) leaves the stream, see label_overflow." },
+  {
+    name: 'max_label_value_length',
+    type: 'int',
+    default: 2048,
+    description: "A label whose value has more bytes (Loki's max_label_value_length) leaves the stream, see label_overflow; as structured metadata its value is cut to this length.",
+  },
+  {
+    name: 'label_values_limit',
+    type: 'int',
+    default: 5000,
+    description:
+      "Cardinality guard: most distinct values one label name may take within label_values_window; a new value past it leaves its stream (see label_overflow), so a runaway label makes a bounded number of streams. 0 disables. The default is Loki's streams per tenant (max_global_streams_per_user).",
+  },
+  { name: 'label_values_window', type: 'duration', default: '1h', description: 'The window of label_values_limit: a value not seen for this long no longer counts.' },
+  {
+    name: 'label_overflow',
+    type: 'string',
+    default: 'structured_metadata',
+    choices: ['structured_metadata', 'drop'],
+    description:
+      'What happens to a label that would break one of the limits above: structured_metadata (moved to each entry’s structured metadata, Loki 3) or drop (left out, for a Loki without structured metadata: Loki 2.8 ignores it over protobuf and refuses it as JSON). Counted in floki_output_label_limited_total{label,limit}, logged once per label and limit.',
   },
   { name: 'batch_size', type: 'size', default: '1M', description: 'A batch is sent when its entries reach this many bytes.' },
   { name: 'batch_wait', type: 'duration', default: '1s', description: 'A batch is sent at the latest this long after its first entry.' },
@@ -100,7 +151,15 @@ export const LOKI_OPTIONS: readonly OptionSpec[] = [
   { name: 'tls.crt_file', type: 'string', description: 'PEM client certificate, for mutual TLS.' },
   { name: 'tls.key_file', type: 'string', description: 'PEM private key of tls.crt_file.' },
   { name: 'tls.vhost', type: 'string', description: 'Server name to send (SNI) and verify, when it differs from host.' },
+  ...TLS_EXTRA_OPTIONS,
   { name: 'header', type: 'list', default: [], description: "Extra HTTP headers (gRPC metadata), each 'Name value'." },
+  {
+    name: 'buffer_size',
+    type: 'size',
+    default: '512K',
+    description: "Fluent Bit's buffer for Loki's response. Accepted for compatibility and has no effect: floki keeps the first 4 KiB of a response, Loki's error texts, and never fails on a longer one.",
+  },
+  ...NET_OPTIONS,
   { name: 'http_user', type: 'string', description: 'Basic authentication user.' },
   { name: 'http_passwd', type: 'string', description: 'Basic authentication password.' },
   { name: 'bearer_token', type: 'string', description: 'Bearer token sent as Authorization: Bearer <token>.' },
@@ -139,10 +198,17 @@ export type FullAction = 'pause' | 'drop_oldest';
 
 export interface LokiTlsConfig {
   verify: boolean;
+  /** With verify: check the certificate's name too. */
+  verifyHostname: boolean;
+  /** tls.ca_file, then the certificates of tls.ca_path. */
   ca?: Buffer;
   cert?: Buffer;
+  /** Unencrypted (tls.key_passwd applied). */
   key?: Buffer;
   vhost?: string;
+  minVersion?: 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+  maxVersion?: 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+  ciphers?: string;
 }
 
 export interface LokiConfig {
@@ -151,6 +217,9 @@ export interface LokiConfig {
   uri: string;
   labels: string[];
   labelKeys: string[];
+  /** Leaves of the `label_map_path` file. */
+  labelMap: LabelMapEntry[];
+  autoKubernetesLabels: boolean;
   removeKeys: string[];
   lineFormat: LineFormat;
   dropSingleKey: DropSingleKey;
@@ -162,6 +231,13 @@ export interface LokiConfig {
   structuredMetadataMapKeys: string[];
   /** Bytes; 0 = no limit. */
   maxLineSize: number;
+  maxLabelNames: number;
+  maxLabelNameLength: number;
+  maxLabelValueLength: number;
+  /** 0: no cardinality guard. */
+  labelValuesLimit: number;
+  labelValuesWindowMs: number;
+  labelOverflow: 'structured_metadata' | 'drop';
   batchSizeBytes: number;
   batchWaitMs: number;
   memBufLimitBytes: number;
@@ -177,6 +253,8 @@ export interface LokiConfig {
   tls?: LokiTlsConfig;
   /** Auth and `header` headers (the tenant is added per request). */
   headers: Record<string, string>;
+  /** net.keepalive: keep connections open between requests. */
+  keepAlive: boolean;
   /** undefined: memory unless an input asks for filesystem. */
   storageType?: StorageType;
   totalLimitBytes: number;
@@ -234,6 +312,20 @@ export function resolveLokiConfig(options: ResolvedOptions): LokiConfig {
   const batchSizeBytes = get<number>('batch_size');
   if (batchSizeBytes < 1) throw new LokiConfigError('batch_size: must be at least 1 byte');
 
+  const positive = (name: string, min: number): number => {
+    const v = get<number>(name);
+    if (!Number.isInteger(v) || v < min) throw new LokiConfigError(`${name}: must be a whole number, at least ${min}, got ${v}`);
+    return v;
+  };
+  const maxLabelNames = positive('max_label_names', 1);
+  const maxLabelNameLength = positive('max_label_name_length', 1);
+  const maxLabelValueLength = positive('max_label_value_length', 1);
+  const labelValuesLimit = positive('label_values_limit', 0);
+  const labelValuesWindowMs = get<number>('label_values_window');
+  if (!(labelValuesWindowMs > 0)) throw new LokiConfigError('label_values_window: must be longer than 0');
+  const labelOverflow = get<string>('label_overflow');
+  if (labelOverflow !== 'structured_metadata' && labelOverflow !== 'drop') throw new LokiConfigError(`label_overflow: expected structured_metadata or drop, got '${labelOverflow}'`);
+
   const lineFormat = get<LineFormat>('line_format');
   if (!LINE_FORMATS.includes(lineFormat)) throw new LokiConfigError(`line_format: expected json or key_value, got '${lineFormat}'`);
 
@@ -265,10 +357,63 @@ export function resolveLokiConfig(options: ResolvedOptions): LokiConfig {
   const compress = compressValue === 'snappy' ? 'snappy' : 'json_gzip';
   if (transport === 'grpc' && compress !== 'snappy') throw new LokiConfigError('compress: json_gzip applies to the http transport only; gRPC sends protobuf');
 
+  try {
+  } catch (err) {
+    throw new LokiConfigError((err as Error).message);
+  }
   const crt = file('tls.crt_file');
-  const key = file('tls.key_file');
+  let key = file('tls.key_file');
   if ((crt === undefined) !== (key === undefined)) throw new LokiConfigError('tls.crt_file and tls.key_file: give both or neither');
-  const tls: LokiTlsConfig | undefined = tlsOn ? { verify: get<boolean>('tls.verify'), ca: file('tls.ca_file'), cert: crt, key, vhost: str('tls.vhost') } : undefined;
+  const keyPasswd = str('tls.key_passwd');
+  if (key !== undefined && keyPasswd !== undefined) {
+    try {
+      key = decryptKey(key, keyPasswd);
+    } catch (err) {
+      throw new LokiConfigError(`tls.key_passwd: cannot open tls.key_file with it: ${(err as Error).message}`);
+    }
+  }
+  let ca = file('tls.ca_file');
+  const caPath = str('tls.ca_path');
+  if (caPath !== undefined) {
+    try {
+      ca = Buffer.concat([ca ?? Buffer.alloc(0), readCaPath(caPath)]);
+    } catch (err) {
+      throw new LokiConfigError(`tls.ca_path: cannot read '${caPath}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  let minVersion: LokiTlsConfig['minVersion'];
+  let maxVersion: LokiTlsConfig['maxVersion'];
+  try {
+    minVersion = tlsVersion('tls.min_version', str('tls.min_version'));
+    maxVersion = tlsVersion('tls.max_version', str('tls.max_version'));
+  } catch (err) {
+    throw new LokiConfigError((err as Error).message);
+  }
+  const tls: LokiTlsConfig | undefined = tlsOn
+    ? { verify: get<boolean>('tls.verify'), verifyHostname: get<boolean>('tls.verify_hostname'), ca, cert: crt, key, vhost: str('tls.vhost'), minVersion, maxVersion, ciphers: str('tls.ciphers') }
+    : undefined;
+
+  let labelMap: LabelMapEntry[] = [];
+  const labelMapPath = str('label_map_path');
+  if (labelMapPath !== undefined) {
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(labelMapPath, 'utf8'));
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new LokiConfigError(`label_map_path: cannot read '${labelMapPath}': ${e.code ?? e.message}`);
+    }
+    try {
+      labelMap = labelMapEntries(json, `'${labelMapPath}'`);
+    } catch (err) {
+      if (err instanceof LabelRuleError) throw new LokiConfigError(err.message);
+      throw err;
+    }
+  }
+  const tenantErrors = get<string>('tenant_id_key_error_handling');
+  if (tenantErrors !== 'partial_success' && tenantErrors !== 'partial_error') {
+    throw new LokiConfigError(`tenant_id_key_error_handling: expected partial_success or partial_error, got '${tenantErrors}'`);
+  }
 
   const storageType = str('storage.type') as StorageType | undefined;
   if (storageType !== undefined && storageType !== 'memory' && storageType !== 'filesystem') throw new LokiConfigError(`storage.type: expected memory or filesystem, got '${storageType}'`);
@@ -283,6 +428,8 @@ export function resolveLokiConfig(options: ResolvedOptions): LokiConfig {
     uri,
     labels: get<string[]>('labels'),
     labelKeys: get<string[]>('label_keys'),
+    labelMap,
+    autoKubernetesLabels: get<boolean>('auto_kubernetes_labels'),
     removeKeys: get<string[]>('remove_keys'),
     lineFormat,
     dropSingleKey,
@@ -291,6 +438,12 @@ export function resolveLokiConfig(options: ResolvedOptions): LokiConfig {
     structuredMetadata: get<string[]>('structured_metadata'),
     structuredMetadataMapKeys: get<string[]>('structured_metadata_map_keys'),
     maxLineSize: get<number>('max_line_size'),
+    maxLabelNames,
+    maxLabelNameLength,
+    maxLabelValueLength,
+    labelValuesLimit,
+    labelValuesWindowMs,
+    labelOverflow,
     batchSizeBytes,
     batchWaitMs: get<number>('batch_wait'),
     memBufLimitBytes: get<number>('mem_buf_limit'),
@@ -303,6 +456,7 @@ export function resolveLokiConfig(options: ResolvedOptions): LokiConfig {
     compress,
     tls,
     headers,
+    keepAlive: get<boolean>('net.keepalive'),
     storageType,
     totalLimitBytes,
     fullAction,

@@ -9,9 +9,10 @@ import type { RejectReason } from './push-errors.js';
 /**
  * retry_limit: retries exhausted (memory buffer); shutdown: still held when the grace period ended
  * (memory buffer); storage_full: oldest segment deleted (`storage.full_action drop_oldest`);
- * corrupt: a damaged block of a segment file; error: a bug (encoding); the rest: Loki's 4xx reasons.
+ * corrupt: a damaged block of a segment file; error: a bug (encoding); invalid_timestamp: a time
+ * Loki cannot hold (limits.ts); the rest: Loki's 4xx reasons.
  */
-export type DropReason = 'retry_limit' | 'shutdown' | 'storage_full' | 'corrupt' | 'error' | RejectReason;
+export type DropReason = 'retry_limit' | 'shutdown' | 'storage_full' | 'corrupt' | 'error' | 'invalid_timestamp' | RejectReason;
 
 export class LokiOutputMetrics {
   readonly records: Counter.Internal;
@@ -21,6 +22,7 @@ export class LokiOutputMetrics {
   readonly errors: Counter.Internal;
   readonly retriesFailed: Counter.Internal;
   readonly truncated: Counter.Internal;
+  readonly splits: Counter.Internal;
   readonly queueBytes: Gauge.Internal<string>;
   readonly storageBytes: Gauge.Internal<string>;
   readonly oldestAge: Gauge.Internal<string>;
@@ -38,6 +40,9 @@ export class LokiOutputMetrics {
     this.retries = metrics.counter('floki_output_retries_total', 'Requests sent again after a retryable failure').labels(labels);
     this.errors = metrics.counter('floki_output_errors_total', 'Requests that failed (non-2xx status, network error or timeout)').labels(labels);
     this.retriesFailed = metrics.counter('floki_output_retries_failed_total', 'Requests (batches) given up after retry_limit').labels(labels);
+    this.splits = metrics
+      .counter('floki_output_rejected_splits_total', 'Requests Loki refused (400, 413) sent again as two halves, to find the entries it refuses')
+      .labels(labels);
     this.truncated = metrics.counter('floki_output_truncated_records_total', 'Entries whose line was cut to max_line_size').labels(labels);
     this.queueBytes = metrics.gauge('floki_output_queue_bytes', 'Bytes held in memory by the output: batching, queued, in flight, read back from disk').labels(labels);
     this.storageBytes = metrics.gauge('floki_output_storage_bytes', 'Bytes of the output’s disk buffer segment files').labels(labels);

@@ -1,4 +1,5 @@
 import type { LogEvent } from '../../core/event.js';
+import { toJson } from '../../labels/json-text.js';
 
 export type StdoutFormat = 'readable' | 'json_lines';
 
@@ -29,15 +30,9 @@ export class Rfc3339NanoFormatter {
   }
 }
 
-/** The entry's line: the one a filter fixed, or the record as JSON. */
+/** The entry's line: the one a filter fixed, or the record as JSON (bigints as strings, any depth). */
 export function lineOf(event: LogEvent): string {
-  if (event.line !== undefined) return event.line;
-  try {
-    return JSON.stringify(event.record);
-  } catch {
-    // A bigint somewhere in the record (msgpack int64): JSON.stringify cannot, so say it as a string.
-    return JSON.stringify(event.record, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
-  }
+  return event.line ?? toJson(event.record);
 }
 
 /** `{type="Warning", reason="BackOff"}`, as logcli prints a stream's labels. */
