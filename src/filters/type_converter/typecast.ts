@@ -3,6 +3,7 @@
  * doubles to 64-bit integers on x86-64, printf's %.1f and %.16g) written out, so that each value
  * converts as it does there. Results are JavaScript numbers: integers past 2^53 are the nearest double.
  */
+import { strtod } from '../common/c-numbers.js';
 
 export type CastType = 'int' | 'uint' | 'float' | 'hex' | 'string' | 'bool';
 export type SourceType = 'string' | 'int' | 'uint' | 'float';
@@ -142,25 +143,6 @@ function strtoumax(s: string, base: 10 | 16): bigint {
   const v = BigInt(base === 16 ? '0x' + m[2] : m[2]!);
   if (v > UINT64_MAX) return UINT64_MAX;
   return m[1] === '-' ? BigInt.asUintN(64, -v) : v;
-}
-
-/** C's strtod (atof): the longest prefix that is a number, else 0. */
-function strtod(s: string): number {
-  const rest = s.slice(C_SPACE.exec(s)![0].length);
-  const hex = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?\d+))?/.exec(rest);
-  if (hex && (hex[2]!.length > 0 || (hex[3] ?? '').length > 0)) {
-    const digits = hex[2]! + (hex[3] ?? '');
-    const mantissa = Number(BigInt('0x' + (digits || '0')));
-    const value = mantissa * 2 ** (Number(hex[4] ?? 0) - 4 * (hex[3] ?? '').length);
-    return hex[1] === '-' ? -value : value;
-  }
-  const special = /^([+-]?)(inf(?:inity)?|nan)/i.exec(rest);
-  if (special) {
-    const v = special[2]!.toLowerCase().startsWith('inf') ? Infinity : NaN;
-    return special[1] === '-' ? -v : v;
-  }
-  const m = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/.exec(rest);
-  return m ? Number(m[0]) : 0;
 }
 
 /** printf's %.16g. */
