@@ -26,6 +26,11 @@ const cases = readdirSync(ROOT, { withFileTypes: true })
   .filter((d) => d.isDirectory())
   .flatMap((d) => readdirSync(join(ROOT, d.name)).filter((f) => f.endsWith('.yaml')).map((f) => join(ROOT, d.name, f)));
 
+test('there are Fluent Bit cases for every filter', () => {
+  const filters = new Set(cases.map((f) => f.split('/').at(-2)));
+  for (const name of ['grep', 'modify', 'record_modifier', 'nest', 'rewrite_tag', 'throttle', 'type_converter']) assert.ok(filters.has(name), name);
+});
+
 for (const file of cases) {
   const c = readFilterCase(file);
   const id = file.slice(ROOT.length + 1, -'.yaml'.length);
