@@ -10,14 +10,14 @@ import { castType, typecast, type CastType, type SourceType } from './typecast.j
 const rule = (name: string, what: string): OptionSpec => ({
   name,
   type: 'list',
-  description: `\`FROM TO TYPE\`: convert ${what} value of key FROM (a key or record accessor) to TYPE (\`int\`, \`uint\`, \`float\`, \`hex\`, \`string\`, \`bool\`, or a prefix of one) and append it as TO. Repeatable (a YAML list).`,
+  description: `\`FROM TO TYPE\`: convert the ${what} at FROM (a key or record accessor) to TYPE (\`int\`, \`uint\`, \`float\`, \`hex\`, \`string\`, \`bool\`, or a prefix of one) and append it as TO. Repeatable (a YAML list).`,
 });
 
 export const typeConverterOptions: readonly OptionSpec[] = [
-  rule('int_key', 'an integer'),
-  rule('uint_key', 'an integer, read as unsigned,'),
-  rule('float_key', 'a float'),
-  rule('str_key', 'a string'),
+  rule('int_key', 'integer'),
+  rule('uint_key', 'integer (read as unsigned)'),
+  rule('float_key', 'float'),
+  rule('str_key', 'string'),
 ];
 
 interface Conversion {
