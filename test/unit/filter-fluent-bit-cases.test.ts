@@ -1,7 +1,8 @@
 /**
  * Every case in test/fixtures/filters/<filter>/<case>.yaml, run through floki, gives the records that
  * Fluent Bit 5.1.1 printed for it (kept beside the case by capture.ts), in order, with their tags, key
- * order and value types; a config Fluent Bit refused, floki refuses too.
+ * order and value types; a config Fluent Bit refused, floki refuses too. A case that is an example of
+ * a documentation page also gives the records the page prints.
  *
  * Records are compared as JSON values: Fluent Bit prints `5.0` for a float and floki (JavaScript
  * numbers) `5`, and escapes non-ASCII characters where floki does not; see the fixtures' README.
@@ -55,5 +56,11 @@ for (const file of cases) {
     const got = byTag(pipeline.out.map((e) => ({ tag: e.tag, text: canonical(e.record) })));
     const want = byTag(captured.records.map((r) => ({ tag: r.tag, text: canonical(JSON.parse(r.line)) })));
     assert.deepEqual(got, want);
+    if (c.pageOutput !== undefined) {
+      // The records the documentation page prints for its example (its `=>` hashes written as JSON).
+      const pageTag = c.pageTag ?? c.tag;
+      const page = c.pageOutput.split('\n').filter((l) => l.trim().length > 0).map((l) => canonical(JSON.parse(l)));
+      assert.deepEqual(pipeline.out.filter((e) => e.tag === pageTag).map((e) => canonical(e.record)), page, 'the records the page prints');
+    }
   });
 }
