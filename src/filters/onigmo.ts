@@ -6,6 +6,7 @@
  * - `/pattern/imx` with options, and `/pattern/`, as Fluent Bit's flb_regex reads them;
  * - `^` and `$` match at every line break (Ruby), so JavaScript's `m` flag is always on;
  * - `.` is any character but `\n` (Ruby), and any character at all under Ruby's `m` option;
+ * - a pattern with a named group captures with named groups only (Onigmo's rule for Ruby syntax);
  * - `\A`, `\z`, `\Z`, `\h`, `\H`, `(?'name'…)`, POSIX brackets such as `[[:alpha:]]`, a leading
  *   `(?i)`/`(?m)`/`(?x)`, `(?#comments)`, and the `x` option's spaces and comments.
  * Atomic groups, possessive quantifiers, `\G` and class intersections (`&&`) have no JavaScript form
@@ -66,6 +67,8 @@ export function onigmoToJavaScript(pattern: string): { source: string; flags: st
     if (m[1]!.includes('x')) options.extended = true;
     text = text.slice(m[0].length);
   }
+  // Onigmo (Ruby syntax) stops plain groups capturing once the pattern names one: so they are `(?:`.
+  const named = /\(\?(<[A-Za-z_]|'[A-Za-z_])/.test(text);
   const refuse = (what: string): never => {
     throw new RegexConfigError(`regular expression '${pattern}' uses ${what}, which floki cannot run`);
   };
@@ -112,6 +115,11 @@ export function onigmoToJavaScript(pattern: string): { source: string; flags: st
       if (/^[imx-]+[:)]/.test(rest)) refuse('an inline option (?imx) inside the pattern');
       out += '(?';
       i += 2;
+      continue;
+    }
+    if (c === '(' && named) {
+      out += '(?:';
+      i++;
       continue;
     }
     if ((c === '*' || c === '+' || c === '?' || c === '}') && text[i + 1] === '+') refuse('a possessive quantifier');

@@ -34,6 +34,12 @@ test("Ruby's anchors, \\h, quoted names, POSIX brackets and leading options tran
   assert.equal(matches('a(?#note)b', 'ab'), true);
 });
 
+test('once a pattern names a group, plain groups do not capture, as in Onigmo', () => {
+  assert.deepEqual([...new FilterRegex('^(?<first>x)(y)$').exec('xy')!], ['xy', 'x']);
+  assert.deepEqual([...new FilterRegex('^(x)(y)$').exec('xy')!], ['xy', 'x', 'y']);
+  assert.deepEqual([...new FilterRegex('^(?=x)(x)(?!z)y$').exec('xy')!], ['xy', 'x'], 'lookarounds are not names');
+});
+
 test('constructs JavaScript lacks are refused with a message that names them', () => {
   for (const [pattern, what] of [
     ['(?>a+)b', 'atomic group'],

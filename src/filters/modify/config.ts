@@ -49,8 +49,10 @@ function rule(item: OptionItem, words: string[], warnings: string[], onCut?: () 
       case 'remove_regex':
         if (a.length === 0) throw new Error('empty regular expression');
         return { op, regex: new FilterRegex(a, onCut) };
+      case 'remove_wildcard':
+        return { op, prefix: a };
       default:
-        return { op: op as 'remove_wildcard' | 'move_to_start' | 'move_to_end', prefix: a };
+        return { op: op as 'move_to_start' | 'move_to_end', prefix: a };
     }
   }
   if (b === undefined) throw new Error(`${op} takes two words${COMMA_HINT}`);

@@ -10,7 +10,8 @@ type Rec = Record<string, unknown>;
 export type ModifyRule =
   | { op: 'set' | 'add'; key: string; value: string }
   | { op: 'remove'; key: string }
-  | { op: 'remove_wildcard' | 'move_to_start' | 'move_to_end'; prefix: string }
+  | { op: 'remove_wildcard'; prefix: string }
+  | { op: 'move_to_start' | 'move_to_end'; prefix: string }
   | { op: 'remove_regex'; regex: FilterRegex }
   | { op: 'rename' | 'hard_rename' | 'copy' | 'hard_copy'; key: string; to: string };
 
@@ -32,9 +33,8 @@ export function applyRule(rule: ModifyRule, record: Rec): Rec | undefined {
       delete record[rule.key];
       return record;
     case 'remove_wildcard':
-      return removeWhere(record, (k) => k.startsWith(rule.prefix));
     case 'remove_regex':
-      return removeWhere(record, (k) => rule.regex.test(k));
+      return removeKeys(record, rule);
     case 'move_to_start':
     case 'move_to_end':
       return move(record, rule.prefix, rule.op === 'move_to_start');
@@ -59,10 +59,10 @@ export function applyRule(rule: ModifyRule, record: Rec): Rec | undefined {
   }
 }
 
-function removeWhere(record: Rec, test: (key: string) => boolean): Rec | undefined {
+function removeKeys(record: Rec, rule: { op: 'remove_wildcard'; prefix: string } | { op: 'remove_regex'; regex: FilterRegex }): Rec | undefined {
   let removed = false;
-  for (const key of Object.keys(record)) {
-    if (test(key)) {
+  for (const key in record) {
+    if (rule.op === 'remove_wildcard' ? key.startsWith(rule.prefix) : rule.regex.test(key)) {
       delete record[key];
       removed = true;
     }
