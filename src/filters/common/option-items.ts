@@ -27,5 +27,10 @@ export function describeItem(item: OptionItem): string {
   return `key '${item.option}' ('${item.value}')`;
 }
 
-/** The hint added to a rule that has too few words: the config reader splits one string on commas. */
-export const COMMA_HINT = ' (a value with a comma must be written as a YAML list item: a single string is split on commas)';
+/**
+ * The hint added to a rule that has too few words when its option has several values: the config
+ * reader splits a single string on commas, so the words may have been cut off there.
+ */
+export function commaHint(values: unknown): string {
+  return Array.isArray(values) && values.length > 1 ? ' (a value with a comma must be written as a YAML list item: a single string is split on commas)' : '';
+}

@@ -1,7 +1,7 @@
 import type { ResolvedOptions } from '../../config/options.js';
 import { compileKeyReference, type KeyReference } from '../../record/key-reference.js';
 import { firstWordAndRest } from '../common/rule-words.js';
-import { COMMA_HINT, describeItem, optionItems } from '../common/option-items.js';
+import { commaHint, describeItem, optionItems } from '../common/option-items.js';
 import { FilterRegex } from '../regex.js';
 
 export interface GrepRule {
@@ -28,7 +28,7 @@ export function grepRules(options: ResolvedOptions, onCut?: () => void): GrepRul
       throw new Error(`with logical_op ${op}, give either regex or exclude rules, not both`);
     }
     const words = firstWordAndRest(item.value);
-    if (words.length !== 2) throw new Error(`${describeItem(item)}: expected a key and a regular expression${item.value.includes(' ') ? '' : COMMA_HINT}`);
+    if (words.length !== 2) throw new Error(`${describeItem(item)}: expected a key and a regular expression${commaHint(options[item.option])}`);
     // grep reads a bare key as a record accessor: `log` is `$log` (so `Mem.used` is the key `Mem`).
     const keyText = words[0]!.startsWith('$') ? words[0]! : '$' + words[0]!;
     try {

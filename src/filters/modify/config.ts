@@ -1,7 +1,7 @@
 /** modify's options read into rules and conditions, as modify.c's setup reads its properties. */
 import type { ResolvedOptions } from '../../config/options.js';
 import { compileKeyReference } from '../../record/key-reference.js';
-import { COMMA_HINT, describeItem, optionItems, type OptionItem } from '../common/option-items.js';
+import { commaHint, describeItem, optionItems, type OptionItem } from '../common/option-items.js';
 import { quotedWords } from '../common/rule-words.js';
 import { FilterRegex } from '../regex.js';
 import type { Condition } from './conditions.js';
@@ -24,8 +24,8 @@ export function modifyConfig(options: ResolvedOptions, onCut?: () => void): Modi
     if (words === undefined) throw new Error(`${describeItem(item)}: a quote is not closed`);
     if (words.length === 0 || words.length > 3) throw new Error(`${describeItem(item)}: expected at most three words (quote a value with spaces)`);
     try {
-      if (item.option === 'condition') config.conditions.push(condition(item, words, onCut));
-      else config.rules.push(rule(item, words, config.warnings, onCut));
+      if (item.option === 'condition') config.conditions.push(condition(item, words, commaHint(options.condition), onCut));
+      else config.rules.push(rule(item, words, config.warnings, commaHint(options[item.option]), onCut));
     } catch (err) {
       throw new Error(`${describeItem(item)}: ${(err as Error).message}`);
     }
@@ -33,7 +33,7 @@ export function modifyConfig(options: ResolvedOptions, onCut?: () => void): Modi
   return config;
 }
 
-function rule(item: OptionItem, words: string[], warnings: string[], onCut?: () => void): ModifyRule {
+function rule(item: OptionItem, words: string[], warnings: string[], hint: string, onCut?: () => void): ModifyRule {
   const op = item.option;
   if (words.length === 3) {
     // modify.c gives a three-word rule no operation, and its first operation is RENAME.
@@ -55,18 +55,18 @@ function rule(item: OptionItem, words: string[], warnings: string[], onCut?: () 
         return { op: op as 'move_to_start' | 'move_to_end', prefix: a };
     }
   }
-  if (b === undefined) throw new Error(`${op} takes two words${COMMA_HINT}`);
+  if (b === undefined) throw new Error(`${op} takes two words${hint}`);
   if (op === 'set' || op === 'add') return { op, key: a, value: b };
   return { op: op as 'rename' | 'hard_rename' | 'copy' | 'hard_copy', key: a, to: b };
 }
 
-function condition(item: OptionItem, words: string[], onCut?: () => void): Condition {
+function condition(item: OptionItem, words: string[], hint: string, onCut?: () => void): Condition {
   const kind = words[0]!.toLowerCase();
   const a = words[1];
   const b = words[2];
   if (a === undefined || a.length === 0) throw new Error(`${kind} needs a key`);
   const needB = (what: string): string => {
-    if (b === undefined || b.length === 0) throw new Error(`${kind} needs ${what}${COMMA_HINT}`);
+    if (b === undefined || b.length === 0) throw new Error(`${kind} needs ${what}${hint}`);
     return b;
   };
   switch (kind) {

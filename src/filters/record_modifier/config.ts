@@ -1,7 +1,7 @@
 /** record_modifier's options read as filter_modifier.c reads them. */
 import type { ResolvedOptions } from '../../config/options.js';
 import { listWords } from '../common/rule-words.js';
-import { COMMA_HINT } from '../common/option-items.js';
+import { commaHint } from '../common/option-items.js';
 
 /** A key of remove_key or allowlist_key: compared without regard to ASCII case; a trailing `*` makes it a prefix. */
 export interface KeyPattern {
@@ -35,7 +35,7 @@ export function recordModifierConfig(options: ResolvedOptions): RecordModifierCo
   const config: RecordModifierConfig = { records: [], patterns: [], allowlist: false, uuidKey: undefined, warnings: [] };
   for (const value of (options.record as string[] | undefined) ?? []) {
     const words = listWords(value, 2);
-    if (words.length < 2) throw new Error(`key 'record' ('${value}'): expected a key and a value${COMMA_HINT}`);
+    if (words.length < 2) throw new Error(`key 'record' ('${value}'): expected a key and a value${commaHint(options.record)}`);
     if (words.length > 2) {
       // Fluent Bit logs an error and goes on without the rule.
       config.warnings.push(`key 'record' ('${value}') has more than two words: Fluent Bit skips it, and so does floki; quote a value with spaces`);

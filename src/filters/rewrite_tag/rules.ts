@@ -2,7 +2,7 @@
 import type { ResolvedOptions } from '../../config/options.js';
 import { compileKeyReference, type KeyReference } from '../../record/key-reference.js';
 import { TagTemplate } from '../../record/tag-template.js';
-import { COMMA_HINT } from '../common/option-items.js';
+import { commaHint } from '../common/option-items.js';
 import { listWords } from '../common/rule-words.js';
 import { FilterRegex } from '../regex.js';
 
@@ -21,7 +21,7 @@ export function rewriteRules(options: ResolvedOptions, onCut?: () => void): Rewr
     // A regex with spaces is written in double quotes; words past the fourth are ignored, as in Fluent Bit.
     const words = listWords(value, 4);
     const where = `key 'rule' ('${value}')`;
-    if (words.length < 4) throw new Error(`${where}: expected KEY REGEX NEW_TAG KEEP${COMMA_HINT}`);
+    if (words.length < 4) throw new Error(`${where}: expected KEY REGEX NEW_TAG KEEP${commaHint(values)}`);
     try {
       return {
         key: compileKeyReference(words[0]!),

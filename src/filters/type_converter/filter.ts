@@ -3,7 +3,7 @@ import type { LogEvent } from '../../core/event.js';
 import type { Filter, PluginContext } from '../../core/plugin.js';
 import { appendKey } from '../../record/append-key.js';
 import { compileKeyReference, type KeyReference } from '../../record/key-reference.js';
-import { COMMA_HINT } from '../common/option-items.js';
+import { commaHint } from '../common/option-items.js';
 import { listWords } from '../common/rule-words.js';
 import { castType, typecast, type CastType, type SourceType } from './typecast.js';
 
@@ -43,7 +43,7 @@ export function typeConverterConfig(options: ResolvedOptions): { conversions: Co
     for (const value of (options[option] as string[] | undefined) ?? []) {
       const words = listWords(value, 3);
       const where = `key '${option}' ('${value}')`;
-      if (words.length < 3) throw new Error(`${where}: expected FROM TO TYPE${COMMA_HINT}`);
+      if (words.length < 3) throw new Error(`${where}: expected FROM TO TYPE${commaHint(options[option])}`);
       if (words.length > 3) {
         warnings.push(`${where} has more than three words: Fluent Bit skips it, and so does floki`);
         continue;
