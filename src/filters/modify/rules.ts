@@ -2,7 +2,7 @@
  * modify's rules: each works on the top-level keys of the record as the rules before it left it, as
  * Fluent Bit's modify.c does (keys are compared as they are; `*` in a wildcard is a character).
  */
-import { appendKey, copyValue } from '../../record/append-key.js';
+import { appendKey, copyValue, setKey } from '../../record/append-key.js';
 import type { FilterRegex } from '../regex.js';
 
 type Rec = Record<string, unknown>;
@@ -26,7 +26,7 @@ export function applyRule(rule: ModifyRule, record: Rec): Rec | undefined {
       return record;
     case 'add':
       if (Object.hasOwn(record, rule.key)) return undefined;
-      record[rule.key] = rule.value;
+      setKey(record, rule.key, rule.value);
       return record;
     case 'remove':
       if (!Object.hasOwn(record, rule.key)) return undefined;
@@ -75,11 +75,11 @@ function rebuild(record: Rec, key: string, to: string, how: 'rename' | 'copy'): 
   const out: Rec = {};
   for (const k in record) {
     if (k === to) continue;
-    if (k !== key) out[k] = record[k];
-    else if (how === 'rename') out[to] = record[k];
+    if (k !== key) setKey(out, k, record[k]);
+    else if (how === 'rename') setKey(out, to, record[k]);
     else {
-      out[k] = record[k];
-      out[to] = copyValue(record[k]);
+      setKey(out, k, record[k]);
+      setKey(out, to, copyValue(record[k]));
     }
   }
   return out;
@@ -89,7 +89,7 @@ function move(record: Rec, prefix: string, toStart: boolean): Rec | undefined {
   const keys = Object.keys(record);
   if (!keys.some((k) => k.startsWith(prefix))) return undefined;
   const out: Rec = {};
-  for (const k of keys) if (k.startsWith(prefix) === toStart) out[k] = record[k];
-  for (const k of keys) if (k.startsWith(prefix) !== toStart) out[k] = record[k];
+  for (const k of keys) if (k.startsWith(prefix) === toStart) setKey(out, k, record[k]);
+  for (const k of keys) if (k.startsWith(prefix) !== toStart) setKey(out, k, record[k]);
   return out;
 }

@@ -1,7 +1,7 @@
 import type { OptionSpec, ResolvedOptions } from '../../config/options.js';
 import type { LogEvent } from '../../core/event.js';
 import type { Filter, PluginContext } from '../../core/plugin.js';
-import { appendKey } from '../../record/append-key.js';
+import { appendKey, setKey } from '../../record/append-key.js';
 
 export const nestOptions: readonly OptionSpec[] = [
   { name: 'operation', type: 'string', required: true, choices: ['nest', 'lift'], description: '`nest` keys under one key, or `lift` a map\'s keys to the top level.' },
@@ -77,7 +77,7 @@ export class NestFilter implements Filter {
     const inner: Record<string, unknown> = {};
     for (const key in record) {
       if (this.nested(key)) appendKey(inner, this.renamed(key), record[key]);
-      else out[key] = record[key];
+      else setKey(out, key, record[key]);
     }
     appendKey(out, this.config.key, inner);
     return out;
@@ -95,7 +95,7 @@ export class NestFilter implements Filter {
       return undefined;
     }
     const out: Record<string, unknown> = {};
-    for (const k in record) if (k !== key) out[k] = record[k];
+    for (const k in record) if (k !== key) setKey(out, k, record[k]);
     const map = value as Record<string, unknown>;
     for (const k in map) appendKey(out, this.renamed(k), map[k]);
     return out;

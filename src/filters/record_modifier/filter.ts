@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { OptionSpec, ResolvedOptions } from '../../config/options.js';
 import type { LogEvent } from '../../core/event.js';
 import type { Filter, PluginContext } from '../../core/plugin.js';
-import { appendKey } from '../../record/append-key.js';
+import { appendKey, setKey } from '../../record/append-key.js';
 import { asciiLower, recordModifierConfig, type KeyPattern } from './config.js';
 
 export const recordModifierOptions: readonly OptionSpec[] = [
@@ -63,7 +63,7 @@ export class RecordModifierFilter implements Filter {
       let removed = false;
       const out: Record<string, unknown> = {};
       for (const key in original) {
-        if (this.listed(key) === this.allowlist) out[key] = original[key];
+        if (this.listed(key) === this.allowlist) setKey(out, key, original[key]);
         else removed = true;
       }
       if (removed) {
