@@ -9,8 +9,8 @@
  * - a pattern with a named group captures with named groups only (Onigmo's rule for Ruby syntax);
  * - `\A`, `\z`, `\Z`, `\h`, `\H`, `(?'name'…)`, POSIX brackets such as `[[:alpha:]]`, a leading
  *   `(?i)`/`(?m)`/`(?x)`, `(?#comments)`, and the `x` option's spaces and comments.
- * Atomic groups, possessive quantifiers, `\G` and class intersections (`&&`) have no JavaScript form
- * and are refused, as is an inline option anywhere but the start.
+ * Atomic groups, possessive quantifiers, `\G`, `\K`, `\R`, `\X`, `\p{…}`, `\x{…}` and class
+ * intersections (`&&`) have no form here and are refused, as is an inline option anywhere but the start.
  */
 import { RegexConfigError } from './regex-error.js';
 
@@ -85,6 +85,8 @@ export function onigmoToJavaScript(pattern: string): { source: string; flags: st
       else if (n === 'h') out += '[0-9a-fA-F]';
       else if (n === 'H') out += '[^0-9a-fA-F]';
       else if (n === 'G') refuse('\\G');
+      // Meaningful in Onigmo, a plain letter in a JavaScript pattern without the u flag: refused, not misread.
+      else if ('pPKRX'.includes(n) || (n === 'x' && text[i + 2] === '{')) refuse(`\\${n}${n === 'x' ? '{…}' : ''}`);
       else out += c + n;
       i += 2;
       continue;

@@ -49,6 +49,9 @@ test('constructs JavaScript lacks are refused with a message that names them', (
     ['[a-z&&b]', 'intersection'],
     ['[a[bc]]', 'class inside a class'],
     ['a(?i)b', 'inline option'],
+    ['^\\p{Alpha}+$', '\\p'],
+    ['a\\Kb', '\\K'],
+    ['\\x{263a}', '\\x{'],
   ] as const) {
     assert.throws(() => new FilterRegex(pattern), (err: Error) => err instanceof RegexConfigError && err.message.includes(what), pattern);
   }
