@@ -6,12 +6,37 @@ import { httpInput } from './inputs/http/index.js';
 import { kubernetesEventsInput } from './inputs/kubernetes_events/index.js';
 import { eventExporterFilter } from './filters/event_exporter/index.js';
 import { kubernetesFilter } from './filters/kubernetes/index.js';
+import { grepFilter } from './filters/grep/index.js';
+import { modifyFilter } from './filters/modify/index.js';
+import { recordModifierFilter } from './filters/record_modifier/index.js';
+import { nestFilter } from './filters/nest/index.js';
+import { typeConverterFilter } from './filters/type_converter/index.js';
+import { throttleFilter } from './filters/throttle/index.js';
+import { rewriteTagFilter } from './filters/rewrite_tag/index.js';
 import { forwardOutput } from './outputs/forward/index.js';
 import { lokiOutput } from './outputs/loki/index.js';
 import { stdoutOutput } from './outputs/stdout/index.js';
 
 /** Every plugin floki knows. */
-export const PLUGIN_LIST: readonly AnyPlugin[] = [forwardInput, tailInput, httpInput, kubernetesEventsInput, dummyInput, eventExporterFilter, kubernetesFilter, lokiOutput, forwardOutput, stdoutOutput];
+export const PLUGIN_LIST: readonly AnyPlugin[] = [
+  forwardInput,
+  tailInput,
+  httpInput,
+  kubernetesEventsInput,
+  dummyInput,
+  eventExporterFilter,
+  kubernetesFilter,
+  grepFilter,
+  modifyFilter,
+  recordModifierFilter,
+  nestFilter,
+  typeConverterFilter,
+  throttleFilter,
+  rewriteTagFilter,
+  lokiOutput,
+  forwardOutput,
+  stdoutOutput,
+];
 
 /** Every plugin a config may name: `forward` is the input, `output:forward` the output (the loader looks up by kind). */
 export const PLUGINS: PluginRegistry = pluginRegistry(PLUGIN_LIST);

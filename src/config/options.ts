@@ -28,6 +28,40 @@ export interface OptionSpec {
 /** Options after validation: durations in ms, sizes in bytes, bools as booleans, lists as arrays. */
 export type ResolvedOptions = Record<string, unknown>;
 
+/** One value of a `list` option, with the option's name. */
+export interface OptionItem {
+  option: string;
+  value: string;
+}
+
+/**
+ * Where the config loader keeps the values of `list` options in the order the config gives them,
+ * across keys (a non-enumerable property of the resolved options): Fluent Bit applies some rules in
+ * config order whatever their key (grep's `Regex`/`Exclude`, modify's rules, written interleaved).
+ */
+const CONFIG_ORDER = Symbol('list values in config order');
+
+export function setConfigOrder(options: ResolvedOptions, items: readonly OptionItem[]): void {
+  Object.defineProperty(options, CONFIG_ORDER, { value: items, enumerable: false });
+}
+
+/**
+ * The values of the `list` options `names`, in the order the config gives them. Options made without
+ * the loader (tests) have no recorded order: then options in key order, each in list order.
+ */
+export function itemsInConfigOrder(options: ResolvedOptions, names: readonly string[]): OptionItem[] {
+  const recorded = (options as { [CONFIG_ORDER]?: readonly OptionItem[] })[CONFIG_ORDER];
+  if (recorded) return recorded.filter((i) => names.includes(i.option));
+  const items: OptionItem[] = [];
+  for (const option of Object.keys(options)) {
+    if (!names.includes(option)) continue;
+    const values = options[option];
+    if (!Array.isArray(values)) continue;
+    for (const value of values) items.push({ option, value: String(value) });
+  }
+  return items;
+}
+
 export class OptionValueError extends Error {}
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

@@ -4,7 +4,7 @@
  * a list, whose values add up (`Header` or `Parsers_File` written on several lines).
  */
 import type { ConfigEntry } from '../model.js';
-import { OptionValueError, parseOption, type OptionSpec, type ResolvedOptions } from '../options.js';
+import { OptionValueError, parseOption, setConfigOrder, type OptionItem, type OptionSpec, type ResolvedOptions } from '../options.js';
 import type { Variables } from '../variables.js';
 import type { Report } from './report.js';
 
@@ -54,14 +54,21 @@ export function parseEntries(spec: OptionSpec, entries: readonly ConfigEntry[], 
   return spec.type === 'list' ? (values as string[][]).flat() : values[0];
 }
 
-/** Every option of a table from the groups of entries that name it; defaults for the rest. */
+/**
+ * Every option of a table from the groups of entries that name it; defaults for the rest. The values
+ * of list options are also recorded in config order across keys (see `itemsInConfigOrder`).
+ */
 export function resolveOptions(specs: readonly OptionSpec[], groups: EntryGroups, variables: Variables, where: string, at: { file: string; line: number }, report: Report, lastWins = false): ResolvedOptions {
   const out: ResolvedOptions = {};
+  const ordered: { line: number; items: OptionItem[] }[] = [];
   for (const spec of specs) {
     const entries = groups.get(spec.name);
     if (entries) {
       const value = parseEntries(spec, entries, variables, where, report, lastWins);
-      if (value !== undefined) out[spec.name] = value;
+      if (value !== undefined) {
+        out[spec.name] = value;
+        if (spec.type === 'list') for (const entry of entries) ordered.push({ line: entry.line, items: listItems(spec, entry, variables) });
+      }
       continue;
     }
     if (spec.required) {
@@ -70,7 +77,15 @@ export function resolveOptions(specs: readonly OptionSpec[], groups: EntryGroups
     }
     if (spec.default !== undefined) out[spec.name] = parseOption(spec, spec.default);
   }
+  setConfigOrder(out, ordered.sort((a, b) => a.line - b.line).flatMap((o) => o.items));
   return out;
+}
+
+/** One entry of a list option as items (it parsed once already: it cannot fail now). */
+function listItems(spec: OptionSpec, entry: ConfigEntry, variables: Variables): OptionItem[] {
+  const r = variables.expandDeep(entry.value);
+  if ('error' in r) return [];
+  return (parseOption(spec, r.value) as string[]).map((value) => ({ option: spec.name, value }));
 }
 
 /** "did you mean" for a misspelt key, by edit distance. */
