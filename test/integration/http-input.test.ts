@@ -15,7 +15,7 @@ import type { InputContext } from '../../src/core/plugin.js';
 import { EventExporterFilter } from '../../src/filters/event_exporter/index.js';
 import { httpInput, type HttpInput } from '../../src/inputs/http/index.js';
 import { Metrics } from '../../src/observability/metrics.js';
-import { FlokiProcess, freePort } from '../helpers/floki-process.js';
+import { FlokiProcess } from '../helpers/floki-process.js';
 import { selfSignedCert } from '../helpers/kube-apiserver.js';
 import { LokiReceiver } from '../helpers/loki-receiver.js';
 import { criLines, expectedEvents } from '../helpers/testdata.js';
@@ -244,14 +244,13 @@ test('tls: HTTPS with tls.crt_file and tls.key_file; successful_response_code', 
 
 test('end to end: webhook bodies through floki into Loki with the exporter labels; 503 while Loki stalls and the queue is full', async (t) => {
   const loki = await LokiReceiver.start();
-  const port = await freePort();
   const floki = FlokiProcess.withConfig(`service:
   flush: 1
 pipeline:
   inputs:
     - name: http
       listen: 127.0.0.1
-      port: ${port}
+      port: 0
   filters:
     - name: event_exporter
       match: 'kube.*'
@@ -268,6 +267,7 @@ pipeline:
     await loki.close();
   });
   await floki.ready();
+  const port = floki.port('http.0');
   const url = `http://127.0.0.1:${port}/kube.events`;
   const appUrl = `http://127.0.0.1:${port}/app`;
   const events = exporterEvents(40).filter((e) => e.json.length < 2500).slice(0, 5);
