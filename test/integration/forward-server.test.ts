@@ -257,11 +257,12 @@ for (const threaded of [true, false]) {
     const client = await RawClient.connect(t, h.port);
     const chunk = (id: string): Buffer => cat(arr(3), str('r'), uint32(SEC), rec({ id }));
     const cut = chunk('D').subarray(0, 5);
-    await client.write(cat(chunk('A'), chunk('B'), chunk('C'), cut));
-    // A is in the pipeline, B and C wait behind it when the client goes away.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const bytes = cat(chunk('A'), chunk('B'), chunk('C'), cut);
+    await client.write(bytes);
+    // A is in the pipeline, B and C wait behind it (or in the read-ahead) when the client goes away.
+    await waitFor(async () => (await h.metric('floki_input_bytes_total')) === bytes.length, 'every byte read');
     client.socket.resetAndDestroy();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitFor(async () => (await h.metric('floki_input_connections_active')) === 0, 'the reset seen');
     release();
     await waitFor(() => h.events.length === 3, 'all three frames delivered');
     assert.deepEqual(h.events.map((e) => e.record.id), ['A', 'B', 'C']);
@@ -278,10 +279,12 @@ test('a client that sends good frames then garbage and resets at once: the good 
   });
   const client = await RawClient.connect(t, h.port);
   const chunk = (id: string): Buffer => cat(arr(3), str('r'), uint32(SEC), rec({ id }));
-  await client.write(cat(chunk('A'), chunk('B'), arr(1), str('bad')));
-  await new Promise((resolve) => setTimeout(resolve, 100)); // A in the pipeline, B queued, the error held back
+  const bytes = cat(chunk('A'), chunk('B'), arr(1), str('bad'));
+  await client.write(bytes);
+  // A in the pipeline, B queued, the error held back.
+  await waitFor(async () => (await h.metric('floki_input_bytes_total')) === bytes.length, 'every byte read');
   client.socket.resetAndDestroy();
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await waitFor(async () => (await h.metric('floki_input_connections_active')) === 0, 'the reset seen');
   release();
   await waitFor(() => h.events.length === 2, 'both good frames delivered');
   assert.deepEqual(h.events.map((e) => e.record.id), ['A', 'B']);

@@ -145,7 +145,16 @@ test("kubernetes-event-exporter's webhook receiver, no layout: one event per POS
   const pending = request(`${url}/kube.events`, events[0]!.json, GO_WEBHOOK_HEADERS).then((a) => ((answered = true), a));
   const calls = h.emitCalls;
   await waitFor(() => h.emitCalls === calls + 1, 'the records handed to the pipeline');
-  await new Promise((r) => setTimeout(r, 20));
+  // A request made after that one, answered without the pipeline (405), is a barrier: an answer to the
+  // first that did not wait for the pipeline would have been written before it. The gate then stays
+  // shut for half a second more (an answer sent late, but before the records are queued, shows by its
+  // end); `answered` only ever turns true, so checked at the end the check covers the whole time shut.
+  const barrier = await new Promise<number>((resolve, reject) => {
+    http.get(`${url}/kube.events`, { agent: false }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', reject);
+  });
+  assert.equal(barrier, 405);
+  assert.equal(answered, false, 'no answer while the records are not queued');
+  await new Promise((r) => setTimeout(r, 500));
   assert.equal(answered, false, 'no answer while the records are not queued');
   open();
   assert.equal((await pending).status, 201);
