@@ -48,6 +48,7 @@ test("bad times and deep records from some clients: refused and counted at the i
   const deep = deepJson(100_000);
   let acked = 0;
   for (let i = 0; i < GOOD; i++) {
+    // Written one after another, not waiting for each ack: the chunks are in flight together.
     await good.write(cat(arr(4), str('good'), eventTime(SEC, i), rec({ id: `good-${i}` }), rec({ chunk: `g${i}` })));
     if (i === 100) {
       // Forward mode, msgpack: two times Loki cannot store beside a good entry, in one acked chunk.
