@@ -6,9 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { arr, bin, cat, eventTime, rec, str } from '../helpers/msgpack-wire.js';
 import { waitFor } from '../helpers/wait.js';
-import { capturingLog, RawClient, startServer } from './forward-harness.js';
+import { capturingLog, makeCertificates, RawClient, startServer } from './forward-harness.js';
 
 const SEC = 1764064800;
 const chunk = (id: string, n = 0): Buffer => cat(arr(4), str('real'), eventTime(SEC, n), rec({ id }), rec({ chunk: id }));
@@ -74,6 +76,27 @@ test('at net.max_connections, connections that sent frames go after those that n
   await b.write(chunk('b'));
   assert.deepEqual(await b.waitReplies(1), [{ ack: 'b' }]);
   assert.equal(await h.metric('floki_input_connections_evicted_total', { reason: 'max_connections' }), 2);
+});
+
+test('TLS: sockets that never start their handshake count toward net.max_connections and make room for a real client, without counting as auth failures', async (t) => {
+  const certs = makeCertificates((fn) => t.after(fn));
+  const h = await startServer(t, { 'net.max_connections': 3, tls: true, 'tls.crt_file': certs.serverCrt, 'tls.key_file': certs.serverKey });
+  const silent = await Promise.all(
+    Array.from({ length: 3 }, () =>
+      new Promise<{ closed: boolean }>((resolve, reject) => {
+        const state = { closed: false };
+        const s = connect({ host: '127.0.0.1', port: h.port }, () => resolve(state));
+        s.on('close', () => (state.closed = true)).on('error', reject);
+        t.after(() => void s.destroy());
+      }),
+    ),
+  );
+  const real = await RawClient.connect(t, { port: h.port, tls: { ca: readFileSync(certs.caCrt) } });
+  await real.write(chunk('tls'));
+  assert.deepEqual(await real.waitReplies(1), [{ ack: 'tls' }]);
+  await waitFor(() => silent.filter((s) => s.closed).length === 1, 'one silent socket closed');
+  assert.equal(await h.metric('floki_input_connections_evicted_total', { reason: 'max_connections' }), 1);
+  assert.equal(await h.metric('floki_input_auth_failures_total'), 0, 'closed by floki, not a failed handshake');
 });
 
 test('a connection whose chunk is in the pipeline is never evicted; when every one is, the newcomer is refused and counted', async (t) => {

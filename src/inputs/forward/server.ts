@@ -6,7 +6,8 @@ import type { Input, InputContext } from '../../core/plugin.js';
 import { TranscodePool } from '../../msgpack/transcode-pool.js';
 import { ForwardConnection, type ForwardConnectionHost } from './connection.js';
 import type { ForwardFrameDecoderOptions } from './decoder.js';
-import { forwardMetrics, type EvictionReason, type ForwardMetrics } from './metrics.js';
+import { ConnectionLimits } from './connection-limits.js';
+import { forwardMetrics, type ForwardMetrics } from './metrics.js';
 import type { ForwardSecurityOptions } from './handshake.js';
 import type { ForwardServerOptions, ForwardTlsOptions } from './options.js';
 
@@ -35,27 +36,18 @@ export class ForwardServer implements Input, ForwardConnectionHost {
   readonly transcoder: TranscodePool | undefined;
   private server: Server | undefined;
   private udp: UdpSocket | undefined;
-  private readonly connections = new Set<ForwardConnection>();
-  /** TLS: raw sockets still in the TLS handshake, with their arrival time; they count toward net.max_connections. */
-  private readonly handshaking = new Map<Socket, number>();
-  /** TLS: raw sockets floki closed itself (evicted or refused), whose handshake error is not an auth failure. */
-  private readonly closedByUs = new WeakSet<Socket>();
-  /** Bytes every connection's decoder holds (buffer_total_limit_size). */
-  private heldTotal = 0;
-  private enforcingBudget = false;
-  /** Connections are being closed over buffer_total_limit_size (logged once per episode). */
-  private overBudget = false;
+  /** Open connections, and the limits on what they hold (net.max_connections, buffer_total_limit_size). */
+  private readonly limits: ConnectionLimits;
   private timer: NodeJS.Timeout | undefined;
   private pausedFlag = false;
   private stopped = false;
-  /** Connections are being refused at net.max_connections (logged once per episode). */
-  private atLimit = false;
 
   constructor(
     readonly options: ForwardServerOptions,
     readonly ctx: InputContext,
   ) {
     this.metrics = forwardMetrics(ctx.metrics, ctx.name);
+    this.limits = new ConnectionLimits(options, this.metrics, ctx.log);
     this.security = options.security;
     this.decoderOptions = {
       bufferMaxSize: options.bufferMaxSize,
@@ -124,7 +116,7 @@ export class ForwardServer implements Input, ForwardConnectionHost {
 
   /** Bytes held in unfinished frames over all connections (what buffer_total_limit_size bounds). */
   get heldBytes(): number {
-    return this.heldTotal;
+    return this.limits.heldBytes;
   }
 
   /** The UDP heartbeat socket's port, when it is bound. */
@@ -135,13 +127,13 @@ export class ForwardServer implements Input, ForwardConnectionHost {
   pause(): void {
     if (this.pausedFlag) return;
     this.pausedFlag = true;
-    for (const connection of this.connections) connection.pause();
+    for (const connection of this.limits.connections) connection.pause();
   }
 
   resume(): void {
     if (!this.pausedFlag) return;
     this.pausedFlag = false;
-    for (const connection of this.connections) connection.resume();
+    for (const connection of this.limits.connections) connection.resume();
   }
 
   async stop(): Promise<void> {
@@ -151,123 +143,17 @@ export class ForwardServer implements Input, ForwardConnectionHost {
     this.udp = undefined;
     const server = this.server;
     const closed = server?.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
-    for (const connection of this.connections) connection.destroy();
-    for (const raw of this.handshaking.keys()) raw.destroy();
+    this.limits.destroyAll();
     await closed;
     await this.transcoder?.close();
   }
 
   closed(connection: ForwardConnection): void {
-    if (!this.forget(connection)) return;
-    if (this.atLimit && this.open() < this.options.maxConnections) this.atLimit = false;
-  }
-
-  private forget(connection: ForwardConnection): boolean {
-    if (!this.connections.delete(connection)) return false;
-    this.metrics.connectionsActive.dec();
-    return true;
+    this.limits.closed(connection);
   }
 
   holding(_connection: ForwardConnection, delta: number): void {
-    this.heldTotal += delta;
-    this.metrics.frameBufferBytes.set(this.heldTotal);
-    if (this.heldTotal > this.options.bufferTotalLimit) this.enforceBudget();
-    else if (this.overBudget && this.heldTotal <= this.options.bufferTotalLimit / 2) this.overBudget = false;
-  }
-
-  /** Closes connections holding unfinished frames, the oldest frame first, until the bytes held are within the budget. */
-  private enforceBudget(): void {
-    if (this.enforcingBudget) return; // an eviction below reports its release
-    this.enforcingBudget = true;
-    try {
-      while (this.heldTotal > this.options.bufferTotalLimit) {
-        let victim: ForwardConnection | undefined;
-        let since = Infinity;
-        for (const c of this.connections) {
-          if (c.held === 0) continue;
-          // A buffer holding only whole frames read ahead has no start time: it goes after every unfinished frame.
-          const started = c.frameSince > 0 ? c.frameSince : Number.MAX_SAFE_INTEGER;
-          if (started < since || (started === since && victim !== undefined && c.held > victim.held)) {
-            victim = c;
-            since = started;
-          }
-        }
-        if (victim === undefined) return;
-        this.evict(victim, 'buffer_total_limit_size');
-      }
-    } finally {
-      this.enforcingBudget = false;
-    }
-  }
-
-  /** Connections counted against net.max_connections: those open and those in the TLS handshake. */
-  private open(): number {
-    return this.connections.size + this.handshaking.size;
-  }
-
-  /**
-   * At net.max_connections, makes room for a new connection by closing the longest idle one: first
-   * those that never sent a whole frame (oldest first), then the one whose last frame is oldest. One
-   * busy with a chunk is kept (its ack is due). False when none could be closed.
-   */
-  private makeRoom(): boolean {
-    let idlestRaw: Socket | undefined;
-    let idlest: ForwardConnection | undefined;
-    let neverSent = false;
-    let since = Infinity;
-    for (const [raw, arrived] of this.handshaking) {
-      if (arrived < since) {
-        idlestRaw = raw;
-        since = arrived;
-        neverSent = true;
-      }
-    }
-    for (const c of this.connections) {
-      if (c.busy()) continue;
-      const never = c.lastFrameAt === 0;
-      const at = never ? c.openedAt : c.lastFrameAt;
-      if ((never && !neverSent) || (never === neverSent && at < since)) {
-        idlest = c;
-        idlestRaw = undefined;
-        since = at;
-        neverSent = never;
-      }
-    }
-    if (idlestRaw !== undefined) {
-      this.handshaking.delete(idlestRaw);
-      this.closedByUs.add(idlestRaw);
-      idlestRaw.destroy();
-      this.evicted('max_connections', 'the new connection is kept');
-      return true;
-    }
-    if (idlest === undefined) return false;
-    this.evict(idlest, 'max_connections');
-    return true;
-  }
-
-  private evict(connection: ForwardConnection, reason: EvictionReason): void {
-    this.forget(connection);
-    connection.evict();
-    this.evicted(reason, reason === 'max_connections' ? 'the new connection is kept' : 'its partial frame is dropped, never acked');
-  }
-
-  private evicted(reason: EvictionReason, what: string): void {
-    this.metrics.connectionsEvicted[reason].inc();
-    if (reason === 'max_connections') {
-      if (this.atLimit) return;
-      this.atLimit = true;
-      this.ctx.log.warn(
-        { max_connections: this.options.maxConnections },
-        `forward: net.max_connections reached, closing the longest idle connection for each new one; ${what} (logged once until the count drops)`,
-      );
-    } else {
-      if (this.overBudget) return;
-      this.overBudget = true;
-      this.ctx.log.warn(
-        { buffer_total_limit_size: this.options.bufferTotalLimit, held_bytes: this.heldTotal },
-        `forward: unfinished frames hold more than buffer_total_limit_size, closing the connection with the oldest one; ${what} (logged once until half of it is free)`,
-      );
-    }
+    this.limits.holding(delta);
   }
 
   private createServer(): Server {
@@ -276,15 +162,16 @@ export class ForwardServer implements Input, ForwardConnectionHost {
     if (!tls) return createServer({ allowHalfOpen: true }, (socket) => this.accept(socket, true));
     const server = createTlsServer({ ...this.tlsOptions(tls), allowHalfOpen: true, handshakeTimeout: this.options.acceptTimeoutMs });
     // A raw socket counts from its arrival: a flood of TLS handshakes must not lock clients out either.
-    server.on('connection', (raw: Socket) => this.arrivedTls(raw));
+    server.on('connection', (raw: Socket) => {
+      if (this.stopped) raw.destroy();
+      else this.limits.arrivedTls(raw);
+    });
     server.on('secureConnection', (socket: TLSSocket) => {
-      const raw = rawSocketOf(socket);
-      if (raw !== undefined) this.handshaking.delete(raw);
+      this.limits.secured(rawSocketOf(socket));
       this.accept(socket, false);
     });
     server.on('tlsClientError', (err, socket) => {
-      const raw = rawSocketOf(socket);
-      if (raw !== undefined && this.closedByUs.has(raw)) return;
+      if (this.limits.closedByUs(rawSocketOf(socket))) return;
       this.metrics.authFailures.inc();
       this.ctx.log.warn({ remote: `${socket.remoteAddress ?? 'unix socket'}:${socket.remotePort ?? ''}`, err: err.message }, 'forward: TLS handshake failed');
     });
@@ -349,27 +236,9 @@ export class ForwardServer implements Input, ForwardConnectionHost {
     const every = Math.min(1000, Math.max(20, Math.floor(Math.min(...timeouts) / 4)));
     this.timer = setInterval(() => {
       const now = Date.now();
-      for (const connection of this.connections) connection.checkTimeouts(now, ioTimeoutMs, acceptTimeoutMs, frameTimeoutMs);
+      for (const connection of this.limits.connections) connection.checkTimeouts(now, ioTimeoutMs, acceptTimeoutMs, frameTimeoutMs);
     }, every);
     this.timer.unref();
-  }
-
-  /** False (and the socket closed) when it cannot get a slot under net.max_connections. */
-  private admit(socket: Socket): boolean {
-    const max = this.options.maxConnections;
-    if (!this.stopped && (max === 0 || this.open() < max || this.makeRoom())) return true;
-    if (!this.stopped) this.refused(socket.remoteAddress);
-    socket.destroy();
-    return false;
-  }
-
-  private arrivedTls(raw: Socket): void {
-    if (!this.admit(raw)) {
-      this.closedByUs.add(raw);
-      return;
-    }
-    this.handshaking.set(raw, Date.now());
-    raw.once('close', () => this.handshaking.delete(raw));
   }
 
   /** `admit`: a plain socket takes its slot here; a TLS one took it on arrival. */
@@ -378,20 +247,9 @@ export class ForwardServer implements Input, ForwardConnectionHost {
       socket.destroy();
       return;
     }
-    if (admit && !this.admit(socket)) return;
+    if (admit && !this.limits.admit(socket)) return;
     this.metrics.connections.inc();
-    this.metrics.connectionsActive.inc();
-    this.connections.add(new ForwardConnection(socket, this));
-  }
-
-  private refused(remote: string | undefined): void {
-    this.metrics.connectionsRejected.inc();
-    if (this.atLimit) return;
-    this.atLimit = true;
-    this.ctx.log.warn(
-      { remote, max_connections: this.options.maxConnections },
-      'forward: net.max_connections reached and every connection is busy with a chunk: closing new connections (logged once until the count drops)',
-    );
+    this.limits.add(new ForwardConnection(socket, this));
   }
 }
 
