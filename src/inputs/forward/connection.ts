@@ -4,7 +4,8 @@ import type { InputContext } from '../../core/plugin.js';
 import { ForwardFrameDecoder, type ForwardFrame, type ForwardFrameDecoderOptions } from './decoder.js';
 import { ForwardProtocolError } from './errors.js';
 import { ForwardHandshake, type ForwardSecurityOptions, type PingMessage } from './handshake.js';
-import { signalName, type ForwardMetrics, type SkipReason, type TimeoutReason } from './metrics.js';
+import { FrameReport } from './frame-report.js';
+import type { ForwardMetrics, TimeoutReason } from './metrics.js';
 import type { TranscodePool } from '../../msgpack/transcode-pool.js';
 
 const packr = new Packr({ useRecords: false });
@@ -88,9 +89,8 @@ export class ForwardConnection {
   private failing: ForwardProtocolError | undefined;
   /** Acks are waiting in the socket's write buffer: a client that does not read them is not read either. */
   private draining = false;
-  private warnedSkipped: Set<SkipReason> | undefined;
+  private readonly report: FrameReport;
   private warnedRejected = false;
-  private warnedSignals: Set<number> | undefined;
   /** ms timestamps for net.io_timeout and net.accept_timeout; only time spent able to read counts. */
   private lastActivity: number;
   private handshakeSince: number;
@@ -102,6 +102,7 @@ export class ForwardConnection {
   ) {
     this.remote = socket.remoteAddress === undefined ? 'unix socket' : `${socket.remoteAddress}:${socket.remotePort ?? '?'}`;
     this.decoder = new ForwardFrameDecoder(host.decoderOptions);
+    this.report = new FrameReport(host.metrics, host.ctx.log, this.remote);
     this.readAhead = Math.min(READ_AHEAD_BYTES, host.decoderOptions.bufferMaxSize);
     this.openedAt = now;
     this.lastActivity = now;
@@ -421,40 +422,11 @@ export class ForwardConnection {
     });
   }
 
-  /** A frame decoded: counted, and its other-signal or refused entries reported. */
+  /** A frame decoded: counted and reported, and the connection's progress noted. */
   private received(frame: ForwardFrame): void {
-    this.host.metrics.frames.inc();
     this.lastFrameAt = Date.now();
     this.frameSince = 0;
-    if (frame.signal !== 0) this.droppedSignal(frame);
-    if (frame.skipped > 0) this.skipped(frame, 'invalid', frame.skipped, 'time not a time or record not a map');
-    if (frame.outOfRange > 0) {
-      this.skipped(frame, 'time_out_of_range', frame.outOfRange, 'time before 1970 or past 2262 (Loki stores int64 nanoseconds), NaN or infinite');
-    }
-    if (frame.tooDeep > 0) this.skipped(frame, 'too_deep', frame.tooDeep, 'record nested deeper than 64 levels of maps and arrays');
-  }
-
-  private droppedSignal(frame: ForwardFrame): void {
-    this.host.metrics.droppedSignal(frame.signal).inc();
-    this.warnedSignals ??= new Set();
-    if (this.warnedSignals.has(frame.signal)) return;
-    this.warnedSignals.add(frame.signal);
-    this.host.ctx.log.warn(
-      { remote: this.remote, tag: frame.tag, fluent_signal: frame.signal, signal: signalName(frame.signal) },
-      'forward: dropped a chunk that is not logs; floki forwards logs only (logged once per connection and signal)',
-    );
-  }
-
-  /** Entries refused: counted by reason, logged once per connection and reason; the rest of the chunk goes on and is acked. */
-  private skipped(frame: ForwardFrame, reason: SkipReason, count: number, what: string): void {
-    this.host.metrics.skippedRecords[reason].inc(count);
-    this.warnedSkipped ??= new Set();
-    if (this.warnedSkipped.has(reason)) return;
-    this.warnedSkipped.add(reason);
-    this.host.ctx.log.warn(
-      { remote: this.remote, tag: frame.tag, reason, skipped: count },
-      `forward: skipped entries (${what}); the rest of the chunk is delivered (logged once per connection and reason)`,
-    );
+    this.report.received(frame);
   }
 
   private fail(err: ForwardProtocolError): void {
