@@ -3,29 +3,37 @@
  *
  * Used on the forward input's packed entries: a record's bytes are kept as they arrived and decoded
  * only if something reads the record (see inputs/forward/msgpack-event.ts). So what plainValueEnd
- * accepts as plain must be what msgpackr later decodes without an error.
+ * accepts as plain must be what msgpackr later decodes without an error, and no deeper than a record
+ * may be (core/limits.ts).
  */
+import { MAX_RECORD_NESTING } from '../core/limits.js';
 
 /** The value runs past the bytes given. */
 export const TRUNCATED = -1;
 /**
  * The value holds what only msgpackr can judge: an ext type (EventTime, a refused type), the
- * never-used byte 0xc1, a map key that is not a scalar (msgpackr refuses array, map and bin keys),
- * or nesting deeper than MAX_DEPTH. The caller decodes such a value eagerly, so that errors surface
- * where they always did.
+ * never-used byte 0xc1, or a map key that is not a scalar (msgpackr refuses array, map and bin keys).
+ * The caller decodes such a value eagerly, so that errors surface where they always did.
  */
 export const NOT_PLAIN = -2;
+/** Maps and arrays nest deeper than MAX_DEPTH levels (the value itself is level 1): refused, not decoded. */
+export const TOO_DEEP = -3;
+/** The never-used byte 0xc1 (measureValue). */
+export const NOT_MSGPACK = -4;
 
-/** Deeper than this is not plain (msgpackr's recursion, and the transcoder's, have limits too). */
-export const MAX_DEPTH = 64;
+/** Levels of maps and arrays a plain value may have: a record's limit. */
+export const MAX_DEPTH = MAX_RECORD_NESTING;
 
-/** The offset just past the value starting at `p`, or TRUNCATED / NOT_PLAIN. */
+/** The offset just past the value starting at `p`, or TRUNCATED / NOT_PLAIN / TOO_DEEP. */
 export function plainValueEnd(buf: Uint8Array, p: number, end: number): number {
   const r = value(buf, p, end, 0);
   return r > end ? TRUNCATED : r;
 }
 
-/** Past the value at `p` (possibly past `end`: plainValueEnd checks), or TRUNCATED / NOT_PLAIN. */
+/**
+ * Past the value at `p` (possibly past `end`: plainValueEnd checks), or TRUNCATED / NOT_PLAIN /
+ * TOO_DEEP. `depth` counts the maps and arrays around the value; recursion stops at MAX_DEPTH.
+ */
 function value(buf: Uint8Array, p: number, end: number, depth: number): number {
   if (p >= end) return TRUNCATED;
   const b = buf[p]!;
@@ -75,7 +83,7 @@ function value(buf: Uint8Array, p: number, end: number, depth: number): number {
 }
 
 function array(buf: Uint8Array, p: number, end: number, count: number, depth: number): number {
-  if (count > 0 && depth === MAX_DEPTH) return NOT_PLAIN;
+  if (depth >= MAX_DEPTH) return TOO_DEEP;
   for (let i = 0; i < count; i++) {
     p = value(buf, p, end, depth + 1);
     if (p < 0) return p;
@@ -84,7 +92,7 @@ function array(buf: Uint8Array, p: number, end: number, count: number, depth: nu
 }
 
 function map(buf: Uint8Array, p: number, end: number, count: number, depth: number): number {
-  if (count > 0 && depth === MAX_DEPTH) return NOT_PLAIN;
+  if (depth >= MAX_DEPTH) return TOO_DEEP;
   for (let i = 0; i < count; i++) {
     if (p >= end) return TRUNCATED;
     const k = buf[p]!;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -8,15 +8,44 @@ import { waitFor } from './wait.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** A free TCP port on 127.0.0.1 (bound and released; good enough for tests on one machine). */
+/**
+ * A free TCP port on 127.0.0.1, for a server that must be told its port before it starts (a client
+ * already sending there, a port nothing listens on). Prefer port 0 and the port the server reports
+ * (FlokiProcess.port, LokiReceiver.port): nothing can take it in between.
+ *
+ * Binding port 0 and handing that number on raced with the kernel: port 0 picks from the ephemeral
+ * range, the one outgoing connections take their source ports from, so another process could take
+ * it before the test's server listened (EADDRINUSE, once in three runs). So the port is picked at
+ * random below that range, checked free by binding it, and another is tried if it is not.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  const [low] = ephemeralRange();
+  // Below the ephemeral range, above the well-known and the usual service ports.
+  const from = 20_000;
+  const to = Math.max(from + 1000, low);
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = from + Math.floor(Math.random() * (to - from));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`freePort: no free port found between ${from} and ${to} in 50 tries`);
+}
+
+/** The kernel's ephemeral port range (Linux), or the IANA default elsewhere. */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high)) return [low!, high!];
+  } catch {
+    // not Linux
+  }
+  return [49152, 65535];
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
 }
 
@@ -57,6 +86,27 @@ export class FlokiProcess {
   /** Waits until floki has started every plugin. */
   ready(): Promise<void> {
     return this.waitForLog(/"msg":"floki started"/);
+  }
+
+  /**
+   * The TCP port a plugin instance (`forward.0`, `http.0`, an alias) listens on, or the monitoring
+   * server's (`service`), as floki logged it when it started: configure port 0 and ask here.
+   */
+  port(plugin: string): number {
+    for (const line of this.stderr.split('\n')) {
+      if (!line.startsWith('{')) continue;
+      let entry: { plugin?: string; msg?: string; port?: number; address?: string };
+      try {
+        entry = JSON.parse(line) as typeof entry;
+      } catch {
+        continue;
+      }
+      if (plugin === 'service' && entry.msg === 'monitoring server listening' && entry.address !== undefined) {
+        return Number(entry.address.slice(entry.address.lastIndexOf(':') + 1));
+      }
+      if (entry.plugin === plugin && entry.msg?.endsWith(' listening') && typeof entry.port === 'number') return entry.port;
+    }
+    throw new Error(`floki did not log a listening port for ${plugin}:\n${this.stderr}`);
   }
 
   async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 20_000): Promise<number | null> {

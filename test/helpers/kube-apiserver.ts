@@ -18,7 +18,7 @@
  *
  * Every request is logged (path, query, token, status) so tests can check and count what was asked.
  */
-import { execFileSync } from 'node:child_process';
+import { runPeer } from './peers.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -40,7 +40,7 @@ export function selfSignedCert(): TestCert {
   const dir = mkdtempSync(join(tmpdir(), 'floki-cert-'));
   const certFile = join(dir, 'cert.pem');
   const keyFile = join(dir, 'key.pem');
-  execFileSync(
+  runPeer(
     'openssl',
     ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile,
       '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],

@@ -5,7 +5,6 @@
  */
 import { type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -19,6 +18,7 @@ import type { InputContext } from '../../src/core/plugin.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { ForwardServer, forwardInput } from '../../src/inputs/forward/index.js';
 import { ParserRegistry } from '../../src/parsers/registry.js';
+import { runPeer } from '../helpers/peers.js';
 
 export const NAME = 'forward.test';
 
@@ -214,7 +214,7 @@ export function makeCertificates(cleanup: (fn: () => void) => void): TestCertifi
   const dir = mkdtempSync(join(tmpdir(), 'floki-tls-'));
   cleanup(() => rmSync(dir, { recursive: true, force: true }));
   const f = (name: string): string => join(dir, name);
-  const openssl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const openssl = (...args: string[]): void => void runPeer('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   const key = (name: string): void => openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', f(name));
   const selfSigned = (keyName: string, crtName: string, cn: string): void => {
     key(keyName);

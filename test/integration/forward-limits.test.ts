@@ -1,6 +1,7 @@
 /**
- * The forward input's limits over real sockets: idle timeout, connection limit, frames cut short,
- * other signals than logs, JSON connections; and that backpressure never closes anything.
+ * The forward input's limits over real sockets: idle timeout, frames cut short, other signals than
+ * logs, JSON connections; and that backpressure never closes anything. The connection limit, frame
+ * timeout and frame budget against hostile clients: forward-hostile-clients.test.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -37,28 +38,6 @@ test('net.io_timeout does not close a connection paused by backpressure', async 
   h.server.resume();
   await waitFor(() => h.events.length === 1, 'the event after resume');
   assert.equal(await h.metric('floki_input_connection_timeouts_total'), 0);
-});
-
-test('net.max_connections: connections over the limit are closed on arrival and counted; freed slots are reused', async (t) => {
-  const { log, lines } = capturingLog();
-  const h = await startServer(t, { 'net.max_connections': 2 }, undefined, log);
-  const a = await RawClient.connect(t, h.port);
-  const b = await RawClient.connect(t, h.port);
-  await waitFor(async () => (await h.metric('floki_input_connections_active')) === 2, 'two connections');
-  const c = await RawClient.connect(t, h.port);
-  await c.waitClosed();
-  const d = await RawClient.connect(t, h.port);
-  await d.waitClosed();
-  assert.equal(await h.metric('floki_input_connections_rejected_total'), 2);
-  assert.equal(lines.filter((l) => l.msg?.toString().startsWith('forward: net.max_connections reached')).length, 1, 'logged once');
-  await a.write(message(1));
-  await waitFor(() => h.events.length === 1, 'a still works');
-  a.socket.destroy();
-  await waitFor(async () => (await h.metric('floki_input_connections_active')) === 1, 'a gone');
-  const e = await RawClient.connect(t, h.port);
-  await e.write(message(2));
-  await waitFor(() => h.events.length === 2, 'a new connection in the freed slot');
-  assert.equal(b.closed, false);
 });
 
 test('a client closing in the middle of a frame: the partial frame is dropped and counted', async (t) => {

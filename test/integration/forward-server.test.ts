@@ -209,18 +209,25 @@ test('an emit that throws (a filter that cannot take a record) is a refused chun
   assert.equal(await h.metric('floki_input_rejected_records_total'), 1);
 });
 
-test('packed records msgpackr would refuse (an array as a map key, nesting past 64) close the connection as before', async (t) => {
+test('a packed record msgpackr would refuse (an array as a map key) closes the connection as before; one nested too deeply is skipped, counted, and the rest acked', async (t) => {
   const h = await startServer(t);
   const arrayKey = Buffer.from([0x81, 0x91, 0x01, 0x02]); // {[1]: 2}
-  const deep = Buffer.from([0x81, 0xa1, 0x61, ...Array(20000).fill(0x91), 0x01]); // {a: [[[…1…]]]}
-  for (const record of [arrayKey, deep]) {
-    const client = await RawClient.connect(t, h.port);
-    const packed = cat(entry(eventTime(SEC, 1), { fine: true }), cat(arr(2), eventTime(SEC, 2), record));
-    await client.write(cat(arr(2), str('bad'), bin(packed)));
-    await waitFor(() => client.closed, 'the connection closed');
-  }
-  assert.equal(await h.metric('floki_input_malformed_frames_total'), 2);
+  const keyed = await RawClient.connect(t, h.port);
+  await keyed.write(cat(arr(2), str('bad'), bin(cat(entry(eventTime(SEC, 1), { fine: true }), cat(arr(2), eventTime(SEC, 2), arrayKey)))));
+  await waitFor(() => keyed.closed, 'the connection closed');
+  assert.equal(await h.metric('floki_input_malformed_frames_total'), 1);
   assert.equal(h.events.length, 0, 'a refused frame delivers none of its entries');
+
+  // 20,000 levels used to overflow msgpackr's stack and close the connection; now only the record is refused.
+  const deep = Buffer.from([0x81, 0xa1, 0x61, ...Array(20000).fill(0x91), 0x01]); // {a: [[[…1…]]]}
+  const client = await RawClient.connect(t, h.port);
+  const packed = cat(entry(eventTime(SEC, 1), { fine: true }), cat(arr(2), eventTime(SEC, 2), deep), entry(eventTime(SEC, 3), { after: true }));
+  await client.write(cat(arr(3), str('deep'), bin(packed), rec({ size: 3, chunk: 'd1' })));
+  assert.deepEqual(await client.waitReplies(1), [{ ack: 'd1' }]);
+  assert.deepEqual(h.events.map((e) => e.record), [{ fine: true }, { after: true }]);
+  assert.equal(await h.metric('floki_input_skipped_records_total', { reason: 'too_deep' }), 1);
+  assert.equal(await h.metric('floki_input_malformed_frames_total'), 1, 'no new malformed frame');
+  assert.equal(client.closed, false);
 });
 
 for (const threaded of [true, false]) {
@@ -250,11 +257,12 @@ for (const threaded of [true, false]) {
     const client = await RawClient.connect(t, h.port);
     const chunk = (id: string): Buffer => cat(arr(3), str('r'), uint32(SEC), rec({ id }));
     const cut = chunk('D').subarray(0, 5);
-    await client.write(cat(chunk('A'), chunk('B'), chunk('C'), cut));
-    // A is in the pipeline, B and C wait behind it when the client goes away.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const bytes = cat(chunk('A'), chunk('B'), chunk('C'), cut);
+    await client.write(bytes);
+    // A is in the pipeline, B and C wait behind it (or in the read-ahead) when the client goes away.
+    await waitFor(async () => (await h.metric('floki_input_bytes_total')) === bytes.length, 'every byte read');
     client.socket.resetAndDestroy();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitFor(async () => (await h.metric('floki_input_connections_active')) === 0, 'the reset seen');
     release();
     await waitFor(() => h.events.length === 3, 'all three frames delivered');
     assert.deepEqual(h.events.map((e) => e.record.id), ['A', 'B', 'C']);
@@ -271,10 +279,12 @@ test('a client that sends good frames then garbage and resets at once: the good 
   });
   const client = await RawClient.connect(t, h.port);
   const chunk = (id: string): Buffer => cat(arr(3), str('r'), uint32(SEC), rec({ id }));
-  await client.write(cat(chunk('A'), chunk('B'), arr(1), str('bad')));
-  await new Promise((resolve) => setTimeout(resolve, 100)); // A in the pipeline, B queued, the error held back
+  const bytes = cat(chunk('A'), chunk('B'), arr(1), str('bad'));
+  await client.write(bytes);
+  // A in the pipeline, B queued, the error held back.
+  await waitFor(async () => (await h.metric('floki_input_bytes_total')) === bytes.length, 'every byte read');
   client.socket.resetAndDestroy();
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await waitFor(async () => (await h.metric('floki_input_connections_active')) === 0, 'the reset seen');
   release();
   await waitFor(() => h.events.length === 2, 'both good frames delivered');
   assert.deepEqual(h.events.map((e) => e.record.id), ['A', 'B']);

@@ -15,7 +15,7 @@ import type { InputContext } from '../../src/core/plugin.js';
 import { EventExporterFilter } from '../../src/filters/event_exporter/index.js';
 import { httpInput, type HttpInput } from '../../src/inputs/http/index.js';
 import { Metrics } from '../../src/observability/metrics.js';
-import { FlokiProcess, freePort } from '../helpers/floki-process.js';
+import { FlokiProcess } from '../helpers/floki-process.js';
 import { selfSignedCert } from '../helpers/kube-apiserver.js';
 import { LokiReceiver } from '../helpers/loki-receiver.js';
 import { criLines, expectedEvents } from '../helpers/testdata.js';
@@ -145,7 +145,16 @@ test("kubernetes-event-exporter's webhook receiver, no layout: one event per POS
   const pending = request(`${url}/kube.events`, events[0]!.json, GO_WEBHOOK_HEADERS).then((a) => ((answered = true), a));
   const calls = h.emitCalls;
   await waitFor(() => h.emitCalls === calls + 1, 'the records handed to the pipeline');
-  await new Promise((r) => setTimeout(r, 20));
+  // A request made after that one, answered without the pipeline (405), is a barrier: an answer to the
+  // first that did not wait for the pipeline would have been written before it. The gate then stays
+  // shut for half a second more (an answer sent late, but before the records are queued, shows by its
+  // end); `answered` only ever turns true, so checked at the end the check covers the whole time shut.
+  const barrier = await new Promise<number>((resolve, reject) => {
+    http.get(`${url}/kube.events`, { agent: false }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', reject);
+  });
+  assert.equal(barrier, 405);
+  assert.equal(answered, false, 'no answer while the records are not queued');
+  await new Promise((r) => setTimeout(r, 500));
   assert.equal(answered, false, 'no answer while the records are not queued');
   open();
   assert.equal((await pending).status, 201);
@@ -244,14 +253,13 @@ test('tls: HTTPS with tls.crt_file and tls.key_file; successful_response_code', 
 
 test('end to end: webhook bodies through floki into Loki with the exporter labels; 503 while Loki stalls and the queue is full', async (t) => {
   const loki = await LokiReceiver.start();
-  const port = await freePort();
   const floki = FlokiProcess.withConfig(`service:
   flush: 1
 pipeline:
   inputs:
     - name: http
       listen: 127.0.0.1
-      port: ${port}
+      port: 0
   filters:
     - name: event_exporter
       match: 'kube.*'
@@ -268,6 +276,7 @@ pipeline:
     await loki.close();
   });
   await floki.ready();
+  const port = floki.port('http.0');
   const url = `http://127.0.0.1:${port}/kube.events`;
   const appUrl = `http://127.0.0.1:${port}/app`;
   const events = exporterEvents(40).filter((e) => e.json.length < 2500).slice(0, 5);

@@ -226,9 +226,11 @@ test('backpressure: while the pipeline is paused the watch is not read; on resum
   await waitFor(() => h.events.length === 1, 'the batch read before the pause took effect');
   api.add(kubeEvent(2));
   api.add(kubeEvent(3));
-  // The lines are on the wire; a paused input must not turn them into records (a negative: a short, bounded look).
+  // The lines are on the wire; a paused input must not turn them into records. A watch that is read
+  // turns a line into a record within a few milliseconds: over half a second, checked at its end (just
+  // before the resume), nothing may have come of them.
   await api.flushed();
-  await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 500));
   assert.equal(h.events.length, 1);
   h.paused = false;
   input.resume();

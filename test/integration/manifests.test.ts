@@ -4,7 +4,7 @@
  * real endpoints of floki run on the rendered config), the Fluent Bit config in front, and the image's
  * default config.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { parse, parseAllDocuments, parseDocument } from 'yaml';
 import { exporterRecord } from '../../src/inputs/kubernetes_events/index.js';
-import { FlokiProcess, freePort, ROOT } from '../helpers/floki-process.js';
+import { FlokiProcess, ROOT } from '../helpers/floki-process.js';
+import { runPeer } from '../helpers/peers.js';
 import { KubeApiServer, kubeEvent } from '../helpers/kube-apiserver.js';
 import { containerId, kubeNamespace, kubePod, type PodSpec } from '../helpers/kube-objects.js';
 import { LokiReceiver } from '../helpers/loki-receiver.js';
@@ -28,22 +29,12 @@ const KUBE = join(ROOT, 'configs', 'kubernetes');
 /** A Fluent Bit style boolean as YAML 1.2 reads it (`on` stays a string). */
 const isOn = (v: unknown): boolean => v === true || (typeof v === 'string' && ['on', 'true', 'yes'].includes(v.toLowerCase()));
 
-function hasKubectl(): boolean {
-  try {
-    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const KUBECTL = hasKubectl();
-
-/** Without kubectl: a failure in CI (.ci/run installs it), a skip on a developer's machine. */
-function needKubectl(t: TestContext): boolean {
-  if (KUBECTL) return true;
-  if (process.env.CI) assert.fail('kubectl not found: .ci/run installs it (apt-get install kubernetes-client)');
-  t.skip('kubectl not found (apt-get install kubernetes-client)');
-  return false;
+/**
+ * Without kubectl these tests fail, saying what to install: a run that skipped them would pass without
+ * having checked the manifests. (`npm test` runs scripts/test-peers.sh first, which installs it as root.)
+ */
+function needKubectl(): void {
+  runPeer('kubectl', ['version', '--client'], { stdio: 'ignore' });
 }
 
 const rendered = new Map<string, Obj[]>();
@@ -124,8 +115,8 @@ function checkProbesAndScrape(workload: Obj, config: Obj): { probePaths: string[
   return { probePaths, scrapePath: annotations['prometheus.io/path'] };
 }
 
-test('configs/kubernetes renders with kubectl kustomize: namespace floki, least RBAC, locked-down pods, one floki image', (t) => {
-  if (!needKubectl(t)) return;
+test('configs/kubernetes renders with kubectl kustomize: namespace floki, least RBAC, locked-down pods, one floki image', () => {
+  needKubectl();
   const objects = render(KUBE);
   assert.deepEqual(objects.map((o) => o.kind).sort(), [
     'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ConfigMap', 'ConfigMap', 'ConfigMap', 'DaemonSet', 'Deployment', 'Namespace', 'Service',
@@ -164,8 +155,8 @@ test('configs/kubernetes renders with kubectl kustomize: namespace floki, least 
   assert.deepEqual(init.securityContext.capabilities, { drop: ['ALL'], add: ['CHOWN'] }, 'the init container may only chown');
 });
 
-test('the node agent DaemonSet runs on every node and mounts what its config reads (read-only) and writes', (t) => {
-  if (!needKubectl(t)) return;
+test('the node agent DaemonSet runs on every node and mounts what its config reads (read-only) and writes', () => {
+  needKubectl();
   const objects = render(KUBE);
   const agent = one(objects, 'DaemonSet', 'floki-node-agent');
   const pod = agent.spec.template.spec;
@@ -207,8 +198,8 @@ test('the node agent DaemonSet runs on every node and mounts what its config rea
   checkProbesAndScrape(agent, config);
 });
 
-test('the aggregator: container ports and Service match its inputs; the event-exporter overlay posts to its http input and drops the events input', (t) => {
-  if (!needKubectl(t)) return;
+test('the aggregator: container ports and Service match its inputs; the event-exporter overlay posts to its http input and drops the events input', () => {
+  needKubectl();
   const objects = render(KUBE);
   const aggregator = one(objects, 'Deployment', 'floki-aggregator');
   const { text, config } = flokiConfigOf(objects, aggregator);
@@ -245,26 +236,33 @@ test('the aggregator: container ports and Service match its inputs; the event-ex
   assert.equal(withExporter.length, objects.length + 4);
 });
 
-/** `config` with its listening ports replaced by free ones and its state paths moved into `dir`. */
-async function runnable(config: Obj, dir: string, extra: (c: Obj) => void = () => {}): Promise<{ text: string; ports: Record<string, number> }> {
+/**
+ * `config` with its listening ports replaced by 0 and its state paths moved into `dir`. `ports` reads,
+ * once floki started, the ports it got: `http_server` and each listening input by plugin name.
+ */
+function runnable(config: Obj, dir: string, extra: (c: Obj) => void = () => {}): { text: string; ports: (floki: FlokiProcess) => Record<string, number> } {
   const doc = parseDocument(YAMLText(config));
-  const ports: Record<string, number> = { http_server: await freePort() };
   doc.setIn(['service', 'http_listen'], '127.0.0.1');
-  doc.setIn(['service', 'http_port'], ports.http_server);
+  doc.setIn(['service', 'http_port'], 0);
   if (config.service['storage.path']) doc.setIn(['service', 'storage.path'], join(dir, 'storage'));
+  const listening: [string, string][] = [];
+  const counts = new Map<string, number>();
   (config.pipeline.inputs as Obj[]).forEach((i, n) => {
+    const k = counts.get(i.name) ?? 0;
+    counts.set(i.name, k + 1);
     if (i.port !== undefined) {
       doc.setIn(['pipeline', 'inputs', n, 'listen'], '127.0.0.1');
-      doc.setIn(['pipeline', 'inputs', n, 'port'], (ports[i.name] = 0));
+      doc.setIn(['pipeline', 'inputs', n, 'port'], 0);
+      listening.push([i.name, i.alias ?? `${i.name}.${k}`]);
     }
     if (i.db !== undefined) doc.setIn(['pipeline', 'inputs', n, 'db'], join(dir, `${i.name}.db`));
   });
-  for (const name of Object.keys(ports)) if (name !== 'http_server') ports[name] = await freePort();
-  (config.pipeline.inputs as Obj[]).forEach((i, n) => {
-    if (i.port !== undefined) doc.setIn(['pipeline', 'inputs', n, 'port'], ports[i.name]);
-  });
   const js = doc.toJS() as Obj;
   extra(js);
+  const ports = (floki: FlokiProcess): Record<string, number> => ({
+    http_server: floki.port('service'),
+    ...Object.fromEntries(listening.map(([name, instance]) => [name, floki.port(instance)])),
+  });
   return { text: YAMLText(js), ports };
 }
 
@@ -286,7 +284,7 @@ function sendForward(port: number, bytes: Buffer): Promise<void> {
 }
 
 test('floki on the rendered aggregator config: probe and scrape paths answer, and an event gets the same labels whichever way it comes in', async (t) => {
-  if (!needKubectl(t)) return;
+  needKubectl();
   const objects = render(KUBE);
   const aggregator = one(objects, 'Deployment', 'floki-aggregator');
   const { config } = flokiConfigOf(objects, aggregator);
@@ -297,7 +295,7 @@ test('floki on the rendered aggregator config: probe and scrape paths answer, an
   const loki = await LokiReceiver.start();
   writeFileSync(join(dir, 'token'), 'token');
   // The events input is pointed at the API server stand-in; everything else is the rendered config.
-  const { text, ports } = await runnable(config, dir, (c) => {
+  const { text, ports: portsOf } = runnable(config, dir, (c) => {
     Object.assign((c.pipeline.inputs as Obj[]).find((i) => i.name === 'kubernetes_events')!, { kube_url: api.url, kube_ca_file: api.caFile, kube_token_file: join(dir, 'token') });
     c.pipeline.outputs[0].batch_wait = '50ms';
   });
@@ -309,6 +307,7 @@ test('floki on the rendered aggregator config: probe and scrape paths answer, an
     rmSync(dir, { recursive: true, force: true });
   });
   await floki.ready();
+  const ports = portsOf(floki);
   for (const path of probePaths) assert.deepEqual(await get(ports.http_server, path), { status: 200, text: 'ok' }, `probe ${path}`);
   const scraped = await get(ports.http_server, scrapePath);
   assert.equal(scraped.status, 200);
@@ -340,7 +339,7 @@ test('floki on the rendered aggregator config: probe and scrape paths answer, an
 });
 
 test("floki on the rendered node agent config: --dry-run, probe paths, and container lines labelled from their pod's metadata", async (t) => {
-  if (!needKubectl(t)) return;
+  needKubectl();
   const objects = render(KUBE);
   const agent = one(objects, 'DaemonSet', 'floki-node-agent');
   const { text: original, config } = flokiConfigOf(objects, agent);
@@ -368,7 +367,7 @@ test("floki on the rendered node agent config: --dry-run, probe paths, and conta
   writeFileSync(file(legacy), `${now} stdout F GET / 200\n`);
 
   const { probePaths, scrapePath } = checkProbesAndScrape(agent, config);
-  const { text, ports } = await runnable(config, dir, (c) => {
+  const { text, ports: portsOf } = runnable(config, dir, (c) => {
     Object.assign((c.pipeline.inputs as Obj[])[0]!, { path: join(logs, '*.log'), read_from_head: 'on' });
     Object.assign((c.pipeline.filters as Obj[])[0]!, { kube_url: api.url, kube_ca_file: api.caFile, kube_token_file: join(dir, 'token'), kube_tag_prefix: `kube.${logs.slice(1).replace(/\//g, '.')}.` });
     c.pipeline.outputs[0].batch_wait = '50ms';
@@ -380,6 +379,7 @@ test("floki on the rendered node agent config: --dry-run, probe paths, and conta
     await lokiReceiver.close();
   });
   await floki.ready();
+  const ports = portsOf(floki);
   for (const path of [...probePaths, scrapePath]) assert.equal((await get(ports.http_server, path)).status, 200, path);
 
   await lokiReceiver.waitFor(3, 10_000);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { Unpackr } from 'msgpackr';
 import { LokiReceiver, type ReceivedEntry } from '../helpers/loki-receiver.js';
-import { FlokiProcess, freePort, scrapeMetric } from '../helpers/floki-process.js';
+import { FlokiProcess, scrapeMetric } from '../helpers/floki-process.js';
 import { arr, bin, cat, entry, eventTime, rec, str } from '../helpers/msgpack-wire.js';
 import { criLines, expectedEvents, rfc3339ToNs } from '../helpers/testdata.js';
 import { waitFor } from '../helpers/wait.js';
@@ -44,14 +44,15 @@ interface Running {
 
 async function start(t: TestContext, extra = '', forwardExtra = ''): Promise<Running> {
   const loki = await LokiReceiver.start();
-  const [forwardPort, httpPort] = [await freePort(), await freePort()];
   const config = CONFIG.replace('      port: ${FORWARD_PORT}\n', `      port: \${FORWARD_PORT}\n${forwardExtra}`);
-  const floki = FlokiProcess.withConfig(config + extra, { HTTP_PORT: String(httpPort), FORWARD_PORT: String(forwardPort), LOKI_PORT: String(loki.port) });
+  // Port 0 everywhere: floki reports the ports it got, so no other process can take them in between.
+  const floki = FlokiProcess.withConfig(config + extra, { HTTP_PORT: '0', FORWARD_PORT: '0', LOKI_PORT: String(loki.port) });
   t.after(async () => {
     await floki.stop();
     await loki.close();
   });
   await floki.ready();
+  const [forwardPort, httpPort] = [floki.port('forward.0'), floki.port('service')];
   const metric = (name: string, labels: Record<string, string> = {}): Promise<number> => scrapeMetric(httpPort, name, labels);
   return { floki, loki, forwardPort, httpPort, metric };
 }

@@ -9,6 +9,8 @@ export interface RunningFloki {
   floki: FlokiProcess;
   loki: LokiReceiver;
   httpPort: number;
+  /** The port an input instance listens on (its alias, or `forward.0`…): give it `port: 0`. */
+  port(plugin: string): number;
   /** Sum of a Prometheus metric's samples whose labels include `labels`, read from floki's endpoint. */
   metric(name: string, labels?: Record<string, string>): Promise<number>;
   stop(): Promise<void>;
@@ -17,16 +19,16 @@ export interface RunningFloki {
 /**
  * Starts floki with the given `inputs` (YAML list items, already indented by 4 spaces) and a Loki
  * output labelling each stream with the tag. `lokiExtra` adds keys to the output. Call `stop()`.
+ * Servers listen on port 0 and floki reports the ports it got: nothing can take them in between.
  */
 export async function startFloki(inputs: string, lokiExtra = ''): Promise<RunningFloki> {
   const loki = await LokiReceiver.start();
-  const httpPort = await freePort();
   const config = `service:
   flush: 1
   log_level: info
   http_server: on
   http_listen: 127.0.0.1
-  http_port: ${httpPort}
+  http_port: 0
 pipeline:
   inputs:
 ${inputs}
@@ -49,8 +51,9 @@ ${lokiExtra}`;
     await stop();
     throw err;
   }
+  const httpPort = floki.port('service');
   const metric = (name: string, labels: Record<string, string> = {}): Promise<number> => scrapeMetric(httpPort, name, labels);
-  return { floki, loki, httpPort, metric, stop };
+  return { floki, loki, httpPort, port: (plugin) => floki.port(plugin), metric, stop };
 }
 
 /** A forward input item for the inputs list. */
@@ -73,6 +76,7 @@ export function entriesBy(entries: ReceivedEntry[], field: string, value: string
   return out;
 }
 
+/** Distinct free ports, for servers that must be told their port before they start: see freePort. */
 export async function freePorts(n: number): Promise<number[]> {
   const ports: number[] = [];
   while (ports.length < n) {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import fluentLogger from 'fluent-logger';
 import { makeCertificates, type TestCertificates } from '../integration/forward-harness.js';
 import { waitFor } from '../helpers/wait.js';
-import { entriesBy, forwardInput, freePorts, startFloki, type RunningFloki } from './floki-forward.js';
+import { entriesBy, forwardInput, startFloki, type RunningFloki } from './floki-forward.js';
 
 type Sender = ReturnType<typeof fluentLogger.createFluentSender<Record<string, unknown>>>;
 // Its typings declare EventTime as an instance rather than the class it is.
@@ -36,20 +36,19 @@ before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'floki-npm-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   socketPath = join(dir, 'forward.sock');
-  const [plain, key, users, tls, mtls] = await freePorts(5);
-  port = { plain: plain!, key: key!, users: users!, tls: tls!, mtls: mtls! };
   const tlsKeys = { tls: true, 'tls.crt_file': certs.serverCrt, 'tls.key_file': certs.serverKey };
   f = await startFloki(
     [
-      forwardInput({ alias: 'plain', port: port.plain }),
-      forwardInput({ alias: 'key', port: port.key, shared_key: 'interop-key', self_hostname: 'floki-server' }),
-      forwardInput({ alias: 'users', port: port.users, shared_key: 'interop-key', self_hostname: 'floki-server', 'security.users': ['alice wonder land'] }),
-      forwardInput({ alias: 'tls', port: port.tls, ...tlsKeys, shared_key: 'tls-key', self_hostname: 'floki-server' }),
-      forwardInput({ alias: 'mtls', port: port.mtls, ...tlsKeys, 'tls.verify': true, 'tls.ca_file': certs.caCrt }),
+      forwardInput({ alias: 'plain', port: 0 }),
+      forwardInput({ alias: 'key', port: 0, shared_key: 'interop-key', self_hostname: 'floki-server' }),
+      forwardInput({ alias: 'users', port: 0, shared_key: 'interop-key', self_hostname: 'floki-server', 'security.users': ['alice wonder land'] }),
+      forwardInput({ alias: 'tls', port: 0, ...tlsKeys, shared_key: 'tls-key', self_hostname: 'floki-server' }),
+      forwardInput({ alias: 'mtls', port: 0, ...tlsKeys, 'tls.verify': true, 'tls.ca_file': certs.caCrt }),
       forwardInput({ alias: 'unix', unix_path: socketPath }),
     ].join('\n'),
   );
   cleanups.push(() => f.stop());
+  port = { plain: f.port('plain'), key: f.port('key'), users: f.port('users'), tls: f.port('tls'), mtls: f.port('mtls') };
 });
 
 type SenderOptions = Parameters<typeof fluentLogger.createFluentSender>[1];

@@ -41,9 +41,9 @@ before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'floki-py-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   socketPath = join(dir, 'forward.sock');
-  [port] = (await freePorts(1)) as [number];
-  f = await startFloki([forwardInput({ alias: 'tcp', port }), forwardInput({ alias: 'unix', unix_path: socketPath })].join('\n'));
+  f = await startFloki([forwardInput({ alias: 'tcp', port: 0 }), forwardInput({ alias: 'unix', unix_path: socketPath })].join('\n'));
   cleanups.push(() => f.stop());
+  port = f.port('tcp');
 });
 
 /** Runs the script; resolves with the records it reports sending. `onLine` sees each stdout line. */

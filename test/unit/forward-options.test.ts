@@ -25,14 +25,24 @@ function problems(keys: string): string {
   assert.fail('expected a config error');
 }
 
-test('defaults: no handshake, no TLS, no idle timeout, a connection limit', () => {
+test('defaults: no handshake, no TLS, no idle timeout, a connection limit, a frame timeout and a budget for unfinished frames', () => {
   const o = resolveForwardOptions(forward('port: 24224'));
   assert.equal(o.security, undefined);
   assert.equal(o.tls, undefined);
   assert.equal(o.ioTimeoutMs, 0);
   assert.equal(o.acceptTimeoutMs, 10_000);
   assert.equal(o.maxConnections, 1024);
+  assert.equal(o.frameTimeoutMs, 60_000);
+  assert.equal(o.bufferTotalLimit, 64 * 1024 * 1024);
   assert.equal(o.unixPath, undefined);
+});
+
+test('net.frame_timeout and buffer_total_limit_size; the budget is never under two frames of buffer_max_size', () => {
+  const o = resolveForwardOptions(forward('net.frame_timeout: 5s\nbuffer_total_limit_size: 256M'));
+  assert.equal(o.frameTimeoutMs, 5000);
+  assert.equal(o.bufferTotalLimit, 256 * 1024 * 1024);
+  assert.equal(resolveForwardOptions(forward('net.frame_timeout: 0')).frameTimeoutMs, 0);
+  assert.equal(resolveForwardOptions(forward('buffer_max_size: 8M\nbuffer_total_limit_size: 1M')).bufferTotalLimit, 16 * 1024 * 1024);
 });
 
 test('shared key, self_hostname and users as Fluent Bit spells them', () => {

@@ -27,6 +27,17 @@ test('http body: bad bodies are BadBodyErrors that say what and where', () => {
   bad('{"a":1}\n[1]\n', /^line 2 is an array, not a JSON object$/);
 });
 
+test('http body: a record nested deeper than 64 levels is refused before it is queued, wherever it is; 64 levels are kept', () => {
+  const deep = (levels: number): string => '{"a":'.repeat(levels - 1) + '[]' + '}'.repeat(levels - 1);
+  assert.deepEqual(parseBody(deep(64), 'application/json').length, 1);
+  assert.deepEqual(parseBody(`[${deep(64)},{"b":1}]`, 'application/json').length, 2);
+  const bad = (text: string, pattern: RegExp) => assert.throws(() => parseBody(text, 'application/json'), (e: unknown) => e instanceof BadBodyError && pattern.test(e.message), text.slice(0, 40));
+  bad(deep(65), /^the record nests objects and arrays deeper than 64 levels/);
+  bad(deep(100_000), /^the record nests objects and arrays deeper than 64 levels/);
+  bad(`[{"b":1},${deep(100_000)}]`, /^array element 1 nests objects and arrays deeper than 64 levels/);
+  bad(`{"b":1}\n${deep(100_000)}\n{"c":2}\n`, /^line 2 nests objects and arrays deeper than 64 levels/);
+});
+
 test('http tag from the URL path, sanitised as Fluent Bit does', () => {
   assert.equal(tagFromUrl('/'), undefined);
   assert.equal(tagFromUrl('/?x=1'), undefined);

@@ -91,6 +91,14 @@ test('event time: lastTimestamp, else series.lastObservedTime, eventTime, firstT
   assert.equal(rfc3339ToNs('2026-11-25T10:00:00.123456789Z'), 1795600800_123456789n);
 });
 
+test('event time: one Loki cannot store (year 9999, or before 1970) is passed over for the next, as one that does not parse', () => {
+  assert.equal(eventTimeNs({ lastTimestamp: '9999-12-31T23:59:59Z', eventTime: '2026-11-25T10:00:01.123456Z' }), 1795600801_123456000n);
+  assert.equal(eventTimeNs({ lastTimestamp: '0001-01-01T00:00:00Z', firstTimestamp: '2026-11-25T10:00:00Z' }), 1795600800_000000000n);
+  assert.equal(eventTimeNs({ lastTimestamp: '2262-04-11T23:47:16.854775807Z' }), 9_223_372_036_854_775_807n, 'the last storable nanosecond');
+  assert.equal(eventTimeNs({ lastTimestamp: '2262-04-11T23:47:16.854775808Z' }), undefined);
+  assert.equal(eventTimeNs({ lastTimestamp: '9999-12-31T23:59:59Z' }), undefined, 'none: the input takes the time it read the event');
+});
+
 test('watch lines: split anywhere across chunks, even inside a UTF-8 character, come out whole', () => {
   const lines = ['{"type":"ADDED","object":{"message":"café ✓ 🚀"}}', '{"type":"BOOKMARK"}', '{"type":"MODIFIED","object":{"message":"ünïcödé"}}'];
   const bytes = Buffer.from(lines.join('\n') + '\n\n', 'utf8');

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Packr, Unpackr } from 'msgpackr';
 import { MsgpackJsonTranscoder } from '../../src/msgpack/json-transcoder.js';
-import { plainValueEnd, NOT_PLAIN, TRUNCATED } from '../../src/msgpack/value-end.js';
+import { plainValueEnd, NOT_PLAIN, TOO_DEEP, TRUNCATED } from '../../src/msgpack/value-end.js';
 import { cat, fixext8Time, map, str } from '../helpers/msgpack-wire.js';
 import { criLines } from '../helpers/testdata.js';
 
@@ -142,14 +142,17 @@ test('plainValueEnd finds the end of plain values and flags ext and truncation',
   assert.equal(plainValueEnd(bytes, 0, bytes.length), record.length);
   assert.equal(plainValueEnd(bytes, 0, record.length - 1), TRUNCATED);
   assert.equal(plainValueEnd(cat(map(1), str('t'), fixext8Time(1, 2)), 0, 16), NOT_PLAIN);
-  // What msgpackr refuses to decode is not plain: array, map and bin keys, nesting past MAX_DEPTH.
+  // What msgpackr refuses to decode is not plain: array, map and bin keys. Nesting past MAX_DEPTH (the
+  // record limit, 64 levels) is too deep: refused, never decoded.
   assert.equal(plainValueEnd(Buffer.from([0x81, 0x91, 0x01, 0x02]), 0, 4), NOT_PLAIN);
   assert.equal(plainValueEnd(Buffer.from([0x81, 0x80, 0x02]), 0, 3), NOT_PLAIN);
   assert.equal(plainValueEnd(Buffer.from([0x81, 0xc4, 0x01, 0x61, 0x02]), 0, 5), NOT_PLAIN);
   assert.equal(plainValueEnd(Buffer.from([0x81, 0xa1, 0x61, 0x91, 0x01]), 0, 5), 5, 'an array as a value is fine');
   const nested = (depth: number): Buffer => Buffer.from([...Array(depth).fill(0x91), 0x01]);
   assert.equal(plainValueEnd(nested(64), 0, 65), 65);
-  assert.equal(plainValueEnd(nested(65), 0, 66), NOT_PLAIN);
+  assert.equal(plainValueEnd(nested(65), 0, 66), TOO_DEEP);
+  assert.equal(plainValueEnd(Buffer.from([...Array(63).fill(0x91), 0x90]), 0, 64), 64, 'an empty array is a level too: 64 in all');
+  assert.equal(plainValueEnd(Buffer.from([...Array(64).fill(0x91), 0x80]), 0, 65), TOO_DEEP, '65 levels with the empty map');
   // A header announcing 2^32 - 1 pairs walks only the bytes there are.
   assert.equal(plainValueEnd(Buffer.from([0xdf, 0xff, 0xff, 0xff, 0xff, 0x01]), 0, 6), TRUNCATED);
 });

@@ -4,7 +4,8 @@ import type { InputContext } from '../../core/plugin.js';
 import { ForwardFrameDecoder, type ForwardFrame, type ForwardFrameDecoderOptions } from './decoder.js';
 import { ForwardProtocolError } from './errors.js';
 import { ForwardHandshake, type ForwardSecurityOptions, type PingMessage } from './handshake.js';
-import { signalName, type ForwardMetrics } from './metrics.js';
+import { FrameReport } from './frame-report.js';
+import type { ForwardMetrics, TimeoutReason } from './metrics.js';
 import type { TranscodePool } from '../../msgpack/transcode-pool.js';
 
 const packr = new Packr({ useRecords: false });
@@ -21,6 +22,8 @@ export interface ForwardConnectionHost {
   /** Prints packed records' JSON on a worker thread before their chunk is emitted (`threaded`). */
   readonly transcoder: TranscodePool | undefined;
   closed(connection: ForwardConnection): void;
+  /** The bytes a connection's decoder holds changed by `delta` (the buffer_total_limit_size budget). */
+  holding(connection: ForwardConnection, delta: number): void;
 }
 
 /**
@@ -58,6 +61,13 @@ interface QueuedFrame {
 
 export class ForwardConnection {
   readonly remote: string;
+  /** ms timestamps: when it connected, and when its last frame came in whole (0: none yet). */
+  readonly openedAt: number;
+  lastFrameAt = 0;
+  /** ms timestamp since which a frame has been arriving without being whole (0: none is); only time spent able to read counts. */
+  frameSince = 0;
+  /** Bytes its decoder holds, as last reported to the host. */
+  held = 0;
   private readonly decoder: ForwardFrameDecoder;
   /** READ_AHEAD_BYTES, or buffer_max_size if smaller: a frame over it is refused before it is read whole. */
   private readonly readAhead: number;
@@ -79,9 +89,8 @@ export class ForwardConnection {
   private failing: ForwardProtocolError | undefined;
   /** Acks are waiting in the socket's write buffer: a client that does not read them is not read either. */
   private draining = false;
-  private warnedSkipped = false;
+  private readonly report: FrameReport;
   private warnedRejected = false;
-  private warnedSignals: Set<number> | undefined;
   /** ms timestamps for net.io_timeout and net.accept_timeout; only time spent able to read counts. */
   private lastActivity: number;
   private handshakeSince: number;
@@ -93,7 +102,9 @@ export class ForwardConnection {
   ) {
     this.remote = socket.remoteAddress === undefined ? 'unix socket' : `${socket.remoteAddress}:${socket.remotePort ?? '?'}`;
     this.decoder = new ForwardFrameDecoder(host.decoderOptions);
+    this.report = new FrameReport(host.metrics, host.ctx.log, this.remote);
     this.readAhead = Math.min(READ_AHEAD_BYTES, host.decoderOptions.bufferMaxSize);
+    this.openedAt = now;
     this.lastActivity = now;
     this.handshakeSince = now;
     // Acks are small writes a client waits for: do not hold them back for Nagle.
@@ -127,30 +138,56 @@ export class ForwardConnection {
     this.socket.destroy();
   }
 
+  /** Frames are waiting or being emitted: closing now would leave a chunk without its ack. */
+  busy(): boolean {
+    return this.emitting || this.queue.length > 0;
+  }
+
+  /**
+   * Closed by the server to make room for other clients (net.max_connections, buffer_total_limit_size).
+   * Frames already whole are still delivered (without acks: the socket is gone); the frame being
+   * received is dropped, and its bytes released at once. Nothing dropped was acked.
+   */
+  evict(): void {
+    if (this.closed || this.failed) return;
+    if (this.state === 'open' && this.failing === undefined) this.takeRemainingFrames();
+    this.failed = true;
+    this.decoder.discard();
+    this.syncHeld();
+    this.socket.destroy();
+  }
+
   /**
    * Called by the server's timer. Time paused by backpressure, or waiting for the pipeline or for
    * the client to read its acks, does not count: the client is not the one being slow.
    */
-  checkTimeouts(now: number, ioTimeoutMs: number, acceptTimeoutMs: number): void {
+  checkTimeouts(now: number, ioTimeoutMs: number, acceptTimeoutMs: number, frameTimeoutMs: number): void {
     if (this.closed || this.failed) return;
     if (this.host.paused || this.busy() || this.draining) {
       this.lastActivity = now;
       this.handshakeSince = now;
+      if (this.frameSince > 0) this.frameSince = now;
       return;
     }
     if (this.state !== 'open' && now - this.handshakeSince > acceptTimeoutMs) {
-      this.timeout(this.state === 'handshake' ? 'no PING within net.accept_timeout' : 'rejected client did not disconnect', acceptTimeoutMs);
+      const why = this.state === 'handshake' ? 'no PING within net.accept_timeout' : 'rejected client did not disconnect';
+      this.timeout('accept_timeout', why, acceptTimeoutMs);
+    } else if (frameTimeoutMs > 0 && this.frameSince > 0 && now - this.frameSince > frameTimeoutMs) {
+      this.timeout('frame_timeout', 'a frame not received whole within net.frame_timeout', frameTimeoutMs);
     } else if (ioTimeoutMs > 0 && now - this.lastActivity > ioTimeoutMs) {
-      this.timeout('nothing received for net.io_timeout', ioTimeoutMs);
+      this.timeout('io_timeout', 'nothing received for net.io_timeout', ioTimeoutMs);
     }
   }
 
-  private timeout(reason: string, ms: number): void {
+  /** Closed for a timeout: a frame cut short by it is counted here, not as the client's truncation. */
+  private timeout(reason: TimeoutReason, why: string, ms: number): void {
     this.failed = true;
     if (this.state !== 'rejected') {
-      this.host.metrics.connectionTimeouts.inc();
-      this.host.ctx.log.info({ remote: this.remote, reason, timeout_ms: ms }, 'forward: closing connection');
+      this.host.metrics.connectionTimeouts[reason].inc();
+      this.host.ctx.log.info({ remote: this.remote, reason: why, timeout_ms: ms, partial_bytes: this.decoder.pendingBytes || undefined }, 'forward: closing connection');
     }
+    this.decoder.discard();
+    this.syncHeld();
     this.socket.destroy();
   }
 
@@ -184,6 +221,8 @@ export class ForwardConnection {
     }
     // Closed while holding back a decode error for the frames before it: count it now.
     if (this.failing !== undefined) this.fail(this.failing);
+    this.decoder.discard();
+    this.syncHeld();
     this.host.closed(this);
     this.emitNext();
   }
@@ -204,13 +243,27 @@ export class ForwardConnection {
     }
   }
 
-  /** Frames are waiting or being emitted. */
-  private busy(): boolean {
-    return this.emitting || this.queue.length > 0;
+  /** Decode and emit what can be, then read more if allowed; then report the bytes the decoder holds. */
+  private proceed(): void {
+    this.step();
+    this.syncHeld();
   }
 
-  /** Decode and emit what can be, then read more if allowed. */
-  private proceed(): void {
+  /**
+   * Tells the host how many bytes the decoder holds now, and starts the frame timer when a frame is
+   * arriving (stops it when none is): called after every read and decode, not per record.
+   */
+  private syncHeld(): void {
+    const held = this.decoder.heldBytes;
+    if (this.decoder.pendingBytes === 0) this.frameSince = 0;
+    else if (this.frameSince === 0) this.frameSince = Date.now();
+    if (held === this.held) return;
+    const delta = held - this.held;
+    this.held = held;
+    this.host.holding(this, delta);
+  }
+
+  private step(): void {
     this.pump();
     this.emitNext();
     if (this.failing !== undefined && !this.busy() && !this.closed && !this.failed) return this.fail(this.failing);
@@ -369,32 +422,11 @@ export class ForwardConnection {
     });
   }
 
-  /** A frame decoded: counted, and its other-signal or skipped entries reported. */
+  /** A frame decoded: counted and reported, and the connection's progress noted. */
   private received(frame: ForwardFrame): void {
-    this.host.metrics.frames.inc();
-    if (frame.signal !== 0) this.droppedSignal(frame);
-    if (frame.skipped > 0) this.skipped(frame);
-  }
-
-  private droppedSignal(frame: ForwardFrame): void {
-    this.host.metrics.droppedSignal(frame.signal).inc();
-    this.warnedSignals ??= new Set();
-    if (this.warnedSignals.has(frame.signal)) return;
-    this.warnedSignals.add(frame.signal);
-    this.host.ctx.log.warn(
-      { remote: this.remote, tag: frame.tag, fluent_signal: frame.signal, signal: signalName(frame.signal) },
-      'forward: dropped a chunk that is not logs; floki forwards logs only (logged once per connection and signal)',
-    );
-  }
-
-  private skipped(frame: ForwardFrame): void {
-    this.host.metrics.skippedRecords.inc(frame.skipped);
-    if (this.warnedSkipped) return;
-    this.warnedSkipped = true;
-    this.host.ctx.log.warn(
-      { remote: this.remote, tag: frame.tag, skipped: frame.skipped },
-      'forward: skipped invalid entries (time not a time or record not a map; logged once per connection)',
-    );
+    this.lastFrameAt = Date.now();
+    this.frameSince = 0;
+    this.report.received(frame);
   }
 
   private fail(err: ForwardProtocolError): void {
@@ -402,6 +434,8 @@ export class ForwardConnection {
     this.failed = true;
     this.host.metrics.malformedFrames.inc();
     this.host.ctx.log.warn({ remote: this.remote, reason: err.message }, 'forward: malformed data, closing the connection');
+    this.decoder.discard();
+    this.syncHeld();
     if (!this.closed) this.socket.destroy();
   }
 

@@ -1,11 +1,14 @@
 import { gunzipSync } from 'node:zlib';
-import { NS_PER_SECOND, nowNs, secondsToNs, type LogEvent } from '../../core/event.js';
-import { NOT_PLAIN, plainValueEnd, TRUNCATED, uint32 } from '../../msgpack/value-end.js';
+import type { LogEvent } from '../../core/event.js';
+import { measureValue, type Measured } from '../../msgpack/measure.js';
+import { uint32 } from '../../msgpack/value-end.js';
+import { ForwardEntryReader } from './entry-reader.js';
 import { ForwardProtocolError } from './errors.js';
 import { EventTime } from './event-time.js';
+import { boundJsonFrame, FRAME_LEVELS, TOO_DEEP, TooDeep, unpackDeepFrame } from './frame-nesting.js';
 import { pingFromJson, pingFromMsgpack, type PingMessage } from './handshake.js';
 import { isJsonWhitespace, JsonValueScanner } from './json-scanner.js';
-import { MsgpackEvent, unpackr } from './msgpack-event.js';
+import { unpackr } from './msgpack-event.js';
 import { MsgpackObjectScanner } from './msgpack-scanner.js';
 
 export type ForwardMode = 'message' | 'forward' | 'packed' | 'compressed';
@@ -31,6 +34,10 @@ export interface ForwardFrame {
    * `[time, record]`, a time that is not an EventTime, integer or float, a record that is not a map.
    */
   skipped: number;
+  /** Entries refused for a time Loki cannot store: before 1970, at or past 2^63 ns, NaN or infinite. */
+  outOfRange: number;
+  /** Entries refused for a record (or metadata) nested deeper than MAX_RECORD_NESTING. */
+  tooDeep: number;
   /** Size of the frame on the wire. */
   bytes: number;
   /**
@@ -63,9 +70,6 @@ interface FrameScanner {
 const EMPTY = Buffer.alloc(0);
 /** Past a frame of known size, room for the start of the next one: one socket read. */
 const NEXT_FRAME_ROOM = 64 * 1024;
-/** Fluent Bit's group markers (OTel grouping) use these times; they carry no log line. */
-const GROUP_START = -1;
-const GROUP_END = -2;
 
 /**
  * Streaming decoder for one forward connection: `push()` each socket read, then call `next()` until it
@@ -83,21 +87,16 @@ export class ForwardFrameDecoder {
   private readonly tagOverride: string | undefined;
   private readonly tagPrefix: string;
   private scanner: FrameScanner = new MsgpackObjectScanner();
+  /** The scanner, on a JSON connection: it tells how deeply the frame nests. */
+  private jsonScanner: JsonValueScanner | undefined;
+  private readonly measured: Measured = { levels: 0 };
+  private readonly entries = new ForwardEntryReader();
   private formatFound: ForwardFormat | undefined;
   private buf: Buffer = EMPTY;
   private owned = false;
   private start = 0;
   private end = 0;
   private failure: ForwardProtocolError | undefined;
-  /** Entries of one chunk mostly share their second: its bigint is computed once. */
-  private lastSeconds = -1;
-  private lastSecondsNs = 0n;
-  /** "Now" for entries with time 0 or nil, taken once per frame. */
-  private frameNow = -1n;
-  /** Set by plainTime: where the time it read ends. */
-  private timeEnd = 0;
-  /** Set by addPackedEntries: how many entries were invalid. */
-  private packedSkipped = 0;
 
   constructor(options: ForwardFrameDecoderOptions) {
     this.maxSize = options.bufferMaxSize;
@@ -128,6 +127,19 @@ export class ForwardFrameDecoder {
     }
   }
 
+  /**
+   * Bytes this decoder keeps alive: its own buffer whole (sized to the frame being received, and
+   * holding frames decoded from it), or the part of a socket read not decoded yet.
+   */
+  get heldBytes(): number {
+    return this.owned ? this.buf.length : this.end - this.start;
+  }
+
+  /** Drops what is buffered (the connection is closing): its memory goes with the events that use it. */
+  discard(): void {
+    this.release();
+  }
+
   /** How large the frame being walked is at least: every value still to walk takes a byte or more. */
   private frameAtLeast(): number {
     return this.scanner.position - this.start + this.scanner.pending;
@@ -144,7 +156,7 @@ export class ForwardFrameDecoder {
     if (this.formatFound === undefined) {
       const first = chunk[0];
       this.formatFound = first === 0x7b || first === 0x5b ? 'json' : 'msgpack';
-      if (this.formatFound === 'json') this.scanner = new JsonValueScanner();
+      if (this.formatFound === 'json') this.scanner = this.jsonScanner = new JsonValueScanner();
     }
     if (this.start === this.end) {
       this.buf = chunk;
@@ -235,8 +247,9 @@ export class ForwardFrameDecoder {
       const end = this.scanner.position;
       let value: unknown;
       try {
-        value = json ? JSON.parse(this.buf.toString('utf8', start, end)) : unpackr.unpack(this.buf, { start, end });
+        value = json ? this.parseJson(start, end) : this.unpack(start, end);
       } catch (err) {
+        if (err instanceof ForwardProtocolError) throw err;
         throw new ForwardProtocolError(`invalid ${json ? 'JSON' : 'msgpack'}: ${messageOf(err)}`);
       }
       this.start = end;
@@ -244,6 +257,23 @@ export class ForwardFrameDecoder {
       if (value === null || value === undefined) continue; // heartbeat
       return { value, start, end };
     }
+  }
+
+  /** A JSON frame; JSON.parse does not recurse, and a frame nested too deeply has its deep parts replaced. */
+  private parseJson(start: number, end: number): unknown {
+    const value: unknown = JSON.parse(this.buf.toString('utf8', start, end));
+    if (this.jsonScanner!.levels > FRAME_LEVELS) boundJsonFrame(value);
+    return value;
+  }
+
+  /**
+   * A msgpack frame, decoded by msgpackr whole when it nests no deeper than FRAME_LEVELS (a walk of its
+   * headers says: for a PackedForward frame, a few of them); else element by element (frame-nesting.ts).
+   */
+  private unpack(start: number, end: number): unknown {
+    const walked = measureValue(this.buf, start, end, FRAME_LEVELS, this.measured);
+    if (walked < 0 || this.measured.levels <= FRAME_LEVELS) return unpackr.unpack(this.buf, { start, end });
+    return unpackDeepFrame(this.buf, start, end, this.measured);
   }
 
   private release(): void {
@@ -263,11 +293,11 @@ export class ForwardFrameDecoder {
     const eventTag = this.tagOverride ?? this.tagPrefix + tag;
     const second: unknown = value[1];
     const bytes = end - start;
-    this.frameNow = -1n;
+    const reader = this.entries;
+    reader.startFrame();
     const events: LogEvent[] = [];
     let option: ForwardOption | undefined;
     let mode: ForwardMode;
-    let skipped = 0;
 
     if (second instanceof Uint8Array || typeof second === 'string') {
       // PackedForward: [tag, entries (bin or str), option?]; entries = concatenated [time, record].
@@ -278,7 +308,7 @@ export class ForwardFrameDecoder {
       option = optionOf(value[2]);
       mode = option?.compressed === 'gzip' ? 'compressed' : 'packed';
       const signal = signalOf(option);
-      if (signal !== 0) return { tag, mode, events, option, skipped, bytes, signal };
+      if (signal !== 0) return { tag, mode, events, option, skipped: 0, outOfRange: 0, tooDeep: 0, bytes, signal };
       // msgpackr decodes a str as UTF-8 text, which would mangle the binary entries: take the raw bytes.
       const packed = typeof second === 'string' ? this.buf.subarray(...packedEntriesRange(this.buf, start, end)!) : second;
       let entriesBytes = packed;
@@ -289,155 +319,29 @@ export class ForwardFrameDecoder {
         // fluent-logger-node labels uncompressed chunks 'text'.
         throw new ForwardProtocolError(`compressed ${describe(compressed)} is not supported (only gzip)`);
       }
-      const count = this.addPackedEntries(events, eventTag, asBuffer(entriesBytes));
-      skipped = this.packedSkipped;
+      const count = reader.addPackedEntries(events, eventTag, asBuffer(entriesBytes));
       // fluent-logger-node (v3) sends the entries' byte length (compressed, if so) as `size`: accept it too.
       checkSize(option, count, packed.length, entriesBytes.length);
-    } else if (Array.isArray(second) && (second.length === 0 || Array.isArray(second[0]))) {
+    } else if (Array.isArray(second) && (second.length === 0 || Array.isArray(second[0]) || second[0] === TOO_DEEP)) {
       // Forward: [tag, [[time, record], ...], option?]
       if (n > 3) throw new ForwardProtocolError(`a Forward frame has 2 or 3 elements, got ${n}`);
       option = optionOf(value[2]);
       mode = 'forward';
       const signal = signalOf(option);
-      if (signal !== 0) return { tag, mode, events, option, skipped, bytes, signal };
+      if (signal !== 0) return { tag, mode, events, option, skipped: 0, outOfRange: 0, tooDeep: 0, bytes, signal };
       checkSize(option, second.length, -1, -1);
-      skipped = this.addEntries(events, eventTag, second);
+      reader.addEntries(events, eventTag, second);
     } else {
       // Message: [tag, time, record, option?]; time may be v1.5's [EventTime, metadata].
       if (n !== 3 && n !== 4) throw new ForwardProtocolError(`a Message frame has 3 or 4 elements, got ${n}`);
       option = optionOf(value[3]);
       mode = 'message';
       const signal = signalOf(option);
-      if (signal !== 0) return { tag, mode, events, option, skipped, bytes, signal };
-      const event = this.event(eventTag, second, value[2]);
+      if (signal !== 0) return { tag, mode, events, option, skipped: 0, outOfRange: 0, tooDeep: 0, bytes, signal };
+      const event = reader.event(eventTag, second, value[2]);
       if (event) events.push(event);
-      else if (event === undefined) skipped = 1;
     }
-    return { tag, mode, events, option, skipped, bytes, signal: 0 };
-  }
-
-  /**
-   * PackedForward entries, most of them without decoding the records: an entry `[time, map]` whose
-   * time is an EventTime or an integer and whose map is plain msgpack becomes a MsgpackEvent over the
-   * map's bytes. From the first entry that is anything else, msgpackr decodes the rest. Returns the
-   * number of entries; `packedSkipped` gets how many were invalid.
-   */
-  private addPackedEntries(events: LogEvent[], tag: string, bytes: Buffer): number {
-    const end = bytes.length;
-    let p = 0;
-    let count = 0;
-    while (p < end) {
-      const ns = bytes[p] === 0x92 ? this.plainTime(bytes, p + 1, end) : -1n;
-      const recordAt = this.timeEnd;
-      const h = ns < 0n ? 0 : bytes[recordAt]!;
-      // A map (fixmap, map 16, map 32) of plain msgpack.
-      const recordEnd = (h >= 0x80 && h <= 0x8f) || h === 0xde || h === 0xdf ? plainValueEnd(bytes, recordAt, end) : NOT_PLAIN;
-      if (recordEnd === TRUNCATED) throw new ForwardProtocolError('packed entries are not valid msgpack: the last entry is truncated');
-      if (recordEnd === NOT_PLAIN) {
-        const rest = p === 0 ? bytes : bytes.subarray(p);
-        const entries = unpackEntries(rest);
-        this.packedSkipped = this.addEntries(events, tag, entries);
-        return count + entries.length;
-      }
-      events.push(new MsgpackEvent(tag, ns, bytes, recordAt, recordEnd));
-      count++;
-      p = recordEnd;
-    }
-    this.packedSkipped = 0; // every entry here was a valid [time, map]
-    return count;
-  }
-
-  /**
-   * The time at `p` in ns when it is an EventTime (ext type 0, as fixext 8 or ext 8) or a positive
-   * integer, with `timeEnd` set past it; -1n for anything else (read by the general path).
-   */
-  private plainTime(buf: Buffer, p: number, end: number): bigint {
-    const h = buf[p];
-    let seconds: number;
-    let nanos = 0;
-    if (h === 0xd7 && buf[p + 1] === 0x00 && p + 10 <= end) {
-      seconds = uint32(buf, p + 2);
-      nanos = uint32(buf, p + 6);
-      this.timeEnd = p + 10;
-    } else if (h === 0xc7 && buf[p + 1] === 8 && buf[p + 2] === 0x00 && p + 11 <= end) {
-      seconds = uint32(buf, p + 3);
-      nanos = uint32(buf, p + 7);
-      this.timeEnd = p + 11;
-    } else if (h !== undefined && h > 0 && h < 0x80) {
-      seconds = h;
-      this.timeEnd = p + 1;
-    } else if (h === 0xce && p + 5 <= end) {
-      seconds = uint32(buf, p + 1);
-      this.timeEnd = p + 5;
-    } else {
-      return -1n;
-    }
-    if (seconds === 0 || nanos > 999_999_999) return -1n; // "now", or invalid: the general path decides
-    return nanos === 0 ? this.secondsNs(seconds) : this.secondsNs(seconds) + BigInt(nanos);
-  }
-
-  private addEntries(events: LogEvent[], tag: string, entries: unknown[]): number {
-    let skipped = 0;
-    for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i];
-      if (!Array.isArray(entry) || entry.length !== 2) {
-        skipped += 1;
-        continue;
-      }
-      const event = this.event(tag, entry[0], entry[1]);
-      if (event) events.push(event);
-      else if (event === undefined) skipped += 1;
-    }
-    return skipped;
-  }
-
-  /** The event, undefined for an invalid entry, null for a Fluent Bit group marker (dropped silently). */
-  private event(tag: string, time: unknown, record: unknown): LogEvent | undefined | null {
-    let metadata: Record<string, unknown> | undefined;
-    if (Array.isArray(time)) {
-      // v1.5 entry metadata: [EventTime, {metadata}...]
-      if (time.length === 0) return undefined;
-      if (time.length > 1) {
-        const merged = metadataOf(time);
-        if (merged === null) return undefined;
-        metadata = merged;
-      }
-      time = time[0];
-    }
-    let ns: bigint;
-    if (time instanceof EventTime) {
-      if (time.nanoseconds > 999_999_999) return undefined;
-      ns = this.secondsNs(time.seconds) + BigInt(time.nanoseconds);
-    } else if (typeof time === 'number') {
-      if (Number.isInteger(time)) {
-        if (time > 0) ns = this.secondsNs(time);
-        else if (time === 0) ns = this.now(); // Fluentd reads time 0 as "now"
-        else return time === GROUP_START || time === GROUP_END ? null : undefined;
-      } else if (time > 0 && Number.isFinite(time)) {
-        ns = secondsToNs(time);
-      } else {
-        return undefined;
-      }
-    } else if (time === null || time === undefined) {
-      ns = this.now(); // as Fluentd: nil time is "now"
-    } else {
-      return undefined;
-    }
-    if (!isMap(record)) return undefined;
-    return metadata ? { tag, time: ns, record, metadata } : { tag, time: ns, record };
-  }
-
-  private secondsNs(seconds: number): bigint {
-    if (seconds !== this.lastSeconds) {
-      this.lastSeconds = seconds;
-      this.lastSecondsNs = BigInt(seconds) * NS_PER_SECOND;
-    }
-    return this.lastSecondsNs;
-  }
-
-  private now(): bigint {
-    if (this.frameNow < 0n) this.frameNow = nowNs();
-    return this.frameNow;
+    return { tag, mode, events, option, skipped: reader.invalid, outOfRange: reader.outOfRange, tooDeep: reader.tooDeep, bytes, signal: 0 };
   }
 
   private gunzip(bytes: Uint8Array): Buffer {
@@ -457,17 +361,15 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-function unpackEntries(bytes: Uint8Array): unknown[] {
-  try {
-    return unpackr.unpackMultiple(bytes) as unknown[];
-  } catch (err) {
-    throw new ForwardProtocolError(`packed entries are not valid msgpack: ${messageOf(err)}`);
-  }
+function isMap(value: unknown): value is Record<string, unknown> {
+  // msgpackr builds maps as object literals; arrays, Buffers and EventTime have other prototypes.
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 }
 
 function optionOf(value: unknown): ForwardOption | undefined {
   if (value === undefined || value === null) return undefined;
   if (isMap(value)) return value;
+  if (value === TOO_DEEP) throw new ForwardProtocolError(`the option (last element) is ${TOO_DEEP}`);
   throw new ForwardProtocolError(`the option (last element) must be a map, got ${describe(value)}`);
 }
 
@@ -496,31 +398,13 @@ function checkSize(option: ForwardOption | undefined, count: number, packedLengt
   throw new ForwardProtocolError(`option size says ${size} entries, the frame has ${count}`);
 }
 
-/** Merges v1.5 metadata maps ([time, map...]); null if one is not a map. Empty metadata is dropped. */
-function metadataOf(time: unknown[]): Record<string, unknown> | undefined | null {
-  let merged: Record<string, unknown> | undefined;
-  for (let i = 1; i < time.length; i++) {
-    const m = time[i];
-    if (!isMap(m)) return null;
-    for (const _ in m) {
-      merged = merged ? Object.assign(merged, m) : m;
-      break;
-    }
-  }
-  return merged;
-}
-
-function isMap(value: unknown): value is Record<string, unknown> {
-  // msgpackr builds maps as object literals; arrays, Buffers and EventTime have other prototypes.
-  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
-}
-
 /** The raw bytes of the second element of the frame at `at`, known to be a str (old PackedForward). */
 function describe(value: unknown): string {
   if (value === null || value === undefined) return 'nil';
   if (Array.isArray(value)) return 'an array';
   if (value instanceof Uint8Array) return 'binary data';
   if (value instanceof EventTime) return 'an EventTime';
+  if (value instanceof TooDeep) return String(value);
   if (typeof value === 'object') return 'a map';
   if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
   return `${typeof value} ${String(value)}`;

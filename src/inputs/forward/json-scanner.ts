@@ -22,6 +22,8 @@ export class JsonValueScanner {
   position = 0;
   /** 1 until the value is complete (the frame is at least one byte longer than scanned). */
   pending = 1;
+  /** Deepest nesting of arrays and objects seen in the value (the frame itself is 1): for the nesting limit. */
+  levels = 0;
   private origin = 0;
   private depth = 0;
   private inString = false;
@@ -31,6 +33,7 @@ export class JsonValueScanner {
     this.position = start;
     this.origin = start;
     this.pending = 1;
+    this.levels = 0;
     this.depth = 0;
     this.inString = false;
     this.escaped = false;
@@ -63,6 +66,7 @@ export class JsonValueScanner {
         inString = true;
       } else if (b === OPEN_ARRAY || b === OPEN_OBJECT) {
         depth += 1;
+        if (depth > this.levels) this.levels = depth;
       } else if (b === CLOSE_ARRAY || b === CLOSE_OBJECT) {
         depth -= 1;
         if (depth === 0) {

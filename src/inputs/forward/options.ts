@@ -3,7 +3,8 @@ import type { ForwardSecurityOptions } from './handshake.js';
 
 /**
  * The forward input's options, named as Fluent Bit's in_forward names them (its `net.*` keys for
- * timeouts; `net.max_connections` is floki's own, in the same family).
+ * timeouts; `net.max_connections` and `net.frame_timeout` are floki's own, in the same family, and
+ * `buffer_total_limit_size` sits beside buffer_max_size as storage.total_limit_size does in Fluent Bit).
  */
 export const forwardOptions: readonly OptionSpec[] = [
   { name: 'listen', type: 'string', default: '0.0.0.0', description: 'Address to listen on (TCP, and UDP for heartbeats).' },
@@ -38,6 +39,13 @@ export const forwardOptions: readonly OptionSpec[] = [
     default: 6144000,
     description:
       'Largest frame accepted, and the limit on decompressed entries of a gzip chunk; a larger one closes its connection. A connection holds at most about this much.',
+  },
+  {
+    name: 'buffer_total_limit_size',
+    type: 'size',
+    default: '64M',
+    description:
+      'Bytes held at once in frames not received whole yet, over all connections (each buffer counts whole: a PackedForward frame gets its size when its header arrives). Past it, the connection whose unfinished frame started first is closed, its partial frame dropped (never acked), and counted. At least twice buffer_max_size.',
   },
   {
     name: 'shared_key',
@@ -80,7 +88,14 @@ export const forwardOptions: readonly OptionSpec[] = [
     type: 'duration',
     default: '0s',
     description:
-      'Close a connection that sent nothing for this long; 0 never does. Time spent paused by backpressure or waiting for the pipeline does not count.',
+      'Close a connection that sent nothing for this long; 0 never does (idle connections then make room at net.max_connections instead). Time spent paused by backpressure or waiting for the pipeline does not count.',
+  },
+  {
+    name: 'net.frame_timeout',
+    type: 'duration',
+    default: '60s',
+    description:
+      'Close a connection that has been sending a frame for this long without completing it (a slow or stalled client holding its buffer); 0 never does. Time spent paused by backpressure or waiting for the pipeline does not count.',
   },
   {
     name: 'net.accept_timeout',
@@ -92,7 +107,8 @@ export const forwardOptions: readonly OptionSpec[] = [
     name: 'net.max_connections',
     type: 'int',
     default: 1024,
-    description: 'Connections open at once; more are closed as they arrive and counted. 0 means no limit.',
+    description:
+      "Connections open at once (TLS handshakes included). A new one at the limit closes the longest idle connection not busy with a chunk (first those that never sent a whole frame, then the one whose last frame is oldest), so a new client always gets in; only when every one is busy is the new one closed. Each is counted. 0 means no limit.",
   },
   {
     name: 'threaded',
@@ -123,8 +139,12 @@ export interface ForwardServerOptions {
   /** Present when the handshake is required. */
   security?: ForwardSecurityOptions;
   tls?: ForwardTlsOptions;
+  /** Bytes held in unfinished frames over all connections, before the oldest is closed. */
+  bufferTotalLimit: number;
   /** 0: no idle timeout. */
   ioTimeoutMs: number;
+  /** 0: no limit on how long a frame may take to arrive. */
+  frameTimeoutMs: number;
   acceptTimeoutMs: number;
   /** 0: no limit. */
   maxConnections: number;
@@ -162,6 +182,8 @@ export function resolveForwardOptions(options: ResolvedOptions): ForwardServerOp
   }
   const acceptTimeoutMs = numberOption(options['net.accept_timeout'], 10_000);
   if (acceptTimeoutMs <= 0) throw new OptionValueError('net.accept_timeout: must be more than 0');
+  const bufferTotalLimit = numberOption(options.buffer_total_limit_size, 64 * 1024 * 1024);
+  if (bufferTotalLimit < 1) throw new OptionValueError(`buffer_total_limit_size: expected at least 1 byte, got ${bufferTotalLimit}`);
 
   return {
     listen,
@@ -175,7 +197,10 @@ export function resolveForwardOptions(options: ResolvedOptions): ForwardServerOp
     bufferMaxSize,
     security: resolveSecurity(options),
     tls: resolveTls(options),
+    // One connection may hold a frame and the next one's start: the budget is never below that.
+    bufferTotalLimit: Math.max(bufferTotalLimit, 2 * bufferMaxSize),
     ioTimeoutMs: numberOption(options['net.io_timeout'], 0),
+    frameTimeoutMs: numberOption(options['net.frame_timeout'], 60_000),
     acceptTimeoutMs,
     maxConnections,
     threaded: options.threaded !== false,

@@ -1,11 +1,12 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { chmodSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
-import { createServer, isIPv6, type AddressInfo, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
+import { createServer, isIPv6, Socket, type AddressInfo, type Server } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
 import type { Input, InputContext } from '../../core/plugin.js';
 import { TranscodePool } from '../../msgpack/transcode-pool.js';
 import { ForwardConnection, type ForwardConnectionHost } from './connection.js';
 import type { ForwardFrameDecoderOptions } from './decoder.js';
+import { ConnectionLimits } from './connection-limits.js';
 import { forwardMetrics, type ForwardMetrics } from './metrics.js';
 import type { ForwardSecurityOptions } from './handshake.js';
 import type { ForwardServerOptions, ForwardTlsOptions } from './options.js';
@@ -22,6 +23,11 @@ const HEARTBEAT_REPLY = Buffer.from([0x00]);
  * Backpressure pauses reading on every connection but keeps them open and keeps accepting (new
  * sockets start paused). Fluent Bit closes all connections on pause instead; keeping them spares
  * clients a reconnect and resend, and TCP flow control holds them back meanwhile.
+ *
+ * No client can lock others out: at net.max_connections a new connection closes the longest idle one
+ * (not the newcomer), a frame must arrive within net.frame_timeout, and the bytes held in unfinished
+ * frames over all connections stay under buffer_total_limit_size (the oldest unfinished frame's
+ * connection is closed past it).
  */
 export class ForwardServer implements Input, ForwardConnectionHost {
   readonly metrics: ForwardMetrics;
@@ -30,18 +36,18 @@ export class ForwardServer implements Input, ForwardConnectionHost {
   readonly transcoder: TranscodePool | undefined;
   private server: Server | undefined;
   private udp: UdpSocket | undefined;
-  private readonly connections = new Set<ForwardConnection>();
+  /** Open connections, and the limits on what they hold (net.max_connections, buffer_total_limit_size). */
+  private readonly limits: ConnectionLimits;
   private timer: NodeJS.Timeout | undefined;
   private pausedFlag = false;
   private stopped = false;
-  /** Connections are being refused at net.max_connections (logged once per episode). */
-  private atLimit = false;
 
   constructor(
     readonly options: ForwardServerOptions,
     readonly ctx: InputContext,
   ) {
     this.metrics = forwardMetrics(ctx.metrics, ctx.name);
+    this.limits = new ConnectionLimits(options, this.metrics, ctx.log);
     this.security = options.security;
     this.decoderOptions = {
       bufferMaxSize: options.bufferMaxSize,
@@ -67,10 +73,6 @@ export class ForwardServer implements Input, ForwardConnectionHost {
     const where = options.unixPath !== undefined ? `unix:${options.unixPath}` : `${options.listen}:${options.port}`;
     const server = this.createServer();
     this.server = server;
-    if (options.maxConnections > 0) {
-      server.maxConnections = options.maxConnections;
-      server.on('drop', (dropped) => this.dropped(dropped?.remoteAddress));
-    }
     if (options.unixPath !== undefined) this.removeStaleSocket(options.unixPath);
     await new Promise<void>((resolve, reject) => {
       const failed = (err: Error): void => reject(new Error(`forward input ${this.ctx.name}: cannot listen on ${where}: ${err.message}`));
@@ -112,6 +114,11 @@ export class ForwardServer implements Input, ForwardConnectionHost {
     return address !== null && typeof address === 'object' ? address : null;
   }
 
+  /** Bytes held in unfinished frames over all connections (what buffer_total_limit_size bounds). */
+  get heldBytes(): number {
+    return this.limits.heldBytes;
+  }
+
   /** The UDP heartbeat socket's port, when it is bound. */
   heartbeatPort(): number | undefined {
     return this.udp?.address().port;
@@ -120,13 +127,13 @@ export class ForwardServer implements Input, ForwardConnectionHost {
   pause(): void {
     if (this.pausedFlag) return;
     this.pausedFlag = true;
-    for (const connection of this.connections) connection.pause();
+    for (const connection of this.limits.connections) connection.pause();
   }
 
   resume(): void {
     if (!this.pausedFlag) return;
     this.pausedFlag = false;
-    for (const connection of this.connections) connection.resume();
+    for (const connection of this.limits.connections) connection.resume();
   }
 
   async stop(): Promise<void> {
@@ -136,24 +143,35 @@ export class ForwardServer implements Input, ForwardConnectionHost {
     this.udp = undefined;
     const server = this.server;
     const closed = server?.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
-    for (const connection of this.connections) connection.destroy();
+    this.limits.destroyAll();
     await closed;
     await this.transcoder?.close();
   }
 
   closed(connection: ForwardConnection): void {
-    if (!this.connections.delete(connection)) return;
-    this.metrics.connectionsActive.dec();
-    if (this.atLimit && this.connections.size < this.options.maxConnections) this.atLimit = false;
+    this.limits.closed(connection);
+  }
+
+  holding(_connection: ForwardConnection, delta: number): void {
+    this.limits.holding(delta);
   }
 
   private createServer(): Server {
     const tls = this.options.tls;
     // Half-open: a client may send its last chunk and shut down its side; it still gets the ack.
-    if (!tls) return createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
+    if (!tls) return createServer({ allowHalfOpen: true }, (socket) => this.accept(socket, true));
     const server = createTlsServer({ ...this.tlsOptions(tls), allowHalfOpen: true, handshakeTimeout: this.options.acceptTimeoutMs });
-    server.on('secureConnection', (socket) => this.accept(socket));
+    // A raw socket counts from its arrival: a flood of TLS handshakes must not lock clients out either.
+    server.on('connection', (raw: Socket) => {
+      if (this.stopped) raw.destroy();
+      else this.limits.arrivedTls(raw);
+    });
+    server.on('secureConnection', (socket: TLSSocket) => {
+      this.limits.secured(rawSocketOf(socket));
+      this.accept(socket, false);
+    });
     server.on('tlsClientError', (err, socket) => {
+      if (this.limits.closedByUs(rawSocketOf(socket))) return;
       this.metrics.authFailures.inc();
       this.ctx.log.warn({ remote: `${socket.remoteAddress ?? 'unix socket'}:${socket.remotePort ?? ''}`, err: err.message }, 'forward: TLS handshake failed');
     });
@@ -210,36 +228,36 @@ export class ForwardServer implements Input, ForwardConnectionHost {
     this.udp = udp;
   }
 
-  /** One timer for every connection's net.io_timeout and handshake deadline. */
+  /** One timer for every connection's net.io_timeout, net.frame_timeout and handshake deadline. */
   private startTimer(): void {
-    const { ioTimeoutMs, acceptTimeoutMs } = this.options;
-    if (ioTimeoutMs === 0 && this.security === undefined) return;
-    const shortest = ioTimeoutMs === 0 ? acceptTimeoutMs : Math.min(ioTimeoutMs, acceptTimeoutMs);
-    const every = Math.min(1000, Math.max(20, Math.floor(shortest / 4)));
+    const { ioTimeoutMs, acceptTimeoutMs, frameTimeoutMs } = this.options;
+    const timeouts = [ioTimeoutMs, frameTimeoutMs, this.security !== undefined ? acceptTimeoutMs : 0].filter((ms) => ms > 0);
+    if (timeouts.length === 0) return;
+    const every = Math.min(1000, Math.max(20, Math.floor(Math.min(...timeouts) / 4)));
     this.timer = setInterval(() => {
       const now = Date.now();
-      for (const connection of this.connections) connection.checkTimeouts(now, ioTimeoutMs, acceptTimeoutMs);
+      for (const connection of this.limits.connections) connection.checkTimeouts(now, ioTimeoutMs, acceptTimeoutMs, frameTimeoutMs);
     }, every);
     this.timer.unref();
   }
 
-  private accept(socket: Socket): void {
+  /** `admit`: a plain socket takes its slot here; a TLS one took it on arrival. */
+  private accept(socket: Socket, admit: boolean): void {
     if (this.stopped) {
       socket.destroy();
       return;
     }
+    if (admit && !this.limits.admit(socket)) return;
     this.metrics.connections.inc();
-    this.metrics.connectionsActive.inc();
-    this.connections.add(new ForwardConnection(socket, this));
+    this.limits.add(new ForwardConnection(socket, this));
   }
+}
 
-  private dropped(remote: string | undefined): void {
-    this.metrics.connectionsRejected.inc();
-    if (this.atLimit) return;
-    this.atLimit = true;
-    this.ctx.log.warn(
-      { remote, max_connections: this.options.maxConnections },
-      'forward: net.max_connections reached, closing new connections (logged once until one closes)',
-    );
-  }
+/**
+ * The TCP socket under a TLS server's socket. Node keeps it as `_parent` (not a documented property):
+ * without it, a socket's handshake slot is only freed when it closes.
+ */
+function rawSocketOf(socket: TLSSocket): Socket | undefined {
+  const parent = (socket as unknown as { _parent?: unknown })._parent;
+  return parent instanceof Socket ? parent : undefined;
 }

@@ -1,8 +1,11 @@
 /**
  * A request body to records: a JSON object, an array of objects, newline-delimited JSON (one object a
  * line), or an HTML form (`application/x-www-form-urlencoded`, one record, as Fluent Bit reads it).
- * Anything else is a `BadBodyError` whose message says what and where, for the 400 answer.
+ * Anything else is a `BadBodyError` whose message says what and where, for the 400 answer; so is a
+ * record nested deeper than MAX_RECORD_NESTING, refused before it is queued (and answered 2xx), since
+ * what the pipeline does with a record (print it, prune it) walks its nesting.
  */
+import { MAX_RECORD_NESTING, nestingExceeds } from '../../core/limits.js';
 
 export class BadBodyError extends Error {
   constructor(message: string) {
@@ -27,6 +30,7 @@ export function parseBody(text: string, contentType: string | undefined): Record
     return lineRecords(text);
   }
   if (!isObject(whole)) throw new BadBodyError(`expected a JSON object, an array of objects or JSON lines, got ${kind(whole)}`);
+  if (nestingExceeds(whole)) throw tooDeep('the record');
   return [whole];
 }
 
@@ -40,6 +44,7 @@ function arrayRecords(text: string): Record_[] {
   const list = parsed as unknown[];
   for (let i = 0; i < list.length; i++) {
     if (!isObject(list[i])) throw new BadBodyError(`array element ${i} is ${kind(list[i])}, not a JSON object`);
+    if (nestingExceeds(list[i])) throw tooDeep(`array element ${i}`);
   }
   return list as Record_[];
 }
@@ -57,6 +62,7 @@ function lineRecords(text: string): Record_[] {
       throw new BadBodyError(`invalid JSON on line ${i + 1}: ${reason(err)}`);
     }
     if (!isObject(parsed)) throw new BadBodyError(`line ${i + 1} is ${kind(parsed)}, not a JSON object`);
+    if (nestingExceeds(parsed)) throw tooDeep(`line ${i + 1}`);
     out.push(parsed);
   }
   return out;
@@ -67,6 +73,10 @@ function formRecord(text: string): Record_ {
   for (const [k, v] of new URLSearchParams(text)) record[k] = v;
   if (Object.keys(record).length === 0) throw new BadBodyError('empty form');
   return record;
+}
+
+function tooDeep(where: string): BadBodyError {
+  return new BadBodyError(`${where} nests objects and arrays deeper than ${MAX_RECORD_NESTING} levels, the most a record may have`);
 }
 
 function isObject(v: unknown): v is Record_ {

@@ -15,6 +15,8 @@
  * same JSON, and `| json` in LogQL reads both alike.
  */
 
+import { timeInRange } from '../../core/limits.js';
+
 type Obj = Record<string, unknown>;
 
 /** corev1.ObjectReference's fields in struct order, all omitempty. */
@@ -50,6 +52,8 @@ export function exporterRecord(event: Obj): Obj {
  * events.k8s.io-style events), else `eventTime`, `firstTimestamp`, the object's creation; undefined
  * when none parses. A repeated event (count 2, 3…) thus gets a new entry at each repetition, and the
  * same version of an event always gets the same time, so resending it is not a new entry in Loki.
+ * A time Loki cannot store (before 1970, after 2262: anyone allowed to create Events can write one)
+ * counts as not parsing, so the next one is taken: sent on, it would fail the whole push it is in.
  */
 export function eventTimeNs(event: Obj): bigint | undefined {
   const series = isObject(event.series) ? event.series : undefined;
@@ -57,7 +61,7 @@ export function eventTimeNs(event: Obj): bigint | undefined {
   for (const value of [event.lastTimestamp, series?.lastObservedTime, event.eventTime, event.firstTimestamp, metadata?.creationTimestamp]) {
     if (typeof value !== 'string') continue;
     const ns = rfc3339ToNs(value);
-    if (ns !== undefined) return ns;
+    if (ns !== undefined && timeInRange(ns)) return ns;
   }
   return undefined;
 }
