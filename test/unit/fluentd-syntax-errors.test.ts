@@ -177,7 +177,7 @@ test('limits: include depth, number of files, section depth', () => {
   for (let i = 0; i < 5; i++) write(`deep/d${i}.conf`, `k${i} v\n@include d${i + 1}.conf\n`);
   write('deep/d5.conf', 'end 1\n');
   const deep = problems(() => parseFluentdFile(join(dir, 'deep/d0.conf'), { env: {}, hostname: 'n', limits: { includeDepth: 3 } }));
-  assert.deepEqual(deep, ['deep/d2.conf:2: @include d3.conf: includes nested deeper than 3']);
+  assert.deepEqual(deep, ['deep/d3.conf:2: @include d4.conf: includes nested deeper than 3']);
   for (let i = 0; i < 4; i++) write(`many/m${i}.conf`, `m${i} v\n`);
   const many = problems(() => parseFluentdText('@include many/*.conf\n', join(dir, 'x.conf'), { env: {}, hostname: 'n', limits: { files: 3 } }));
   assert.deepEqual(many, ['x.conf:1: @include many/*.conf: more than 3 files in all']);

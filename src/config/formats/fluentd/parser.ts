@@ -304,7 +304,7 @@ class FileParser implements LiteralReader {
         problem(`include cycle: ${[...this.chain.slice(this.chain.indexOf(real)), real].map(displayPath).join(' -> ')}`);
         continue;
       }
-      if (this.chain.length >= limits.includeDepth) {
+      if (this.chain.length > limits.includeDepth) {
         problem(`includes nested deeper than ${limits.includeDepth}`);
         return;
       }
