@@ -42,6 +42,9 @@ test('syntax errors name the file and the line, one at a time as Fluentd stops a
     ['<test #a>\n</test>\n', /^test\.conf:1: <test <\/test> is not closed/],
     ['<source\n', /^test\.conf:2: expected '>' to end '<source'$/],
     ['< source>\n</source>\n', /^test\.conf:1: expected a section name after '<'$/],
+    // Fluentd reads a nameless '</>' as the end of the file and drops what follows; floki refuses it.
+    ['k v\n</>\nlost v\n', /^test\.conf:2: expected a section name after '<\/'$/],
+    ['<>\n</>\n', /^test\.conf:1: expected a section name after '<'$/],
     ['<s>\n  k "a" 1\n</s>\n', /^test\.conf:2: expected the end of the line after the value of 'k'$/],
     ["<s>\n  k 'a' 1\n</s>\n", /^test\.conf:2: expected the end of the line after the value of 'k'$/],
     ['k """\n', /^test\.conf:1: expected the end of the line after the value of 'k'$/],

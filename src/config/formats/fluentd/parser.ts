@@ -205,10 +205,12 @@ class FileParser implements LiteralReader {
       const at = sc.pos;
       if (sc.skipString('</')) {
         const name = sc.scan(ELEMENT_NAME);
+        // Fluentd takes a nameless '</>' as the end of the file, silently dropping what follows it.
+        if (name === null) this.fail("expected a section name after '</'");
         sc.skip(SPACING);
-        if (!sc.skipString('>')) this.fail(`expected '>' to end '</${name ?? ''}'`);
-        if (!sc.skip(LINE_END)) this.fail(`expected the end of the line after '</${name ?? ''}>'`);
-        if (name !== elemName) this.fail(elemName === null ? `'</${name ?? ''}>' closes no section` : `'</${name ?? ''}>' where '</${elemName}>' was expected`, at);
+        if (!sc.skipString('>')) this.fail(`expected '>' to end '</${name}'`);
+        if (!sc.skip(LINE_END)) this.fail(`expected the end of the line after '</${name}>'`);
+        if (name !== elemName) this.fail(elemName === null ? `'</${name}>' closes no section` : `'</${name}>' where '</${elemName}>' was expected`, at);
         return;
       }
       if (sc.skipString('<')) {
