@@ -4,6 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { TagMatcher } from '../../src/core/tag-match.js';
 import { fluentdTagPatternSource } from '../../src/config/formats/fluentd/index.js';
 import { TagPatternError } from '../../src/config/formats/fluentd/tag-pattern.js';
@@ -98,4 +100,33 @@ test('every source compiles without flags, as TagMatcher.regex compiles it', () 
   check('(y)', ['(y)'], ['y']);
   check('^$|+?', ['^$|+?'], ['']);
   check('/a|b/', ['a', 'b', 'ab', 'xb'], ['xa']);
+});
+
+test("300 random patterns against 8 tags each: what Fluentd's own matcher answered", () => {
+  // Printed by fluent/fluentd's lib/fluent/match.rb (commit ff8682d7, Ruby 3.1), patterns split on
+  // blanks as EventRouter::Rule does; see test/fixtures/fluentd/README.md.
+  const file = join(import.meta.dirname, '..', 'fixtures', 'fluentd', 'fluentd-tag-match-results.json');
+  const cases = JSON.parse(readFileSync(file, 'utf8')) as { pattern: string; tags?: string[]; fluentd?: boolean[]; fluentd_error?: string }[];
+  assert.equal(cases.length, 300);
+  let rubyOnly = 0;
+  for (const c of cases) {
+    if (c.fluentd_error !== undefined) {
+      assert.throws(() => new RegExp(fluentdTagPatternSource(c.pattern)), TagPatternError, c.pattern);
+      continue;
+    }
+    let source: string;
+    try {
+      source = fluentdTagPatternSource(c.pattern);
+    } catch (err) {
+      // A /regex/ is compiled as JavaScript: what only Ruby's engine takes (`\\A*`, `.**`) is refused.
+      assert.ok(err instanceof TagPatternError && c.pattern.startsWith('/'), `${JSON.stringify(c.pattern)}: ${(err as Error).message}`);
+      rubyOnly++;
+      continue;
+    }
+    const re = new RegExp(source);
+    assert.deepEqual(c.tags!.map((t) => re.test(t)), c.fluentd, JSON.stringify(c.pattern));
+  }
+  assert.ok(rubyOnly <= 3, `${rubyOnly} regular expressions only Ruby takes`);
+  // The case that needed Ruby's own text of each piece: an unclosed `{` matches its branches' source.
+  check('**.{*,**', ['b{{..*', 'x.[^\\.]*'], ['b.c']);
 });

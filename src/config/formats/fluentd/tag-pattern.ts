@@ -37,7 +37,8 @@ function splitPatterns(arg: string): string[] {
 function patternSource(pattern: string): string {
   if (pattern === '**') return '^[\\s\\S]*$';
   if (pattern.startsWith('/')) {
-    if (pattern.length < 2 || !pattern.endsWith('/')) throw new TagPatternError(`invalid match pattern '${pattern}': a regular expression must end with '/'`);
+    // A lone '/' both starts and ends a (empty) expression, as Fluentd reads it.
+    if (!pattern.endsWith('/')) throw new TagPatternError(`invalid match pattern '${pattern}': a regular expression must end with '/'`);
     const source = `^${rubyRegexToJs(pattern.slice(1, -1))}${END}`;
     try {
       new RegExp(source);
@@ -49,13 +50,25 @@ function patternSource(pattern: string): string {
   return `^${globSource(pattern)}${END}`;
 }
 
+/**
+ * Each piece of a glob's expression in two forms: the JavaScript source, and the Ruby source Fluentd
+ * builds. The Ruby text matters in one case only: an unclosed `{` makes Fluentd match its branches'
+ * Ruby source as literal text.
+ */
+interface Piece {
+  js: string;
+  rb: string;
+}
+
 /** The expression of one glob pattern, built piece by piece as Fluentd's GlobMatchPattern builds it. */
 function globSource(pat: string): string {
   // `pieces` holds the expression being built at each open `{`; `alternatives` the finished branches.
-  const alternatives: string[][] = [];
-  const pieces: string[] = [''];
-  const add = (s: string): void => {
-    pieces[pieces.length - 1] += s;
+  const alternatives: Piece[][] = [];
+  const pieces: Piece[] = [{ js: '', rb: '' }];
+  const add = (js: string, rb = js): void => {
+    const top = pieces[pieces.length - 1]!;
+    top.js += js;
+    top.rb += rb;
   };
   let escape = false;
   let dot = false;
@@ -75,10 +88,10 @@ function globSource(pat: string): string {
         dot = false;
       }
       if (pat[i + 2] === '.') {
-        add('(?:[^\\n]*\\.|^)');
+        add('(?:[^\\n]*\\.|^)', '(?:.*\\.|\\A)');
         i += 3;
       } else {
-        add('[^\\n]*');
+        add('[^\\n]*', '.*');
         i += 2;
       }
       continue;
@@ -92,14 +105,16 @@ function globSource(pat: string): string {
     else if (c === '*') add('[^\\.]*');
     else if (c === '{') {
       alternatives.push([]);
-      pieces.push('');
+      pieces.push({ js: '', rb: '' });
     } else if (c === '}' && alternatives.length > 0) {
       const branches = alternatives.pop()!;
       branches.push(pieces.pop()!);
-      add(`(?:${branches.map((b) => `(?:${b})`).join('|')})`);
+      // Regexp.union of Regexps; of a single one, that Regexp itself.
+      const rb = branches.length === 1 ? `(?-mix:${branches[0]!.rb})` : `(?-mix:${branches.map((b) => `(?-mix:${b.rb})`).join('|')})`;
+      add(`(?:${branches.map((b) => `(?:${b.js})`).join('|')})`, rb);
     } else if (c === ',' && alternatives.length > 0) {
       alternatives[alternatives.length - 1]!.push(pieces.pop()!);
-      pieces.push('');
+      pieces.push({ js: '', rb: '' });
     } else if (/[a-zA-Z0-9_]/.test(c)) add(c);
     else add(`\\${c}`);
     i++;
@@ -108,9 +123,10 @@ function globSource(pat: string): string {
   while (alternatives.length > 0) {
     const branches = alternatives.pop()!;
     branches.push(pieces.pop()!);
-    add(`(?:${branches.map(escapeLiteral).join('|')})`);
+    const literals = branches.map((b) => escapeLiteral(b.rb));
+    add(`(?:${literals.join('|')})`, `(?-mix:${literals.join('|')})`);
   }
-  return pieces[0]!;
+  return pieces[0]!.js;
 }
 
 const CONTROL_ESCAPES: Record<string, string> = { '\n': '\\n', '\t': '\\t', '\r': '\\r', '\f': '\\f', '\v': '\\v', ' ': '\\ ' };
