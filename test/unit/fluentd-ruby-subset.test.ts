@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { evaluateEmbeddedRuby, RubyRaise, UnsetSignal, UnsupportedRuby, type RubyContext } from '../../src/config/formats/fluentd/ruby-subset.js';
 
 const ctx = (env: Record<string, string> = {}): RubyContext => ({ env, hostname: 'node-1', workerId: '0' });
@@ -80,6 +82,20 @@ test("fluentd-kubernetes-daemonset's kubernetes_url, current and earlier, in and
   assert.equal(run("(IPAddr.new('nope').ipv4? rescue 'no')"), 'no');
 });
 
+test("arguments are evaluated before the call, as Ruby does: ENV.fetch's default even when the variable is set", () => {
+  assert.throws(() => run("ENV.fetch('X', use_nil)", { X: 'set' }), (e: Error) => e instanceof UnsetSignal && e.unset === 'nil');
+  assert.throws(() => run("ENV.fetch('X', 'a' + nil)", { X: 'set' }), (e: Error) => e instanceof RubyRaise && /^TypeError/.test(e.message));
+  assert.throws(() => run("ENV.fetch(nil, use_default)"), (e: Error) => e instanceof UnsetSignal && e.unset === 'default');
+});
+
+test('IPAddr.new with a prefix: a length or a netmask of the same family, else it raises', () => {
+  assert.equal(run("IPAddr.new('10.0.0.0/255.0.0.0').ipv4?"), 'true');
+  assert.equal(run("IPAddr.new('fd00::/64').ipv6?"), 'true');
+  for (const addr of ['::1/', '10.0.0.1/33', '10.0.0.1/x', '10.0.0.1/::1']) {
+    assert.throws(() => run(`IPAddr.new('${addr}').ipv6?`), RubyRaise, addr);
+  }
+});
+
 test('locals, ;, parentheses, the conditional, and rescue (which catches what Ruby raises)', () => {
   assert.equal(run("a = 'x'; b = a + 'y'; b"), 'xy');
   assert.equal(run("a = ENV['X'] || 'd'\na + '!'"), 'd!');
@@ -147,4 +163,28 @@ test('anything outside the subset is refused before anything runs', () => {
   for (const code of refused) assert.throws(() => run(code), (e: Error) => e instanceof UnsupportedRuby, code);
   // A name assigned later is not a local yet, as in Ruby's parser.
   assert.throws(() => run("a; a = 'x'"), UnsupportedRuby);
+});
+
+test("300 generated expressions: floki's value, exception or use_nil/use_default is Ruby's", () => {
+  // Evaluated by Ruby 3.1 as Fluentd evaluates embedded code ("#{code}" with the locals hostname and
+  // worker_id), with X=x set and Y unset; see test/fixtures/fluentd/README.md.
+  const file = join(import.meta.dirname, '..', 'fixtures', 'fluentd', 'ruby-subset-results.json');
+  const cases = JSON.parse(readFileSync(file, 'utf8')) as { code: string; ok?: string; raise?: string; unset?: string }[];
+  assert.equal(cases.length, 300);
+  let evaluated = 0;
+  for (const c of cases) {
+    let mine: { ok?: string; raise?: string; unset?: string };
+    try {
+      mine = { ok: evaluateEmbeddedRuby(c.code, { env: { X: 'x' }, hostname: 'h', workerId: '0' }) };
+    } catch (err) {
+      if (err instanceof UnsupportedRuby) continue; // assignments inside expressions, which configs do not use
+      if (err instanceof RubyRaise) mine = { raise: err.message.split(': ')[0] };
+      else if (err instanceof UnsetSignal) mine = { unset: err.unset };
+      else throw err;
+    }
+    evaluated++;
+    const { code: _, ...ruby } = c;
+    assert.deepEqual(mine, ruby, c.code);
+  }
+  assert.ok(evaluated >= 250, `only ${evaluated} evaluated`);
 });

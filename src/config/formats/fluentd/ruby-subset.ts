@@ -334,11 +334,14 @@ function evaluate(node: Node, ctx: RubyContext, locals: Map<string, Value>): Val
     case 'env':
       return ctx.env[envKey(evaluate(node.key, ctx, locals))] ?? null;
     case 'fetch': {
-      const key = envKey(evaluate(node.key, ctx, locals));
+      // Ruby evaluates every argument before the call: the default too, even when it is not used.
+      const rawKey = evaluate(node.key, ctx, locals);
+      const fallback = node.fallback === undefined ? undefined : evaluate(node.fallback, ctx, locals);
+      const key = envKey(rawKey);
       const v = ctx.env[key];
       if (v !== undefined) return v;
-      if (node.fallback === undefined) throw new RubyRaise(`KeyError: key not found: ${JSON.stringify(key)} (the environment variable ${key} is not set)`);
-      return evaluate(node.fallback, ctx, locals);
+      if (fallback === undefined) throw new RubyRaise(`KeyError: key not found: ${JSON.stringify(key)} (the environment variable ${key} is not set)`);
+      return fallback;
     }
     case 'join':
       return fileJoin(node.args.map((a) => evaluate(a, ctx, locals)));
@@ -397,8 +400,16 @@ function ipAddressIsV6(v: Value): boolean {
   const bracketed = /^\[(.*)\]$/.exec(addr);
   if (bracketed) addr = bracketed[1]!;
   const slash = addr.indexOf('/');
+  const prefix = slash < 0 ? undefined : addr.slice(slash + 1);
   if (slash >= 0) addr = addr.slice(0, slash);
-  if (isIPv6(addr.replace(/%[^%]+$/, ''))) return true;
-  if (!bracketed && isIPv4(addr)) return false;
-  throw new RubyRaise(`IPAddr::InvalidAddressError: invalid address: ${v}`);
+  let v6: boolean;
+  if (isIPv6(addr.replace(/%[^%]+$/, ''))) v6 = true;
+  else if (!bracketed && isIPv4(addr)) v6 = false;
+  else throw new RubyRaise(`IPAddr::InvalidAddressError: invalid address: ${v}`);
+  // `addr/prefix`: a prefix length, or a netmask of the same family.
+  if (prefix !== undefined) {
+    const valid = /^[0-9]+$/.test(prefix) ? Number(prefix) <= (v6 ? 128 : 32) : v6 ? isIPv6(prefix) : isIPv4(prefix);
+    if (!valid) throw new RubyRaise(`IPAddr::InvalidPrefixError: invalid length: ${v}`);
+  }
+  return v6;
 }
