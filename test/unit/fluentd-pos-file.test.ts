@@ -102,3 +102,14 @@ test('an empty or missing-newline pos file', () => {
   assert.deepEqual(parseFluentdPosFile('/a\t1\t2').entries.map((e) => [e.path, e.pos, e.ino]), [['/a', 1n, 2n]]);
   assert.deepEqual(parseFluentdPosFile('\n\n').unparsable.map((u) => u.line), [1, 2]);
 });
+
+test("80 generated pos files: the entries are those Fluentd keeps when it compacts the file on start", () => {
+  // Fluentd's compacted file, printed by fluent/fluentd's PositionFile.load (position_file.rb, commit
+  // ff8682d7, Ruby 3.1); see test/fixtures/fluentd/pos-files/README.md.
+  const cases = JSON.parse(readFileSync(join(FIXTURES, 'compaction-results.json'), 'utf8')) as { content: string; follow_inodes: boolean; fluentd_compacted: string }[];
+  assert.equal(cases.length, 80);
+  for (const c of cases) {
+    const { entries } = parseFluentdPosFile(c.content, c.follow_inodes);
+    assert.equal(entries.map((e) => line(e.path, e.pos, e.ino)).join(''), c.fluentd_compacted, JSON.stringify(c.content));
+  }
+});
