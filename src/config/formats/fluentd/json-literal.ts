@@ -10,7 +10,7 @@
  * bracket depth) and parses when the outer bracket closes: text can only parse there, and text that
  * does not parse there never will, so the result and the errors are Fluentd's.
  */
-import { readEmbedded, isUnset, type LiteralReader } from './literal.js';
+import { readEmbedded, isUnset, type LiteralReader } from './literal-reader.js';
 
 /** At most this many `#` comment checks (each parses the text so far) in one value. */
 const MAX_COMMENT_CHECKS = 256;
