@@ -107,9 +107,12 @@ export function eventTime(seq) {
 
 /**
  * Event number `seq`: `{ sec, nsec, record }`, with `record` the event map as Fluentd holds it after
- * parsing the exporter's JSON.
+ * parsing the exporter's JSON. Shapes: `exporter` (about 1,030 B of msgpack: the involved object's
+ * labels, as the exporter's lookup adds them) and `exporter-no-lookup` (about 940 B: the same events
+ * without those labels, as the exporter prints them with `omitLookup: true` or for an object it could
+ * not look up; W1's "~925 B" records).
  */
-export function makeEvent(seq, seed = 1) {
+export function makeEvent(seq, seed = 1, shape = 'exporter') {
   const g = new Draw(mulberry32(mix(seed, seq)));
   const { sec, nsec } = eventTime(seq);
   const r = REASONS[Math.floor(g.rand() * REASONS.length)];
@@ -133,9 +136,12 @@ export function makeEvent(seq, seed = 1) {
     resourceVersion: String(g.int(1000, 99_999_999)),
   };
   if (kind === 'Pod') involvedObject.fieldPath = `spec.containers{${g.app}}`;
-  involvedObject.labels = clusterScoped
+  // Drawn for every shape, so that the other fields of event `seq` are the same in each.
+  const labels = clusterScoped
     ? { 'kubernetes.io/hostname': g.node, 'node.kubernetes.io/instance-type': g.pick(['m6i.2xlarge', 'n2-standard-8', 'c7g.4xlarge']), 'topology.kubernetes.io/zone': g.pick(['eu-west-1a', 'eu-west-1b', 'eu-west-1c']) }
     : { app: g.app, 'app.kubernetes.io/name': g.app, 'pod-template-hash': g.hex(10) };
+  if (shape === 'exporter') involvedObject.labels = labels;
+  else if (shape !== 'exporter-no-lookup') throw new Error(`unknown event shape '${shape}' (exporter, exporter-no-lookup)`);
   const record = {
     metadata: {
       name: `${g.obj}.${seq.toString(16).padStart(SEQ_HEX_DIGITS, '0')}`,

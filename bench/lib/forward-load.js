@@ -97,10 +97,11 @@ function chunkId(entries) {
 }
 
 /**
- * Pre-encodes `events` events (sequence numbers `first`…) into forward messages of `chunkSize` events.
+ * Pre-encodes `events` events (sequence numbers `first`…) into forward messages of `chunkSize` events,
+ * records of `shape` (see makeEvent).
  * Returns { messages: [{ buf, count, chunk? }], events, bytes }.
  */
-export function encodeChunks({ events, chunkSize = 1000, mode = 'packed', ack = false, tag = 'kube.events', seed = 1, first = 0 }) {
+export function encodeChunks({ events, chunkSize = 1000, mode = 'packed', ack = false, tag = 'kube.events', seed = 1, first = 0, shape = 'exporter' }) {
   if (!MODES.includes(mode)) throw new Error(`unknown mode '${mode}' (${MODES.join(', ')})`);
   const messages = [];
   let bytes = 0;
@@ -112,7 +113,7 @@ export function encodeChunks({ events, chunkSize = 1000, mode = 'packed', ack = 
     const count = Math.min(chunkSize, events - start);
     entries.len = 0;
     for (let i = 0; i < count; i++) {
-      const e = makeEvent(first + start + i, seed);
+      const e = makeEvent(first + start + i, seed, shape);
       writeEntry(entries, e.sec, e.nsec, e.record);
     }
     let body = entries.buf.subarray(0, entries.len);

@@ -1,10 +1,12 @@
-// A counting Loki receiver: POST /loki/api/v1/push, snappy-compressed protobuf PushRequest.
+// A counting Loki receiver: POST /loki/api/v1/push, snappy-compressed protobuf PushRequest (floki,
+// Promtail) or JSON, optionally gzipped (Fluent Bit's out_loki, floki's `compress json_gzip`).
 //
 // It does not decode the request: a small protobuf walker counts EntryAdapter fields
-// (PushRequest.streams = 1 → StreamAdapter.entries = 2) and skips everything else by wire type.
-// With `expected` set it also reads each entry's line (EntryAdapter.line = 2) and checks the
-// sequence number that bench/lib/events.js puts in metadata.name, so it can tell a lost event from
-// a duplicate. Answers 204, after `delayMs` if set (a slow Loki).
+// (PushRequest.streams = 1 → StreamAdapter.entries = 2) and skips everything else by wire type, and
+// a JSON scanner finds each `[ts, line]` pair (loki-json-push.js). With `expected` set it also reads
+// each entry's line and checks the sequence number that bench/lib/events.js puts in metadata.name
+// (or tail-load.js's `seq=`), so it can tell a lost event from a duplicate. Answers 204, after
+// `delayMs` if set (a slow Loki).
 //
 // Run as a child process (forkSink) so it never shares an event loop with the load generator;
 // `startSink` runs it in the current process (for small checks).
@@ -15,6 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import snappyjs from 'snappyjs';
+import { walkJsonPush } from './loki-json-push.js';
+import { checkSeq } from './seq-check.js';
 
 // The native binding (floki's optional dependency) decompresses in a fraction of snappyjs's time:
 // the sink shares the machine with floki, so the less CPU it takes, the less it skews the numbers.
@@ -28,11 +32,6 @@ const uncompress = (() => {
 })();
 
 const PUSH_PATH = '/loki/api/v1/push';
-const QUOTE = 0x22;
-const NAME_MARKER = Buffer.from('"name":"');
-/** Lines that are not exporter events (the tail workload's application lines) carry `seq=<16 hex>`. */
-const SEQ_MARKER = Buffer.from('seq=');
-const SEQ_DIGITS = 16;
 
 class Counter {
   constructor(expected) {
@@ -45,6 +44,7 @@ class Counter {
     this.requests = 0;
     this.bodyBytes = 0; // as received (snappy)
     this.protoBytes = 0; // uncompressed protobuf
+    this.jsonBytes = 0; // JSON, gunzipped
     this.lineBytes = 0; // only counted when verifying
     this.streams = 0;
     this.duplicates = 0;
@@ -62,6 +62,7 @@ class Counter {
       streams: this.streams,
       bodyBytes: this.bodyBytes,
       protoBytes: this.protoBytes,
+      jsonBytes: this.jsonBytes,
       lineBytes: this.lineBytes,
       duplicates: this.duplicates,
       unknown: this.unknown,
@@ -156,30 +157,6 @@ function verifyEntry(buf, start, end, counter) {
   counter.unknown++;
 }
 
-function checkSeq(buf, start, end, counter) {
-  // metadata.name is the line's first "name" key; look only near the start.
-  const head = buf.subarray(start, Math.min(end, start + 256));
-  let seq = -1;
-  const at = head.indexOf(NAME_MARKER);
-  if (at >= 0) {
-    const from = start + at + NAME_MARKER.length;
-    const close = buf.indexOf(QUOTE, from);
-    if (close > from + SEQ_DIGITS && close <= end) seq = parseInt(buf.toString('latin1', close - SEQ_DIGITS, close), 16);
-  } else {
-    const s = head.indexOf(SEQ_MARKER);
-    if (s >= 0 && start + s + SEQ_MARKER.length + SEQ_DIGITS <= end) {
-      const from = start + s + SEQ_MARKER.length;
-      seq = parseInt(buf.toString('latin1', from, from + SEQ_DIGITS), 16);
-    }
-  }
-  if (seq >= 0 && seq < counter.expected) {
-    if (counter.seen[seq]) counter.duplicates++;
-    else counter.seen[seq] = 1;
-    return;
-  }
-  counter.unknown++;
-}
-
 /** Missing sequence numbers (up to `limit`), for failure messages. */
 function missing(counter, limit = 10) {
   const out = [];
@@ -219,19 +196,8 @@ export function startSink({ host = '127.0.0.1', port = 0, delayMs = 0, expected 
         if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
         const type = req.headers['content-type'] ?? '';
         if (type.startsWith('application/json')) {
-          // Loki also takes JSON pushes; count them the slow way.
-          const json = JSON.parse(body.toString('utf8'));
-          for (const s of json.streams ?? []) {
-            counter.streams++;
-            for (const v of s.values ?? []) {
-              counter.entries++;
-              if (counter.seen) {
-                const line = Buffer.from(v[1]);
-                counter.lineBytes += line.length;
-                checkSeq(line, 0, line.length, counter);
-              }
-            }
-          }
+          counter.jsonBytes += body.length;
+          walkJsonPush(body, counter, counter.seen !== undefined);
         } else {
           const proto = uncompress(body);
           counter.protoBytes += proto.length;

@@ -1,11 +1,14 @@
-// Container log files for the tail workload, laid out as on a node:
+// Container log files for the tail workloads, laid out as on a node:
 // <root>/pods/<namespace>_<pod>_<uid>/<container>/0.log, to be linked from a containers folder
 // (`<pod>_<namespace>_<container>-<64 hex id>.log`, kubelet's symlinks) when the timed run starts.
 //
 // CRI format (containerd): `<RFC3339Nano> <stdout|stderr> <P|F> <content>`. 10% of the lines are
 // written as 2 or 3 pieces (P…F) cut at any byte, inside multi-byte characters too, as CRI-O does
-// with its read buffer. One file holds kubernetes-event-exporter JSON (bench/lib/events.js); the
-// others application lines of 80 B to 4 KiB (mean about 0.9 KiB), text and JSON, some non-ASCII.
+// with its read buffer. Two profiles:
+// - `mixed` (the `tail` workload): one file holds kubernetes-event-exporter JSON (bench/lib/events.js),
+//   the others application lines of 80 B to 4 KiB (mean about 0.9 KiB), text and JSON, some non-ASCII;
+// - `app-350` (W2): every file holds application lines of 80 B to 1.5 KiB, about 350 B a record with
+//   the CRI prefix (500 MiB is about 1.5M records).
 // Every line carries a sequence number the counting sink reads back: `seq=<16 hex>` near the start
 // of an application line, and the event name's suffix for an event (see loki-sink.js).
 //
@@ -56,6 +59,19 @@ function lineSize(r) {
   return 2000 + Math.floor(r() * 2096); // a few long ones, up to 4 KiB
 }
 
+/** W2's lines: mostly short, a quarter medium, a few long; with the CRI prefix about 350 B on average. */
+function lineSize350(r) {
+  const x = r();
+  if (x < 0.7) return 80 + Math.floor(r() * 190);
+  if (x < 0.95) return 280 + Math.floor(r() * 400);
+  return 700 + Math.floor(r() * 800);
+}
+
+const PROFILES = {
+  mixed: { exporterFile: true, lineSize },
+  'app-350': { exporterFile: false, lineSize: lineSize350 },
+};
+
 /** Appends one line as CRI, 10% of lines in 2 or 3 pieces cut at arbitrary bytes. */
 function criLines(r, time, stream, content) {
   const body = Buffer.from(content);
@@ -77,10 +93,14 @@ function criLines(r, time, stream, content) {
 
 /**
  * Writes the files (once) and returns { root, files: [{ target, link }], bytes, events }.
- * `files` files totalling about `totalBytes`; file 0 holds exporter events.
+ * `files` files totalling about `totalBytes`; with the `mixed` profile file 0 holds exporter events.
  */
-export function prepareTailFiles({ dataDir, files = 20, totalBytes = 500 * MiB, seed = 7 }) {
-  const key = createHash('sha1').update(JSON.stringify({ FORMAT_VERSION, files, totalBytes, seed })).digest('hex').slice(0, 10);
+export function prepareTailFiles({ dataDir, files = 20, totalBytes = 500 * MiB, seed = 7, profile = 'mixed' }) {
+  const shape = PROFILES[profile];
+  if (!shape) throw new Error(`unknown tail profile '${profile}' (${Object.keys(PROFILES).join(', ')})`);
+  // The mixed profile's key leaves the profile out, so files generated before profiles existed still count.
+  const params = profile === 'mixed' ? { FORMAT_VERSION, files, totalBytes, seed } : { FORMAT_VERSION, files, totalBytes, seed, profile };
+  const key = createHash('sha1').update(JSON.stringify(params)).digest('hex').slice(0, 10);
   const root = join(dataDir, `tail-${key}`);
   const manifestPath = join(root, 'manifest.json');
   if (existsSync(manifestPath)) return JSON.parse(readFileSync(manifestPath, 'utf8'));
@@ -92,7 +112,7 @@ export function prepareTailFiles({ dataDir, files = 20, totalBytes = 500 * MiB, 
   let bytes = 0;
   for (let f = 0; f < files; f++) {
     const r = rng(seed * 1000 + f);
-    const exporter = f === 0;
+    const exporter = shape.exporterFile && f === 0;
     const namespace = exporter ? 'monitoring' : NAMESPACES[f % NAMESPACES.length];
     const app = exporter ? 'event-exporter' : APPS[f % APPS.length];
     const pod = `${app}-${hex(0x5b9c7f4 + f, 9)}-${hex(f * 7919, 5)}`;
@@ -114,7 +134,7 @@ export function prepareTailFiles({ dataDir, files = 20, totalBytes = 500 * MiB, 
       if (exporter) content = JSON.stringify(makeEvent(seq).record);
       else {
         stream = r() < 0.1 ? 'stderr' : 'stdout';
-        content = appLine(r, seq, lineSize(r), app);
+        content = appLine(r, seq, shape.lineSize(r), app);
       }
       seq++;
       const chunk = criLines(r, rfc3339Nano(ns), stream, content);

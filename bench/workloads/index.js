@@ -1,0 +1,43 @@
+// Every workload `node bench/run.js` knows, and the default set `npm run bench` runs.
+//
+// A workload declares:
+//   name, description
+//   input            the driver that feeds it (bench/lib/drivers.js: forward, tail, none) and its
+//                    options under the same key (forward: {...}, tail: {...})
+//   events           events sent (forward); file inputs count theirs when the files are written
+//   floki(ctx)       floki's config (YAML) for this run; ctx has dir, sinkPort, inputPort, httpPort and
+//                    ports[name] for each name in `ports`
+//   fluentBit(ctx)   optional: Fluent Bit's equivalent config (its YAML), run when FLUENT_BIT is set
+//   readyPort(ctx)   optional: the port that, once listening, means Fluent Bit takes input (default:
+//                    the forward input's); floki says so in its log
+//   sink             the counting Loki's options ({ delayMs })
+//   env              optional: environment of the process under test
+//   ports            optional: names of extra ports to allocate (e.g. an API-server stand-in's)
+//   services         optional: [async (ctx) => ({ close })], started before the process, closed after
+//   idle             optional: { settleS, windowS }: measure the process at rest instead of a throughput run
+//   reports          the figures (table columns) it reports, see bench/lib/report.js
+//   rate             the figure the ratio to Fluent Bit compares ('events/s' or 'MiB/s in')
+// Once published, keep a workload fixed so figures compare from commit to commit; add a new name for
+// a new shape.
+
+import { FORWARD_WORKLOADS } from './forward.js';
+import { IDLE_WORKLOADS } from './idle.js';
+import { TAIL_WORKLOADS } from './tail.js';
+
+export const WORKLOADS = [...FORWARD_WORKLOADS, ...TAIL_WORKLOADS, ...IDLE_WORKLOADS];
+
+/** `npm run bench` without names: issue #12's three workloads and those in the README's table. */
+export const DEFAULT_WORKLOADS = [
+  'w1-forward-exporter',
+  'w2-tail-cri',
+  'idle',
+  'forward-packed-1k-long',
+  'forward-packed-1k-long-unthreaded',
+  'forward-packed-1k',
+  'forward-packed-1k-ack',
+  'forward-compressed-1k',
+  'forward-forward-1k',
+  'forward-packed-1k-disk',
+  'forward-packed-1k-slow-loki',
+  'tail',
+];
