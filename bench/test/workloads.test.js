@@ -49,7 +49,9 @@ test("every floki config passes floki's own validation", () =>
     }
   }));
 
-test('every Fluent Bit config loads in Fluent Bit', { skip: !process.env.FLUENT_BIT && 'FLUENT_BIT is not set' }, () =>
+// Only where FLUENT_BIT names a binary (`FLUENT_BIT=/path/to/fluent-bit node --test bench/test/`): a
+// user's clone has no Fluent Bit, and `npm test` runs this file without it.
+if (process.env.FLUENT_BIT) test('every Fluent Bit config loads in Fluent Bit', () =>
   withContext(async (ctx) => {
     for (const w of WORKLOADS.filter((x) => x.fluentBit)) {
       const file = join(ctx.dir, `${w.name}.fluent-bit.yaml`);
