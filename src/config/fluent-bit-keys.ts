@@ -12,9 +12,7 @@
  *
  * Keys other work is adding (tail `parser`, `docker_mode*`, `offset_key`, `tag_regex`, `exit_on_eof`,
  * `db.sync`/`db.locking`/`db.journal_mode`, `watcher_interval`, `progress_check_interval*`,
- * `multiline`/`multiline_flush`/`parser_firstline`/`parser_N`; http `add_remote_addr`,
- * `remote_addr_key`, `http2`/`http_server.http2`, `enable_health_endpoint`; stdout `json_date_*`;
- * loki `auto_kubernetes_labels`, `label_map_path`, `tenant_id_key_error_handling`) are left out:
+ * `multiline`/`multiline_flush`/`parser_firstline`/`parser_N`) are left out:
  * they are unknown keys until their plugin declares them. A plugin's own option table always wins
  * over this table.
  */

@@ -43,7 +43,7 @@ function collect(stream: PassThrough): { text: () => string } {
 test('the plugin declares format with readable as default', () => {
   const format = stdoutOutput.options.find((o) => o.name === 'format');
   assert.equal(format?.default, 'readable');
-  assert.deepEqual(format?.choices, ['readable', 'json_lines']);
+  assert.deepEqual(format?.choices, ['readable', 'loki_json_lines', 'json_lines', 'json_stream', 'json', 'msgpack']);
 });
 
 test('readable: time with nanoseconds, tag, labels, line (or the record as JSON)', async () => {
@@ -62,10 +62,10 @@ test('readable: time with nanoseconds, tag, labels, line (or the record as JSON)
   );
 });
 
-test('json_lines: one object per entry with tag, time, labels and line', async () => {
+test('loki_json_lines: one object per entry with tag, time, labels and line', async () => {
   const stream = new PassThrough();
   const got = collect(stream);
-  const out = new StdoutOutput({ format: 'json_lines' }, context(), stream);
+  const out = new StdoutOutput({ format: 'loki_json_lines' }, context(), stream);
   await out.start();
   const events = sampleEvents();
   out.write(events);

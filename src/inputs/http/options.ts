@@ -31,6 +31,27 @@ export const httpOptions: readonly OptionSpec[] = [
     description:
       'floki extension (Fluent Bit has none): when set, requests must carry Authorization: Bearer <token>, others are answered 401.',
   },
+  {
+    name: 'add_remote_addr',
+    type: 'bool',
+    default: false,
+    description:
+      "Add the client's address from the X-Forwarded-For header to each record, under remote_addr_key: its first address, of the last such header with http2 on, of the first with http2 off (Fluent Bit's rule). A record that has the key keeps its own; a request without the header adds nothing.",
+  },
+  { name: 'remote_addr_key', type: 'string', default: 'REMOTE_ADDR', description: 'The record key add_remote_addr writes.' },
+  {
+    name: 'http2',
+    type: 'bool',
+    default: true,
+    description: 'Serve HTTP/2 beside HTTP/1.1 on the same port: by ALPN over TLS, by prior knowledge (the HTTP/2 preface) in clear text.',
+  },
+  { name: 'http_server.http2', type: 'bool', description: "Fluent Bit's newer name of http2; when set, it wins." },
+  {
+    name: 'enable_health_endpoint',
+    type: 'bool',
+    default: false,
+    description: 'Answer `GET /health` with 200 and `{"status": "ok", "timestamp": ...}` (Fluent Bit\'s JSON) instead of treating `/health` as a tag.',
+  },
   { name: 'tls', type: 'bool', default: false, description: 'Serve HTTPS with tls.crt_file and tls.key_file.' },
   { name: 'tls.crt_file', type: 'string', description: 'PEM certificate (chain) for tls.' },
   { name: 'tls.key_file', type: 'string', description: 'PEM private key for tls.' },
@@ -45,6 +66,10 @@ export interface HttpInputOptions {
   successCode: 200 | 201 | 204;
   bearerToken?: string;
   tls?: { certFile: string; keyFile: string };
+  /** add_remote_addr: the record key, or undefined when off. */
+  remoteAddrKey?: string;
+  http2: boolean;
+  healthEndpoint: boolean;
 }
 
 export function resolveHttpOptions(options: ResolvedOptions): HttpInputOptions {
@@ -72,6 +97,9 @@ export function resolveHttpOptions(options: ResolvedOptions): HttpInputOptions {
     successCode: code,
     bearerToken: nonEmpty(options.bearer_token),
     tls,
+    remoteAddrKey: options.add_remote_addr === true ? nonEmpty(options.remote_addr_key) ?? 'REMOTE_ADDR' : undefined,
+    http2: (options['http_server.http2'] ?? options.http2) !== false,
+    healthEndpoint: options.enable_health_endpoint === true,
   };
 }
 

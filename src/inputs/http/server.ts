@@ -2,12 +2,14 @@ import { readFileSync } from 'node:fs';
 import { timingSafeEqual } from 'node:crypto';
 import { gunzip } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Counter } from 'prom-client';
 import { nowNs, type LogEvent } from '../../core/event.js';
 import type { Input, InputContext } from '../../core/plugin.js';
 import { BadBodyError, parseBody } from './body.js';
 import type { HttpInputOptions } from './options.js';
+import { dualProtocolServer } from './dual-protocol-server.js';
 
 /**
  * Fluent Bit's `http` input on fastify: `POST /` (tag: the instance name) or `POST /<tag>` with a JSON
@@ -38,7 +40,11 @@ export class HttpInput implements Input {
     this.bytes = ctx.metrics.counter('floki_input_bytes_total', 'Bytes received by an input.').labels({ name: ctx.name });
 
     const https = options.tls ? { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) } : null;
-    this.app = Fastify({ logger: false, bodyLimit: options.bufferMaxSize, https, forceCloseConnections: 'idle' }) as unknown as FastifyInstance;
+    this.app = (
+      options.http2
+        ? Fastify({ logger: false, bodyLimit: options.bufferMaxSize, forceCloseConnections: 'idle', serverFactory: (handler) => dualProtocolServer(handler as unknown as Parameters<typeof dualProtocolServer>[0], https ?? undefined) as unknown as Server })
+        : Fastify({ logger: false, bodyLimit: options.bufferMaxSize, https, forceCloseConnections: 'idle' })
+    ) as unknown as FastifyInstance;
     this.app.removeAllContentTypeParsers();
     // Every content type is read as bytes; parseBody decides what they hold (the exporter sends
     // application/json, curl users send anything).
@@ -51,6 +57,9 @@ export class HttpInput implements Input {
       return this.answer(reply, status, message);
     });
     this.app.setNotFoundHandler((req, reply) => this.answer(reply, req.method === 'POST' ? 404 : 405, 'only POST / or POST /<tag>'));
+    if (options.healthEndpoint) {
+      this.app.get('/health', async (_req, reply) => reply.type('application/json').send(JSON.stringify({ status: 'ok', timestamp: new Date().toISOString() })));
+    }
     const handler = (req: FastifyRequest, reply: FastifyReply) => this.receive(req, reply);
     this.app.post('/', handler);
     this.app.post('/*', handler);
@@ -133,9 +142,12 @@ export class HttpInput implements Input {
     const pathTag = tagFromUrl(req.url);
     const tag = pathTag ?? this.options.tag ?? this.ctx.name;
     const tagKey = this.options.tagKey;
+    const remoteKey = this.options.remoteAddrKey;
+    const remoteAddr = remoteKey === undefined ? undefined : forwardedFor(req.raw.rawHeaders, this.options.http2);
     const events: LogEvent[] = new Array(records.length);
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!;
+      if (remoteAddr !== undefined && !Object.hasOwn(record, remoteKey!)) record[remoteKey!] = remoteAddr;
       const keyed = tagKey === undefined ? undefined : record[tagKey];
       events[i] = { tag: typeof keyed === 'string' && keyed.length > 0 ? keyed : tag, time: nowNs(), record };
     }
@@ -172,6 +184,22 @@ export function tagFromUrl(url: string): string | undefined {
   const raw = path.replace(/^\/+/, '');
   if (raw.length === 0) return undefined;
   return raw.replace(/[^A-Za-z0-9_.]/g, '_');
+}
+
+/**
+ * The client address add_remote_addr records, as Fluent Bit finds it: the first address of an
+ * X-Forwarded-For header, trimmed; of the last such header with http2 on, of the first with it off.
+ */
+export function forwardedFor(rawHeaders: readonly string[], lastHeader: boolean): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]!.toLowerCase() !== 'x-forwarded-for') continue;
+    value = rawHeaders[i + 1]!;
+    if (!lastHeader) break;
+  }
+  if (value === undefined) return undefined;
+  const first = value.split(',')[0]!.trim();
+  return first.length ? first : undefined;
 }
 
 function sameSecret(header: string | undefined, expected: Buffer): boolean {

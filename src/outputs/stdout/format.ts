@@ -1,7 +1,17 @@
 import type { LogEvent } from '../../core/event.js';
 import { toJson } from '../../labels/json-text.js';
+import { fluentBitDump, fluentBitJson, type JsonDateFormat } from './fluent-bit-format.js';
 
-export type StdoutFormat = 'readable' | 'json_lines';
+/** floki's own `readable` and `loki_json_lines`, and Fluent Bit's formats. */
+export type StdoutFormat = 'readable' | 'loki_json_lines' | 'json_lines' | 'json_stream' | 'json' | 'msgpack';
+export const STDOUT_FORMATS: readonly StdoutFormat[] = ['readable', 'loki_json_lines', 'json_lines', 'json_stream', 'json', 'msgpack'];
+
+/** How Fluent Bit's JSON formats write the time. */
+export interface JsonDate {
+  /** Undefined: no time key (`json_date_key false`). */
+  key: string | undefined;
+  format: JsonDateFormat;
+}
 
 const NS_PER_SECOND = 1_000_000_000n;
 
@@ -45,10 +55,17 @@ export function readableLabels(labels: Record<string, string> | undefined): stri
   return out.length === 0 ? '{}' : out + '}';
 }
 
-/** One batch as text: one entry per line, each ending with `\n`. */
-export function formatBatch(events: readonly LogEvent[], format: StdoutFormat, time: Rfc3339NanoFormatter): string {
+/** One batch as text, ending with `\n`: one entry per line (`json`: the batch as one array). */
+export function formatBatch(events: readonly LogEvent[], format: StdoutFormat, time: Rfc3339NanoFormatter, date: JsonDate = { key: 'date', format: 'double' }): string {
   let out = '';
-  if (format === 'json_lines') {
+  if (format === 'json_lines' || format === 'json_stream') {
+    for (let i = 0; i < events.length; i++) out += fluentBitJson(events[i]!, date.key, date.format) + '\n';
+  } else if (format === 'json') {
+    for (let i = 0; i < events.length; i++) out += (i === 0 ? '[' : ',') + fluentBitJson(events[i]!, date.key, date.format);
+    out += ']\n';
+  } else if (format === 'msgpack') {
+    for (let i = 0; i < events.length; i++) out += fluentBitDump(events[i]!, i) + '\n';
+  } else if (format === 'loki_json_lines') {
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
       out +=

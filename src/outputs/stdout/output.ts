@@ -3,16 +3,31 @@ import type { Writable } from 'node:stream';
 import type { OptionSpec, ResolvedOptions } from '../../config/options.js';
 import type { LogEvent } from '../../core/event.js';
 import type { Output, OutputContext } from '../../core/plugin.js';
-import { Rfc3339NanoFormatter, formatBatch, type StdoutFormat } from './format.js';
+import { Rfc3339NanoFormatter, STDOUT_FORMATS, formatBatch, type JsonDate, type StdoutFormat } from './format.js';
+import { JSON_DATE_FORMATS, type JsonDateFormat } from './fluent-bit-format.js';
 
 export const stdoutOptions: readonly OptionSpec[] = [
   {
     name: 'format',
     type: 'string',
     default: 'readable',
-    choices: ['readable', 'json_lines'],
+    choices: STDOUT_FORMATS,
     description:
-      '`readable`: `<time> <tag> {labels} <line>` per entry; `json_lines`: one JSON object per entry with `tag`, `time` (RFC3339, nanoseconds), `labels` and `line`.',
+      "floki's `readable`: `<time> <tag> {labels} <line>` per entry, the line and labels Loki would get; floki's `loki_json_lines`: one JSON object per entry with `tag`, `time` (RFC3339, nanoseconds), `labels` and `line`. Fluent Bit's: `json_lines` and `json_stream` (one record a line, the time under json_date_key first), `json` (a batch as one array), `msgpack` (Fluent Bit's readable dump, its default).",
+  },
+  {
+    name: 'json_date_key',
+    type: 'string',
+    default: 'date',
+    description: 'Fluent Bit JSON formats: the key of the record time, first in the record; `false` leaves it out.',
+  },
+  {
+    name: 'json_date_format',
+    type: 'string',
+    default: 'double',
+    choices: JSON_DATE_FORMATS,
+    description:
+      'Fluent Bit JSON formats: the time as `double` (seconds with six decimals), `epoch` (seconds), `epoch_ms`, `iso8601` (`2026-11-25T10:00:00.000123Z`) or `java_sql_timestamp` (`2026-11-25 10:00:00.000123`).',
   },
 ];
 
@@ -27,6 +42,7 @@ interface Counted {
  */
 export class StdoutOutput implements Output {
   private readonly format: StdoutFormat;
+  private readonly date: JsonDate;
   private readonly time = new Rfc3339NanoFormatter();
   private pending = 0;
   private full = false;
@@ -41,7 +57,12 @@ export class StdoutOutput implements Output {
     private readonly ctx: OutputContext,
     private readonly stream: Writable = process.stdout,
   ) {
-    this.format = options.format === 'json_lines' ? 'json_lines' : 'readable';
+    this.format = STDOUT_FORMATS.includes(options.format as StdoutFormat) ? (options.format as StdoutFormat) : 'readable';
+    const key = typeof options.json_date_key === 'string' ? options.json_date_key : 'date';
+    this.date = {
+      key: /^(false|off|no)$/i.test(key) || key === '' ? undefined : key,
+      format: JSON_DATE_FORMATS.includes(options.json_date_format as JsonDateFormat) ? (options.json_date_format as JsonDateFormat) : 'double',
+    };
     const m = ctx.metrics;
     this.records = m.counter('floki_output_proc_records_total', 'Records (entries) an output delivered').labels(ctx.name);
     this.bytes = m.counter('floki_output_proc_bytes_total', 'Bytes an output delivered').labels(ctx.name);
@@ -59,7 +80,7 @@ export class StdoutOutput implements Output {
       delivery?.settle(events.length);
       return;
     }
-    const chunk = Buffer.from(formatBatch(events, this.format, this.time), 'utf8');
+    const chunk = Buffer.from(formatBatch(events, this.format, this.time, this.date), 'utf8');
     const size = chunk.length;
     this.pending += size;
     const count = events.length;
