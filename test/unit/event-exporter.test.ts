@@ -236,6 +236,16 @@ test('keys are tried in order; reserve_data keeps the other keys of the record',
   assert.equal((e!.record.involvedObject as Record<string, unknown>).name, 'api-7d9f8b6c5-xk2lp');
 });
 
+test('reserve_data keeps a key named __proto__ as a key, whether the record or the event has it', () => {
+  const filter = eventExporterFilter.create({ key: ['log'], reserve_data: true }, context());
+  const record = JSON.parse(`{"__proto__": {"polluted": true}, "log": ${JSON.stringify(SAMPLE_EVENT_JSON)}}`) as Record<string, unknown>;
+  const [e] = processSync(filter, [{ tag: 't', time: 1n, record }]);
+  assert.ok(Object.hasOwn(e!.record, '__proto__'), 'the record keeps its own __proto__ key');
+  assert.deepEqual(Object.getOwnPropertyDescriptor(e!.record, '__proto__')!.value, { polluted: true });
+  assert.equal(Object.getPrototypeOf(e!.record), Object.prototype, 'and its prototype is untouched');
+  assert.equal((e!.record as { polluted?: unknown }).polluted, undefined);
+});
+
 test('the sample event is what the exporter prints: key order, Go escapes, recognised by the filter', () => {
   const keys = Object.keys(JSON.parse(SAMPLE_EVENT_JSON) as object);
   assert.deepEqual(keys, [

@@ -3,6 +3,7 @@ import type { LogEvent } from '../../core/event.js';
 import type { Filter, PluginContext } from '../../core/plugin.js';
 import { MsgpackJsonTranscoder } from '../../msgpack/json-transcoder.js';
 import { eventLabels, isExporterEvent, labelsOf, parseExporterLine, withoutNewline } from './recognise.js';
+import { setKey } from '../../record/append-key.js';
 
 /** The record's fields that make it an exporter event and give its labels, in this order. */
 const TYPE = 0;
@@ -148,8 +149,10 @@ export class EventExporterFilter implements Filter {
   }
 }
 
+/** The record's other keys, then the event's (which win); a key named `__proto__` stays a key. */
 function reserve(original: Record<string, unknown>, sourceKey: string, parsed: Record<string, unknown>): Record<string, unknown> {
   const merged: Record<string, unknown> = {};
-  for (const k in original) if (k !== sourceKey) merged[k] = original[k];
-  return Object.assign(merged, parsed);
+  for (const k of Object.keys(original)) if (k !== sourceKey) setKey(merged, k, original[k]);
+  for (const k of Object.keys(parsed)) setKey(merged, k, parsed[k]);
+  return merged;
 }
