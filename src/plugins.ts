@@ -13,6 +13,7 @@ import { nestFilter } from './filters/nest/index.js';
 import { typeConverterFilter } from './filters/type_converter/index.js';
 import { throttleFilter } from './filters/throttle/index.js';
 import { rewriteTagFilter } from './filters/rewrite_tag/index.js';
+import { parserFilter } from './filters/parser/index.js';
 import { forwardOutput } from './outputs/forward/index.js';
 import { lokiOutput } from './outputs/loki/index.js';
 import { stdoutOutput } from './outputs/stdout/index.js';
@@ -33,6 +34,7 @@ export const PLUGIN_LIST: readonly AnyPlugin[] = [
   typeConverterFilter,
   throttleFilter,
   rewriteTagFilter,
+  parserFilter,
   lokiOutput,
   forwardOutput,
   stdoutOutput,
