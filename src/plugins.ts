@@ -14,6 +14,7 @@ import { typeConverterFilter } from './filters/type_converter/index.js';
 import { throttleFilter } from './filters/throttle/index.js';
 import { rewriteTagFilter } from './filters/rewrite_tag/index.js';
 import { parserFilter } from './filters/parser/index.js';
+import { multilineFilter } from './filters/multiline/index.js';
 import { forwardOutput } from './outputs/forward/index.js';
 import { lokiOutput } from './outputs/loki/index.js';
 import { stdoutOutput } from './outputs/stdout/index.js';
@@ -35,6 +36,7 @@ export const PLUGIN_LIST: readonly AnyPlugin[] = [
   throttleFilter,
   rewriteTagFilter,
   parserFilter,
+  multilineFilter,
   lokiOutput,
   forwardOutput,
   stdoutOutput,

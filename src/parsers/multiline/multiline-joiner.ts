@@ -9,6 +9,7 @@
  *   joiner.appendRecord(tag, event.record, event.time, hold, Date.now(), out, event.metadata); // filter
  *   joiner.flushDue(Date.now(), out);   // on a timer (nextDueMs() says when); entries left unfinished
  *   joiner.flushKey(fileKey, out);      // the file was closed
+ *   joiner.flushOldest(out);            // over a memory budget: the entry waiting longest goes now
  *   joiner.flushAll(out);               // shutdown
  *
  * The tail input: one key per file (Fluent Bit's stream), lines as text with `time` undefined (now);
@@ -154,6 +155,19 @@ export class MultilineJoiner<T = unknown> {
       inst.streams.delete(key);
       if (inst.lastKey === key) inst.lastKey = undefined;
     }
+  }
+
+  /**
+   * The unfinished entry whose last line is oldest, as it is (a caller over its memory budget).
+   * Returns the bytes of content it held (as pendingBytes counts them), or undefined when none waits.
+   */
+  flushOldest(out: MultilineEntry<T>[]): number | undefined {
+    let oldest: { inst: Instance<T>; key: string; group: MultilineGroup<T> } | undefined;
+    for (const p of this.pending) if (oldest === undefined || p.group.lastAppendMs < oldest.group.lastAppendMs) oldest = p;
+    if (oldest === undefined) return undefined;
+    const bytes = oldest.group.bytes || oldest.group.content.length;
+    this.flushGroup(oldest.inst, oldest.key, oldest.group, out);
+    return bytes;
   }
 
   /** Everything pending (shutdown). */
