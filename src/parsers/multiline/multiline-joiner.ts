@@ -15,10 +15,11 @@
  * The tail input: one key per file (Fluent Bit's stream), lines as text with `time` undefined (now);
  * CRI/docker pieces are best joined as bytes first (inputs/tail/partial-line-joiner.ts keeps a
  * character split between two pieces whole), the stack-trace parsers then run on whole lines.
- * The multiline filter: a token per event is its `flow.hold()`; entries that come out are sent on
- * with `ctx.pass(events, entry.tokens)`, from process() or from a timer calling flushDue(). Keying by
- * tag alone is Fluent Bit's behaviour (stdout lines interleaved into a stderr trace break it); keying
- * by tag and the record's `stream` keeps each trace whole.
+ * The multiline filter (src/filters/multiline): a token per record says which process() call it came
+ * in with (that call's records share one engine hold); entries that come out are returned from
+ * process() or sent on with `ctx.pass`, from process() or from a timer calling flushDue(). It keys by
+ * tag and the record's `stream`, which keeps each trace whole; keying by tag alone is Fluent Bit's
+ * behaviour (stdout lines interleaved into a stderr trace break it).
  *
  * Every appended line ends up in exactly one entry of `out` (now or later), with its token: a caller
  * commits tail offsets or releases filter holds from the entries' `tokens`; an entry marked
