@@ -17,6 +17,7 @@ import { ParserRegistry } from '../../src/parsers/registry.js';
 import { runs } from '../helpers/fuzz.js';
 import { pluginContext } from '../helpers/plugin-context.js';
 import { waitFor } from '../helpers/wait.js';
+import { startFilters } from './filter-harness.js';
 
 /** A filter with a context whose `pass` records the events and the holds that came with them. */
 class Rig {
@@ -323,3 +324,24 @@ test('arbitrary records in arbitrary batches: every line comes out once, in orde
   );
 });
 
+
+test('two multiline filters on the same tags, through the engine: CRI pieces joined, then the trace; each emit settles once its lines are delivered', async (t) => {
+  const p = await startFilters([
+    { name: 'multiline', match: '*', 'multiline.key_content': 'log', 'multiline.parser': 'cri' },
+    { name: 'multiline', match: '*', 'multiline.key_content': 'log', 'multiline.parser': 'java' },
+  ]);
+  t.after(() => p.stop());
+  const cri = (n: number, flag: 'P' | 'F', text: string) => ({ log: `2026-11-30T10:20:00.${String(n).padStart(9, '0')}Z stderr ${flag} ${text}` });
+  let settled = 0;
+  await p.emit('app', [cri(1, 'F', JAVA[0]!), cri(2, 'P', '\tat com.example.demo.Order'), cri(3, 'F', 'Service.process(OrderService.java:57)')], () => settled++);
+  await p.emit('app', [cri(4, 'F', JAVA[2]!), cri(5, 'F', 'done')], () => settled++);
+  await waitFor(() => p.out.length === 2, 'the trace and the line that ended it');
+  assert.deepEqual(
+    p.out.map((e) => e.record.log),
+    [`${JAVA[0]}\n${JAVA[1]}\n${JAVA[2]}`, 'done'],
+  );
+  assert.equal(p.out[0]!.time, 1796034000000000001n, "the trace's first line time");
+  assert.equal(settled, 0, 'nothing settles before the output settles it');
+  for (const w of p.writes) w.delivery?.settle(w.events.length);
+  assert.equal(settled, 2);
+});
