@@ -13,6 +13,8 @@ import { nestFilter } from './filters/nest/index.js';
 import { typeConverterFilter } from './filters/type_converter/index.js';
 import { throttleFilter } from './filters/throttle/index.js';
 import { rewriteTagFilter } from './filters/rewrite_tag/index.js';
+import { parserFilter } from './filters/parser/index.js';
+import { multilineFilter } from './filters/multiline/index.js';
 import { forwardOutput } from './outputs/forward/index.js';
 import { lokiOutput } from './outputs/loki/index.js';
 import { stdoutOutput } from './outputs/stdout/index.js';
@@ -33,6 +35,8 @@ export const PLUGIN_LIST: readonly AnyPlugin[] = [
   typeConverterFilter,
   throttleFilter,
   rewriteTagFilter,
+  parserFilter,
+  multilineFilter,
   lokiOutput,
   forwardOutput,
   stdoutOutput,

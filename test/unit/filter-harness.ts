@@ -46,16 +46,22 @@ function registry(onInput: (ctx: InputContext) => void, onWrite: (events: LogEve
   return new Map<string, AnyPlugin>([...PLUGINS, ['probe', probe], ['collect', collect]]);
 }
 
+/** Top-level sections beside the pipeline: the config's `parsers` and `multiline_parsers`. */
+export interface ParserSections {
+  parsers?: unknown[];
+  multiline_parsers?: unknown[];
+}
+
 /** The config text for `filters`, as floki reads it (throws ConfigError as the loader does). */
-export function pipelineConfig(filters: unknown[]): string {
-  return stringify({ pipeline: { inputs: [{ name: 'probe' }], filters, outputs: [{ name: 'collect', match: '*' }] } });
+export function pipelineConfig(filters: unknown[], sections: ParserSections = {}): string {
+  return stringify({ ...sections, pipeline: { inputs: [{ name: 'probe' }], filters, outputs: [{ name: 'collect', match: '*' }] } });
 }
 
-export function checkFilters(filters: unknown[]): void {
-  parseConfig(pipelineConfig(filters), 'floki.yaml', registry(() => {}, () => {}), {});
+export function checkFilters(filters: unknown[], sections: ParserSections = {}): void {
+  parseConfig(pipelineConfig(filters, sections), 'floki.yaml', registry(() => {}, () => {}), {});
 }
 
-export async function startFilters(filters: unknown[], metrics = new Metrics()): Promise<FilterPipeline> {
+export async function startFilters(filters: unknown[], metrics = new Metrics(), sections: ParserSections = {}): Promise<FilterPipeline> {
   let input: InputContext | undefined;
   const out: LogEvent[] = [];
   const writes: FilterPipeline['writes'] = [];
@@ -66,7 +72,7 @@ export async function startFilters(filters: unknown[], metrics = new Metrics()):
       writes.push({ events, delivery });
     },
   );
-  const config = parseConfig(pipelineConfig(filters), 'floki.yaml', reg, {});
+  const config = parseConfig(pipelineConfig(filters, sections), 'floki.yaml', reg, {});
   const engine = new Engine(config, pino({ level: 'silent' }), metrics);
   await engine.start();
   let n = 0;

@@ -52,7 +52,7 @@ test('mistakes in rules are config errors that name the key and value', () => {
   assert.throws(() => check({ condition: ['key_value_equals a'] }), /key_value_equals needs a value/);
   assert.throws(() => check({ condition: ['key_is_there a'] }), /unknown condition 'key_is_there'/);
   assert.throws(() => check({ condition: ['key_exists $a['] }), /invalid record accessor/);
-  assert.throws(() => check({ remove_regex: ['(a+)+\\1'] }), /repeats a repetition/);
+  assert.throws(() => check({ remove_regex: ['(a+)+\\1'] }), /could backtrack for ever/);
   assert.throws(() => check({ set: ['a b c d'] }), /at most three words/);
   // A single YAML string is split on commas by the config reader: say so when a rule lost its words.
   assert.throws(() => check({ set: ['msg hello', 'world'] }), /written as a YAML list item/);

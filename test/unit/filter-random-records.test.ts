@@ -61,10 +61,17 @@ const FILTERS = [
   { name: 'type_converter', match: '*', str_key: ['log l_int int', 'log l_float float', 'log l_hex hex'], int_key: 'n n_str string', float_key: ['n n_uint uint', 'n n_int int'] },
   { name: 'rewrite_tag', match: 'in', rule: ['$log ^(error) $1.$TAG.$level true', '$a . again false'] },
   { name: 'throttle', match: '*', rate: '1000000' },
+  { name: 'multiline', match: '*', 'multiline.key_content': 'log', 'multiline.parser': 'java, python, go' },
+  { name: 'parser', match: '*', key_name: 'log', parser: ['j', 'kv'], reserve_data: true, preserve_key: true },
+];
+
+const PARSERS = [
+  { name: 'j', format: 'json' },
+  { name: 'kv', format: 'regex', regex: '^(?<level>\\w+) (?<msg>.*)$' },
 ];
 
 test('every filter takes random records without throwing and leaves printable plain records', async (t) => {
-  const p = await startFilters(FILTERS);
+  const p = await startFilters(FILTERS, undefined, { parsers: PARSERS });
   t.after(() => p.stop());
   const r = random(0x5eed);
   for (let batch = 0; batch < 40; batch++) {
@@ -75,6 +82,7 @@ test('every filter takes random records without throwing and leaves printable pl
   assert.ok(p.out.length > 0);
   const last = p.out.filter((e) => e.tag === 'in').at(-1)!;
   assert.ok(Object.hasOwn(last.record, '__proto__'), 'the __proto__ key is kept as a key');
+  assert.equal(last.record.msg, 'x', 'parsed by the parser filter, which kept the __proto__ key with reserve_data');
   for (const e of p.out as LogEvent[]) {
     assert.equal(Object.getPrototypeOf(e.record), Object.prototype);
     assert.doesNotThrow(() => JSON.stringify(e.record));

@@ -1,7 +1,7 @@
 import type { OptionSpec, ResolvedOptions } from '../../config/options.js';
 import type { LogEvent } from '../../core/event.js';
 import type { Filter, PluginContext } from '../../core/plugin.js';
-import { regexCutCounter } from '../regex-metrics.js';
+import { regexTooLongCounter } from '../regex-metrics.js';
 import { grepRules, logicalOp, type GrepRule, type LogicalOp } from './rules.js';
 
 export const grepOptions: readonly OptionSpec[] = [
@@ -34,7 +34,7 @@ export class GrepFilter implements Filter {
     const op = logicalOp(options.logical_op);
     if (!op.known) ctx.log.warn({ logical_op: options.logical_op }, "unknown logical_op: using legacy, as Fluent Bit does");
     this.op = op.op;
-    this.rules = grepRules(options, regexCutCounter(ctx));
+    this.rules = grepRules(options, regexTooLongCounter(ctx));
   }
 
   process(events: LogEvent[]): LogEvent[] {

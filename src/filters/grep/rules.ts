@@ -2,7 +2,7 @@ import type { ResolvedOptions } from '../../config/options.js';
 import { compileKeyReference, type KeyReference } from '../../record/key-reference.js';
 import { firstWordAndRest } from '../common/rule-words.js';
 import { commaHint, describeItem, optionItems } from '../common/option-items.js';
-import { FilterRegex } from '../regex.js';
+import { filterRegex, type FilterRegex } from '../regex.js';
 
 export interface GrepRule {
   exclude: boolean;
@@ -19,7 +19,7 @@ export function logicalOp(value: unknown): { op: LogicalOp; known: boolean } {
 }
 
 /** The rules in config order. Throws an Error whose message names the key and value. */
-export function grepRules(options: ResolvedOptions, onCut?: () => void): GrepRule[] {
+export function grepRules(options: ResolvedOptions, onTooLong?: () => void): GrepRule[] {
   const op = logicalOp(options.logical_op).op;
   const rules: GrepRule[] = [];
   for (const item of optionItems(options, ['regex', 'exclude'])) {
@@ -32,7 +32,7 @@ export function grepRules(options: ResolvedOptions, onCut?: () => void): GrepRul
     // grep reads a bare key as a record accessor: `log` is `$log` (so `Mem.used` is the key `Mem`).
     const keyText = words[0]!.startsWith('$') ? words[0]! : '$' + words[0]!;
     try {
-      rules.push({ exclude, key: compileKeyReference(keyText), regex: new FilterRegex(words[1]!, onCut) });
+      rules.push({ exclude, key: compileKeyReference(keyText), regex: filterRegex(words[1]!, onTooLong) });
     } catch (err) {
       throw new Error(`${describeItem(item)}: ${(err as Error).message}`);
     }

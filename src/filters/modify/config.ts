@@ -3,7 +3,7 @@ import type { ResolvedOptions } from '../../config/options.js';
 import { compileKeyReference } from '../../record/key-reference.js';
 import { commaHint, describeItem, optionItems, type OptionItem } from '../common/option-items.js';
 import { quotedWords } from '../common/rule-words.js';
-import { FilterRegex } from '../regex.js';
+import { filterRegex } from '../regex.js';
 import type { Condition } from './conditions.js';
 import { ONE_WORD_RULES, TWO_WORD_RULES, type ModifyRule } from './rules.js';
 
@@ -17,15 +17,15 @@ export interface ModifyConfig {
 }
 
 /** Throws an Error whose message names the key and value. */
-export function modifyConfig(options: ResolvedOptions, onCut?: () => void): ModifyConfig {
+export function modifyConfig(options: ResolvedOptions, onTooLong?: () => void): ModifyConfig {
   const config: ModifyConfig = { rules: [], conditions: [], warnings: [] };
   for (const item of optionItems(options, ['condition', ...RULE_OPTIONS])) {
     const words = quotedWords(item.value, 3);
     if (words === undefined) throw new Error(`${describeItem(item)}: a quote is not closed`);
     if (words.length === 0 || words.length > 3) throw new Error(`${describeItem(item)}: expected at most three words (quote a value with spaces)`);
     try {
-      if (item.option === 'condition') config.conditions.push(condition(item, words, commaHint(options.condition), onCut));
-      else config.rules.push(rule(item, words, config.warnings, commaHint(options[item.option]), onCut));
+      if (item.option === 'condition') config.conditions.push(condition(item, words, commaHint(options.condition), onTooLong));
+      else config.rules.push(rule(item, words, config.warnings, commaHint(options[item.option]), onTooLong));
     } catch (err) {
       throw new Error(`${describeItem(item)}: ${(err as Error).message}`);
     }
@@ -33,7 +33,7 @@ export function modifyConfig(options: ResolvedOptions, onCut?: () => void): Modi
   return config;
 }
 
-function rule(item: OptionItem, words: string[], warnings: string[], hint: string, onCut?: () => void): ModifyRule {
+function rule(item: OptionItem, words: string[], warnings: string[], hint: string, onTooLong?: () => void): ModifyRule {
   const op = item.option;
   if (words.length === 3) {
     // modify.c gives a three-word rule no operation, and its first operation is RENAME.
@@ -48,7 +48,7 @@ function rule(item: OptionItem, words: string[], warnings: string[], hint: strin
         return { op, key: a };
       case 'remove_regex':
         if (a.length === 0) throw new Error('empty regular expression');
-        return { op, regex: new FilterRegex(a, onCut) };
+        return { op, regex: filterRegex(a, onTooLong) };
       case 'remove_wildcard':
         return { op, prefix: a };
       default:
@@ -60,7 +60,7 @@ function rule(item: OptionItem, words: string[], warnings: string[], hint: strin
   return { op: op as 'rename' | 'hard_rename' | 'copy' | 'hard_copy', key: a, to: b };
 }
 
-function condition(item: OptionItem, words: string[], hint: string, onCut?: () => void): Condition {
+function condition(item: OptionItem, words: string[], hint: string, onTooLong?: () => void): Condition {
   const kind = words[0]!.toLowerCase();
   const a = words[1];
   const b = words[2];
@@ -75,16 +75,16 @@ function condition(item: OptionItem, words: string[], hint: string, onCut?: () =
       return { kind, key: compileKeyReference(a) };
     case 'a_key_matches':
     case 'no_key_matches':
-      return { kind, keyRegex: new FilterRegex(a, onCut) };
+      return { kind, keyRegex: filterRegex(a, onTooLong) };
     case 'key_value_equals':
     case 'key_value_does_not_equal':
       return { kind, key: compileKeyReference(a), value: needB('a value') };
     case 'key_value_matches':
     case 'key_value_does_not_match':
-      return { kind, key: compileKeyReference(a), valueRegex: new FilterRegex(needB('a regular expression'), onCut) };
+      return { kind, key: compileKeyReference(a), valueRegex: filterRegex(needB('a regular expression'), onTooLong) };
     case 'matching_keys_have_matching_values':
     case 'matching_keys_do_not_have_matching_values':
-      return { kind, keyRegex: new FilterRegex(a, onCut), valueRegex: new FilterRegex(needB('a regular expression for values'), onCut) };
+      return { kind, keyRegex: filterRegex(a, onTooLong), valueRegex: filterRegex(needB('a regular expression for values'), onTooLong) };
     default:
       throw new Error(`unknown condition '${words[0]}'`);
   }

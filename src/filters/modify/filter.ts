@@ -1,7 +1,7 @@
 import type { OptionSpec, ResolvedOptions } from '../../config/options.js';
 import type { LogEvent } from '../../core/event.js';
 import type { Filter, PluginContext } from '../../core/plugin.js';
-import { regexCutCounter } from '../regex-metrics.js';
+import { regexTooLongCounter } from '../regex-metrics.js';
 import { holds, type Condition } from './conditions.js';
 import { modifyConfig } from './config.js';
 import { applyRule, type ModifyRule } from './rules.js';
@@ -35,7 +35,7 @@ export class ModifyFilter implements Filter {
   private readonly conditions: Condition[];
 
   constructor(options: ResolvedOptions, ctx: PluginContext) {
-    const config = modifyConfig(options, regexCutCounter(ctx));
+    const config = modifyConfig(options, regexTooLongCounter(ctx));
     for (const w of config.warnings) ctx.log.warn(w);
     this.rules = config.rules;
     this.conditions = config.conditions;

@@ -2,7 +2,7 @@ import type { OptionSpec, ResolvedOptions } from '../../config/options.js';
 import type { LogEvent } from '../../core/event.js';
 import type { Filter, FilterContext, FilterFlow } from '../../core/plugin.js';
 import { approximateSize } from '../../record/approximate-size.js';
-import { regexCutCounter } from '../regex-metrics.js';
+import { regexTooLongCounter } from '../regex-metrics.js';
 import { rewriteRules, type RewriteRule } from './rules.js';
 
 export const rewriteTagOptions: readonly OptionSpec[] = [
@@ -62,7 +62,7 @@ export class RewriteTagFilter implements Filter {
     options: ResolvedOptions,
     private readonly ctx: FilterContext,
   ) {
-    this.rules = rewriteRules(options, regexCutCounter(ctx));
+    this.rules = rewriteRules(options, regexTooLongCounter(ctx));
     this.limit = Number(options.emitter_mem_buf_limit ?? 10 * 1024 * 1024);
     const m = ctx.metrics;
     this.emitted = m.counter('floki_filter_rewrite_tag_emitted_records_total', 'Records rewrite_tag emitted again under a new tag', ['name']).labels(ctx.name);

@@ -4,7 +4,7 @@ import { compileKeyReference, type KeyReference } from '../../record/key-referen
 import { TagTemplate } from '../../record/tag-template.js';
 import { commaHint } from '../common/option-items.js';
 import { listWords } from '../common/rule-words.js';
-import { FilterRegex } from '../regex.js';
+import { filterRegex, type FilterRegex } from '../regex.js';
 
 export interface RewriteRule {
   key: KeyReference;
@@ -14,7 +14,7 @@ export interface RewriteRule {
 }
 
 /** Throws an Error whose message names the rule. */
-export function rewriteRules(options: ResolvedOptions, onCut?: () => void): RewriteRule[] {
+export function rewriteRules(options: ResolvedOptions, onTooLong?: () => void): RewriteRule[] {
   const values = (options.rule as string[] | undefined) ?? [];
   if (values.length === 0) throw new Error("needs at least one 'rule'");
   return values.map((value) => {
@@ -25,7 +25,7 @@ export function rewriteRules(options: ResolvedOptions, onCut?: () => void): Rewr
     try {
       return {
         key: compileKeyReference(words[0]!),
-        regex: new FilterRegex(words[1]!, onCut),
+        regex: filterRegex(words[1]!, onTooLong),
         tag: new TagTemplate(words[2]!),
         // flb_utils_bool: true, on and yes keep the record; anything else drops it.
         keep: /^(true|on|yes)$/i.test(words[3]!),

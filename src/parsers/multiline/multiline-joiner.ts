@@ -9,15 +9,17 @@
  *   joiner.appendRecord(tag, event.record, event.time, hold, Date.now(), out, event.metadata); // filter
  *   joiner.flushDue(Date.now(), out);   // on a timer (nextDueMs() says when); entries left unfinished
  *   joiner.flushKey(fileKey, out);      // the file was closed
+ *   joiner.flushOldest(out);            // over a memory budget: the entry waiting longest goes now
  *   joiner.flushAll(out);               // shutdown
  *
  * The tail input: one key per file (Fluent Bit's stream), lines as text with `time` undefined (now);
  * CRI/docker pieces are best joined as bytes first (inputs/tail/partial-line-joiner.ts keeps a
  * character split between two pieces whole), the stack-trace parsers then run on whole lines.
- * The multiline filter: a token per event is its `flow.hold()`; entries that come out are sent on
- * with `ctx.pass(events, entry.tokens)`, from process() or from a timer calling flushDue(). Keying by
- * tag alone is Fluent Bit's behaviour (stdout lines interleaved into a stderr trace break it); keying
- * by tag and the record's `stream` keeps each trace whole.
+ * The multiline filter (src/filters/multiline): a token per record says which process() call it came
+ * in with (that call's records share one engine hold); entries that come out are returned from
+ * process() or sent on with `ctx.pass`, from process() or from a timer calling flushDue(). It keys by
+ * tag and the record's `stream`, which keeps each trace whole; keying by tag alone is Fluent Bit's
+ * behaviour (stdout lines interleaved into a stderr trace break it).
  *
  * Every appended line ends up in exactly one entry of `out` (now or later), with its token: a caller
  * commits tail offsets or releases filter holds from the entries' `tokens`; an entry marked
@@ -154,6 +156,19 @@ export class MultilineJoiner<T = unknown> {
       inst.streams.delete(key);
       if (inst.lastKey === key) inst.lastKey = undefined;
     }
+  }
+
+  /**
+   * The unfinished entry whose last line is oldest, as it is (a caller over its memory budget).
+   * Returns the bytes of content it held (as pendingBytes counts them), or undefined when none waits.
+   */
+  flushOldest(out: MultilineEntry<T>[]): number | undefined {
+    let oldest: { inst: Instance<T>; key: string; group: MultilineGroup<T> } | undefined;
+    for (const p of this.pending) if (oldest === undefined || p.group.lastAppendMs < oldest.group.lastAppendMs) oldest = p;
+    if (oldest === undefined) return undefined;
+    const bytes = oldest.group.bytes || oldest.group.content.length;
+    this.flushGroup(oldest.inst, oldest.key, oldest.group, out);
+    return bytes;
   }
 
   /** Everything pending (shutdown). */

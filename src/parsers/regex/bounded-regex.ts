@@ -1,16 +1,18 @@
 /**
- * A Fluent Bit regex compiled for JavaScript with a bound on its running time, so a hostile line
- * cannot stall the pipeline on catastrophic backtracking.
+ * The one place floki compiles the regular expressions of a config (Fluent Bit writes them in Onigmo's
+ * Ruby syntax; onigmo-translate.ts turns them into JavaScript) and the one place their running time is
+ * bounded, for every user: parsers, multiline rules, and the filters (src/filters/regex.ts).
  *
  * The bound: V8 can run a regex on a linear-time (breadth-first) engine instead of backtracking, and
  * with `--enable-experimental-regexp-engine-on-excessive-backtracks` it switches a regex to it after
- * `BACKTRACKS_BEFORE_FALLBACK` backtracks on one input, with the same result. This module turns that flag on for the
- * process the first time a pattern is compiled (it is read when a regex runs, so regexes made before
- * it benefit too). Patterns that engine cannot run (back-references, look-arounds, `\A`/`\z` beside
- * `^`/`$`, a counted repeat over 16 of a group, case-insensitive ranges beyond Latin) are checked
- * instead: one that repeats a part holding an unbounded repeat (`(a+)+`, exponential on a bad line)
- * is refused at config time, and the others are applied only to texts of at most
- * `NON_LINEAR_MAX_LENGTH` characters (a longer text counts as not matched).
+ * `BACKTRACKS_BEFORE_FALLBACK` backtracks on one input, with the same result. This module turns that
+ * flag on for the process the first time a pattern is compiled (it is read when a regex runs, so
+ * regexes made before it benefit too); nothing else in floki sets V8's regexp flags. Patterns that
+ * engine cannot run (back-references, look-arounds, `\A`/`\z` beside `^`/`$`, a counted repeat over
+ * 16 of a group, case-insensitive ranges beyond Latin) are checked instead: one that repeats a part
+ * holding an unbounded repeat (`(a+)+`, exponential on a bad line) is refused at config time, and the
+ * others are applied only to texts of at most `NON_LINEAR_MAX_LENGTH` characters (a longer text counts
+ * as not matched, and is counted in `tooLong`).
  */
 import { setFlagsFromString } from 'node:v8';
 import { RegexTranslateError, translateOnigmo } from './onigmo-translate.js';
@@ -35,6 +37,11 @@ function enableBacktrackFallback(): void {
 }
 
 export class BoundedRegex {
+  /** Texts not matched only because they were longer than NON_LINEAR_MAX_LENGTH (non-linear patterns). */
+  tooLong = 0;
+  /** Called with each such text, for a plugin's metric (set by the one plugin that owns the regex). */
+  onTooLong: (() => void) | undefined;
+
   constructor(
     readonly regex: RegExp,
     /** Group i + 1 holds names[i]. */
@@ -47,19 +54,34 @@ export class BoundedRegex {
 
   /** The match, or null; never runs unbounded. */
   exec(text: string): RegExpExecArray | null {
-    if (!this.linear && text.length > NON_LINEAR_MAX_LENGTH) return null;
+    if (!this.linear && text.length > NON_LINEAR_MAX_LENGTH) return this.skip();
     this.regex.lastIndex = 0;
     return this.regex.exec(text);
   }
 
   test(text: string): boolean {
-    if (!this.linear && text.length > NON_LINEAR_MAX_LENGTH) return false;
+    if (!this.linear && text.length > NON_LINEAR_MAX_LENGTH) {
+      this.skip();
+      return false;
+    }
     this.regex.lastIndex = 0;
     return this.regex.test(text);
   }
+
+  private skip(): null {
+    this.tooLong++;
+    this.onTooLong?.();
+    return null;
+  }
 }
 
-export class RegexConfigError extends Error {}
+/** A pattern in a config that floki cannot run safely or at all; the message says which and why. */
+export class RegexConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RegexConfigError';
+  }
+}
 
 /** Translates and compiles a Fluent Bit regex; throws RegexConfigError saying what is wrong. */
 export function compileBoundedRegex(pattern: string): BoundedRegex {
