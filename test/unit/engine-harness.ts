@@ -81,8 +81,14 @@ export function engineHarness(text: string, extra: AnyPlugin[] = []): EngineHarn
     kind: 'output',
     name: 'collect',
     description: 'test output',
-    options: [{ name: 'note', type: 'string', description: 'changes the definition' }],
-    create: (_o, ctx) => {
+    options: [
+      { name: 'note', type: 'string', description: 'changes the definition' },
+      { name: 'delay', type: 'int', default: 0, description: 'ms before a write resolves (as a disk buffer takes time)' },
+      { name: 'settle', type: 'bool', default: false, description: 'settle what it takes at once (as delivered); else the test settles' },
+    ],
+    create: (o, ctx) => {
+      const delay = Number(o.delay ?? 0);
+      const settle = o.settle === true;
       const c: Collected = {
         ctx,
         events: [],
@@ -99,10 +105,15 @@ export function engineHarness(text: string, extra: AnyPlugin[] = []): EngineHarn
         start: async () => {},
         queuedBytes: () => 0,
         write: (events, delivery) => {
-          for (const e of events) {
-            c.events.push(e);
-            c.deliveries.push(delivery);
-          }
+          const take = () => {
+            for (const e of events) {
+              c.events.push(e);
+              if (settle) delivery?.settle(1);
+              else c.deliveries.push(delivery);
+            }
+          };
+          if (delay === 0) return take();
+          return new Promise<void>((resolve) => setTimeout(resolve, delay)).then(take);
         },
         stop: async (deadline) => {
           c.stopDeadlines.push(deadline);
