@@ -126,8 +126,8 @@ export class Engine {
     this.state = 'stopping';
     const deadline = Date.now() + graceMs;
     const pipeline = this.pipeline!;
-    pipeline.live = false;
-    const inputsStopped = this.stopInputs(pipeline.inputs);
+    // Inputs stay resumable while they stop: one paused by a full output finishes its chunk once it drains.
+    const inputsStopped = this.stopInputs(pipeline.inputs).finally(() => (pipeline.live = false));
     // An input may be waiting on an output (an emit blocked by a full disk buffer) that only gives way
     // once the outputs stop: wait for the inputs for at most half the grace period, then stop outputs.
     const late = (await within(inputsStopped, graceMs / 2)) === 'timeout';
@@ -160,11 +160,12 @@ export class Engine {
     const graceMs = previous.service.graceMs;
     const started = Date.now();
     this.log.info({ grace_ms: graceMs }, 'reload: stopping the inputs');
-    old.live = false;
-    // Inputs stop at a clean point while the outputs run on and settle what they emitted.
+    // Inputs stop at a clean point while the outputs run on and settle what they emitted; one paused by
+    // a full output is still resumed, to finish what it took in.
     if ((await within(this.stopInputs(old.inputs), graceMs)) === 'timeout') {
       this.log.warn({ waited_ms: graceMs }, 'reload: an input did not stop within the grace period; starting the new pipeline all the same');
     }
+    old.live = false;
     const handed = this.handOvers(old.inputs);
     await this.stopFilters(old);
     await within(old.whenCarried(), graceMs);

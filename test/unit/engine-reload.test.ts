@@ -250,3 +250,19 @@ test('reload refuses to run twice at once, and stop waits for a reload under way
   assert.equal(h.engine.running, false);
   assert.equal(h.probes.get('probe.0')!.stopped, true, 'the new pipeline was stopped too');
 });
+
+test('an input paused by a full output is resumed while it stops at a reload, to finish what it took in', async (t) => {
+  const h = await started(t, BASE);
+  const p = h.probes.get('probe.0')!;
+  const out = h.outputs.get('collect.0')!;
+  await p.ctx.emit([event('a')]);
+  out.ctx.setFull(true);
+  assert.equal(p.ctx.paused, true);
+  // Like the forward input with a chunk it cannot emit while paused: it stops once it could finish.
+  p.stopWork = () => waitFor(() => p.resumes === 1, 'the input resumed', 2000);
+  const reloading = h.engine.reload(h.config(BASE));
+  out.ctx.setFull(false);
+  await reloading;
+  assert.equal(p.resumes, 1);
+  assert.equal(p.stopped, true);
+});
