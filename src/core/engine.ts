@@ -292,9 +292,13 @@ export class Engine {
     return stopped;
   }
 
+  /** Never two instances on one disk buffer: waits for as long as it takes (an output's stop keeps to its deadline). */
   private async disksClosed(graceMs: number): Promise<void> {
     if (this.diskRetiring.size === 0) return;
-    await within(Promise.allSettled([...this.diskRetiring.values()]), graceMs + 1000);
+    const closed = Promise.allSettled([...this.diskRetiring.values()]);
+    if ((await within(closed, graceMs + 1000)) === 'done') return;
+    this.log.warn({ outputs: [...this.diskRetiring.keys()] }, 'reload: still waiting for a disk-buffered output to close its files before the next one opens them');
+    await closed;
   }
 
   /** A retired output's gauges go once it has stopped, unless an output of its name runs again. */
