@@ -81,6 +81,60 @@ pipeline:
   assert.ok(tags.has('one.app') && tags.has('two.app') && tags.has('three.app'), [...tags].join(', '));
 });
 
+test('http: requests under way at a reload are answered; those refused are posted again; each record once', async (t) => {
+  const port = await freePort();
+  const text = (tag: string) => `
+service:
+  grace: 4
+pipeline:
+  inputs:
+    - name: http
+      listen: 127.0.0.1
+      port: ${port}
+      tag: ${tag}
+  outputs:
+    - name: collect
+      match: '*'
+      delay: 2
+`;
+  const h = await started(t, text('one'));
+  let posted = 0;
+  let retried = 0;
+  let stop = false;
+  // Four clients posting one record at a time, each posted again until it is answered 2xx.
+  const client = async () => {
+    while (!stop) {
+      const n = posted++;
+      for (;;) {
+        const ok = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ n }) }).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (ok) break;
+        retried++;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }
+  };
+  const clients = [client(), client(), client(), client()];
+  const out = () => h.outputs.get('collect.0')!;
+  for (const tag of ['two', 'three']) {
+    const seen = out().events.length;
+    await waitFor(() => out().events.length > seen + 50, 'records before the reload', 20_000);
+    await h.engine.reload(h.config(text(tag)));
+  }
+  const seen = out().events.length;
+  await waitFor(() => out().events.length > seen + 50, 'records after the reloads', 20_000);
+  stop = true;
+  await Promise.all(clients);
+  const { missing, twice } = notOnce(
+    out().events.map((e) => e.record.n),
+    Array.from({ length: posted }, (_, i) => String(i)),
+  );
+  assert.deepEqual({ missing, twice }, { missing: [], twice: [] });
+  assert.ok(retried > 0, 'some posts met the reload and were posted again');
+});
+
 test('tail without a db: each reload continues where the input before it stopped; every line once, none twice', async (t) => {
   const dir = tempDir(t);
   const file = join(dir, 'app.log');
