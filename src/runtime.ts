@@ -83,7 +83,7 @@ export class Floki implements ReloadControl {
       return Promise.resolve({ body: { reload: 'not enabled', status: -1 }, httpStatus: 200 });
     }
     if (this.reloading !== undefined) return Promise.resolve({ body: { reload: 'in progress', status: -2 }, httpStatus: 400 });
-    if (this.stopping || !this.engine.running) return Promise.resolve({ body: { reload: 'failed', status: -3, errors: ['floki is stopping'] }, httpStatus: 503 });
+    if (this.stopping || !this.engine.running) return Promise.resolve({ body: { reload: 'failed', status: -3, errors: ['floki is starting or stopping'] }, httpStatus: 503 });
     const run = this.runReload().finally(() => {
       this.reloading = undefined;
       if (this.reloadAgain) {

@@ -53,7 +53,7 @@ export class Engine {
   /** Outputs a reload replaced, still sending what they held. */
   private readonly retiring = new Set<Promise<void>>();
   private readonly lastPauseLog = new Map<string, number>();
-  private state: 'new' | 'running' | 'reloading' | 'stopping' | 'stopped' = 'new';
+  private state: 'new' | 'starting' | 'running' | 'reloading' | 'stopping' | 'stopped' = 'new';
   private reloadDone: Promise<void> = Promise.resolve();
   private readonly counters: Omit<PipelineHost, 'context'>;
 
@@ -83,13 +83,14 @@ export class Engine {
   /** Outputs first, then filters, inputs last, so nothing is emitted before it can be taken. */
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error('engine already started');
-    this.state = 'running';
+    this.state = 'starting';
     try {
       this.pipeline = await this.build(this.config_, new Map());
     } catch (err) {
       this.state = 'stopped';
       throw err;
     }
+    this.state = 'running';
     const p = this.pipeline;
     this.log.info({ inputs: p.inputs.map((i) => i.name), filters: p.filters.map((f) => f.name), outputs: p.outputs.map((o) => o.name) }, 'floki started');
   }
