@@ -7,22 +7,30 @@ import { PACKAGE_ROOT, VERSION } from './package-root.js';
 import { PLUGINS } from './plugins.js';
 import { Floki } from './runtime.js';
 
-const USAGE = `usage: floki [-c FILE] [--dry-run] [--version]
+const USAGE = `usage: floki [-c FILE] [--dry-run] [-Y] [--version]
 
-  -c, --config FILE   a Fluent Bit config: YAML (.yaml, .yml) or the classic format (any other
-                      name), with its includes and parsers files (default: configs/default.yaml)
-  -D, --dry-run       validate the config, print 'config ok' (and any warning) or every error, and exit
-  -V, --version       print the version and exit
-  -h, --help          print this help
+  -c, --config FILE          a Fluent Bit config: YAML (.yaml, .yml) or the classic format (any
+                             other name), with its includes and parsers files
+                             (default: configs/default.yaml)
+  -D, --dry-run              validate the config, print 'config ok' (and any warning) or every
+                             error, and exit
+  -Y, --enable-hot-reload    reload the config on SIGHUP and POST /api/v2/reload, as service
+                             hot_reload on does
+  -V, --version              print the version and exit
+  -h, --help                 print this help
+
+Signals: SIGTERM and SIGINT drain and exit (a second one exits at once); SIGHUP reloads the config
+when hot reload is on.
 `;
 
 interface Args {
   config: string;
   dryRun: boolean;
+  hotReload: boolean;
 }
 
 function parseArgs(argv: string[]): Args | number {
-  const args: Args = { config: join(PACKAGE_ROOT, 'configs', 'default.yaml'), dryRun: false };
+  const args: Args = { config: join(PACKAGE_ROOT, 'configs', 'default.yaml'), dryRun: false, hotReload: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '-c' || a === '--config') {
@@ -31,6 +39,7 @@ function parseArgs(argv: string[]): Args | number {
       args.config = v;
     } else if (a.startsWith('--config=')) args.config = a.slice('--config='.length);
     else if (a === '--dry-run' || a === '-D') args.dryRun = true;
+    else if (a === '--enable-hot-reload' || a === '-Y') args.hotReload = true;
     else if (a === '-V' || a === '--version') {
       process.stdout.write(`floki ${VERSION}\n`);
       return 0;
@@ -61,7 +70,14 @@ async function main(): Promise<number | undefined> {
     process.stdout.write('config ok\n');
     return 0;
   }
-  const floki = new Floki(config);
+  const floki = new Floki(config, undefined, {
+    reader: () => loadConfig(args.config, PLUGINS),
+    hotReload: args.hotReload,
+    onFatal: () => {
+      process.exitCode = 1;
+      void floki.stop(0).finally(() => process.exit(1));
+    },
+  });
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -81,6 +97,10 @@ async function main(): Promise<number | undefined> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // Without a listener SIGHUP would end the process: with hot reload off it is logged and ignored.
+  process.on('SIGHUP', () => {
+    if (!stopping) floki.reloadOnSignal();
+  });
 
   try {
     await floki.start();

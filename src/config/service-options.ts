@@ -8,7 +8,7 @@ import { LOG_LEVELS } from './common-keys.js';
  */
 export const SERVICE_OPTIONS: readonly OptionSpec[] = [
   { name: 'flush', type: 'duration', default: 1, description: 'How often outputs flush what they hold (a bare number is seconds).' },
-  { name: 'grace', type: 'duration', default: 5, description: 'On SIGTERM or SIGINT, how long outputs may keep sending before floki exits.' },
+  { name: 'grace', type: 'duration', default: 5, description: 'On SIGTERM or SIGINT, how long outputs may keep sending before floki exits; at a reload, how long the inputs may take to stop.' },
   { name: 'log_level', type: 'string', default: 'info', choices: LOG_LEVELS, description: "Level of floki's own log (JSON lines on stderr); `warning` is `warn`." },
   { name: 'http_server', type: 'bool', default: false, description: 'Serve health and Prometheus metrics over HTTP.' },
   { name: 'http_listen', type: 'string', default: '0.0.0.0', description: 'Address of the HTTP server.' },
@@ -22,7 +22,7 @@ export const SERVICE_OPTIONS: readonly OptionSpec[] = [
   { name: 'hc_errors_count', type: 'int', default: 5, description: 'health_check: failed output requests (every output together) allowed within hc_period.' },
   { name: 'hc_retry_failure_count', type: 'int', default: 5, description: 'health_check: batches given up after retry_limit (every output together) allowed within hc_period.' },
   { name: 'hc_period', type: 'duration', default: 60, description: 'health_check: the window in which failures are counted (a bare number is seconds).' },
-  { name: 'hot_reload', type: 'bool', default: false, description: 'Accepted and checked; reloading the config on SIGHUP is not built yet.' },
+  { name: 'hot_reload', type: 'bool', default: false, description: 'Reload the config on SIGHUP and on POST or PUT /api/v2/reload (as `-Y` does): a valid one replaces the pipeline, losing and repeating nothing; an invalid one is refused with its errors. See Hot reload.' },
   {
     name: 'parsers_file',
     type: 'list',

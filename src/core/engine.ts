@@ -1,173 +1,150 @@
 import type { Logger } from 'pino';
 import type { FlokiConfig, PluginInstanceConfig } from './pipeline-config.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { LogEvent } from './event.js';
-import type { Filter, FilterContext, FilterFlow, Hold, Input, InputContext, Output, OutputContext, PluginContext } from './plugin.js';
-import type { FilterPlugin, InputPlugin, OutputPlugin } from './registry-types.js';
-import type { TagMatcher } from './tag-match.js';
-import type { Counter } from 'prom-client';
-import { Delivery } from './delivery.js';
+import type { OutputContext, PluginContext } from './plugin.js';
+import type { InputPlugin, OutputPlugin } from './registry-types.js';
+import type { InputSlot, OutputUnit } from './slots.js';
+import { Pipeline, type PipelineHost } from './pipeline.js';
+import { inputStorageTypeOf, keepsQueueOnDisk, sameOutput, type OutputDefinition } from './output-reuse.js';
 
-interface InputSlot {
-  name: string;
-  input?: Input;
-  paused: boolean;
-  /** Filters of this input alone (`processors`), before routing. */
-  processors: FilterSlot[];
-  /** Outputs this input has routed to, so that a full output pauses exactly its feeders. */
-  feeds: Set<OutputSlot>;
-  routes: Map<string, Route>;
-}
+/**
+ * How long an output a reload replaced may go on sending what it holds (memory queue): long enough for
+ * its retry_limit to run its course, so a reload during a Loki outage loses nothing the outputs would
+ * not have lost anyway. At exit it gets what is left of the grace period like any output.
+ */
+export const RETIRING_OUTPUT_DEADLINE_MS = 60 * 60 * 1000;
 
-interface FilterSlot {
-  name: string;
-  /** Pipeline filters match tags; processors take every event of their input or output. */
-  matcher: TagMatcher | undefined;
-  filter: Filter;
-  /** Where the filter sits, so that `pass()` continues after it. */
-  stage: 'input' | 'pipeline' | 'output';
-  index: number;
-  owner: InputSlot | OutputSlot | undefined;
-  /** The last unfinished asynchronous `process()`, so the next call waits for it (order is kept). */
-  busy: Promise<unknown> | undefined;
-  /** The input a filter's `emit()` (rewrite_tag) comes in as, made on first use. */
-  emitter?: InputSlot;
-}
-
-interface OutputSlot {
-  name: string;
-  matcher: TagMatcher;
-  output: Output;
-  /** Filters of this output alone (`processors`), just before it takes the events. */
-  processors: FilterSlot[];
-  full: boolean;
-  feeders: Set<InputSlot>;
-}
-
-interface Route {
-  filters: FilterSlot[];
-  outputs: OutputSlot[];
-}
-
-type Queued = Promise<void> | undefined;
-
-const NO_WAIT: Promise<void> = Promise.resolve();
-
-/** A hold on nothing: given when the emit did not ask to hear about settlement. */
-const NO_HOLD: Hold = { release() {} };
-const NO_FLOW: FilterFlow = { hold: () => NO_HOLD };
-
-/** One held entry of an emit; released once. */
-class DeliveryHold implements Hold {
-  private open = true;
-  constructor(private readonly delivery: Delivery) {}
-  release(): void {
-    if (!this.open) return;
-    this.open = false;
-    this.delivery.settle(1);
+/** The new pipeline of a reload could not start; the engine runs the previous config again (`restored`) or has stopped. */
+export class ReloadError extends Error {
+  constructor(
+    message: string,
+    readonly restored: boolean,
+  ) {
+    super(message);
+    this.name = 'ReloadError';
   }
 }
 
-/** An event with a record of its own (deep copy), for an output whose processors change it. */
-function copyEvent(e: LogEvent): LogEvent {
-  const copy: LogEvent = { tag: e.tag, time: e.time, record: structuredClone(e.record) };
-  if (e.metadata) copy.metadata = structuredClone(e.metadata);
-  if (e.labels) copy.labels = { ...e.labels };
-  if (e.line !== undefined) copy.line = e.line;
-  return copy;
+/** What a stopped input left for the input replacing it: only taken by the same plugin. */
+interface HandOver {
+  plugin: InputPlugin;
+  state: unknown;
+}
+
+/** Waits for `p` for at most `ms`: 'timeout' if it took longer. */
+async function within(p: Promise<unknown>, ms: number): Promise<'done' | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([p.then(() => 'done' as const), new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, Math.max(0, ms), 'timeout')))]);
+  clearTimeout(timer);
+  return outcome;
 }
 
 /**
- * Wires the pipeline: inputs → router (tags) → filters → output queues, and owns lifecycle and
- * backpressure. Components know nothing of each other; a full output pauses the inputs that feed it.
+ * Runs the pipeline a config describes and owns its lifecycle: start, reload, stop. Events flow in
+ * a Pipeline (pipeline.ts); backpressure pauses inputs whose outputs are full (backpressure.ts). A
+ * reload stops the inputs at a clean point, lets filters send on what they hold, keeps the outputs
+ * whose definition did not change (output-reuse.ts) and retires the others, then starts the new
+ * pipeline with what the old inputs handed over (tail positions, ...).
  */
 export class Engine {
-  private readonly inputs: InputSlot[] = [];
-  private readonly filters: FilterSlot[] = [];
-  private readonly outputs: OutputSlot[] = [];
-  private readonly recordsIn: Counter<string>;
-  private readonly unrouted: Counter<string>;
-  private readonly filteredOut: Counter<string>;
-  private readonly pauses: Counter<string>;
+  private pipeline: Pipeline | undefined;
+  /** Output instances of the running pipeline, by name. */
+  private readonly units = new Map<string, OutputUnit>();
+  /** Outputs a reload replaced, still sending what they held. */
+  private readonly retiring = new Set<Promise<void>>();
   private readonly lastPauseLog = new Map<string, number>();
-  /** Routes of events that filters send on, by tag. */
-  private readonly passRoutes = new Map<string, Route>();
-  private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
+  private state: 'new' | 'starting' | 'running' | 'reloading' | 'stopping' | 'stopped' = 'new';
+  private reloadDone: Promise<void> = Promise.resolve();
+  private readonly counters: Omit<PipelineHost, 'context'>;
 
   constructor(
-    private readonly config: FlokiConfig,
+    private config_: FlokiConfig,
     private readonly log: Logger,
     private readonly metrics: Metrics,
   ) {
-    this.recordsIn = metrics.counter('floki_input_records_total', 'Records an input handed to the pipeline.');
-    this.unrouted = metrics.counter('floki_router_unmatched_records_total', 'Records whose tag matched no output, by input.');
-    this.filteredOut = metrics.counter('floki_filter_dropped_records_total', 'Records a filter removed.');
-    this.pauses = metrics.counter('floki_output_backpressure_total', 'Times an output went over its limit and paused the inputs feeding it.');
+    this.counters = {
+      recordsIn: metrics.counter('floki_input_records_total', 'Records an input handed to the pipeline.'),
+      unrouted: metrics.counter('floki_router_unmatched_records_total', 'Records whose tag matched no output, by input.'),
+      filteredOut: metrics.counter('floki_filter_dropped_records_total', 'Records a filter removed.'),
+      pausedGauge: metrics.gauge('floki_input_ingestion_paused', 'Whether an input is paused by backpressure (1) or reading (0).'),
+    };
   }
 
+  /** The config running now. */
+  get config(): FlokiConfig {
+    return this.config_;
+  }
+
+  /** True from start until stop (also while a reload swaps the pipeline). */
   get running(): boolean {
-    return this.state === 'running';
+    return this.state === 'running' || this.state === 'reloading';
   }
 
   /** Outputs first, then filters, inputs last, so nothing is emitted before it can be taken. */
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error('engine already started');
-    const inputStorageType = this.config.inputs.some((c) => c.storageType === 'filesystem') ? 'filesystem' : 'memory';
-    for (const c of this.config.outputs) {
-      const slot: OutputSlot = { name: c.instanceName, matcher: c.matcher!, output: undefined as unknown as Output, processors: [], full: false, feeders: new Set() };
-      slot.processors = this.processors(c, 'output', slot);
-      const ctx: OutputContext = { ...this.context(c), setFull: (full) => this.setOutputFull(slot, full), inputStorageType };
-      slot.output = (c.plugin as OutputPlugin).create(c.options, ctx);
-      await slot.output.start();
-      this.outputs.push(slot);
-    }
-    for (const [index, c] of this.config.filters.entries()) this.filters.push(this.filterSlot(c, 'pipeline', index, undefined));
-    for (const c of this.config.inputs) {
-      const slot: InputSlot = { name: c.instanceName, paused: false, processors: [], feeds: new Set(), routes: new Map() };
-      slot.processors = this.processors(c, 'input', slot);
-      const engine = this;
-      const ctx: InputContext = {
-        ...this.context(c),
-        emit: (events, onSettled) => engine.emit(slot, events, onSettled),
-        get paused() {
-          return slot.paused;
-        },
-      };
-      slot.input = (c.plugin as InputPlugin).create(c.options, ctx);
-      this.inputs.push(slot);
+    this.state = 'starting';
+    try {
+      this.pipeline = await this.build(this.config_, new Map());
+    } catch (err) {
+      this.state = 'stopped';
+      throw err;
     }
     this.state = 'running';
-    for (const slot of this.inputs) await slot.input!.start();
-    this.log.info({ inputs: this.inputs.map((i) => i.name), filters: this.filters.map((f) => f.name), outputs: this.outputs.map((o) => o.name) }, 'floki started');
+    const p = this.pipeline;
+    this.log.info({ inputs: p.inputs.map((i) => i.name), filters: p.filters.map((f) => f.name), outputs: p.outputs.map((o) => o.name) }, 'floki started');
   }
 
-  /** Inputs first (nothing new comes in), then outputs send what they hold for at most `graceMs`. */
-  async stop(graceMs = this.config.service.graceMs): Promise<void> {
+  /**
+   * Replaces the running pipeline with `next`'s, losing and repeating nothing (see the README's "Hot
+   * reload"). Throws ReloadError when the new pipeline cannot start: the previous config is then
+   * started again (`restored`), or, if that fails too, the engine has stopped.
+   */
+  async reload(next: FlokiConfig): Promise<void> {
+    if (this.state !== 'running') throw new Error(`cannot reload: the engine is ${this.state}`);
+    this.state = 'reloading';
+    const swap = this.swap(next);
+    this.reloadDone = swap.then(
+      () => undefined,
+      () => undefined,
+    );
+    try {
+      await swap;
+    } finally {
+      if (this.state === 'reloading') this.state = 'running';
+    }
+  }
+
+  /**
+   * Inputs first (nothing new comes in), then filters send on what they hold, then outputs send what
+   * they hold; all within `graceMs`. An input may wait for what it emitted to settle (the tail input's
+   * last positions): outputs keep running for the first half of the grace period, or until every input
+   * has stopped, and an input that stops within the grace period is always waited for.
+   */
+  async stop(graceMs = this.config_.service.graceMs): Promise<void> {
+    if (this.state === 'reloading') await this.reloadDone;
     if (this.state !== 'running') return;
     this.state = 'stopping';
     const deadline = Date.now() + graceMs;
+    const pipeline = this.pipeline!;
+    // Inputs stay resumable while they stop: one paused by a full output finishes its chunk once it drains.
+    const inputsStopped = this.stopInputs(pipeline.inputs).finally(() => (pipeline.live = false));
     // An input may be waiting on an output (an emit blocked by a full disk buffer) that only gives way
     // once the outputs stop: wait for the inputs for at most half the grace period, then stop outputs.
-    const inputsStopped = Promise.allSettled(this.inputs.map((i) => i.input!.stop()));
-    let timer: NodeJS.Timeout | undefined;
-    const late = await Promise.race([
-      inputsStopped.then(() => false),
-      new Promise<boolean>((resolve) => (timer = setTimeout(resolve, Math.max(0, graceMs / 2), true))),
-    ]);
-    clearTimeout(timer);
-    if (late) this.log.warn({ waited_ms: Math.round(graceMs / 2) }, 'inputs still stopping (an emit is blocked on a full output): stopping the outputs now');
-    // Filters in pipeline order, so what one sends on while stopping still passes the ones after it.
-    const filters = [...this.inputs.flatMap((i) => i.processors), ...this.filters, ...this.outputs.flatMap((o) => o.processors)];
-    for (const f of filters) {
-      try {
-        await f.filter.stop?.();
-      } catch (err) {
-        this.log.error({ filter: f.name, err: String(err) }, 'filter failed to stop cleanly');
-      }
-    }
-    const results = await Promise.allSettled(this.outputs.map((o) => o.output.stop(Math.max(0, deadline - Date.now()))));
+    const late = (await within(inputsStopped, graceMs / 2)) === 'timeout';
+    if (late) this.log.warn({ waited_ms: Math.round(graceMs / 2) }, 'inputs still stopping (an emit is blocked on a full output, or lines wait to settle): stopping the outputs now');
+    await this.stopFilters(pipeline);
+    await within(pipeline.whenCarried(), deadline - Date.now());
+    const units = [...this.units.values()];
+    const results = await Promise.allSettled(units.map((u) => u.output.stop(Math.max(0, deadline - Date.now()))));
     for (const [i, r] of results.entries()) {
-      if (r.status === 'rejected') this.log.error({ output: this.outputs[i]!.name, err: String(r.reason) }, 'output failed to stop cleanly');
+      if (r.status === 'rejected') this.log.error({ output: units[i]!.name, err: String(r.reason) }, 'output failed to stop cleanly');
+    }
+    pipeline.closed = true;
+    if (this.retiring.size > 0) await within(Promise.allSettled([...this.retiring]), deadline - Date.now());
+    // The outputs have given up what they could not send: an input still finishing (its last positions) gets the rest of the grace.
+    if (late && (await within(inputsStopped, deadline - Date.now())) === 'timeout') {
+      this.log.warn({ grace_ms: graceMs }, 'an input did not stop within the grace period');
     }
     this.state = 'stopped';
     this.log.info('floki stopped');
@@ -175,288 +152,228 @@ export class Engine {
 
   /** Queued bytes per output instance, for health and tests. */
   queuedBytes(): Record<string, number> {
-    return Object.fromEntries(this.outputs.map((o) => [o.name, o.output.queuedBytes()]));
+    return Object.fromEntries([...this.units.values()].map((u) => [u.name, u.output.queuedBytes()]));
   }
 
-  /** A plugin's context; its logger at the instance's own `log_level` when it sets one (`off` silences it). */
-  private context(c: PluginInstanceConfig): PluginContext {
-    const level = c.logLevel === undefined ? undefined : c.logLevel === 'off' ? 'silent' : c.logLevel;
-    const log = this.log.child({ plugin: c.instanceName }, level === undefined ? undefined : { level });
-    return { name: c.instanceName, log, metrics: this.metrics, service: this.config.service, parsers: this.config.parsers };
-  }
-
-  private processors(c: PluginInstanceConfig, stage: 'input' | 'output', owner: InputSlot | OutputSlot): FilterSlot[] {
-    return (c.processors ?? []).map((p, index) => this.filterSlot(p, stage, index, owner));
-  }
-
-  private filterSlot(c: PluginInstanceConfig, stage: FilterSlot['stage'], index: number, owner: FilterSlot['owner']): FilterSlot {
-    const slot: FilterSlot = { name: c.instanceName, matcher: stage === 'pipeline' ? c.matcher! : undefined, filter: undefined as unknown as Filter, stage, index, owner, busy: undefined };
-    const ctx: FilterContext = {
-      ...this.context(c),
-      pass: (events, holds) => this.carry(holds, (delivery) => this.passOn(slot, events, delivery)),
-      emit: (events, holds) => this.carry(holds, (delivery) => this.emitFrom(slot, events, delivery)),
-    };
-    slot.filter = (c.plugin as FilterPlugin).create(c.options, ctx);
-    return slot;
-  }
-
-  private emit(input: InputSlot, events: LogEvent[], onSettled?: () => void): Promise<void> {
-    if (events.length === 0) {
-      if (onSettled) queueMicrotask(onSettled);
-      return NO_WAIT;
+  private async swap(next: FlokiConfig): Promise<void> {
+    const old = this.pipeline!;
+    const previous = this.config_;
+    const graceMs = previous.service.graceMs;
+    const started = Date.now();
+    this.log.info({ grace_ms: graceMs }, 'reload: stopping the inputs');
+    // Inputs stop at a clean point while the outputs run on and settle what they emitted; one paused by
+    // a full output is still resumed, to finish what it took in.
+    if ((await within(this.stopInputs(old.inputs), graceMs)) === 'timeout') {
+      this.log.warn({ waited_ms: graceMs }, 'reload: an input did not stop within the grace period; starting the new pipeline all the same');
     }
-    this.recordsIn.inc({ name: input.name }, events.length);
-    const delivery = onSettled ? new Delivery(onSettled) : undefined;
+    old.live = false;
+    const handed = this.handOvers(old.inputs);
+    await this.stopFilters(old);
+    await within(old.whenCarried(), graceMs);
+    old.closed = true;
+    const kept = this.retireChanged(next, graceMs);
+    await this.disksClosed(graceMs);
+    await this.forgetGauges([...old.inputs.map((i) => i.name), ...old.allFilters().flatMap((f) => [f.name, ...(f.emitter ? [f.emitter.name] : [])])]);
     try {
-      return this.fromInput(input, events, delivery) ?? NO_WAIT;
-    } finally {
-      delivery?.routed();
-    }
-  }
-
-  /** Sends events made from held ones on; the holds are released once those events settle. */
-  private carry(holds: readonly Hold[], send: (delivery: Delivery | undefined) => Queued): Promise<void> {
-    if (this.state === 'stopped') {
-      for (const h of holds) h.release();
-      return Promise.reject(new Error('floki has stopped'));
-    }
-    const open = holds.filter((h) => h !== NO_HOLD);
-    const delivery = open.length ? new Delivery(() => open.forEach((h) => h.release())) : undefined;
-    try {
-      return send(delivery) ?? NO_WAIT;
-    } finally {
-      delivery?.routed();
-    }
-  }
-
-  /** A filter's `emit()`: from the start of the pipeline, as that filter's emitter input. */
-  private emitFrom(slot: FilterSlot, events: LogEvent[], delivery: Delivery | undefined): Queued {
-    if (events.length === 0) return undefined;
-    slot.emitter ??= { name: `emitter_for_${slot.name}`, paused: false, processors: [], feeds: new Set(), routes: new Map() };
-    this.recordsIn.inc({ name: slot.emitter.name }, events.length);
-    return this.routeAll(slot.emitter, events, delivery);
-  }
-
-  /** A filter's `pass()`: on from just after it. */
-  private passOn(slot: FilterSlot, events: LogEvent[], delivery: Delivery | undefined): Queued {
-    if (events.length === 0) return undefined;
-    if (slot.stage === 'input') {
-      const input = slot.owner as InputSlot;
-      return this.runChain(input.processors, slot.index + 1, events, delivery, (out) => this.routeAll(input, out, delivery));
-    }
-    if (slot.stage === 'output') {
-      const output = slot.owner as OutputSlot;
-      return this.runChain(output.processors, slot.index + 1, events, delivery, (out) => this.write(output, out, delivery));
-    }
-    return this.byTag(events, (tag, list) => {
-      const route = this.passRoute(tag);
-      let from = 0;
-      while (from < route.filters.length && route.filters[from]!.index <= slot.index) from++;
-      return this.runChain(route.filters, from, list, delivery, (out) => this.toOutputs(route.outputs, out, delivery, undefined));
-    });
-  }
-
-  private fromInput(input: InputSlot, events: LogEvent[], delivery: Delivery | undefined): Queued {
-    if (input.processors.length === 0) return this.routeAll(input, events, delivery);
-    return this.runChain(input.processors, 0, events, delivery, (out) => this.routeAll(input, out, delivery));
-  }
-
-  private routeAll(input: InputSlot, events: LogEvent[], delivery: Delivery | undefined): Queued {
-    return this.byTag(events, (tag, list) => this.deliver(input, tag, list, delivery));
-  }
-
-  /** Calls `each` once per tag with that tag's events, in order of first appearance. */
-  private byTag(events: LogEvent[], each: (tag: string, events: LogEvent[]) => Queued): Queued {
-    const first = events[0]!.tag;
-    let sameTag = true;
-    for (let i = 1; i < events.length; i++) {
-      if (events[i]!.tag !== first) {
-        sameTag = false;
-        break;
+      this.pipeline = await this.build(next, handed);
+      this.config_ = next;
+    } catch (err) {
+      const reason = (err as Error).message;
+      this.log.error({ err: reason }, 'reload: the new pipeline could not start; starting the previous one again');
+      this.retireChanged(previous, graceMs);
+      await this.disksClosed(graceMs);
+      try {
+        this.pipeline = await this.build(previous, handed);
+      } catch (again) {
+        this.state = 'stopped';
+        for (const u of [...this.units.values()]) this.retire(u, graceMs);
+        throw new ReloadError(`the new pipeline could not start (${reason}), nor could the previous one (${(again as Error).message})`, false);
       }
+      throw new ReloadError(`the new pipeline could not start: ${reason}`, true);
     }
-    if (sameTag) return each(first, events);
-    const byTag = new Map<string, LogEvent[]>();
-    for (const e of events) {
-      const list = byTag.get(e.tag);
-      if (list) list.push(e);
-      else byTag.set(e.tag, [e]);
-    }
-    const waits: Promise<void>[] = [];
-    for (const [tag, list] of byTag) {
-      const w = each(tag, list);
-      if (w) waits.push(w);
-    }
-    return waits.length ? Promise.all(waits).then(() => undefined) : undefined;
-  }
-
-  private deliver(input: InputSlot, tag: string, events: LogEvent[], delivery: Delivery | undefined): Queued {
-    const route = this.route(input, tag);
-    if (route.filters.length === 0) return this.toOutputs(route.outputs, events, delivery, input);
-    return this.runChain(route.filters, 0, events, delivery, (out) => this.toOutputs(route.outputs, out, delivery, input));
+    this.log.info({ kept_outputs: kept, took_ms: Date.now() - started, inputs: this.pipeline.inputs.map((i) => i.name), outputs: this.pipeline.outputs.map((o) => o.name) }, 'reload: the new pipeline runs');
   }
 
   /**
-   * Runs `chain[from..]` on the events, then `next` on what is left. Synchronous filters cost no
-   * promise; an asynchronous one holds the emit open (one pending entry) until the rest has run.
+   * Builds and starts `config`'s pipeline around the output instances kept in `units`: outputs first,
+   * then filters, inputs last. On failure, what it started is stopped again (the inputs' hand-overs
+   * go back into `handed`) and the error is thrown.
    */
-  private runChain(chain: FilterSlot[], from: number, events: LogEvent[], delivery: Delivery | undefined, next: (events: LogEvent[]) => Queued): Queued {
-    for (let i = from; i < chain.length; i++) {
-      const slot = chain[i]!;
-      const result = this.runFilter(slot, events, delivery);
-      if (Array.isArray(result)) {
-        events = result;
-        if (events.length === 0) return undefined;
-        continue;
-      }
-      delivery?.add(1);
-      return result.then(
-        (out) => {
-          try {
-            return out.length ? this.runChain(chain, i + 1, out, delivery, next) : undefined;
-          } finally {
-            delivery?.settle(1);
-          }
-        },
-        (err: unknown) => {
-          delivery?.settle(1);
-          throw err;
-        },
-      );
-    }
-    return next(events);
-  }
-
-  private runFilter(slot: FilterSlot, events: LogEvent[], delivery: Delivery | undefined): LogEvent[] | Promise<LogEvent[]> {
-    const before = events.length;
-    const flow: FilterFlow = delivery
-      ? {
-          hold: () => {
-            delivery.add(1);
-            return new DeliveryHold(delivery);
-          },
+  private async build(config: FlokiConfig, handed: Map<string, HandOver>): Promise<Pipeline> {
+    const host: PipelineHost = { ...this.counters, context: (c) => this.context(c, config) };
+    const pipeline = new Pipeline(host);
+    const made: OutputUnit[] = [];
+    const startedInputs: InputSlot[] = [];
+    const inputStorageType = inputStorageTypeOf(config);
+    try {
+      for (const c of config.outputs) {
+        let unit = this.units.get(c.instanceName);
+        if (unit === undefined) {
+          unit = this.createOutput({ config: c, service: config.service, inputStorageType }, config);
+          made.push(unit);
+          this.units.set(unit.name, unit);
+          await unit.output.start();
         }
-      : NO_FLOW;
-    const count = (out: LogEvent[]): LogEvent[] => {
-      if (out.length < before) this.filteredOut.inc({ name: slot.name }, before - out.length);
-      return out;
-    };
-    if (slot.busy === undefined) {
-      const out = slot.filter.process(events, flow);
-      if (Array.isArray(out)) return count(out);
-      return this.track(slot, out.then(count));
+        unit.slot = pipeline.addOutput(unit, c);
+      }
+      for (const [index, c] of config.filters.entries()) pipeline.addFilter(c, index);
+      for (const c of config.inputs) {
+        const h = handed.get(c.instanceName);
+        pipeline.addInput(c, h !== undefined && h.plugin === c.plugin ? h.state : undefined);
+      }
+      pipeline.live = true;
+      this.pipeline = pipeline;
+      for (const slot of pipeline.inputs) {
+        await slot.input!.start();
+        startedInputs.push(slot);
+      }
+      return pipeline;
+    } catch (err) {
+      pipeline.live = false;
+      const grace = config.service.graceMs;
+      await within(this.stopInputs(startedInputs), grace);
+      for (const [name, h] of this.handOvers(startedInputs)) handed.set(name, h);
+      await this.stopFilters(pipeline);
+      pipeline.closed = true;
+      // Outputs nothing was emitted into stop at once; others send what the inputs that started gave them.
+      const stopping = made.map((u) => this.retire(u, grace, startedInputs.length === 0 ? 0 : RETIRING_OUTPUT_DEADLINE_MS));
+      if (startedInputs.length === 0) await Promise.allSettled(stopping);
+      throw err;
     }
-    return this.track(slot, slot.busy.then(() => slot.filter.process(events, flow)).then(count));
   }
 
-  /** Remembers a filter's unfinished call so that the next one waits for it. */
-  private track(slot: FilterSlot, p: Promise<LogEvent[]>): Promise<LogEvent[]> {
-    const settled = p.then(
-      () => undefined,
-      () => undefined,
+  private createOutput(definition: OutputDefinition, config: FlokiConfig): OutputUnit {
+    const c = definition.config;
+    const unit: OutputUnit = { name: c.instanceName, definition, output: undefined as unknown as OutputUnit['output'], full: false, slot: undefined };
+    const ctx: OutputContext = { ...this.context(c, config), setFull: (full) => this.setOutputFull(unit, full), inputStorageType: definition.inputStorageType };
+    unit.output = (c.plugin as OutputPlugin).create(c.options, ctx);
+    return unit;
+  }
+
+  /** Retires the running outputs `next` does not keep as they are; returns the names of those kept. */
+  private retireChanged(next: FlokiConfig, graceMs: number): string[] {
+    const inputStorageType = inputStorageTypeOf(next);
+    const keep = new Set<string>();
+    for (const c of next.outputs) {
+      const unit = this.units.get(c.instanceName);
+      if (unit !== undefined && sameOutput(unit.definition, { config: c, service: next.service, inputStorageType })) keep.add(unit.name);
+    }
+    for (const unit of [...this.units.values()]) {
+      if (keep.has(unit.name)) unit.slot = undefined;
+      else void this.retire(unit, graceMs);
+    }
+    return [...keep];
+  }
+
+  /** Outputs being retired that keep their queue on disk, by name: a new instance opens their files only once they are closed. */
+  private readonly diskRetiring = new Map<string, Promise<void>>();
+
+  /**
+   * Stops an output that is no longer part of the pipeline. One with a disk buffer sends for at most
+   * the grace period and leaves the rest on disk for the next instance of its name; one with a memory
+   * queue goes on sending in the background (RETIRING_OUTPUT_DEADLINE_MS).
+   */
+  private retire(unit: OutputUnit, graceMs: number, memoryDeadlineMs = RETIRING_OUTPUT_DEADLINE_MS): Promise<void> {
+    this.units.delete(unit.name);
+    unit.slot = undefined;
+    const onDisk = keepsQueueOnDisk(unit.definition);
+    const stopped = unit.output.stop(onDisk ? Math.min(graceMs, memoryDeadlineMs) : memoryDeadlineMs).then(
+      () => this.forgotten(unit.name),
+      (err: unknown) => this.log.error({ output: unit.name, err: String(err) }, 'output failed to stop cleanly'),
     );
-    slot.busy = settled;
-    void settled.then(() => {
-      if (slot.busy === settled) slot.busy = undefined;
-    });
-    return p;
-  }
-
-  private toOutputs(outputs: OutputSlot[], events: LogEvent[], delivery: Delivery | undefined, input: InputSlot | undefined): Queued {
-    if (outputs.length === 0) {
-      if (input) this.unrouted.inc({ name: input.name }, events.length);
-      return undefined;
+    this.retiring.add(stopped);
+    void stopped.finally(() => this.retiring.delete(stopped));
+    if (onDisk) {
+      this.diskRetiring.set(unit.name, stopped);
+      void stopped.finally(() => {
+        if (this.diskRetiring.get(unit.name) === stopped) this.diskRetiring.delete(unit.name);
+      });
     }
-    if (outputs.length === 1) return this.write(outputs[0]!, events, delivery);
-    const waits: Promise<void>[] = [];
-    for (const o of outputs) {
-      // An output's processors change events in place: give them a copy of their own.
-      const w = this.write(o, o.processors.length ? events.map(copyEvent) : events, delivery);
-      if (w) waits.push(w);
+    this.log.info({ output: unit.name, queued_bytes: unit.output.queuedBytes(), disk: onDisk }, onDisk ? 'reload: output replaced; what it holds stays on disk for the next one' : 'reload: output replaced; it sends what it holds in the background');
+    return stopped;
+  }
+
+  /** Never two instances on one disk buffer: waits for as long as it takes (an output's stop keeps to its deadline). */
+  private async disksClosed(graceMs: number): Promise<void> {
+    if (this.diskRetiring.size === 0) return;
+    const closed = Promise.allSettled([...this.diskRetiring.values()]);
+    if ((await within(closed, graceMs + 1000)) === 'done') return;
+    this.log.warn({ outputs: [...this.diskRetiring.keys()] }, 'reload: still waiting for a disk-buffered output to close its files before the next one opens them');
+    await closed;
+  }
+
+  /** A retired output's gauges go once it has stopped, unless an output of its name runs again. */
+  private async forgotten(name: string): Promise<void> {
+    if (!this.units.has(name)) await this.forgetGauges([name]);
+  }
+
+  private async forgetGauges(names: string[]): Promise<void> {
+    try {
+      await this.metrics.forgetInstances(names);
+    } catch (err) {
+      this.log.warn({ err: String(err) }, 'reload: could not remove the metrics of stopped instances');
     }
-    return waits.length ? Promise.all(waits).then(() => undefined) : undefined;
   }
 
-  private write(output: OutputSlot, events: LogEvent[], delivery: Delivery | undefined): Queued {
-    if (output.processors.length) return this.runChain(output.processors, 0, events, delivery, (out) => this.take(output, out, delivery));
-    return this.take(output, events, delivery);
+  /** Stops the inputs; resolves when all have (each failure logged). */
+  private async stopInputs(slots: InputSlot[]): Promise<void> {
+    const results = await Promise.allSettled(slots.map((i) => i.input!.stop()));
+    for (const [i, r] of results.entries()) {
+      if (r.status === 'rejected') this.log.error({ input: slots[i]!.name, err: String(r.reason) }, 'input failed to stop cleanly');
+    }
   }
 
-  private take(output: OutputSlot, events: LogEvent[], delivery: Delivery | undefined): Queued {
-    delivery?.add(events.length);
-    return output.output.write(events, delivery) ?? undefined;
-  }
-
-  private route(input: InputSlot, tag: string): Route {
-    let route = input.routes.get(tag);
-    if (route) return route;
-    route = this.matching(tag);
-    // Tags come from the wire: bound the cache so a sender inventing tags cannot grow it forever.
-    if (input.routes.size >= 10_000) input.routes.clear();
-    input.routes.set(tag, route);
-    for (const o of route.outputs) {
-      if (!input.feeds.has(o)) {
-        input.feeds.add(o);
-        o.feeders.add(input);
-        if (o.full) this.pauseInput(input);
+  /** What each stopped input leaves for its successor (Input.handOver), by name. */
+  private handOvers(slots: InputSlot[]): Map<string, HandOver> {
+    const handed = new Map<string, HandOver>();
+    for (const slot of slots) {
+      const plugin = slot.plugin;
+      if (plugin === undefined || slot.input?.handOver === undefined) continue;
+      try {
+        const state = slot.input.handOver();
+        if (state !== undefined) handed.set(slot.name, { plugin, state });
+      } catch (err) {
+        this.log.warn({ input: slot.name, err: String(err) }, 'reload: an input could not hand over its state; its successor starts afresh');
       }
     }
-    return route;
+    return handed;
   }
 
-  /** The route for events a filter sends on: no input to pause, so no feeds are recorded. */
-  private passRoute(tag: string): Route {
-    let route = this.passRoutes.get(tag);
-    if (route) return route;
-    route = this.matching(tag);
-    if (this.passRoutes.size >= 10_000) this.passRoutes.clear();
-    this.passRoutes.set(tag, route);
-    return route;
+  /** Filters in pipeline order, so what one sends on while stopping still passes the ones after it. */
+  private async stopFilters(pipeline: Pipeline): Promise<void> {
+    for (const f of pipeline.allFilters()) {
+      try {
+        await f.filter.stop?.();
+      } catch (err) {
+        this.log.error({ filter: f.name, err: String(err) }, 'filter failed to stop cleanly');
+      }
+    }
   }
 
-  private matching(tag: string): Route {
-    return {
-      filters: this.filters.filter((f) => f.matcher!.matches(tag)),
-      outputs: this.outputs.filter((o) => o.matcher.matches(tag)),
-    };
+  /** A plugin's context; its logger at the instance's own `log_level` when it sets one (`off` silences it). */
+  private context(c: PluginInstanceConfig, config: FlokiConfig): PluginContext {
+    const level = c.logLevel === undefined ? undefined : c.logLevel === 'off' ? 'silent' : c.logLevel;
+    const log = this.log.child({ plugin: c.instanceName }, level === undefined ? undefined : { level });
+    return { name: c.instanceName, log, metrics: this.metrics, service: config.service, parsers: config.parsers };
   }
 
-  private setOutputFull(output: OutputSlot, full: boolean): void {
-    if (output.full === full) return;
-    output.full = full;
+  private setOutputFull(unit: OutputUnit, full: boolean): void {
+    if (unit.full === full) return;
+    unit.full = full;
     if (full) {
-      this.pauses.inc({ name: output.name });
+      this.pauses.inc({ name: unit.name });
       // Under sustained load this flips many times a second: log it once per minute per output, count every time.
       const now = Date.now();
-      if (now - (this.lastPauseLog.get(output.name) ?? 0) >= 60_000) {
-        this.lastPauseLog.set(output.name, now);
-        this.log.warn({ output: output.name, queued_bytes: output.output.queuedBytes() }, 'output queue full: pausing the inputs that feed it (logged once a minute; see floki_output_backpressure_total)');
-      }
-      for (const input of output.feeders) this.pauseInput(input);
-    } else {
-      for (const input of output.feeders) {
-        let stillFull = false;
-        for (const o of input.feeds) if (o.full) stillFull = true;
-        if (!stillFull) this.resumeInput(input);
+      if (now - (this.lastPauseLog.get(unit.name) ?? 0) >= 60_000) {
+        this.lastPauseLog.set(unit.name, now);
+        this.log.warn({ output: unit.name, queued_bytes: unit.output.queuedBytes() }, 'output queue full: pausing the inputs that feed it (logged once a minute; see floki_output_backpressure_total)');
       }
     }
+    const slot = unit.slot;
+    if (slot !== undefined) slot.backpressure.outputFull(slot, full);
   }
 
-  private pauseInput(input: InputSlot): void {
-    if (input.paused) return;
-    input.paused = true;
-    this.pausedGauge.set({ name: input.name }, 1);
-    input.input?.pause();
-  }
-
-  private resumeInput(input: InputSlot): void {
-    if (!input.paused) return;
-    input.paused = false;
-    this.pausedGauge.set({ name: input.name }, 0);
-    if (this.state === 'running') input.input?.resume();
-  }
-
-  private get pausedGauge() {
-    return this.metrics.gauge('floki_input_ingestion_paused', 'Whether an input is paused by backpressure (1) or reading (0).');
+  private get pauses() {
+    return this.metrics.counter('floki_output_backpressure_total', 'Times an output went over its limit and paused the inputs feeding it.');
   }
 }

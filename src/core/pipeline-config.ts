@@ -49,7 +49,7 @@ export interface ServiceConfig extends ServiceSettings {
   hcErrorsCount: number;
   hcRetryFailureCount: number;
   hcPeriodMs: number;
-  /** `hot_reload`: accepted and kept for the reload step; floki does not reload yet. */
+  /** `hot_reload`: SIGHUP and `/api/v2/reload` read the config again and replace the pipeline. */
   hotReload: boolean;
 }
 

@@ -37,6 +37,12 @@ export interface InputContext extends PluginContext {
   emit(events: LogEvent[], onSettled?: () => void): Promise<void>;
   /** True while an output fed by this input is over its limit: stop reading until `resume()` is called. */
   readonly paused: boolean;
+  /**
+   * On a reload: what the instance this one replaces returned from `handOver()` (an input of the same
+   * plugin and name in the previous config); undefined at first start. The plugin checks that it
+   * applies (the tail input: the same `path` patterns) before continuing from it.
+   */
+  readonly handedOver?: unknown;
 }
 
 export interface Input {
@@ -44,8 +50,27 @@ export interface Input {
   /** Stop reading (backpressure). Must not close connections or drop data. */
   pause(): void;
   resume(): void;
-  /** Stop accepting, close listeners and connections. */
+  /**
+   * Stop at a clean point: accept and read nothing more, finish what was taken in (a forward chunk
+   * being emitted is acked before its connection closes; a tail input waits for its lines in flight
+   * to settle and writes its positions), then close listeners and connections. Resolves once the
+   * input will emit nothing more. Called at exit and at every reload (the port of a listener is free
+   * again once it resolves, for the input replacing it).
+   *
+   * Time: the engine waits for stop() for up to `service.grace`. The outputs go on sending (and
+   * settling what the input emitted) while it waits: at exit for the first half of the grace period
+   * (or until every input has stopped), then they stop and give up what they could not send, which
+   * settles nothing more; at a reload for all of it. So an input may wait up to `grace / 2` for its
+   * emits to settle and still have its last write (positions) waited for; past the grace period the
+   * process may exit without it.
+   */
   stop(): Promise<void>;
+  /**
+   * At a reload, after stop() resolved: what the input replacing this one (same plugin, same name) may
+   * continue from, given to it as `InputContext.handedOver` (the tail input's positions without a
+   * `db`, the kubernetes_events input's resourceVersion). Inputs with nothing to carry leave it out.
+   */
+  handOver?(): unknown;
 }
 
 export interface Filter {
@@ -57,7 +82,11 @@ export interface Filter {
    * and sent on with `ctx.pass()`.
    */
   process(events: LogEvent[], flow: FilterFlow): LogEvent[] | Promise<LogEvent[]>;
-  /** Called after the inputs stopped and before the outputs stop: send on (`ctx.pass`) what is held. */
+  /**
+   * Called after the inputs stopped and before the outputs stop (at exit, and at every reload, when
+   * the filter is replaced by the new config's): send on (`ctx.pass`) what is held, and resolve once
+   * it is queued.
+   */
   stop?(): Promise<void>;
 }
 

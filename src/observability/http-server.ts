@@ -8,10 +8,27 @@ export interface HealthSource {
   readonly running: boolean;
 }
 
+/** What a reload answered: Fluent Bit's JSON (`reload`, `status`; floki adds `errors`) and the HTTP status. */
+export interface ReloadOutcome {
+  body: { reload: 'done' | 'not enabled' | 'in progress' | 'failed'; status: number; errors?: string[] };
+  httpStatus: number;
+}
+
+/** Hot reload, as `/api/v2/reload` drives it. */
+export interface ReloadControl {
+  reload(): Promise<ReloadOutcome>;
+  /** Reloads that replaced the pipeline. */
+  readonly reloads: number;
+  /** Reloads refused or failed. */
+  readonly reloadFailures: number;
+}
+
 /**
- * Fluent Bit's monitoring endpoints: health, Prometheus metrics (also on /metrics), uptime. With
- * `health_check` on, `/api/v1/health` answers 500 `error` while the outputs fail more than the
- * service allows (see HealthCheck), and `/api/v2/health` says why in Fluent Bit's JSON.
+ * Fluent Bit's monitoring endpoints: health, Prometheus metrics (also on /metrics), uptime, hot
+ * reload. With `health_check` on, `/api/v1/health` answers 500 `error` while the outputs fail more
+ * than the service allows (see HealthCheck), and `/api/v2/health` says why in Fluent Bit's JSON.
+ * `/api/v2/reload`: GET gives Fluent Bit's `{"hot_reload_count":N}` (and floki's failure count);
+ * POST or PUT reloads and answers once done (Fluent Bit answers before it reloads).
  */
 export class MonitoringServer {
   private readonly app: FastifyInstance;
@@ -21,8 +38,12 @@ export class MonitoringServer {
     private readonly metrics: Metrics,
     private readonly health: HealthSource,
     private readonly check?: HealthCheck,
+    private readonly reloader?: ReloadControl,
   ) {
     this.app = Fastify({ logger: false });
+    // Fluent Bit's reload takes `-d '{}'` (curl sends it as a form); floki reads no request body.
+    this.app.removeAllContentTypeParsers();
+    this.app.addContentTypeParser('*', { bodyLimit: 64 * 1024 }, (_req, _payload, done) => done(null, undefined));
     this.app.get('/', async () => ({ 'floki-version': VERSION }));
     this.app.get('/api/v1/health', async (_req, reply) => {
       if (!this.health.running) return reply.code(503).type('text/plain').send('error');
@@ -41,6 +62,18 @@ export class MonitoringServer {
         retry_failure_limit: o?.retryFailureCount ?? null,
         period_limit: o ? Math.round(o.periodMs / 1000) : null,
       });
+    });
+    this.app.get('/api/v2/reload', async () => ({ hot_reload_count: this.reloader?.reloads ?? 0, hot_reload_failure_count: this.reloader?.reloadFailures ?? 0 }));
+    const reload = async (_req: unknown, reply: import('fastify').FastifyReply) => {
+      const outcome: ReloadOutcome = this.reloader ? await this.reloader.reload() : { body: { reload: 'not enabled', status: -1 }, httpStatus: 200 };
+      return reply.code(outcome.httpStatus).send(outcome.body);
+    };
+    this.app.post('/api/v2/reload', reload);
+    this.app.put('/api/v2/reload', reload);
+    this.app.route({
+      method: ['DELETE', 'PATCH', 'OPTIONS'],
+      url: '/api/v2/reload',
+      handler: async (_req, reply) => reply.code(405).header('allow', 'GET, POST, PUT').send(),
     });
     this.app.get('/api/v1/uptime', async () => ({ uptime_sec: Math.floor((Date.now() - this.startedAt) / 1000) }));
     const prometheus = async (_req: unknown, reply: import('fastify').FastifyReply) =>

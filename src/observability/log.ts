@@ -5,4 +5,9 @@ export function createLogger(level = 'info'): Logger {
   return pino({ level, base: { app: 'floki' }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));
 }
 
+/** pino's level for a `log_level` value (`off` silences). */
+export function pinoLevel(logLevel: string): string {
+  return logLevel === 'off' ? 'silent' : logLevel;
+}
+
 export type { Logger };

@@ -30,6 +30,23 @@ export class Metrics {
     return new Histogram({ name, help, buckets, labelNames: [...labelNames], registers: [this.registry] });
   }
 
+  /**
+   * Removes every gauge series of these plugin instances (their `name` label): instances a reload
+   * stopped, so that what they last reported does not linger. Counters keep counting across reloads.
+   */
+  async forgetInstances(names: readonly string[]): Promise<void> {
+    if (names.length === 0) return;
+    const gone = new Set(names);
+    for (const metric of this.registry.getMetricsAsArray()) {
+      if (!(metric instanceof Gauge)) continue;
+      const data = await metric.get();
+      for (const v of data.values) {
+        const labels = v.labels as Record<string, string | number>;
+        if (labels.name !== undefined && gone.has(String(labels.name))) metric.remove(labels);
+      }
+    }
+  }
+
   /** One metric's current value for a label set (tests and the health check read it). */
   async value(name: string, labels: Record<string, string> = {}): Promise<number> {
     const metric = this.registry.getSingleMetric(name);

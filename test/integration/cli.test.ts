@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FlokiProcess, ROOT } from '../helpers/floki-process.js';
 import { waitFor } from '../helpers/wait.js';
@@ -85,4 +86,74 @@ test('SIGTERM and SIGINT drain and exit 0', async () => {
     assert.match(f.stderr, new RegExp(`"signal":"${signal}".*"msg":"draining before exit"`));
     assert.match(f.stderr, /"msg":"floki stopped"/);
   }
+});
+
+/** A config file of its own, to be rewritten between reloads. */
+function configFile(t: import('node:test').TestContext): { file: string; write: (text: string) => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'floki-cli-reload-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'floki.yaml');
+  return { file, write: (text) => writeFileSync(file, text) };
+}
+
+const dummyToStdout = (tag: string, service = '') => `service:
+  grace: 1
+${service}pipeline:
+  inputs:
+    - name: dummy
+      rate: 20
+      tag: ${tag}
+  outputs:
+    - name: stdout
+      match: '*'
+      format: json_lines
+`;
+
+test('SIGHUP with hot_reload on reloads the config; a broken one is refused with every error, and the pipeline runs on', async (t) => {
+  const { file, write } = configFile(t);
+  write(dummyToStdout('one', '  hot_reload: on\n'));
+  const f = new FlokiProcess(['-c', file]);
+  t.after(() => f.stop());
+  await f.ready();
+  await waitFor(() => f.stdout.includes('"one"'), 'records tagged one');
+  write(dummyToStdout('two', '  hot_reload: on\n'));
+  f.child.kill('SIGHUP');
+  await f.waitForLog(/"msg":"reload: the new pipeline runs"/);
+  const at = f.stdout.length;
+  await waitFor(() => f.stdout.slice(at).includes('"two"'), 'records tagged two after the reload');
+  write(dummyToStdout('three', '  hot_reload: on\n').replace('rate: 20', 'rate: lots').replace('format: json_lines', 'format: json_lines\n      colour: red'));
+  f.child.kill('SIGHUP');
+  await f.waitForLog(/"msg":"reload: the config is invalid; the running pipeline goes on as it was"/);
+  assert.match(f.stderr, /"file":"floki\.yaml","line":\d+.*"msg":"reload: config: inputs\[0\] \(dummy\): key 'rate': expected an integer, got 'lots'"/);
+  assert.match(f.stderr, /"msg":"reload: config: outputs\[0\] \(stdout\): unknown key 'colour'"/);
+  const after = f.stdout.length;
+  await waitFor(() => (f.stdout.slice(after).match(/"two"/g) ?? []).length >= 3, 'records still tagged two');
+  assert.equal(f.exitCode, null);
+  assert.equal(await f.stop(), 0, f.stderr);
+  assert.doesNotMatch(f.stdout.slice(after), /"three"/);
+});
+
+test('SIGHUP with hot_reload off is logged and changes nothing; -Y turns hot reload on', async (t) => {
+  const { file, write } = configFile(t);
+  write(dummyToStdout('one'));
+  const off = new FlokiProcess(['-c', file]);
+  t.after(() => off.stop());
+  await off.ready();
+  write(dummyToStdout('two'));
+  off.child.kill('SIGHUP');
+  await off.waitForLog(/"msg":"reload: hot reload is not enabled \(service hot_reload on, or -Y\)"/);
+  const at = off.stdout.length;
+  await waitFor(() => (off.stdout.slice(at).match(/"one"/g) ?? []).length >= 3, 'records still tagged one');
+  assert.equal(off.exitCode, null, 'SIGHUP does not end floki');
+  assert.doesNotMatch(off.stdout, /"two"/);
+  assert.equal(await off.stop(), 0);
+
+  write(dummyToStdout('one'));
+  const on = new FlokiProcess(['-c', file, '-Y']);
+  t.after(() => on.stop());
+  await on.ready();
+  write(dummyToStdout('two'));
+  on.child.kill('SIGHUP');
+  await waitFor(() => on.stdout.includes('"two"'), 'records tagged two after the reload');
+  assert.equal(await on.stop(), 0, on.stderr);
 });

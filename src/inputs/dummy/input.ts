@@ -68,6 +68,9 @@ export class DummyInput implements Input {
   }
 
   async start(): Promise<void> {
+    // A reload: `samples` counts what the dummy input this one replaces sent, so none is sent twice.
+    const handed = this.ctx.handedOver as { sent?: unknown } | undefined;
+    if (typeof handed?.sent === 'number') this.total = handed.sent;
     this.schedule();
   }
 
@@ -87,6 +90,11 @@ export class DummyInput implements Input {
     this.stopped = true;
     this.clearTimer();
     await this.lastEmit;
+  }
+
+  /** At a reload: how many records were sent, for `samples`. */
+  handOver(): { sent: number } {
+    return { sent: this.total };
   }
 
   private schedule(): void {

@@ -94,6 +94,9 @@ export class ForwardConnection {
   /** ms timestamps for net.io_timeout and net.accept_timeout; only time spent able to read counts. */
   private lastActivity: number;
   private handshakeSince: number;
+  /** The input is stopping: `finishing` the frames received, then `ended` (our side shut, the rest dropped). */
+  private stopping: 'no' | 'finishing' | 'ended' = 'no';
+  private readonly whenClosed: Promise<void>;
 
   constructor(
     private readonly socket: Socket,
@@ -113,6 +116,7 @@ export class ForwardConnection {
     socket.on('end', () => this.onEnd());
     socket.on('error', (err) => this.host.ctx.log.debug({ remote: this.remote, err: err.message }, 'forward connection error'));
     socket.on('close', () => this.onClose());
+    this.whenClosed = new Promise((resolve) => socket.once('close', () => resolve()));
     if (host.security) {
       this.handshake = new ForwardHandshake(host.security);
       this.state = 'handshake';
@@ -136,6 +140,21 @@ export class ForwardConnection {
 
   destroy(): void {
     this.socket.destroy();
+  }
+
+  /**
+   * The input stops (exit or reload): read nothing more, emit and ack the frames received whole, then
+   * shut our side. What the client sends after that is read and dropped, never acked (it sends it
+   * again, to the next listener), so that it reads its last acks rather than a reset. A frame cut
+   * short is dropped the same way. Resolves once the connection is closed.
+   */
+  close(): Promise<void> {
+    if (!this.closed && this.stopping === 'no') {
+      this.stopping = 'finishing';
+      this.socket.pause();
+      this.proceed();
+    }
+    return this.whenClosed;
   }
 
   /** Frames are waiting or being emitted: closing now would leave a chunk without its ack. */
@@ -194,7 +213,7 @@ export class ForwardConnection {
   private onData(chunk: Buffer): void {
     this.host.metrics.bytes.inc(chunk.length);
     this.lastActivity = Date.now();
-    if (this.state === 'rejected' || this.failing !== undefined) return;
+    if (this.state === 'rejected' || this.failing !== undefined || this.stopping === 'ended') return;
     try {
       this.decoder.push(chunk);
     } catch (err) {
@@ -268,6 +287,10 @@ export class ForwardConnection {
     this.emitNext();
     if (this.failing !== undefined && !this.busy() && !this.closed && !this.failed) return this.fail(this.failing);
     if (this.closed || this.failed || this.failing !== undefined || this.state === 'rejected' || this.host.paused || this.draining) return;
+    if (this.stopping !== 'no') {
+      if (this.stopping === 'finishing' && !this.busy()) this.endForStop();
+      return;
+    }
     if (this.ended) {
       if (!this.busy()) this.finish();
     } else if (this.queue.length < MAX_QUEUED && !(this.emitting && this.host.transcoder === undefined)) {
@@ -446,6 +469,18 @@ export class ForwardConnection {
       { remote: this.remote, bytes: this.decoder.pendingBytes },
       'forward: the client closed the connection in the middle of a frame; dropping the partial frame',
     );
+  }
+
+  /** Stopping, and every frame received whole is acked: shut our side, then drop what still comes. */
+  private endForStop(): void {
+    this.stopping = 'ended';
+    if (this.decoder.pendingBytes > 0) {
+      this.host.ctx.log.debug({ remote: this.remote, bytes: this.decoder.pendingBytes }, 'forward: stopping; dropping a frame not received whole (not acked: the client sends it again)');
+    }
+    this.decoder.discard();
+    this.syncHeld();
+    this.socket.end();
+    this.socket.resume();
   }
 
   private finish(): void {

@@ -136,6 +136,11 @@ export class ForwardServer implements Input, ForwardConnectionHost {
     for (const connection of this.limits.connections) connection.resume();
   }
 
+  /**
+   * Stops accepting (the port is free for the next listener at once), lets every connection emit and
+   * ack the chunks it received whole and close (see ForwardConnection.close), and cuts those that have
+   * not within half the grace period (a chunk blocked on a full output; a client that does not close).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
@@ -143,6 +148,10 @@ export class ForwardServer implements Input, ForwardConnectionHost {
     this.udp = undefined;
     const server = this.server;
     const closed = server?.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    const finished = Promise.all([...this.limits.connections].map((c) => c.close()));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([finished, new Promise((resolve) => (timer = setTimeout(resolve, this.ctx.service.graceMs / 2)))]);
+    clearTimeout(timer);
     this.limits.destroyAll();
     await closed;
     await this.transcoder?.close();

@@ -33,7 +33,7 @@ export class KubernetesEventsInput implements Input {
   private readonly db: ResourceVersionDb | undefined;
   /** What `db` may record: versions whose events settled in the outputs, in stream order. */
   private readonly delivered: DeliveredVersion;
-  private readonly seen = new SeenEvents();
+  private seen = new SeenEvents();
   private readonly tag: string;
   private readonly eventsPath: string;
   private readonly records: { emitted: Counter.Internal; duplicate: Counter.Internal; tooOld: Counter.Internal };
@@ -44,6 +44,8 @@ export class KubernetesEventsInput implements Input {
   private stopped = false;
   private resumeWaiters: (() => void)[] = [];
   private pausedFlag = false;
+  /** The resourceVersion the stream is at once what came before it is queued: where a successor resumes. */
+  private queuedVersion: string | undefined;
 
   constructor(
     private readonly options: KubernetesEventsOptions,
@@ -77,7 +79,10 @@ export class KubernetesEventsInput implements Input {
   }
 
   async start(): Promise<void> {
-    const resumeFrom = this.db?.load();
+    // A reload: the input this one replaces watched the same events; go on where it stopped.
+    const handed = handedState(this.ctx.handedOver, this.options);
+    if (handed?.seen !== undefined) this.seen = handed.seen;
+    const resumeFrom = handed?.resourceVersion ?? this.db?.load();
     this.ctx.log.info(
       { url: this.options.url.href, namespace: this.options.namespace ?? '(all)', resume_from: resumeFrom ?? null },
       'kubernetes_events input starting',
@@ -120,6 +125,14 @@ export class KubernetesEventsInput implements Input {
     await this.db?.close();
   }
 
+  /**
+   * At a reload, after stop(): where the watch stood (every event before it is queued in the
+   * outputs) and which events were sent, so that the successor neither repeats nor skips one.
+   */
+  handOver(): KubernetesEventsHandOver {
+    return { url: this.options.url.href, namespace: this.options.namespace, resourceVersion: this.queuedVersion, seen: this.seen };
+  }
+
   /** A page of a list: emitted as it comes (kube_request_limit pages bound what is held). */
   private async onListPage(items: Obj[], first: boolean): Promise<void> {
     if (first) this.present = new Set();
@@ -136,6 +149,7 @@ export class KubernetesEventsInput implements Input {
   private onListed(resourceVersion: string, count: number): void {
     this.seen.keepOnly(this.present);
     this.present = new Set();
+    this.queuedVersion = resourceVersion;
     this.delivered.add(resourceVersion)();
     this.ctx.log.info({ events: count, resource_version: resourceVersion }, 'listed events');
   }
@@ -149,6 +163,7 @@ export class KubernetesEventsInput implements Input {
       } else this.consider(object, batch);
     }
     await this.emit(batch, resourceVersion);
+    if (resourceVersion !== undefined) this.queuedVersion = resourceVersion;
   }
 
   /**
@@ -199,6 +214,22 @@ export class KubernetesEventsInput implements Input {
   private wake(): void {
     for (const resolve of this.resumeWaiters.splice(0)) resolve();
   }
+}
+
+/** What a kubernetes_events input leaves at a reload. */
+export interface KubernetesEventsHandOver {
+  url: string;
+  namespace: string | undefined;
+  resourceVersion: string | undefined;
+  seen: SeenEvents;
+}
+
+/** The handed-over state, when it comes from an input that watched the same API server and namespace. */
+function handedState(handed: unknown, options: KubernetesEventsOptions): KubernetesEventsHandOver | undefined {
+  if (typeof handed !== 'object' || handed === null) return undefined;
+  const h = handed as Partial<KubernetesEventsHandOver>;
+  if (h.url !== options.url.href || h.namespace !== options.namespace || !(h.seen instanceof SeenEvents)) return undefined;
+  return h as KubernetesEventsHandOver;
 }
 
 function uidOf(object: Obj): string | undefined {

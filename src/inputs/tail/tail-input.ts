@@ -82,6 +82,10 @@ export class TailInput implements Input {
   private saving: Promise<void> = Promise.resolve();
   private watchWarned = false;
   private refusedWarnedAt = 0;
+  /** Started from the positions the input it replaces handed over (a reload), rather than the db. */
+  private handedOver = false;
+  /** The positions at stop, for the input replacing this one at a reload. */
+  private finalPositions: PositionEntry[] | undefined;
 
   constructor(
     options: ResolvedOptions,
@@ -97,7 +101,12 @@ export class TailInput implements Input {
 
   async start(): Promise<void> {
     let saved: PositionEntry[] = [];
-    if (this.positions) {
+    const handed = handedPositions(this.ctx.handedOver, this.o.paths);
+    if (handed !== undefined) {
+      // A reload: the input this one replaces followed the same patterns; its positions are the newest.
+      saved = handed;
+      this.handedOver = true;
+    } else if (this.positions) {
       try {
         saved = this.positions.load();
       } catch (err) {
@@ -146,10 +155,16 @@ export class TailInput implements Input {
     while (Date.now() < deadline && [...this.files].some((f) => f.offsets.outstanding > 0)) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    this.finalPositions = this.currentPositions();
     await this.save();
     for (const f of this.files) {
       if (!f.closed) await f.source.close();
     }
+  }
+
+  /** At a reload, after stop(): the positions (settled lines) for the tail input replacing this one. */
+  handOver(): TailHandOver | undefined {
+    return this.finalPositions && { paths: this.o.paths, positions: this.finalPositions };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -355,8 +370,9 @@ export class TailInput implements Input {
         this.presentAtStart.add(inodeKey(found.dev, found.ino));
         continue;
       }
-      // A file the db does not know at a path it does appeared after the last save: from its head.
-      const start = liveEntry ? liveEntry.offset : entries.length > 0 || this.o.readFromHead ? 0 : 'end';
+      // A file the db does not know at a path it does appeared after the last save: from its head. A file
+      // the input this one replaces did not follow appeared since it last looked: a new file.
+      const start = liveEntry ? liveEntry.offset : entries.length > 0 || (this.handedOver ? this.o.readNewFromHead : this.o.readFromHead) ? 0 : 'end';
       await this.open({ path: found.path, start, live: true, after: previous });
     }
     // Files the db knows that no pattern leads to any more (their pod is gone): finish them if they exist.
@@ -577,13 +593,18 @@ export class TailInput implements Input {
   // ---------------------------------------------------------------------------------------------
   // Positions
 
-  private save(): Promise<void> {
-    if (!this.positions) return Promise.resolve();
+  private currentPositions(): PositionEntry[] {
     const entries: PositionEntry[] = [];
     for (const f of this.files) {
       if (f.closed && f.offsets.outstanding === 0) this.files.delete(f);
       else entries.push(f.position());
     }
+    return entries;
+  }
+
+  private save(): Promise<void> {
+    if (!this.positions) return Promise.resolve();
+    const entries = this.currentPositions();
     const text = JSON.stringify(entries);
     if (text === this.lastSaved) return this.saving;
     this.lastSaved = text;
@@ -596,6 +617,20 @@ export class TailInput implements Input {
     );
     return this.saving;
   }
+}
+
+/** What a tail input leaves at a reload: its patterns and the positions a db would hold. */
+export interface TailHandOver {
+  paths: readonly string[];
+  positions: PositionEntry[];
+}
+
+/** The handed-over positions, when they come from a tail input that followed the same patterns. */
+function handedPositions(handed: unknown, paths: readonly string[]): PositionEntry[] | undefined {
+  if (typeof handed !== 'object' || handed === null) return undefined;
+  const h = handed as Partial<TailHandOver>;
+  if (!Array.isArray(h.paths) || !Array.isArray(h.positions) || h.paths.join('\n') !== paths.join('\n')) return undefined;
+  return h.positions;
 }
 
 function entryIdentity(e: PositionEntry): FileIdentity {
