@@ -177,7 +177,9 @@ export class Pipeline {
       for (const h of holds) h.release();
       return Promise.reject(new Error('this pipeline has stopped'));
     }
-    const open = holds.filter((h) => h instanceof DeliveryHold);
+    // Any hold but a SourceHold (which holds nothing) waits: a filter may pass its own (the multiline
+    // filter's hold over the entries it made), to be released once what it sent on settles.
+    const open = holds.filter((h) => !(h instanceof SourceHold));
     const delivery = open.length ? new Delivery(() => open.forEach((h) => h.release())) : undefined;
     let queued: Queued;
     try {

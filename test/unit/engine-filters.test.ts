@@ -148,6 +148,20 @@ test('held events keep their emit open until what is passed on from them settles
   assert.equal(await h.metrics.registry.getSingleMetric('floki_filter_dropped_records_total')!.get().then((m) => m.values.find((v) => v.labels.name === 'pairs.0')?.value), 2);
 });
 
+test("a filter's own Hold passed with ctx.pass is released once what was sent on settles", async (t) => {
+  // The multiline filter passes a hold of its own over the entries it made, not an engine hold.
+  let released = 0;
+  const own: Hold = { release: () => released++ };
+  let ctxOf: FilterContext | undefined;
+  const later = filterPlugin('later', (ctx) => ((ctxOf = ctx), { process: () => [] }));
+  const h = await start(t, "pipeline:\n  inputs:\n    - name: probe\n  filters:\n    - name: later\n      match: '*'\n  outputs:\n    - name: collect\n      match: '*'\n", [later]);
+  await ctxOf!.pass([ev('a', 1)], [own]);
+  assert.equal(h.written.length, 1);
+  assert.equal(released, 0, 'not before the output settles');
+  settleAll(h.written[0]!);
+  assert.equal(released, 1);
+});
+
 test('a released hold settles its emit: a dropped event counts as delivered', async (t) => {
   const dropper = filterPlugin('dropper', () => ({
     process: (events: LogEvent[], flow: FilterFlow) => {
