@@ -106,7 +106,7 @@ ${service}pipeline:
   outputs:
     - name: stdout
       match: '*'
-      format: json_lines
+      format: loki_json_lines
 `;
 
 test('SIGHUP with hot_reload on reloads the config; a broken one is refused with every error, and the pipeline runs on', async (t) => {
@@ -121,7 +121,7 @@ test('SIGHUP with hot_reload on reloads the config; a broken one is refused with
   await f.waitForLog(/"msg":"reload: the new pipeline runs"/);
   const at = f.stdout.length;
   await waitFor(() => f.stdout.slice(at).includes('"two"'), 'records tagged two after the reload');
-  write(dummyToStdout('three', '  hot_reload: on\n').replace('rate: 20', 'rate: lots').replace('format: json_lines', 'format: json_lines\n      colour: red'));
+  write(dummyToStdout('three', '  hot_reload: on\n').replace('rate: 20', 'rate: lots').replace('format: loki_json_lines', 'format: loki_json_lines\n      colour: red'));
   f.child.kill('SIGHUP');
   await f.waitForLog(/"msg":"reload: the config is invalid; the running pipeline goes on as it was"/);
   assert.match(f.stderr, /"file":"floki\.yaml","line":\d+.*"msg":"reload: config: inputs\[0\] \(dummy\): key 'rate': expected an integer, got 'lots'"/);
