@@ -34,6 +34,8 @@ interface PositionsDocument {
 
 export class PositionsFileError extends Error {}
 
+let instances = 0;
+
 export class PositionsFile {
   private writing: Promise<void> = Promise.resolve();
   private readonly tmp: string;
@@ -42,7 +44,8 @@ export class PositionsFile {
     readonly path: string,
     private readonly sync: DbSync = 'full',
   ) {
-    this.tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
+    // One name per instance: a pipeline stopping and the one replacing it never write the same file.
+    this.tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${++instances}`);
   }
 
   /** The saved entries; none when there is no file yet. Throws PositionsFileError on a file it cannot read. */

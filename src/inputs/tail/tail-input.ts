@@ -33,6 +33,8 @@ const DB_INTERVAL_MS = 1000;
 /** Stat polling: a safety net beside inotify, the only way without it (Fluent Bit's stat watcher: 250 ms). */
 const POLL_WITH_INOTIFY_MS = 1000;
 const POLL_WITHOUT_INOTIFY_MS = 250;
+/** Positions are written at most this often while stop() waits for lines in flight to settle. */
+const STOP_SAVE_MS = 20;
 /** After a refused emit (a full disk buffer), try again this much later. */
 const REFUSED_RETRY_MS = 1000;
 /** Room for the CRI header or docker's JSON around a line's content. */
@@ -161,12 +163,19 @@ export class TailInput implements Input {
         await this.emitFrom(f);
       }
     }
-    // Outputs keep sending while inputs stop: let what is in flight settle so that the last positions
-    // written are as far along as they can be. Unsettled lines are sent again after the restart.
+    // Outputs keep sending while inputs stop. The engine waits for inputs only part of its grace, and
+    // may stop waiting before lines in flight settle: positions are written at once, then again as
+    // lines settle, so that whenever it stops waiting they are as far along as they can be. Lines
+    // that settle later (outputs draining) are sent again after the restart. (Nothing is written
+    // after stop() returns: a pipeline started next on the same db must not have its positions
+    // replaced by this one's.)
+    await this.save();
     const deadline = Date.now() + this.ctx.service.graceMs / 2;
     while (Date.now() < deadline && [...this.files].some((f) => f.offsets.outstanding > 0)) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await new Promise((resolve) => setTimeout(resolve, STOP_SAVE_MS));
+      await this.save();
     }
+    // Lines may have settled during the last write.
     await this.save();
     for (const f of this.files) {
       if (!f.closed) await f.source.close();
