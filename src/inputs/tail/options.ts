@@ -168,7 +168,9 @@ export function resolveTailOptions(options: ResolvedOptions, instanceName: strin
   const skip = options.skip_long_lines === true;
   const truncate = options.truncate_long_lines !== false;
   if (!skip && !truncate) {
-    throw new OptionValueError('truncate_long_lines is off and skip_long_lines is off: turn one on (floki does not stop following a file over a long line, as Fluent Bit does)');
+    throw new OptionValueError(
+      'truncate_long_lines: off, with skip_long_lines off, is not supported by floki (Fluent Bit then stops following a file at a line over buffer_max_size; floki never does): turn one on',
+    );
   }
   const blockBytes = num(options.buffer_chunk_size, 256 * 1024);
   const maxLineBytes = num(options.buffer_max_size, 1024 * 1024);
