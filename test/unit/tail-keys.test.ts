@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/floki-process.js';
+import { resolveTailOptions } from '../../src/inputs/tail/options.js';
 import { tagForPath } from '../../src/inputs/tail/tag.js';
 import { compileBoundedRegex } from '../../src/parsers/regex/bounded-regex.js';
 import { PLUGINS } from '../../src/plugins.js';
@@ -159,4 +160,16 @@ test('tags as Fluent Bit composes them: the first * is the path, sanitised; tag_
   assert.equal(tagForPath('kube.<pod_name>', '/var/log/other.log', regex), undefined);
   const optional = compileBoundedRegex('/(?<a>x)?(?<b>y)$/');
   assert.equal(tagForPath('t.<a>.<b>', '/y', optional), 't._.y');
+});
+
+test('keys Fluent Bit ignores beside others are ignored the same way, and said so at start', () => {
+  const o = resolveTailOptions({ path: ['/x'], 'multiline.parser': ['cri', 'java'], parser: 'docker', docker_mode: true }, 'tail.0');
+  assert.deepEqual(o.ignored.map((i) => i.key), ['parser', 'docker_mode']);
+  const m = resolveTailOptions({ path: ['/x'], 'multiline.parser': ['python'], multiline: true, parser_firstline: 'first' }, 'tail.0');
+  assert.deepEqual([m.ignored.map((i) => i.key), m.oldMultiline], [['multiline'], undefined]);
+  assert.deepEqual([o.parser, o.dockerMode, o.oldMultiline, o.formats, o.multilineParsers], [undefined, undefined, undefined, ['cri'], ['java']]);
+  const old = resolveTailOptions({ path: ['/x'], parser: 'docker', multiline: true, parser_firstline: 'first' }, 'tail.0');
+  assert.deepEqual([old.ignored.map((i) => i.key), old.parser, old.oldMultiline?.firstline], [['parser'], undefined, 'first']);
+  const docker = resolveTailOptions({ path: ['/x'], parser: 'docker', docker_mode: true, docker_mode_flush: 0 }, 'tail.0');
+  assert.deepEqual([docker.ignored, docker.parser, docker.dockerMode], [[], 'docker', { flushMs: 1000, parser: undefined }]);
 });
