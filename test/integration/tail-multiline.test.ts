@@ -8,7 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogEvent } from '../../src/core/event.js';
 import { ROOT } from '../helpers/floki-process.js';
@@ -167,4 +167,16 @@ test('the lines of an entry not made yet keep the position behind them: after a 
     second.capture.events.map((e) => e.record.log),
     ['2026-11-30 10:00:01 ERROR boom\n  at a.b(C.java:1)\n  at c.d(E.java:2)\n', '2026-11-30 10:00:02 INFO after\n'],
   );
+});
+
+test('a file truncated (copytruncate) while an entry is held: the entry is sent as it is, at once, not lost', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'app.log');
+  writeFileSync(file, '2026-11-30 10:00:01 ERROR boom\n  at a.b(C.java:1)\n');
+  const p = await startPipeline(t, config(dir, 'app_trace', '', USER_PARSER(60_000)));
+  await waitFor(async () => (await p.metric('floki_input_tail_lines_total')) === 2, 'the trace read');
+  assert.equal(p.capture.events.length, 0, 'held: its flush_timeout is a minute');
+  truncateSync(file, 0);
+  await waitFor(() => p.capture.events.length === 1, 'the held entry, sent when the truncation is noticed', 5000);
+  assert.equal(p.capture.events[0]!.record.log, '2026-11-30 10:00:01 ERROR boom\n  at a.b(C.java:1)\n');
 });

@@ -586,8 +586,9 @@ export class TailInput implements Input {
         this.metrics.filesTruncated.inc();
         this.ctx.log.info({ file: f.path, size, offset: readBefore }, 'tail: file truncated, reading it again from its start');
         f.reader.reset(0);
-        // What it held will not be continued: sent as it is, with the next lines read.
+        // What it held will not be continued: sent as it is, at once (the file may stay empty).
         f.decoder.flushAll();
+        if (f.decoder.pendingEvents > 0) this.armFlush(performance.now());
         f.offsets = new SettledOffsets(0);
         f.emittedOffset = 0;
         f.identity = await identityOf(fd, st);
