@@ -42,7 +42,7 @@ export class DockerModeStage implements LineStage {
     const log = dockerLog(text);
     if (log === undefined) {
       this.flush();
-      this.next.line(text, time, stream, offset, cr);
+      this.next.line(text, time, stream, offset, cr, false);
       return;
     }
     if (this.last === undefined && this.joined.length === 0) this.firstOffset = offset;
@@ -79,7 +79,7 @@ export class DockerModeStage implements LineStage {
     this.last = undefined;
     this.joined = '';
     this.firstOffset = -1;
-    this.next.line(line, undefined, undefined, offset, false);
+    this.next.line(line, undefined, undefined, offset, false, false);
   }
 }
 

@@ -52,6 +52,8 @@ export class LineDecoder implements LineSink {
   private cut = false;
   /** A `\r` was cut from the current line. */
   private cr = false;
+  /** The pieces waiting on each stream are CRI's (else docker's). */
+  private readonly piecesCri: [boolean, boolean] = [true, true];
 
   constructor(
     private readonly options: LineDecoderOptions,
@@ -81,43 +83,45 @@ export class LineDecoder implements LineSink {
     }
     if (this.useCri || this.useDocker) this.counts.malformed++;
     // Not in any configured format (or no format configured): the line as it is, timed on reading.
-    this.whole(b.subarray(start, end), undefined, undefined, offset, this.plain, false);
+    this.whole(b.subarray(start, end), undefined, undefined, offset, this.plain, false, false);
   }
 
   private criLine(b: Buffer, offset: number): void {
     const c = this.cri;
     const joiner = this.joiners[c.stream];
     if (c.partial) {
+      if (!joiner.pending) this.piecesCri[c.stream] = true;
       joiner.append(b.subarray(c.contentStart, c.contentEnd), c.time, offset, performance.now());
       this.counts.partialPieces++;
       return;
     }
     // The common case: a whole line, never split, short enough. Decode it straight from the buffer.
     if (!joiner.pending && c.contentEnd - c.contentStart <= this.maxLineBytes) {
-      this.stage.line(c.contentEnd > c.contentStart ? b.toString('utf8', c.contentStart, c.contentEnd) : '', c.time, STREAM_NAMES[c.stream], offset, this.cr);
+      this.stage.line(c.contentEnd > c.contentStart ? b.toString('utf8', c.contentStart, c.contentEnd) : '', c.time, STREAM_NAMES[c.stream], offset, this.cr, true);
       return;
     }
-    this.whole(b.subarray(c.contentStart, c.contentEnd), c.time, STREAM_NAMES[c.stream], offset, joiner, false);
+    this.whole(b.subarray(c.contentStart, c.contentEnd), c.time, STREAM_NAMES[c.stream], offset, joiner, false, true);
   }
 
   private dockerLine(offset: number): void {
     const d = this.docker;
     const joiner = this.joiners[d.stream];
     if (d.partial) {
+      if (!joiner.pending) this.piecesCri[d.stream] = false;
       joiner.append(Buffer.from(d.log, 'utf8'), d.time, offset, performance.now());
       this.counts.partialPieces++;
       return;
     }
     // A JS string's UTF-8 length is at most 3 bytes per UTF-16 unit: measure only when it may be over.
     if (!joiner.pending && (d.log.length * 3 <= this.maxLineBytes || Buffer.byteLength(d.log) <= this.maxLineBytes)) {
-      this.stage.line(d.log + '\n', d.time, d.streamName, offset, this.cr);
+      this.stage.line(d.log + '\n', d.time, d.streamName, offset, this.cr, false);
       return;
     }
-    this.whole(Buffer.from(d.log, 'utf8'), d.time, d.streamName, offset, joiner, true);
+    this.whole(Buffer.from(d.log, 'utf8'), d.time, d.streamName, offset, joiner, true, false);
   }
 
   /** The last piece of a line: joined with the pieces before it, limited to maxLineBytes. */
-  private whole(last: Buffer, time: bigint | undefined, stream: string | undefined, offset: number, joiner: PartialLineJoiner, newline: boolean): void {
+  private whole(last: Buffer, time: bigint | undefined, stream: string | undefined, offset: number, joiner: PartialLineJoiner, newline: boolean, cri: boolean): void {
     const start = joiner.pending ? joiner.firstOffset : offset;
     const line = joiner.finish(last, time ?? 0n);
     if (line === undefined) {
@@ -126,7 +130,7 @@ export class LineDecoder implements LineSink {
     }
     if (line.truncated && !this.cut) this.counts.truncated++;
     const text = newline && !line.truncated ? line.text + '\n' : line.text;
-    this.stage.line(text, time === undefined ? undefined : line.time, stream, start, this.cr);
+    this.stage.line(text, time === undefined ? undefined : line.time, stream, start, this.cr, cri);
   }
 
   /** When the first piece or entry held falls due (ms, performance.now()), or undefined. */
@@ -144,19 +148,20 @@ export class LineDecoder implements LineSink {
   flushDue(nowMs: number): void {
     for (let s = 0; s < 2; s++) {
       const joiner = this.joiners[s]!;
-      if (joiner.pending && nowMs - joiner.lastAppendMs >= this.options.flushTimeoutMs) this.flushJoiner(joiner, STREAM_NAMES[s]!);
+      if (joiner.pending && nowMs - joiner.lastAppendMs >= this.options.flushTimeoutMs) this.flushJoiner(s as 0 | 1);
     }
     this.stage.flushDue(nowMs);
   }
 
   /** Sends every piece and entry held (the file is closed or truncated: nothing will continue them). */
   flushAll(): void {
-    this.flushJoiner(this.joiners[STDOUT], 'stdout');
-    this.flushJoiner(this.joiners[STDERR], 'stderr');
+    this.flushJoiner(STDOUT);
+    this.flushJoiner(STDERR);
     this.stage.flushAll();
   }
 
-  private flushJoiner(joiner: PartialLineJoiner, stream: string): void {
+  private flushJoiner(s: 0 | 1): void {
+    const joiner = this.joiners[s];
     if (!joiner.pending) return;
     const offset = joiner.firstOffset;
     const line: JoinedLine | undefined = joiner.flush();
@@ -166,7 +171,7 @@ export class LineDecoder implements LineSink {
       return;
     }
     if (line.truncated) this.counts.truncated++;
-    this.stage.line(line.text, line.time, stream, offset, false);
+    this.stage.line(line.text, line.time, STREAM_NAMES[s], offset, false, this.piecesCri[s]);
   }
 
   /** Something is held: pieces of a split line, or lines of an entry. */

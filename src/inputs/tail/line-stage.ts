@@ -11,9 +11,10 @@ export interface LineStage {
   /**
    * A whole line. `time`: the runtime's time, undefined for the time it is read. `stream`: stdout or
    * stderr for a container runtime's line, else undefined. `offset`: where the line (its first piece)
-   * starts in the file. `cr`: a `\r` before the newline was cut from `text`.
+   * starts in the file. `cr`: a `\r` before the newline was cut from `text`. `cri`: a CRI line (its
+   * record has `stream` before `log`, as Fluent Bit's cri parser makes it; docker's has `log` first).
    */
-  line(text: string, time: bigint | undefined, stream: string | undefined, offset: number, cr: boolean): void;
+  line(text: string, time: bigint | undefined, stream: string | undefined, offset: number, cr: boolean, cri: boolean): void;
   /** Offset of the first line held (no record made of it yet), or -1 when none is. */
   readonly heldFrom: number;
   /** When the first entry held falls due (ms, the `nowMs` clock), or undefined when none is held. */
@@ -30,8 +31,8 @@ export class DirectStage implements LineStage {
 
   constructor(private readonly builder: RecordBuilder) {}
 
-  line(text: string, time: bigint | undefined, stream: string | undefined, offset: number): void {
-    if (stream !== undefined) this.builder.container(text, time!, stream, offset);
+  line(text: string, time: bigint | undefined, stream: string | undefined, offset: number, _cr: boolean, cri: boolean): void {
+    if (stream !== undefined) this.builder.container(text, time!, stream, offset, cri);
     else this.builder.plain(text, time, offset);
   }
 

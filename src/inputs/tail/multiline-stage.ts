@@ -38,11 +38,11 @@ export class MultilineStage implements LineStage {
     this.joiner = new MultilineJoiner<number>(parsers, records ? { keyContent: key, bufferLimit } : { bufferLimit });
   }
 
-  line(text: string, time: bigint | undefined, stream: string | undefined, offset: number): void {
+  line(text: string, time: bigint | undefined, stream: string | undefined, offset: number, _cr: boolean, cri: boolean): void {
     this.held.add(offset);
     const now = performance.now();
     if (this.records) {
-      const record = stream !== undefined ? this.builder.containerRecord(text, stream, offset) : this.builder.plainRecord(text, offset);
+      const record = stream !== undefined ? this.builder.containerRecord(text, stream, offset, cri) : this.builder.plainRecord(text, offset);
       this.joiner.appendRecord(stream ?? NO_STREAM, record, time, offset, now, this.out);
     } else {
       this.joiner.appendText(NO_STREAM, text, time, offset, now, this.out);

@@ -2,7 +2,8 @@
  * Builds a file's records in Fluent Bit's key order, and refuses times Loki cannot store.
  *
  * - a line as it is: `{path_key, offset_key, log}` (Fluent Bit packs its keys before the line);
- * - a container runtime's line: `{log, stream, path_key, offset_key}`;
+ * - a container runtime's line: `{log, stream, path_key, offset_key}`, `{stream, log, …}` for CRI (the
+ *   order of Fluent Bit's docker and cri records, less CRI's `time` and `_p`);
  * - a record a parser or a multiline parser made: its keys, then `path_key`, `offset_key`;
  * - `kubernetes` (floki's, from the file name) always last.
  *
@@ -61,19 +62,21 @@ export class RecordBuilder {
   }
 
   /** A container runtime's line. */
-  container(text: string, time: bigint, stream: string, offset: number): void {
-    this.push(this.containerRecord(text, stream, offset), time);
+  container(text: string, time: bigint, stream: string, offset: number, cri: boolean): void {
+    this.push(this.containerRecord(text, stream, offset, cri), time);
   }
 
-  containerRecord(text: string, stream: string, offset: number): Record<string, unknown> {
+  containerRecord(text: string, stream: string, offset: number, cri: boolean): Record<string, unknown> {
     const o = this.o;
-    // One literal shape for the common case keeps V8's objects monomorphic for the output that reads them.
+    // One literal shape per case keeps V8's objects monomorphic for the output that reads them.
     if (this.logKey && o.pathKey === undefined && o.offsetKey === undefined) {
+      if (cri) return o.kubernetes !== undefined ? { stream, log: text, kubernetes: { ...o.kubernetes } } : { stream, log: text };
       return o.kubernetes !== undefined ? { log: text, stream, kubernetes: { ...o.kubernetes } } : { log: text, stream };
     }
     const record: Record<string, unknown> = {};
+    if (cri) record.stream = stream;
     record[o.key] = text;
-    record.stream = stream;
+    if (!cri) record.stream = stream;
     this.addFileKeys(record, offset);
     if (o.kubernetes !== undefined) record.kubernetes = { ...o.kubernetes };
     return record;
