@@ -94,3 +94,42 @@ test('CRI with stack-trace parsers: invalid UTF-8 and a 3 MiB line (inside a tra
   );
   assert.equal(await p.metric('floki_input_tail_long_lines_total', { action: 'truncated' }), 2);
 });
+
+test('container lines whose time Loki cannot store (before 1970, after 2262) are refused and counted, not sent with the time they were read', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(
+    join(dir, 'app.log'),
+    [
+      '1960-01-01T00:00:00.000000001Z stdout F before the epoch',
+      '2300-01-01T00:00:00.5Z stderr F after 2262',
+      '2262-04-11T23:47:16.854775807Z stdout F the last storable nanosecond',
+      '{"log":"docker, 1969\\n","stream":"stdout","time":"1969-12-31T23:59:59.999999999Z"}',
+      '2026-11-30T10:20:00.000000001Z stdout F now-ish',
+      '',
+    ].join('\n'),
+  );
+  const p = await startPipeline(
+    t,
+    `pipeline:
+  inputs:
+    - name: tail
+      path: ${dir}/*.log
+      read_from_head: true
+      multiline.parser: cri, docker
+  outputs:
+    - name: capture
+      match: '*'
+`,
+  );
+  await waitFor(async () => (await p.metric('floki_input_tail_lines_total')) === 5, 'every line read');
+  await waitFor(() => p.capture.events.length === 2, 'the two storable lines');
+  assert.deepEqual(
+    p.capture.events.map((e) => [e.time, e.record.log]),
+    [
+      [9_223_372_036_854_775_807n, 'the last storable nanosecond'],
+      [1_796_034_000_000_000_001n, 'now-ish'],
+    ],
+  );
+  assert.equal(await p.metric('floki_input_skipped_records_total', { reason: 'time_out_of_range' }), 3);
+  assert.equal(await p.metric('floki_input_tail_malformed_lines_total'), 0);
+});
