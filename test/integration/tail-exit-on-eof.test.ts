@@ -40,8 +40,11 @@ test('exit_on_eof: floki reads the files present at start to their end, sends th
   const logs = floki.stdout
     .split('\n')
     .filter((l) => l.startsWith('{'))
-    // floki's json_lines: {tag, time, labels, line}, the line being the record as JSON.
-    .map((l) => (JSON.parse((JSON.parse(l) as { line: string }).line) as { log: string }).log)
+    .map((l) => {
+      // The record itself (Fluent Bit's json_lines), or floki's earlier {tag, time, labels, line}.
+      const printed = JSON.parse(l) as { log?: string; line?: string };
+      return printed.line !== undefined ? (JSON.parse(printed.line) as { log: string }).log : printed.log;
+    })
     .sort();
   assert.deepEqual(logs, ['a\n', 'b\n', 'c\n', 'java.lang.IllegalStateException: boom\n\tat a.b(C.java:1)\n']);
   assert.match(floki.stderr, /every file read to its end \(exit_on_eof\): stopping/);
