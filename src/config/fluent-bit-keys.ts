@@ -10,11 +10,7 @@
  *   would change what is delivered, or how securely.
  * `harmlessWhen`: values that ask for what floki does anyway; the key is then accepted as `ignore`.
  *
- * Keys other work is adding (tail `parser`, `docker_mode*`, `offset_key`, `tag_regex`, `exit_on_eof`,
- * `db.sync`/`db.locking`/`db.journal_mode`, `watcher_interval`, `progress_check_interval*`,
- * `multiline`/`multiline_flush`/`parser_firstline`/`parser_N`) are left out:
- * they are unknown keys until their plugin declares them. A plugin's own option table always wins
- * over this table.
+ * A plugin's own option table always wins over this table.
  */
 import type { PluginKind } from './model.js';
 
@@ -115,6 +111,11 @@ export const FLUENT_BIT_KEYS: Readonly<Record<PluginKind, Readonly<Record<string
       ignore('event_batch_size', 'floki reads files in turns of buffer_chunk_size'),
       ignore('file_cache_advise', 'floki leaves the page cache to the kernel'),
       ignore('db.compare_filename', "floki identifies a file by device, inode and a hash of its first bytes, whatever its name"),
+      ignore('db.locking', "floki's db is its own positions file, not SQLite: only this input writes it"),
+      ignore('db.journal_mode', "floki's db is its own positions file, not SQLite: it is replaced whole, atomically, with no journal"),
+      ignore('watcher_interval', 'floki checks every followed file for rotation every second (four times a second with inotify_watcher off)'),
+      ignore('progress_check_interval', 'floki reads a file as soon as inotify or its stat polling sees it grow'),
+      ignore('progress_check_interval_nsec', 'floki reads a file as soon as inotify or its stat polling sees it grow'),
       ignore('windows.path_encoding', 'Windows only'),
       refuse('ignore_active_older_files', 'floki follows a file that is still written to, whatever ignore_older says'),
       refuse('unicode.encoding', 'floki reads files as UTF-8'),

@@ -22,6 +22,12 @@ export interface OptionSpec {
   required?: boolean;
   /** Allowed values for a string option. */
   choices?: readonly string[];
+  /**
+   * The option is a family of keys that start with this prefix (Fluent Bit's `parser_N`: `parser_1`,
+   * `parser_2`, …): its value is the list of `{option: key, value}` given, in config order. Keys of
+   * the plugin's other options are not part of it (`parser_firstline`).
+   */
+  prefix?: string;
   description: string;
 }
 

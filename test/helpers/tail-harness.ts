@@ -110,8 +110,11 @@ export interface Pipeline {
   stop(): Promise<void>;
 }
 
-/** Starts `config` (Fluent Bit YAML) in this process; `capture` is available as an output. */
-export async function startPipeline(t: TestContext, config: string): Promise<Pipeline> {
+/**
+ * Starts `config` (Fluent Bit YAML, or the format `file`'s name says, relative paths taken from its
+ * folder) in this process; `capture` is available as an output.
+ */
+export async function startPipeline(t: TestContext, config: string, file = 'floki.yaml'): Promise<Pipeline> {
   let capture: CaptureOutput | undefined;
   const plugin: AnyPlugin = {
     kind: 'output',
@@ -122,7 +125,7 @@ export async function startPipeline(t: TestContext, config: string): Promise<Pip
   };
   const registry: PluginRegistry = new Map([...PLUGINS, ['capture', plugin]]);
   const metrics = new Metrics();
-  const engine = new Engine(parseConfig(config, 'floki.yaml', registry, {}), pino({ level: process.env.FLOKI_TEST_LOG ?? 'silent' }), metrics);
+  const engine = new Engine(parseConfig(config, file, registry, {}), pino({ level: process.env.FLOKI_TEST_LOG ?? 'silent' }), metrics);
   await engine.start();
   let stopped = false;
   const stop = async () => {

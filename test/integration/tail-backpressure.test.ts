@@ -112,8 +112,7 @@ pipeline:
   first.capture.hold(false);
   const settled = first.capture.events.length;
   await waitFor(() => first.capture.events.length >= settled + 500, 'lines delivered, not settled', 20_000);
-  // Stopping writes the positions: exactly past the settled lines, whatever was delivered since. (The
-  // tail input waits up to half the grace for lines in flight, past the engine's stop: wait for its write.)
+  // Stopping writes the positions: exactly past the settled lines, whatever was delivered since.
   const writes = await first.metric('floki_input_tail_db_writes_total');
   await first.stop();
   await waitFor(async () => (await first.metric('floki_input_tail_db_writes_total')) > writes, 'the positions written at stop');

@@ -87,7 +87,7 @@ test('CRI: pieces joined per stream as bytes, exact times, CRI-O offsets, a 300 
   assert.deepEqual(shape(events[10]!), { time: T0 + ms(13), log: 'unfinished', stream: 'stdout', ...k });
 });
 
-test('docker json-file: pieces without a newline joined per stream, the newline dropped, a 300 KiB line, an empty line', async (t) => {
+test('docker json-file: pieces without a newline joined per stream, the newline kept (as Fluent Bit keeps it), a 300 KiB line, an empty line', async (t) => {
   const dir = tempDir(t);
   const huge = big(300 * 1024) + 'é';
   const pieces: Buffer[] = [];
@@ -112,11 +112,11 @@ test('docker json-file: pieces without a newline joined per stream, the newline 
   await waitFor(() => events.length >= 5, '5 lines', 5000);
   const k = { kubernetes: KUBERNETES };
   assert.deepEqual(events.map(shape), [
-    { time: T0 + ms(1), log: 'out-1 out-2', stream: 'stdout', ...k },
-    { time: T0 + ms(1), log: 'err-1 err-2 ünïcödé', stream: 'stderr', ...k },
-    { time: T0 + ms(4), log: '', stream: 'stdout', ...k },
-    { time: T0 + ms(5), log: huge, stream: 'stdout', ...k },
-    { time: T0 + ms(6), log: 'keeps its trailing \\r\r', stream: 'stdout', ...k },
+    { time: T0 + ms(1), log: 'out-1 out-2\n', stream: 'stdout', ...k },
+    { time: T0 + ms(1), log: 'err-1 err-2 ünïcödé\n', stream: 'stderr', ...k },
+    { time: T0 + ms(4), log: '\n', stream: 'stdout', ...k },
+    { time: T0 + ms(5), log: huge + '\n', stream: 'stdout', ...k },
+    { time: T0 + ms(6), log: 'keeps its trailing \\r\r\n', stream: 'stdout', ...k },
   ]);
 });
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeCriLine, STDERR, STDOUT, type DecodedCriLine } from '../../src/inputs/tail/cri-format.js';
 import { decodeDockerLine, type DecodedDockerLine } from '../../src/inputs/tail/docker-format.js';
-import { daysFromCivil, Rfc3339Parser } from '../../src/inputs/tail/rfc3339.js';
+import { daysFromCivil, NOT_A_TIME, Rfc3339Parser } from '../../src/inputs/tail/rfc3339.js';
 import { PartialLineJoiner, utf8Boundary } from '../../src/inputs/tail/partial-line-joiner.js';
 import { kubernetesMetadataOf } from '../../src/inputs/tail/kubernetes-path.js';
 import { tagForPath } from '../../src/inputs/tail/tag.js';
@@ -23,9 +23,12 @@ test('RFC 3339 times become exact nanoseconds: Z, CRI-O offsets, short and over-
   // A time a double cannot hold to the nanosecond stays exact.
   assert.equal(parse('2262-04-11T23:47:16.854775807Z'), 9223372036854775807n);
   assert.equal(parse('1970-01-01T00:00:00Z'), 0n);
+  // Before 1970 is a time too (negative): the input refuses it as out of Loki's range, not as malformed.
+  assert.equal(parse('1969-12-31T23:59:59.999999999Z'), -1n);
+  assert.equal(parse('1960-01-01T00:00:00Z'), BigInt(Date.UTC(1960, 0, 1) / 1000) * 1_000_000_000n);
   assert.equal(parse('2024-02-29T00:00:00Z'), BigInt(Date.UTC(2024, 1, 29) / 1000) * 1_000_000_000n);
   for (const bad of ['2026-11-25 10:00:00', '2026-11-25T10:00:00.Z', '2026-13-25T10:00:00Z', '2026-11-25T10:00:00+0100', 'x026-11-25T10:00:00Z', '2026-11-25T10:00:00Zjunk']) {
-    assert.equal(parse(bad), -1n, bad);
+    assert.equal(parse(bad), NOT_A_TIME, bad);
   }
 });
 

@@ -86,3 +86,27 @@ test('a file rotated while floki was down is found by identity: renamed, or rena
   assert.deepEqual((await rotatedSiblings(live)).map((r) => r.path), [join(dir, '0.log.20261125-100000.gz')]);
   assert.ok(readFileSync(live, 'utf8').startsWith('a new file'));
 });
+
+test('db.sync: off syncs nothing, normal the file before the rename, full and extra the folder too; each writes the same positions', async (t) => {
+  const dir = tempDir(t);
+  const entry: PositionEntry = { path: '/var/log/a.log', real_path: '/var/log/a.log', dev: '1', ino: '2', head_len: 0, head_hash: '', offset: 42 };
+  const { open } = await import('node:fs/promises');
+  const probe = await open(join(dir, 'probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
+  await probe.close();
+  const original = proto.sync;
+  let syncs = 0;
+  proto.sync = function (this: unknown) {
+    syncs++;
+    return original.call(this);
+  };
+  t.after(() => (proto.sync = original));
+  for (const [mode, expected] of [['off', 0], ['normal', 1], ['full', 2], ['extra', 2]] as const) {
+    syncs = 0;
+    const file = new PositionsFile(join(dir, `${mode}.db`), mode);
+    await file.save([entry]);
+    assert.equal(syncs, expected, mode);
+    assert.deepEqual(file.load(), [entry], mode);
+  }
+  assert.deepEqual(readdirSync(dir).sort(), ['extra.db', 'full.db', 'normal.db', 'off.db', 'probe'], 'no temporary file left');
+});

@@ -13,7 +13,7 @@ import { fluentBitKey } from '../fluent-bit-keys.js';
 import type { ConfigEntry, PluginSection } from '../model.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Variables } from '../variables.js';
-import { expandEntry, groupEntries, parseEntries, resolveOptions, suggest, type EntryGroups } from './options.js';
+import { expandEntry, groupEntries, parseEntries, prefixedOption, resolveOptions, suggest, type EntryGroups } from './options.js';
 import type { Report } from './report.js';
 import { normalLogLevel } from './service.js';
 
@@ -58,7 +58,7 @@ export function resolveInstance(section: PluginSection, index: number, where: st
   const own = new Set(plugin.options.map((o) => o.name));
   const common = new Map<string, CommonKey>(commonKeysFor(kind).map((k) => [k.name, k]));
   for (const [key, entries] of groups) {
-    if (own.has(key) || common.has(key)) continue;
+    if (own.has(key) || common.has(key) || prefixedOption(plugin.options, key)) continue;
     const entry = entries[0]!;
     const fb = fluentBitKey(kind, name, key);
     if (!fb) {

@@ -62,6 +62,10 @@ export function resolveOptions(specs: readonly OptionSpec[], groups: EntryGroups
   const out: ResolvedOptions = {};
   const ordered: { line: number; items: OptionItem[] }[] = [];
   for (const spec of specs) {
+    if (spec.prefix !== undefined) {
+      out[spec.name] = prefixedItems(spec, specs, groups, variables, where, report);
+      continue;
+    }
     const entries = groups.get(spec.name);
     if (entries) {
       const value = parseEntries(spec, entries, variables, where, report, lastWins);
@@ -79,6 +83,23 @@ export function resolveOptions(specs: readonly OptionSpec[], groups: EntryGroups
   }
   setConfigOrder(out, ordered.sort((a, b) => a.line - b.line).flatMap((o) => o.items));
   return out;
+}
+
+/** Whether `key` belongs to an option family (`prefix`) of `specs` rather than to an option of its own. */
+export function prefixedOption(specs: readonly OptionSpec[], key: string): OptionSpec | undefined {
+  if (specs.some((s) => s.name === key)) return undefined;
+  return specs.find((s) => s.prefix !== undefined && key.startsWith(s.prefix) && key.length > s.prefix.length);
+}
+
+/** The keys of an option family, each parsed as the family's type, in config order. */
+function prefixedItems(spec: OptionSpec, specs: readonly OptionSpec[], groups: EntryGroups, variables: Variables, where: string, report: Report): OptionItem[] {
+  const items: { line: number; item: OptionItem }[] = [];
+  for (const [key, entries] of groups) {
+    if (prefixedOption(specs, key) !== spec) continue;
+    const value = parseEntries({ ...spec, name: key }, entries, variables, where, report);
+    if (value !== undefined) items.push({ line: entries[0]!.line, item: { option: key, value: String(value) } });
+  }
+  return items.sort((a, b) => a.line - b.line).map((i) => i.item);
 }
 
 /** One entry of a list option as items (it parsed once already: it cannot fail now). */

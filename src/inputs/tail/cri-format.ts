@@ -3,7 +3,7 @@
  * `P` marks a piece of a longer line (containerd splits at 16 KiB, CRI-O at its buffer size), `F` the
  * last or only piece. The content is left as bytes: pieces are joined before UTF-8 decoding.
  */
-import type { Rfc3339Parser } from './rfc3339.js';
+import { NOT_A_TIME, type Rfc3339Parser } from './rfc3339.js';
 
 const SPACE = 0x20;
 const COLON = 0x3a;
@@ -56,7 +56,7 @@ export function decodeCriLine(b: Uint8Array, start: number, end: number, times: 
     return false;
   }
   const time = times.parse(b, start, s1);
-  if (time < 0n) return false;
+  if (time === NOT_A_TIME) return false;
   out.time = time;
   out.stream = stream;
   out.partial = flag === 0x50;

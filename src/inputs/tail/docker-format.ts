@@ -3,7 +3,7 @@
  * A `log` that ends with a newline is a whole line (the newline is not part of it); one without is a
  * piece of a line longer than docker's 16 KiB buffer, continued by the next piece of the same stream.
  */
-import type { Rfc3339Parser } from './rfc3339.js';
+import { NOT_A_TIME, type Rfc3339Parser } from './rfc3339.js';
 import { STDERR, STDOUT, type StreamIndex } from './cri-format.js';
 
 const OPEN_BRACE = 0x7b;
@@ -31,7 +31,7 @@ export function decodeDockerLine(b: Buffer, start: number, end: number, times: R
   const { log, stream, time } = parsed as Record<string, unknown>;
   if (typeof log !== 'string' || typeof time !== 'string') return false;
   const ns = times.parseString(time);
-  if (ns < 0n) return false;
+  if (ns === NOT_A_TIME) return false;
   const streamName = typeof stream === 'string' ? stream : 'stdout';
   out.time = ns;
   out.stream = streamName === 'stderr' ? STDERR : STDOUT;

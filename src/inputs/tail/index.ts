@@ -9,7 +9,7 @@ export const tailInput: InputPlugin = {
   kind: 'input',
   name: 'tail',
   description:
-    'Follows files (Fluent Bit `tail`): container logs in CRI and docker formats with split lines joined, kubernetes metadata from the file name, rotation, and positions that move only past delivered lines',
+    'Follows files (Fluent Bit `tail`): container logs in CRI and docker formats with split lines joined, stack traces folded (`multiline.parser`), Fluent Bit\'s `parser`, `docker_mode` and old `multiline`, kubernetes metadata from the file name, rotation, and positions that move only past delivered lines',
   options: tailOptions,
   check: checkTailOptions,
   create: (options, ctx) => new TailInput(options, ctx),

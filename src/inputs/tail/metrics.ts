@@ -15,6 +15,9 @@ export class TailMetrics {
   readonly longTruncated: Counter.Internal;
   readonly longSkipped: Counter.Internal;
   readonly malformed: Counter.Internal;
+  readonly unparsed: Counter.Internal;
+  readonly timeOutOfRange: Counter.Internal;
+  readonly multilineTruncated: Counter.Internal;
   readonly positionsWrites: Counter.Internal;
   private readonly lag: Gauge<string>;
 
@@ -33,6 +36,15 @@ export class TailMetrics {
     this.longTruncated = long.labels(name, 'truncated');
     this.longSkipped = long.labels(name, 'skipped');
     this.malformed = metrics.counter('floki_input_tail_malformed_lines_total', 'Lines in none of the multiline.parser formats, sent as they are.').labels(labels);
+    this.unparsed = metrics.counter('floki_input_tail_unparsed_lines_total', 'Lines parser (or parser_firstline, with no record to append them to) did not match, sent as they are.').labels(labels);
+    this.timeOutOfRange = metrics
+      .counter(
+        'floki_input_skipped_records_total',
+        'Entries not made events and not counted as delivered, by reason: invalid (not [time, map], time not a time; as Fluentd skip_invalid_event), time_out_of_range (before 1970, at or past 2^63 ns, NaN or infinite: Loki cannot store it), too_deep (record nested deeper than 64 levels). The rest of their chunk is delivered and acked.',
+        ['name', 'reason'],
+      )
+      .labels(name, 'time_out_of_range');
+    this.multilineTruncated = metrics.counter('floki_input_tail_multiline_truncated_total', 'Multiline entries cut at the multiline buffer limit (2 MiB).').labels(labels);
     this.positionsWrites = metrics.counter('floki_input_tail_db_writes_total', 'Times the positions file (db) was written.').labels(labels);
     this.lag = metrics.gauge('floki_input_tail_file_lag_bytes', 'Bytes of a followed file not read yet.', ['name', 'file']);
   }

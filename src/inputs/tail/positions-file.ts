@@ -1,12 +1,18 @@
 /**
  * The tail input's `db`: for each followed file, its identity and the offset up to which its lines are
  * settled (delivered, or persisted by a disk-buffered output). Fluent Bit keeps this in SQLite; floki
- * writes one small JSON document, replaced atomically (temporary file, fsync, rename, fsync of the
- * folder) so that a crash at any moment leaves either the old or the new positions, never a torn file.
+ * writes one small JSON document, replaced atomically (temporary file, rename) so that a crash at any
+ * moment leaves either the old or the new positions, never a torn file.
+ *
+ * `db.sync` says how far it goes for a power loss, as SQLite's synchronous pragma does for Fluent Bit:
+ * `off` syncs nothing (the file may be lost or empty after a power loss: lines are read again per
+ * read_from_head), `normal` syncs the file before the rename (a power loss may undo the last rename:
+ * lines since the previous write are sent again), `full` and `extra` also sync the folder.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import type { DbSync } from './options.js';
 
 export interface PositionEntry {
   /** The path the file was found under (as `path` matched it): its tag and kubernetes metadata. */
@@ -28,12 +34,18 @@ interface PositionsDocument {
 
 export class PositionsFileError extends Error {}
 
+let instances = 0;
+
 export class PositionsFile {
   private writing: Promise<void> = Promise.resolve();
   private readonly tmp: string;
 
-  constructor(readonly path: string) {
-    this.tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
+  constructor(
+    readonly path: string,
+    private readonly sync: DbSync = 'full',
+  ) {
+    // One name per instance: a pipeline stopping and the one replacing it never write the same file.
+    this.tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${++instances}`);
   }
 
   /** The saved entries; none when there is no file yet. Throws PositionsFileError on a file it cannot read. */
@@ -71,7 +83,7 @@ export class PositionsFile {
     const handle = await open(this.tmp, 'w', 0o644);
     try {
       await handle.writeFile(text);
-      await handle.sync();
+      if (this.sync !== 'off') await handle.sync();
     } finally {
       await handle.close();
     }
@@ -82,6 +94,7 @@ export class PositionsFile {
       throw err;
     }
     // The rename is durable only once the folder is synced.
+    if (this.sync !== 'full' && this.sync !== 'extra') return;
     const dir = await open(dirname(this.path), 'r');
     try {
       await dir.sync();

@@ -8,6 +8,13 @@
  */
 
 const NS_PER_SECOND = 1_000_000_000n;
+
+/**
+ * What parse() returns for bytes that are not an RFC 3339 time: far below any time it can return
+ * (years 0000 to 9999), so that a time before 1970 (negative) is still a time, which the caller may
+ * refuse for being out of Loki's range rather than take the line for another format.
+ */
+export const NOT_A_TIME = -(1n << 80n);
 const DIGIT_0 = 0x30;
 
 /** Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
@@ -26,23 +33,23 @@ export class Rfc3339Parser {
   private readonly scratch = Buffer.allocUnsafe(64);
 
   /**
-   * Parses `bytes[start, end)` as a whole RFC 3339 timestamp. Returns nanoseconds since the epoch, or
-   * -1n when the bytes are not one (the caller treats the line as malformed).
+   * Parses `bytes[start, end)` as a whole RFC 3339 timestamp. Returns nanoseconds since the epoch
+   * (negative before 1970), or NOT_A_TIME when the bytes are not one (the line is malformed).
    */
   parse(b: Uint8Array, start: number, end: number): bigint {
     // YYYY-MM-DDTHH:MM:SS is 19 bytes, then an optional fraction, then Z or ±HH:MM.
-    if (end - start < 20) return -1n;
+    if (end - start < 20) return NOT_A_TIME;
     const year = d4(b, start);
     const month = d2(b, start + 5);
     const day = d2(b, start + 8);
     const hour = d2(b, start + 11);
     const minute = d2(b, start + 14);
     const second = d2(b, start + 17);
-    if ((year | month | day | hour | minute | second) < 0) return -1n;
-    if (b[start + 4] !== 0x2d || b[start + 7] !== 0x2d || b[start + 13] !== 0x3a || b[start + 16] !== 0x3a) return -1n;
+    if ((year | month | day | hour | minute | second) < 0) return NOT_A_TIME;
+    if (b[start + 4] !== 0x2d || b[start + 7] !== 0x2d || b[start + 13] !== 0x3a || b[start + 16] !== 0x3a) return NOT_A_TIME;
     const t = b[start + 10];
-    if (t !== 0x54 && t !== 0x74 && t !== 0x20) return -1n; // 'T', 't', or ' ' (RFC 3339 allows it)
-    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return -1n;
+    if (t !== 0x54 && t !== 0x74 && t !== 0x20) return NOT_A_TIME; // 'T', 't', or ' ' (RFC 3339 allows it)
+    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return NOT_A_TIME;
 
     let p = start + 19;
     let nanos = 0;
@@ -57,7 +64,7 @@ export class Rfc3339Parser {
         digits++;
         p++;
       }
-      if (digits === 0) return -1n;
+      if (digits === 0) return NOT_A_TIME;
       for (let i = digits; i < 9; i++) nanos *= 10;
     }
     let offsetSeconds = 0;
@@ -65,16 +72,16 @@ export class Rfc3339Parser {
     if (z === 0x5a || z === 0x7a) {
       p++;
     } else if (z === 0x2b || z === 0x2d) {
-      if (end - p < 6 || b[p + 3] !== 0x3a) return -1n;
+      if (end - p < 6 || b[p + 3] !== 0x3a) return NOT_A_TIME;
       const oh = d2(b, p + 1);
       const om = d2(b, p + 4);
-      if (oh < 0 || om < 0 || oh > 23 || om > 59) return -1n;
+      if (oh < 0 || om < 0 || oh > 23 || om > 59) return NOT_A_TIME;
       offsetSeconds = (oh * 3600 + om * 60) * (z === 0x2b ? 1 : -1);
       p += 6;
     } else {
-      return -1n;
+      return NOT_A_TIME;
     }
-    if (p !== end) return -1n;
+    if (p !== end) return NOT_A_TIME;
 
     const epochSecond = daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offsetSeconds;
     if (epochSecond !== this.lastSecond) {
@@ -86,7 +93,7 @@ export class Rfc3339Parser {
 
   /** The same, for a timestamp held in a string (docker's `time`). */
   parseString(s: string): bigint {
-    if (s.length > this.scratch.length) return -1n;
+    if (s.length > this.scratch.length) return NOT_A_TIME;
     const n = this.scratch.write(s, 0, 'latin1');
     return this.parse(this.scratch, 0, n);
   }

@@ -18,10 +18,10 @@ import { watchPath } from './change-watcher.js';
 import { FileDiscovery } from './discovery.js';
 import { HEAD_BYTES, hashHead, headMatches, headOfGzip, headOfPath, identityOf, inodeKey, readHead, type FileIdentity } from './file-identity.js';
 import { kubernetesMetadataOf } from './kubernetes-path.js';
-import { LineDecoder } from './line-decoder.js';
+import { lineDecoderFor } from './line-pipeline.js';
 import { LineReader, SharedReadBuffer } from './line-reader.js';
 import { TailMetrics } from './metrics.js';
-import { resolveTailOptions, type TailOptions } from './options.js';
+import { resolveTailOptions, tailParsers, type TailOptions, type TailParsers } from './options.js';
 import { PositionsFile, type PositionEntry } from './positions-file.js';
 import { locateFile, olderFirst, rotatedSiblings, type RotatedFile } from './rotation.js';
 import { SettledOffsets } from './settled-offsets.js';
@@ -33,6 +33,8 @@ const DB_INTERVAL_MS = 1000;
 /** Stat polling: a safety net beside inotify, the only way without it (Fluent Bit's stat watcher: 250 ms). */
 const POLL_WITH_INOTIFY_MS = 1000;
 const POLL_WITHOUT_INOTIFY_MS = 250;
+/** Positions are written at most this often while stop() waits for lines in flight to settle. */
+const STOP_SAVE_MS = 20;
 /** After a refused emit (a full disk buffer), try again this much later. */
 const REFUSED_RETRY_MS = 1000;
 /** Room for the CRI header or docker's JSON around a line's content. */
@@ -54,6 +56,7 @@ interface OpenSpec {
 
 export class TailInput implements Input {
   private readonly o: TailOptions;
+  private readonly parsers: TailParsers;
   private readonly discovery: FileDiscovery;
   private readonly positions: PositionsFile | undefined;
   private readonly metrics: TailMetrics;
@@ -86,20 +89,30 @@ export class TailInput implements Input {
   private handedOver = false;
   /** The positions at stop, for the input replacing this one at a reload. */
   private finalPositions: PositionEntry[] | undefined;
+  /** The one timer that sends split lines and multiline entries when they fall due, and when. */
+  private flushTimer: NodeJS.Timeout | undefined;
+  private flushAt = Number.POSITIVE_INFINITY;
+  /** Paths tag_regex does not match: not followed, warned about once. */
+  private readonly untagged = new Set<string>();
+  /** Files present at start (exit_on_eof stops floki once they are all read to their end). */
+  private readonly atStart = new Set<TailedFile>();
+  private exiting = false;
 
   constructor(
     options: ResolvedOptions,
     private readonly ctx: InputContext,
   ) {
     this.o = resolveTailOptions(options, ctx.name);
+    this.parsers = tailParsers(this.o, ctx.parsers);
     this.discovery = new FileDiscovery(this.o.paths, this.o.excludePaths);
-    this.positions = this.o.db ? new PositionsFile(this.o.db) : undefined;
+    this.positions = this.o.db ? new PositionsFile(this.o.db, this.o.dbSync) : undefined;
     this.metrics = new TailMetrics(ctx.metrics, ctx.name);
     this.maxPhysicalLine = this.o.maxLineBytes + HEADER_ROOM + (this.o.formats.includes('docker') ? DOCKER_ROOM : 0);
     this.shared = new SharedReadBuffer(this.o.blockBytes + 64 * 1024);
   }
 
   async start(): Promise<void> {
+    for (const { key, because } of this.o.ignored) this.ctx.log.warn({ input: this.ctx.name, key }, `tail: '${key}' has no effect: ${because} (as in Fluent Bit)`);
     let saved: PositionEntry[] = [];
     const handed = handedPositions(this.ctx.handedOver, this.o.paths);
     if (handed !== undefined) {
@@ -114,6 +127,7 @@ export class TailInput implements Input {
       }
     }
     await this.task(() => this.resumeFiles(saved));
+    for (const f of this.files) this.atStart.add(f);
     if (this.o.inotify) {
       for (const folder of this.discovery.baseFolders()) {
         const stop = watchPath(folder, (event) => event === 'rename' && this.scanSoon(), (err) => this.watchFailed(folder, err));
@@ -123,7 +137,6 @@ export class TailInput implements Input {
     const every = (ms: number, fn: () => void) => this.timers.push(setInterval(fn, ms));
     every(this.o.inotify ? POLL_WITH_INOTIFY_MS : POLL_WITHOUT_INOTIFY_MS, () => this.poll());
     every(this.o.refreshIntervalMs, () => this.scanSoon(0));
-    every(Math.max(50, Math.min(1000, this.o.flushTimeoutMs / 4)), () => this.flushExpired());
     if (this.positions) every(DB_INTERVAL_MS, () => void this.save());
     this.ctx.log.info({ input: this.ctx.name, files: this.files.size, paths: this.o.paths, db: this.o.db }, 'tail: following files');
     this.kick();
@@ -145,16 +158,33 @@ export class TailInput implements Input {
     for (const t of this.timers) clearInterval(t);
     for (const t of this.retryTimers) clearTimeout(t);
     clearTimeout(this.scanTimer);
+    clearTimeout(this.flushTimer);
     for (const stop of this.folderWatches) stop();
     for (const f of this.files) f.stopWatching?.();
     await this.pumping;
     await this.housekeeping;
-    // Outputs keep sending while inputs stop: let what is in flight settle so that the last positions
-    // written are as far along as they can be. Unsettled lines are sent again after the restart.
+    // Without a db nothing would read again what is held (split lines, unfinished multiline entries):
+    // send it now. With one, positions stay before it: it is read, and joined, again after a restart.
+    if (!this.positions) {
+      for (const f of this.files) {
+        if (f.closed || f.refused !== undefined || !f.decoder.hasPending) continue;
+        f.decoder.flushAll();
+        await this.emitFrom(f);
+      }
+    }
+    // Outputs keep sending while inputs stop. The engine waits for inputs only part of its grace, and
+    // may stop waiting before lines in flight settle: positions are written at once, then again as
+    // lines settle, so that whenever it stops waiting they are as far along as they can be. Lines
+    // that settle later (outputs draining) are sent again after the restart. (Nothing is written
+    // after stop() returns: a pipeline started next on the same db must not have its positions
+    // replaced by this one's.)
+    await this.save();
     const deadline = Date.now() + this.ctx.service.graceMs / 2;
     while (Date.now() < deadline && [...this.files].some((f) => f.offsets.outstanding > 0)) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await new Promise((resolve) => setTimeout(resolve, STOP_SAVE_MS));
+      await this.save();
     }
+    // Lines may have settled during the last write.
     this.finalPositions = this.currentPositions();
     await this.save();
     for (const f of this.files) {
@@ -219,6 +249,7 @@ export class TailInput implements Input {
       }
       if (bytes === 0) {
         f.atEnd = true;
+        if (this.o.exitOnEof) this.exitIfAllRead();
         if (f.successor !== undefined) this.enqueue(f.successor);
         if (f.deleted || f.rotatedAtMs !== undefined) this.task(() => this.maybeClose(f));
         continue;
@@ -236,6 +267,7 @@ export class TailInput implements Input {
     const events = f.decoder.takeEvents();
     const lineOffset = f.reader.lineOffset;
     const safe = f.decoder.safeOffset(lineOffset);
+    this.scheduleFlush(f);
     const bytes = Math.max(0, lineOffset - f.emittedOffset);
     f.emittedOffset = lineOffset;
     if (events.length === 0) {
@@ -282,16 +314,62 @@ export class TailInput implements Input {
     if (c.truncated > 0) this.metrics.longTruncated.inc(c.truncated);
     if (c.skipped > 0) this.metrics.longSkipped.inc(c.skipped);
     if (c.malformed > 0) this.metrics.malformed.inc(c.malformed);
+    if (c.unparsed > 0) this.metrics.unparsed.inc(c.unparsed);
+    if (c.timeOutOfRange > 0) this.metrics.timeOutOfRange.inc(c.timeOutOfRange);
+    if (c.multilineTruncated > 0) this.metrics.multilineTruncated.inc(c.multilineTruncated);
     c.reset();
   }
 
-  /** Split lines whose last piece has not come within flush_timeout are sent as they are. */
-  private flushExpired(): void {
+  /** Arms the flush timer for when what `f` holds (a split line, a multiline entry) falls due. */
+  private scheduleFlush(f: TailedFile): void {
+    const due = f.decoder.nextDueMs();
+    if (due !== undefined && due < this.flushAt && !this.stopped) this.armFlush(due);
+  }
+
+  private armFlush(due: number): void {
+    clearTimeout(this.flushTimer);
+    this.flushAt = due;
+    this.flushTimer = setTimeout(() => this.flushDue(), Math.max(1, Math.ceil(due - performance.now())));
+  }
+
+  /** Sends what has waited its time: split lines without their last piece, multiline entries. */
+  private flushDue(): void {
+    this.flushTimer = undefined;
+    this.flushAt = Number.POSITIVE_INFINITY;
     const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
     for (const f of this.files) {
-      if (f.closed || f.refused !== undefined || !f.decoder.hasPending) continue;
-      if (f.decoder.flushExpired(now, this.o.flushTimeoutMs) > 0 || f.decoder.pendingEvents > 0) void this.emitFrom(f);
+      if (f.closed || !(f.decoder.hasPending || f.decoder.pendingEvents > 0)) continue;
+      if (f.refused !== undefined) {
+        next = Math.min(next, now + REFUSED_RETRY_MS);
+        continue;
+      }
+      const due = f.decoder.nextDueMs();
+      if (due !== undefined && due <= now) f.decoder.flushDue(now);
+      if (f.decoder.pendingEvents > 0) void this.emitFrom(f);
+      const after = f.decoder.nextDueMs();
+      if (after !== undefined) next = Math.min(next, after);
     }
+    if (next < this.flushAt && !this.stopped) this.armFlush(next);
+  }
+
+  /**
+   * exit_on_eof: once every file present at start is read to its end, what they hold is sent and
+   * floki is asked to stop, as on SIGTERM (Fluent Bit exits then; it drops unfinished multiline entries,
+   * floki sends them).
+   */
+  private exitIfAllRead(): void {
+    if (this.exiting || this.atStart.size === 0) return;
+    for (const f of this.atStart) if (!f.closed && !f.atEnd) return;
+    this.exiting = true;
+    const emits: Promise<void>[] = [];
+    for (const f of this.atStart) {
+      if (f.closed) continue;
+      f.decoder.flushAll();
+      emits.push(this.emitFrom(f));
+    }
+    this.ctx.log.info({ input: this.ctx.name, files: this.atStart.size }, 'tail: every file read to its end (exit_on_eof): stopping');
+    void Promise.allSettled(emits).then(() => process.emit('SIGTERM', 'SIGTERM'));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -410,6 +488,14 @@ export class TailInput implements Input {
   }
 
   private async open(spec: OpenSpec): Promise<TailedFile | undefined> {
+    const tag = tagForPath(this.o.tag, spec.path, this.parsers.tagRegex);
+    if (tag === undefined) {
+      if (!this.untagged.has(spec.path)) {
+        this.untagged.add(spec.path);
+        this.ctx.log.warn({ file: spec.path, tag_regex: this.o.tagRegex }, 'tail: tag_regex does not match the file\'s path: not following it (as Fluent Bit)');
+      }
+      return undefined;
+    }
     const target = spec.realPath ?? spec.path;
     let source: ByteSource;
     let identity: FileIdentity;
@@ -445,17 +531,7 @@ export class TailInput implements Input {
     let start = spec.start === 'end' ? await this.endOfLastLine(source, size) : spec.start;
     // Shorter than its saved position: truncated while floki was down.
     if (start > size) start = 0;
-    const decoder = new LineDecoder({
-      formats: this.o.formats,
-      tag: tagForPath(this.o.tag, spec.path),
-      key: this.o.key,
-      kubernetes: kubernetesMetadataOf(spec.path),
-      pathKey: this.o.pathKey,
-      path: spec.path,
-      maxLineBytes: this.o.maxLineBytes,
-      longLines: this.o.longLines,
-      skipEmptyLines: this.o.skipEmptyLines,
-    });
+    const decoder = lineDecoderFor(this.o, this.parsers, { tag, path: spec.path, kubernetes: kubernetesMetadataOf(spec.path) });
     const reader = new LineReader(start, this.maxPhysicalLine, this.o.longLines);
     const f = new TailedFile(spec.path, realPath, identity, source, spec.gzip === true, reader, decoder, start, size);
     if (!spec.live) f.rotatedAtMs = Date.now() - this.o.rotateWaitMs;
@@ -526,7 +602,9 @@ export class TailInput implements Input {
         this.metrics.filesTruncated.inc();
         this.ctx.log.info({ file: f.path, size, offset: readBefore }, 'tail: file truncated, reading it again from its start');
         f.reader.reset(0);
-        f.decoder.reset();
+        // What it held will not be continued: sent as it is, at once (the file may stay empty).
+        f.decoder.flushAll();
+        if (f.decoder.pendingEvents > 0) this.armFlush(performance.now());
         f.offsets = new SettledOffsets(0);
         f.emittedOffset = 0;
         f.identity = await identityOf(fd, st);
