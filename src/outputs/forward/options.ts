@@ -5,7 +5,7 @@
  * src/config/fluent-bit-keys.ts, with the other plugins'.
  */
 import { type OptionSpec, type ResolvedOptions, parseOption } from '../../config/options.js';
-import { parseRetryLimit } from '../loki/retry-policy.js';
+import { parseRetryLimit } from '../common/retry-policy.js';
 import { TagTemplate, TagTemplateError } from './tag-template.js';
 import { resolveNodes, type ForwardNode, type NodeDefaults } from './upstream-nodes.js';
 
