@@ -146,6 +146,7 @@ test('two replicas: SIGTERM on the leader releases the Lease with its checkpoint
   const other = replicas.find((r) => r !== leader)!;
   const sent = await stream(api, 100, 10, 50);
   await loki.waitFor(sent.length, 10_000);
+  assert.deepEqual([...watchersOf(api)], [leader.token], 'only the leader watches');
 
   const stopping = performance.now();
   const exited = leader.floki.stop('SIGTERM');
