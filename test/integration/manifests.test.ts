@@ -19,7 +19,6 @@ import { KubeApiServer, kubeEvent } from '../helpers/kube-apiserver.js';
 import { containerId, kubeNamespace, kubePod, type PodSpec } from '../helpers/kube-objects.js';
 import { LokiReceiver } from '../helpers/loki-receiver.js';
 import { arr, cat, entry, eventTime, str } from '../helpers/msgpack-wire.js';
-import { waitFor } from '../helpers/wait.js';
 
 // Rendered Kubernetes objects and parsed configs: checked field by field, typed loosely on purpose.
 type Obj = Record<string, any>;
