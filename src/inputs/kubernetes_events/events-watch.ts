@@ -40,6 +40,8 @@ export interface EventsWatchDeps {
   /** Whether events may still be emitted (leader election: this replica still holds the lease). */
   mayEmit: () => boolean;
   onCheckpoint: (resourceVersion: string) => void;
+  /** The stream is at `resourceVersion` and every event before it is queued in the outputs. */
+  onQueued: (resourceVersion: string) => void;
 }
 
 /** Emitting was refused: the replica no longer leads. The watch ends; what it read comes again from the checkpoint. */
@@ -125,6 +127,7 @@ export class EventsWatch {
   private onListed(resourceVersion: string, count: number): void {
     this.deps.seen.keepOnly(this.present);
     this.present = new Set();
+    this.deps.onQueued(resourceVersion);
     this.delivered.add(resourceVersion)();
     this.deps.ctx.log.info({ events: count, resource_version: resourceVersion }, 'listed events');
   }
@@ -138,6 +141,7 @@ export class EventsWatch {
       } else this.consider(object, batch);
     }
     await this.emit(batch, resourceVersion);
+    if (resourceVersion !== undefined) this.deps.onQueued(resourceVersion);
   }
 
   /**

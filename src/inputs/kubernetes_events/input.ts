@@ -29,7 +29,7 @@ export const LEASE_EVENTS_NAMESPACE = 'floki.io/events-namespace';
 export class KubernetesEventsInput implements Input {
   private readonly connection: KubeConnection;
   private readonly db: ResourceVersionDb | undefined;
-  private readonly seen = new SeenEvents();
+  private seen = new SeenEvents();
   private readonly records: { emitted: Counter.Internal; duplicate: Counter.Internal; tooOld: Counter.Internal };
   private readonly requests: Counter<string>;
   private readonly leaderGauge: Gauge.Internal<string> | undefined;
@@ -40,6 +40,8 @@ export class KubernetesEventsInput implements Input {
   private readonly ending = new Set<Promise<void>>();
   /** The newest resourceVersion whose events (and every earlier one's) were delivered. */
   private checkpoint: string | undefined;
+  /** The resourceVersion the stream is at once what came before it is queued: where a successor after a reload resumes. */
+  private queuedVersion: string | undefined;
   private stopped = false;
   private resumeWaiters: (() => void)[] = [];
   private pausedFlag = false;
@@ -77,9 +79,13 @@ export class KubernetesEventsInput implements Input {
   }
 
   async start(): Promise<void> {
+    // A reload: the input this one replaces watched the same events; go on where it stopped (with
+    // leader election, from the Lease: another replica may have led in between).
+    const handed = handedState((this.ctx as InputContext & { handedOver?: unknown }).handedOver, this.options);
+    if (handed?.seen !== undefined) this.seen = handed.seen;
     const election = this.options.leaderElection;
     if (election === undefined) {
-      const resumeFrom = this.db?.load();
+      const resumeFrom = handed?.resourceVersion ?? this.db?.load();
       this.ctx.log.info({ url: this.options.url.href, namespace: this.options.namespace ?? '(all)', resume_from: resumeFrom ?? null }, 'kubernetes_events input starting');
       this.startWatch(resumeFrom, () => true, (rv) => this.db?.save(rv));
       return;
@@ -135,6 +141,16 @@ export class KubernetesEventsInput implements Input {
     await this.db?.close();
   }
 
+  /**
+   * At a reload, after stop(): where the watch stood (every event before it is queued in the
+   * outputs) and which events were sent, so that the successor neither repeats nor skips one. With
+   * leader election the successor resumes from the Lease instead.
+   */
+  handOver(): KubernetesEventsHandOver {
+    const resourceVersion = this.options.leaderElection === undefined ? this.queuedVersion : undefined;
+    return { url: this.options.url.href, namespace: this.options.namespace, resourceVersion, seen: this.seen };
+  }
+
   /** This replica took the Lease: watch from its checkpoint (the last leader's), or list when it has none. */
   private lead(lease: Lease, elector: LeaderElector): void {
     if (this.stopped) return;
@@ -174,6 +190,9 @@ export class KubernetesEventsInput implements Input {
         onCheckpoint: (rv) => {
           if (this.watch === watch || this.options.leaderElection === undefined) onCheckpoint(rv);
         },
+        onQueued: (rv) => {
+          if (this.watch === watch) this.queuedVersion = rv;
+        },
       },
       resumeFrom,
     );
@@ -205,4 +224,20 @@ export class KubernetesEventsInput implements Input {
     }
     return 'default';
   }
+}
+
+/** What a kubernetes_events input leaves at a reload. */
+export interface KubernetesEventsHandOver {
+  url: string;
+  namespace: string | undefined;
+  resourceVersion: string | undefined;
+  seen: SeenEvents;
+}
+
+/** The handed-over state, when it comes from an input that watched the same API server and namespace. */
+function handedState(handed: unknown, options: KubernetesEventsOptions): KubernetesEventsHandOver | undefined {
+  if (typeof handed !== 'object' || handed === null) return undefined;
+  const h = handed as Partial<KubernetesEventsHandOver>;
+  if (h.url !== options.url.href || h.namespace !== options.namespace || !(h.seen instanceof SeenEvents)) return undefined;
+  return h as KubernetesEventsHandOver;
 }
