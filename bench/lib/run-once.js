@@ -35,7 +35,7 @@ export async function runOnce(w, prepared, target, runNo, opts) {
   let conn;
   let ctx;
   try {
-    ctx = { dir, sinkPort: sink.port, httpPort: await freePort(), inputPort: await freePort(), ports: {} };
+    ctx = { dir, sinkPort: sink.port, httpPort: await freePort(), inputPort: await freePort(), ports: {}, cli: opts.cli, root: opts.root };
     for (const name of w.ports ?? []) ctx.ports[name] = await freePort();
     for (const start of w.services ?? []) services.push(await start(ctx));
     const driver = opts.drivers[w.input];

@@ -5,8 +5,9 @@
 //   input            the driver that feeds it (bench/lib/drivers.js: forward, tail, none) and its
 //                    options under the same key (forward: {...}, tail: {...})
 //   events           events sent (forward); file inputs count theirs when the files are written
-//   floki(ctx)       floki's config (YAML) for this run; ctx has dir, sinkPort, inputPort, httpPort and
-//                    ports[name] for each name in `ports`
+//   floki(ctx)       floki's config (YAML) for this run; ctx has dir, sinkPort, inputPort, httpPort,
+//                    ports[name] for each name in `ports`, and cli and root (floki's dist/cli.js and
+//                    the repository, for a service that runs floki too)
 //   fluentBit(ctx)   optional: Fluent Bit's equivalent config (its YAML), run when FLUENT_BIT is set
 //   readyPort(ctx)   optional: the port that, once listening, means Fluent Bit takes input (default:
 //                    the forward input's); floki says so in its log
@@ -20,11 +21,12 @@
 // Once published, keep a workload fixed so figures compare from commit to commit; add a new name for
 // a new shape.
 
+import { AGGREGATOR_WORKLOADS } from './aggregator.js';
 import { FORWARD_WORKLOADS } from './forward.js';
 import { IDLE_WORKLOADS } from './idle.js';
 import { TAIL_WORKLOADS } from './tail.js';
 
-export const WORKLOADS = [...FORWARD_WORKLOADS, ...TAIL_WORKLOADS, ...IDLE_WORKLOADS];
+export const WORKLOADS = [...FORWARD_WORKLOADS, ...AGGREGATOR_WORKLOADS, ...TAIL_WORKLOADS, ...IDLE_WORKLOADS];
 
 /** `npm run bench` without names: issue #12's three workloads and those in the README's table. */
 export const DEFAULT_WORKLOADS = [
@@ -39,5 +41,6 @@ export const DEFAULT_WORKLOADS = [
   'forward-forward-1k',
   'forward-packed-1k-disk',
   'forward-packed-1k-slow-loki',
+  'forward-aggregator-ack',
   'tail',
 ];

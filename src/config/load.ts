@@ -1,6 +1,6 @@
 /**
  * Loading a config: the front-end for its format reads the file and what it includes into the config
- * model, `parsers_file`s are read into it, and the model is validated against the plugins' option
+ * model, `parsers_file`s are read into it, outputs' `upstream`s are bound to their nodes, and the model is validated against the plugins' option
  * tables. A pure function of the files and the environment, so a reload can call it again.
  */
 import { basename, isAbsolute, relative, resolve } from 'node:path';
@@ -12,6 +12,7 @@ import { formatOf, readConfig, readParsersFile } from './formats/index.js';
 import type { ConfigFormat, ConfigModel } from './model.js';
 import { parseEntries } from './resolve/options.js';
 import { resolveModel, variablesOf } from './resolve/index.js';
+import { bindUpstreams } from './resolve/upstreams.js';
 import { Report } from './resolve/report.js';
 import { SERVICE_OPTIONS } from './service-options.js';
 import { stockFiles } from './stock-files.js';
@@ -51,6 +52,7 @@ export function loadConfig(path: string, registry: PluginRegistry, options: Load
   const variables = variablesOf(model, environment);
   const report = new Report();
   readParsersFiles(model, variables, files, options.stockFiles ?? stockFiles(), report);
+  bindUpstreams(model, variables, files, report);
   if (report.problems.length) return { problems: report.problems.map(display), warnings: [] };
   const resolved = resolveModel(model, registry, variables, (options.parsers ?? (() => new ParserRegistry()))(), report);
   const warnings = report.warnings.map(display);

@@ -1,6 +1,7 @@
 /**
  * The client side of the secure forward handshake (forward protocol v1, as Fluent Bit's out_forward
- * and Fluentd's out_forward do it). See src/inputs/forward/handshake.ts for the server side.
+ * and Fluentd's out_forward do it). See src/inputs/forward/handshake.ts for the server side; both
+ * take their digests from handshake-digest.ts.
  *
  *   server → HELO  ["HELO", {nonce, auth: salt | "", keepalive}]
  *   client → PING  ["PING", self_hostname, shared_key_salt, hex(sha512(salt + self_hostname + nonce + key)),
@@ -12,7 +13,8 @@
  * (the server must know the key too). Unlike Fluentd, a server with our own hostname is accepted:
  * Fluent Bit and floki both default `self_hostname` to `localhost` on each side.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { handshakeDigest } from './handshake-digest.js';
 import { MsgpackWriter } from './msgpack-writer.js';
 import { replyText, type ReplyValue } from './reply-reader.js';
 
@@ -31,13 +33,6 @@ export interface Helo {
 }
 
 export type PongCheck = { ok: true; serverHostname: string } | { ok: false; reason: string; refused: boolean };
-
-/** hex(sha512(part1 + part2 + ...)), as text: the handshake's digests. */
-export function handshakeDigest(...parts: (Buffer | string)[]): string {
-  const hash = createHash('sha512');
-  for (const p of parts) hash.update(p);
-  return hash.digest('hex');
-}
 
 /** A HELO from a reply value; undefined when it is not one. */
 export function parseHelo(value: ReplyValue): Helo | undefined {

@@ -1,6 +1,7 @@
 /**
- * The two kinds of request floki makes of the API server (and of a kubelet): a GET of one JSON document
- * (an object or a list) and a watch (a response that stays open, one JSON object per line). HTTPS with
+ * The kinds of request floki makes of the API server (and of a kubelet): a GET of one JSON document
+ * (an object or a list), a watch (a response that stays open, one JSON object per line), and a POST
+ * or PUT of one object (leader election's Lease). HTTPS with
  * the cluster CA and a bearer token, or plain HTTP (kubectl proxy). Answers are bounded in bytes.
  */
 import http from 'node:http';
@@ -99,6 +100,55 @@ export class KubeApiClient {
   }
 
   /**
+   * Sends a JSON body (POST a new object, PUT a replacement) and reads the JSON answer; non-2xx
+   * statuses reject with a KubeApiError (409 Conflict: the object changed since it was read, or exists).
+   */
+  sendJson(method: 'POST' | 'PUT', path: string, body: unknown, options: GetOptions = {}): Promise<unknown> {
+    const { signal, maxBytes = 1 << 20, timeoutMs = this.requestTimeoutMs } = options;
+    const payload = Buffer.from(JSON.stringify(body), 'utf8');
+    return new Promise<unknown>((resolve, reject) => {
+      const req = this.request(
+        path,
+        timeoutMs,
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            size += c.length;
+            if (size > maxBytes) {
+              reject(new KubeApiError(`${method} ${path}: the answer is larger than ${maxBytes} bytes`, 0, true));
+              req.destroy();
+              return;
+            }
+            chunks.push(c);
+          });
+          res.on('error', (err) => reject(new KubeApiError(`${method} ${path}: ${err.message}`, 0)));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            const status = res.statusCode ?? 0;
+            if (status < 200 || status > 299) return reject(statusError(path, status, text, method));
+            try {
+              resolve(JSON.parse(text));
+            } catch (err) {
+              reject(new KubeApiError(`${method} ${path}: answer is not JSON: ${(err as Error).message}`, status));
+            }
+          });
+        },
+        method,
+        payload,
+      );
+      req.on('error', (err) => reject(new KubeApiError(`${method} ${path}: ${err.message}`, 0)));
+      if (signal !== undefined) {
+        if (signal.aborted) req.destroy(new Error('stopped'));
+        const onAbort = () => req.destroy(new Error('stopped'));
+        signal.addEventListener('abort', onAbort, { once: true });
+        req.once('close', () => signal.removeEventListener('abort', onAbort));
+      }
+      req.end(payload);
+    });
+  }
+
+  /**
    * Opens a watch. `onLines` gets the lines of each chunk; the response is paused until the promise it
    * returns settles, so a slow pipeline holds the API server back through TCP instead of piling up events.
    */
@@ -171,9 +221,13 @@ export class KubeApiClient {
     };
   }
 
-  private request(path: string, timeoutMs: number, onResponse: (res: http.IncomingMessage) => void): http.ClientRequest {
+  private request(path: string, timeoutMs: number, onResponse: (res: http.IncomingMessage) => void, method = 'GET', body?: Buffer): http.ClientRequest {
     const { url, ca, verify } = this.options;
     const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'floki' };
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      headers['Content-Length'] = String(body.length);
+    }
     const token = this.options.token();
     if (token !== undefined) headers.Authorization = `Bearer ${token}`;
     const target = new URL(path, url);
@@ -181,15 +235,15 @@ export class KubeApiClient {
     if (base.length > 0) target.pathname = base + target.pathname;
     const req =
       url.protocol === 'https:'
-        ? https.request(target, { method: 'GET', headers, ca, rejectUnauthorized: verify, agent: false }, onResponse)
-        : http.request(target, { method: 'GET', headers, agent: false }, onResponse);
+        ? https.request(target, { method, headers, ca, rejectUnauthorized: verify, agent: false }, onResponse)
+        : http.request(target, { method, headers, agent: false }, onResponse);
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${Math.round(timeoutMs / 1000)}s`)));
     return req;
   }
 }
 
 /** A non-2xx answer as an error, with the message of the Kubernetes Status it usually carries. */
-function statusError(path: string, status: number, body: string): KubeApiError {
+function statusError(path: string, status: number, body: string, method = 'GET'): KubeApiError {
   let message = body.trim().slice(0, 300);
   try {
     const s = JSON.parse(body) as { message?: unknown };
@@ -197,5 +251,5 @@ function statusError(path: string, status: number, body: string): KubeApiError {
   } catch {
     // Not a Status: keep the text.
   }
-  return new KubeApiError(`GET ${path}: ${status}${message ? `: ${message}` : ''}`, status);
+  return new KubeApiError(`${method} ${path}: ${status}${message ? `: ${message}` : ''}`, status);
 }

@@ -54,6 +54,16 @@ export class KubeConnection {
       throw err;
     }
   }
+
+  /** POST or PUT a JSON object; after a 401, once more if the token file holds a new token. */
+  async send(method: 'POST' | 'PUT', path: string, body: unknown, options: GetOptions = {}): Promise<unknown> {
+    try {
+      return await this.client.sendJson(method, path, body, options);
+    } catch (err) {
+      if (err instanceof KubeApiError && err.status === 401 && this.token.reload()) return this.client.sendJson(method, path, body, options);
+      throw err;
+    }
+  }
 }
 
 /** `kube_url` as a URL: http or https only. Throws an Error naming the key. */

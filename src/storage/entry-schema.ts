@@ -1,35 +1,19 @@
 /**
- * The Avro schema of a buffered Loki entry, and its avsc type. Timestamps are Avro longs holding
- * nanoseconds since the epoch; avsc would read a long into a double (exact only to 2^53, about 104
- * days of nanoseconds), so `long` is mapped to a bigint-backed type: no precision is ever lost.
+ * What a disk queue stores: each output declares the Avro schema of its entries (the Loki output's
+ * in loki/stored-entry.ts, the forward output's in forward/stored-entry.ts) and hands it to the
+ * SegmentQueue as an `EntryCodec`. Timestamps are Avro longs holding nanoseconds since the epoch;
+ * avsc would read a long into a double (exact only to 2^53, about 104 days of nanoseconds), so `long`
+ * is mapped to a bigint-backed type: no precision is ever lost.
  */
 import avro from 'avsc';
 
-export interface StoredEntry {
-  /** X-Scope-OrgID, null for a single-tenant Loki. */
-  tenant: string | null;
-  /** The stream's label string, `{a="b", c="d"}`. */
-  labels: string;
-  /** Nanoseconds since the epoch. */
-  timestamp: bigint;
-  line: string;
-  /** Loki 3 structured metadata (empty when none). */
-  structured_metadata: Record<string, string>;
+/** The schema of one kind of entry, and its avsc type (longs as bigints). */
+export interface EntryCodec<E> {
+  schema: unknown;
+  type: avro.Type;
+  /** Only for typing: the entries this codec reads and writes. */
+  readonly entry?: E;
 }
-
-export const ENTRY_SCHEMA = {
-  type: 'record',
-  name: 'LokiEntry',
-  namespace: 'floki',
-  doc: 'One Loki entry waiting in a floki disk buffer segment.',
-  fields: [
-    { name: 'tenant', type: ['null', 'string'], default: null },
-    { name: 'labels', type: 'string' },
-    { name: 'timestamp', type: 'long', doc: 'nanoseconds since the Unix epoch' },
-    { name: 'line', type: 'string' },
-    { name: 'structured_metadata', type: { type: 'map', values: 'string' }, default: {} },
-  ],
-} as const;
 
 const bigintLong = avro.types.LongType.__with({
   fromBuffer: (buf: Buffer): bigint => buf.readBigInt64LE(),
@@ -49,4 +33,6 @@ export function avroType(schema: unknown): avro.Type {
   return avro.Type.forSchema(schema as avro.Schema, { registry: { long: bigintLong } });
 }
 
-export const ENTRY_TYPE = avroType(ENTRY_SCHEMA);
+export function entryCodec<E>(schema: unknown): EntryCodec<E> {
+  return { schema, type: avroType(schema) };
+}

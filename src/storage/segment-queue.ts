@@ -1,5 +1,6 @@
 /**
- * A disk queue of Loki entries: segment files in one folder, each an Avro object container file
+ * A disk queue of an output's entries (Loki entries, forward entries: the output gives their Avro
+ * schema as `entries`): segment files in one folder, each an Avro object container file
  * (avro-container.ts) named `seg-<sequence>.avro`, read back in sequence order.
  *
  * Writing. `append` encodes the entries (avsc) into the pending block at once; the block is written
@@ -31,13 +32,15 @@ import { mkdir, open, readdir, readFile, rename, truncate, unlink, writeFile, ty
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ContainerFormatError, decodeBlock, encodeBlock, encodeHeader, parseHeader, scanBlocks, SYNC_SIZE, type AvroResolver } from './avro-container.js';
-import { avroType, ENTRY_SCHEMA, ENTRY_TYPE, type StoredEntry } from './entry-schema.js';
+import { avroType, type EntryCodec } from './entry-schema.js';
 
 export type FullAction = 'pause' | 'drop_oldest';
 export type StorageDropReason = 'storage_full' | 'corrupt';
 
-export interface SegmentQueueOptions {
+export interface SegmentQueueOptions<E> {
   dir: string;
+  /** The entries' Avro schema (what the segment files hold). */
+  entries: EntryCodec<E>;
   /** A segment is sealed once it is at least this big. */
   segmentBytes: number;
   limitBytes: number;
@@ -56,8 +59,8 @@ export interface EntrySink {
   settle(n: number): void;
 }
 
-export interface ReadBlock {
-  entries: StoredEntry[];
+export interface ReadBlock<E> {
+  entries: E[];
   /** Settle the block's entries here as they reach their final outcome. */
   segment: EntrySink;
 }
@@ -91,7 +94,7 @@ interface BlockRef {
   /** Date.now() when it was written (the segment's creation for blocks found at start). */
   at: number;
   /** The entries, while the block is hot. */
-  entries: StoredEntry[] | undefined;
+  entries: unknown[] | undefined;
 }
 
 class Segment implements EntrySink {
@@ -135,7 +138,7 @@ interface Waiter {
 class PendingBlock {
   buf: Buffer;
   pos = 0;
-  readonly entries: StoredEntry[] = [];
+  readonly entries: unknown[] = [];
   readonly waiters: Waiter[] = [];
 
   constructor(size: number) {
@@ -143,7 +146,7 @@ class PendingBlock {
   }
 }
 
-export class SegmentQueue {
+export class SegmentQueue<E = unknown> {
   private readonly segments: Segment[] = [];
   private active: Segment | undefined;
   private pending: PendingBlock;
@@ -156,14 +159,14 @@ export class SegmentQueue {
   private readonly lockPath: string;
   private lastDropLog = 0;
 
-  private constructor(private readonly options: SegmentQueueOptions) {
+  private constructor(private readonly options: SegmentQueueOptions<E>) {
     this.pending = new PendingBlock(64 * 1024);
     this.lockPath = join(options.dir, 'LOCK');
   }
 
   /** Opens (creating) the folder, takes its lock and recovers the segments in it. */
-  static async open(options: SegmentQueueOptions): Promise<SegmentQueue> {
-    const queue = new SegmentQueue(options);
+  static async open<E>(options: SegmentQueueOptions<E>): Promise<SegmentQueue<E>> {
+    const queue = new SegmentQueue<E>(options);
     await mkdir(options.dir, { recursive: true });
     await queue.lock();
     try {
@@ -216,13 +219,13 @@ export class SegmentQueue {
   }
 
   /** Resolves once the entries are on disk (fsync'd); rejects with StorageWriteError when they cannot be. */
-  append(entries: readonly StoredEntry[]): Promise<void> {
+  append(entries: readonly E[]): Promise<void> {
     if (this.closed) return Promise.reject(new StorageWriteError('disk buffer closed'));
     if (entries.length === 0) return Promise.resolve();
     const block = this.pending;
     for (const e of entries) {
       for (;;) {
-        const pos = ENTRY_TYPE.encode(e, block.buf, block.pos);
+        const pos = this.options.entries.type.encode(e, block.buf, block.pos);
         if (pos >= 0) {
           block.pos = pos;
           break;
@@ -244,7 +247,7 @@ export class SegmentQueue {
   }
 
   /** The next block, in order; undefined when every block was read. */
-  async readBlock(): Promise<ReadBlock | undefined> {
+  async readBlock(): Promise<ReadBlock<E> | undefined> {
     for (;;) {
       let segment: Segment | undefined;
       for (const s of this.segments) {
@@ -279,7 +282,7 @@ export class SegmentQueue {
         }
       }
       this.afterRead(segment);
-      return { entries, segment };
+      return { entries: entries as E[], segment };
     }
   }
 
@@ -347,9 +350,9 @@ export class SegmentQueue {
       }
       const created = Number(header.meta['floki.created']) || Date.now();
       const segment = new Segment(this, seq, path, header.sync, created);
-      if (JSON.stringify(header.schema) !== JSON.stringify(ENTRY_SCHEMA)) {
+      if (JSON.stringify(header.schema) !== JSON.stringify(this.options.entries.schema)) {
         try {
-          segment.resolver = ENTRY_TYPE.createResolver(avroType(header.schema));
+          segment.resolver = this.options.entries.type.createResolver(avroType(header.schema));
         } catch (err) {
           log.error({ segment: path, err: (err as Error).message }, 'disk buffer: segment written with an incompatible schema, moved aside as .corrupt');
           await rename(path, `${path}.corrupt`);
@@ -444,7 +447,7 @@ export class SegmentQueue {
     const path = join(this.options.dir, segmentName(seq));
     const created = Date.now();
     const segment = new Segment(this, seq, path, randomBytes(SYNC_SIZE), created);
-    const header = encodeHeader(ENTRY_SCHEMA, segment.sync, { 'floki.created': String(created) });
+    const header = encodeHeader(this.options.entries.schema, segment.sync, { 'floki.created': String(created) });
     const handle = await open(path, 'wx');
     try {
       await handle.write(header, 0, header.length, 0);
@@ -477,13 +480,13 @@ export class SegmentQueue {
     this.settledIn(segment);
   }
 
-  private async load(segment: Segment, block: BlockRef): Promise<StoredEntry[]> {
+  private async load(segment: Segment, block: BlockRef): Promise<E[]> {
     segment.reader ??= open(segment.path, 'r');
     const handle = await segment.reader;
     const buf = Buffer.allocUnsafe(block.size);
     const { bytesRead } = await handle.read(buf, 0, block.size, block.offset);
     if (bytesRead !== block.size) throw new ContainerFormatError(`read ${bytesRead} of ${block.size} bytes`);
-    return decodeBlock<StoredEntry>(buf, segment.sync, ENTRY_TYPE, segment.resolver);
+    return decodeBlock<E>(buf, segment.sync, this.options.entries.type, segment.resolver);
   }
 
   private async closeReader(segment: Segment): Promise<void> {

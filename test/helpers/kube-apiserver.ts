@@ -12,13 +12,18 @@
  *   `BOOKMARK`s on demand; `timeoutSeconds` honoured; with a field selector, an object that starts or
  *   stops matching is ADDED or DELETED;
  * - get: `/api/v1/namespaces/<ns>/pods/<name>`, `/api/v1/namespaces/<name>` (404 Status when missing);
+ * - Leases (`coordination.k8s.io/v1`, leader election): GET, POST (409 AlreadyExists when there is
+ *   one) and PUT (409 Conflict unless the body's metadata.resourceVersion is the stored one), with
+ *   resourceVersions from the same counter;
  * - the kubelet's `/pods`: a PodList of `kubeletNode`'s pods;
  * - bearer tokens: anything else is a 401 Status, as the API server answers;
- * - failures on demand: `intercept` (an outage, 403, 404...), `latencyMs`, `respondNext`.
+ * - failures on demand: `intercept` (an outage, 403, 404..., for one client by its token: a network
+ *   partition), `latencyMs`, `respondNext`.
  *
  * Every request is logged (path, query, token, status) so tests can check and count what was asked.
  */
 import { runPeer } from './peers.js';
+import { LEASE_PATH, LeaseStore } from './kube-leases.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -55,6 +60,7 @@ export type KubeObject = Record<string, unknown> & { metadata: Record<string, un
 export type Resource = 'events' | 'pods' | 'namespaces';
 
 export interface LoggedRequest {
+  method: string;
   path: string;
   query: URLSearchParams;
   token: string | undefined;
@@ -106,11 +112,12 @@ export class KubeApiServer {
   latencyMs = 0;
   /** The node whose pods the kubelet's `/pods` lists (every pod when undefined). */
   kubeletNode: string | undefined;
-  /** Consulted first for every request: answer it otherwise (an outage, 403, 404...). */
-  intercept: ((path: string, query: URLSearchParams) => Interception) | undefined;
+  /** Consulted first for every request: answer it otherwise (an outage, 403, 404...); `token` tells clients apart. */
+  intercept: ((path: string, query: URLSearchParams, token: string | undefined) => Interception) | undefined;
   private rv = 1000;
   private compactedBelow = 0;
   private readonly objects = new Map<string, KubeObject>();
+  private readonly leases = new LeaseStore(() => String(++this.rv));
   private readonly history: Change[] = [];
   private readonly watches = new Set<OpenWatch>();
   private readonly snapshots = new Map<string, KubeObject[]>();
@@ -225,6 +232,16 @@ export class KubeApiServer {
     return pod === undefined ? undefined : structuredClone(pod);
   }
 
+  /** The stored Lease, as a GET would answer it. */
+  lease(namespace: string, name: string): KubeObject | undefined {
+    return this.leases.get(namespace, name);
+  }
+
+  /** Replaces a stored Lease (as another client would), with a new resourceVersion. */
+  putLease(namespace: string, name: string, update: (old: KubeObject | undefined) => KubeObject): KubeObject {
+    return this.leases.put(namespace, name, update);
+  }
+
   /** Sends a BOOKMARK at the current resourceVersion to every open watch (after a fresh version, as etcd moves on). */
   bookmark(): string {
     this.rv++;
@@ -290,7 +307,7 @@ export class KubeApiServer {
     const auth = req.headers.authorization;
     const token = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
     const watch = url.searchParams.get('watch') === '1' || url.searchParams.get('watch') === 'true';
-    const log: LoggedRequest = { path: url.pathname, query: url.searchParams, token, status: 0, watch };
+    const log: LoggedRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, token, status: 0, watch };
     this.requests.push(log);
     const send = (status: number, body: unknown) => {
       log.status = status;
@@ -299,13 +316,15 @@ export class KubeApiServer {
     };
     const answer = () => {
       if (res.destroyed) return;
-      const intercepted = this.intercept?.(url.pathname, url.searchParams);
+      const intercepted = this.intercept?.(url.pathname, url.searchParams, token);
       if (intercepted === 'drop') {
         req.socket.destroy();
         return;
       }
       if (intercepted !== undefined) return send(intercepted.status, intercepted.body);
       if (token === undefined || !this.tokens.has(token)) return send(401, status(401, 'Unauthorized', 'Unauthorized'));
+      const lease = LEASE_PATH.exec(url.pathname);
+      if (lease) return this.leases.request(req, lease[1]!, lease[2], send);
       if (req.method !== 'GET') return send(405, status(405, 'MethodNotAllowed', 'only GET'));
       const scriptedAt = this.scripted.findIndex((s) => s.path === undefined || s.path.test(url.pathname));
       if (scriptedAt >= 0) {

@@ -12,7 +12,7 @@ import { Delivery } from '../../src/core/delivery.js';
 import type { LogEvent } from '../../src/core/event.js';
 import type { InputContext, OutputContext } from '../../src/core/plugin.js';
 import { forwardInput, ForwardServer } from '../../src/inputs/forward/index.js';
-import { registerForwardExtensions } from '../../src/inputs/forward/msgpack-extensions.js';
+import { registerForwardExtensions } from '../../src/forward/msgpack-extensions.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { parseOption } from '../../src/config/options.js';
 import { FORWARD_OUTPUT_OPTIONS, ForwardOutput, forwardOutput } from '../../src/outputs/forward/index.js';

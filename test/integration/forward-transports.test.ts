@@ -8,6 +8,7 @@ import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as netConnect } from 'node:net';
 import { arr, cat, eventTime, NS, rec, str } from '../helpers/msgpack-wire.js';
 import { waitFor } from '../helpers/wait.js';
 import { capturingLog, handshake, makeCertificates, RawClient, startServer } from './forward-harness.js';
@@ -67,6 +68,27 @@ test('tls.verify: a client certificate from tls.ca_file is required; none, or a 
   }
   await waitFor(async () => (await h.metric('floki_input_auth_failures_total')) === 2, 'two refused client certificates');
   assert.deepEqual(h.events.map((e) => e.record.n), [4]);
+});
+
+test('TLS: a client that gives up during the handshake leaves no half-open socket behind, nor a slot of net.max_connections', async (t) => {
+  const certs = makeCertificates((fn) => t.after(fn));
+  const h = await startServer(t, { tls: true, 'tls.crt_file': certs.serverCrt, 'tls.key_file': certs.serverKey, 'net.max_connections': 1, 'net.accept_timeout': 300 });
+  // A client that connects and closes its side before any handshake (as a TLS client that refuses the
+  // server's certificate may): the server's socket stays half-open until the handshake times out.
+  const quitter = netConnect(h.port, '127.0.0.1');
+  t.after(() => quitter.destroy());
+  quitter.on('error', () => {});
+  await new Promise<void>((resolve) => quitter.once('connect', () => resolve()));
+  quitter.end();
+  let closedByServer = false;
+  quitter.once('close', () => (closedByServer = true));
+  await waitFor(async () => (await h.metric('floki_input_auth_failures_total')) === 1, 'the failed TLS handshake counted');
+  await waitFor(() => closedByServer, 'the server closing its side once the handshake timed out', 2000);
+  // Left open, it would still count as a connection, and the next client would get in only by evicting it.
+  const client = await RawClient.connect(t, { port: h.port, tls: { ca: readFileSync(certs.caCrt) } });
+  await client.write(chunk('after', 7));
+  assert.deepEqual(await client.waitReplies(1), [{ ack: 'after' }]);
+  assert.equal(await h.metric('floki_input_connections_evicted_total', { reason: 'max_connections' }), 0, 'no socket of the failed handshake was left to evict');
 });
 
 test('TLS: a certificate file that cannot be read fails start with a clear error', async (t) => {

@@ -187,7 +187,7 @@ test('processors name filters; other signals, unknown processors and processors 
   ]);
 });
 
-test('plugins, customs and upstream_servers are refused by name; extensions is ignored; an unknown section is an error', (t) => {
+test('plugins and customs are refused by name; extensions is ignored; an unused upstream_servers is a warning; an unknown section is an error', (t) => {
   const dir = writeFiles(t, {
     'fb.yaml': `plugins:
   - /path/to/out_gstdout.so
@@ -208,9 +208,11 @@ ${PIPELINE}`,
   assert.deepEqual(lines(r.problems), [
     'fb.yaml:1: plugins is not supported by floki (external plugins (.so) cannot be loaded by floki)',
     'fb.yaml:3: customs is not supported by floki (custom plugins are not supported by floki)',
-    "fb.yaml:9: upstream_servers: 'forward-balancing' is not supported by floki yet: no floki output balances over upstream nodes",
   ]);
-  assert.deepEqual(lines(r.warnings).slice(0, 1), ['fb.yaml:5: extensions is ignored by floki (settings for other tools; Fluent Bit ignores them too)']);
+  assert.deepEqual(lines(r.warnings).slice(0, 2), [
+    "fb.yaml:9: upstream_servers: 'forward-balancing' is not used by any output's 'upstream'",
+    'fb.yaml:5: extensions is ignored by floki (settings for other tools; Fluent Bit ignores them too)',
+  ]);
 
   const bad = writeFiles(t, { 'fb.yaml': 'pipelines:\n  inputs: []\n' + PIPELINE });
   assert.deepEqual(refused(join(bad, 'fb.yaml'), PLUGINS), [

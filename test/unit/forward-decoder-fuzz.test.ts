@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import type { LogEvent } from '../../src/core/event.js';
 import { nowNs } from '../../src/core/event.js';
 import { ForwardFrameDecoder, type ForwardFrame } from '../../src/inputs/forward/decoder.js';
-import { ForwardProtocolError } from '../../src/inputs/forward/errors.js';
+import { ForwardProtocolError } from '../../src/forward/protocol-error.js';
 import { assertDeliverable, expectation, frame, frameBytes, mutation, runs } from '../helpers/fuzz.js';
 
 /** Slower than this for one input of a few KiB (or one deeply nested) would be a hang in waiting. */

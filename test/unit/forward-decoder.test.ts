@@ -6,7 +6,7 @@ import { nowNs, type LogEvent } from '../../src/core/event.js';
 import { MsgpackEvent } from '../../src/inputs/forward/msgpack-event.js';
 import { plainEvent } from '../helpers/plain-event.js';
 import { ForwardFrameDecoder, type ForwardFrame } from '../../src/inputs/forward/decoder.js';
-import { ForwardProtocolError } from '../../src/inputs/forward/errors.js';
+import { ForwardProtocolError } from '../../src/forward/protocol-error.js';
 
 // Frames are written byte by byte here; msgpackr only packs plain records and option maps.
 // 2025-11-25T10:00:00.000123456Z

@@ -62,7 +62,7 @@ test('refused combinations and keys name the key', () => {
     [{ add_option: ['chunk abc'] }, /'chunk' is an option floki sets itself/],
     [{ tag: 'x.$1' }, /regex captures/],
     [{ workers: 0 }, /workers/],
-    [{ upstream: '/etc/fluent-bit/upstream.conf' }, /upstream: '\/etc\/fluent-bit\/upstream.conf' names an upstream file/],
+    [{ upstream: '/etc/fluent-bit/upstream.conf' }, /upstream: '\/etc\/fluent-bit\/upstream.conf' names an upstream file or upstream_servers entry, which only the config loader reads/],
     [{ tls: true, 'tls.ca_file': '/nonexistent/ca.pem' }, /tls\.ca_file: cannot read '\/nonexistent\/ca.pem': ENOENT/],
   ];
   for (const [options, message] of refused) assert.throws(() => resolveForwardOutputConfig(options), message, JSON.stringify(options));

@@ -11,7 +11,7 @@ import { gunzipSync } from 'node:zlib';
 import { unpack } from 'msgpackr';
 import { EventTime } from '../../src/forward/event-time.js';
 import { packValue } from '../../src/forward/record-packer.js';
-import { registerForwardExtensions } from '../../src/inputs/forward/msgpack-extensions.js';
+import { registerForwardExtensions } from '../../src/forward/msgpack-extensions.js';
 import { FrameBatcher, type Frame, type FrameFormat } from '../../src/outputs/forward/frame-batcher.js';
 import { TagTemplate } from '../../src/outputs/forward/tag-template.js';
 

@@ -14,8 +14,9 @@ import { HandshakeClient, parseHelo } from '../../src/forward/handshake-client.j
 import { MsgpackWriter, eventTimeParts } from '../../src/forward/msgpack-writer.js';
 import { packValue } from '../../src/forward/record-packer.js';
 import { readReply, ReplyFormatError, type ReplyValue } from '../../src/forward/reply-reader.js';
-import { ForwardHandshake, pingFromMsgpack } from '../../src/inputs/forward/handshake.js';
-import { registerForwardExtensions } from '../../src/inputs/forward/msgpack-extensions.js';
+import { ForwardHandshake } from '../../src/inputs/forward/handshake.js';
+import { pingFromMsgpack } from '../../src/forward/ping-message.js';
+import { registerForwardExtensions } from '../../src/forward/msgpack-extensions.js';
 
 registerForwardExtensions();
 const packr = new Packr({ useRecords: false, variableMapSize: true });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRetryAfter, parseRetryLimit, RetryPolicy } from '../../src/outputs/loki/retry-policy.js';
+import { parseRetryAfter, parseRetryLimit, RetryPolicy } from '../../src/outputs/common/retry-policy.js';
 
 test('delay grows from min, doubling, capped at max, jittered within [min, ceiling]', () => {
   const low = new RetryPolicy({ limit: 10, minMs: 500, maxMs: 300_000, random: () => 0 });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import avro from 'avsc';
 import pino from 'pino';
-import type { StoredEntry } from '../../src/storage/entry-schema.js';
+import { LOKI_ENTRY, type StoredEntry } from '../../src/outputs/loki/stored-entry.js';
 import { SegmentQueue, StorageLockedError, type ReadBlock, type SegmentQueueOptions } from '../../src/storage/segment-queue.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -24,16 +24,17 @@ function tempDir(t: TestContext): string {
 }
 
 interface Opened {
-  queue: SegmentQueue;
+  queue: SegmentQueue<StoredEntry>;
   drops: Record<string, number>;
   logs: string[];
 }
 
-async function openQueue(t: TestContext, dir: string, options: Partial<SegmentQueueOptions> = {}): Promise<Opened> {
+async function openQueue(t: TestContext, dir: string, options: Partial<SegmentQueueOptions<StoredEntry>> = {}): Promise<Opened> {
   const drops: Record<string, number> = {};
   const logs: string[] = [];
   const queue = await SegmentQueue.open({
     dir,
+    entries: LOKI_ENTRY,
     segmentBytes: 1 << 20,
     limitBytes: 1 << 30,
     fullAction: 'pause',
@@ -58,9 +59,9 @@ function entries(n: number, from = 0, extra: Partial<StoredEntry> = {}): StoredE
   }));
 }
 
-async function readAll(queue: SegmentQueue, settle = false): Promise<StoredEntry[]> {
+async function readAll(queue: SegmentQueue<StoredEntry>, settle = false): Promise<StoredEntry[]> {
   const out: StoredEntry[] = [];
-  for (let block: ReadBlock | undefined; (block = await queue.readBlock()) !== undefined; ) {
+  for (let block: ReadBlock<StoredEntry> | undefined; (block = await queue.readBlock()) !== undefined; ) {
     out.push(...block.entries);
     if (settle) block.segment.settle(block.entries.length);
   }

@@ -3,9 +3,10 @@
  * is the classic format.
  */
 import type { ConfigFiles } from '../files.js';
-import type { ConfigFormat } from '../model.js';
-import { readClassicConfig, readClassicParsersFile } from './classic/index.js';
-import { readYamlConfig, readYamlParsersFile } from './yaml/index.js';
+import type { ConfigProblem } from '../errors.js';
+import type { ConfigFormat, UpstreamSpec } from '../model.js';
+import { readClassicConfig, readClassicParsersFile, readClassicUpstreamFile } from './classic/index.js';
+import { readYamlConfig, readYamlParsersFile, readYamlUpstreamFile } from './yaml/index.js';
 import type { FrontEndResult, NamedAt, ParsersFileResult } from './front-end.js';
 
 export type { FrontEndResult, ParsersFileResult };
@@ -20,4 +21,9 @@ export function readConfig(path: string, files: ConfigFiles, format: ConfigForma
 
 export function readParsersFile(path: string, files: ConfigFiles, from?: NamedAt): ParsersFileResult {
   return formatOf(path) === 'yaml' ? readYamlParsersFile(path, files, from) : readClassicParsersFile(path, files, from);
+}
+
+/** An upstream file (the forward output's `upstream`): `[UPSTREAM]` and `[NODE]`s, or YAML `upstream_servers`. */
+export function readUpstreamFile(path: string, files: ConfigFiles, from?: NamedAt): { upstream?: UpstreamSpec; files: string[]; problems: ConfigProblem[] } {
+  return formatOf(path) === 'yaml' ? readYamlUpstreamFile(path, files, from) : readClassicUpstreamFile(path, files, from);
 }

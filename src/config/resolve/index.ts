@@ -24,9 +24,6 @@ export function variablesOf(model: ConfigModel, environment: NodeJS.ProcessEnv):
 export function resolveModel(model: ConfigModel, registry: PluginRegistry, variables: Variables, parsers: ParserRegistry, report = new Report()): Resolved {
   for (const r of model.refused) report.problem(r, `${r.name} is not supported by floki (${r.reason})`);
   for (const i of model.ignored) report.warning(i, `${i.name} is ignored by floki (${i.reason})`);
-  for (const u of model.upstreams) {
-    report.problem(u, `upstream_servers: '${u.name}' is not supported by floki yet: no floki output balances over upstream nodes`);
-  }
 
   const service = resolveService(model.service, variables, report, model.file);
 

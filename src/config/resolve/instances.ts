@@ -15,6 +15,7 @@ import type { ResolvedOptions } from '../options.js';
 import type { Variables } from '../variables.js';
 import { expandEntry, groupEntries, parseEntries, prefixedOption, resolveOptions, suggest, type EntryGroups } from './options.js';
 import type { Report } from './report.js';
+import { upstreamProblemAt } from './upstreams.js';
 import { normalLogLevel } from './service.js';
 
 export interface InstanceContext {
@@ -81,7 +82,8 @@ export function resolveInstance(section: PluginSection, index: number, where: st
     try {
       plugin.check(options, { parsers: ctx.parsers });
     } catch (err) {
-      report.problem(section, `${label}: ${(err as Error).message}`);
+      const upstream = groups.get('upstream');
+      report.problem(upstreamProblemAt(err, upstream?.[upstream.length - 1]) ?? section, `${label}: ${(err as Error).message}`);
     }
   }
 

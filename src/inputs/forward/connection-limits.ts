@@ -65,6 +65,11 @@ export class ConnectionLimits {
     if (raw !== undefined) this.handshaking.delete(raw);
   }
 
+  /** TLS: the handshake of `raw` failed and its socket is being closed: it holds no slot from now on. */
+  handshakeFailed(raw: Socket | undefined): void {
+    if (raw !== undefined) this.handshaking.delete(raw);
+  }
+
   /** Whether this raw socket was closed here (its failed handshake is not the client's doing). */
   closedByUs(raw: Socket | undefined): boolean {
     return raw !== undefined && this.closedHere.has(raw);

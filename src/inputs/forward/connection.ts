@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { Packr } from 'msgpackr';
 import type { InputContext } from '../../core/plugin.js';
 import { ForwardFrameDecoder, type ForwardFrame, type ForwardFrameDecoderOptions } from './decoder.js';
-import { ForwardProtocolError } from './errors.js';
+import { ForwardProtocolError } from '../../forward/protocol-error.js';
 import { ForwardHandshake, type ForwardSecurityOptions, type PingMessage } from './handshake.js';
 import { FrameReport } from './frame-report.js';
 import type { ForwardMetrics, TimeoutReason } from './metrics.js';

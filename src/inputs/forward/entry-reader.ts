@@ -8,8 +8,8 @@ import { NS_PER_SECOND, nowNs, secondsToNs, type LogEvent } from '../../core/eve
 import { MAX_TIME_NS, MAX_TIME_SECONDS } from '../../core/limits.js';
 import { measureValue, type Measured } from '../../msgpack/measure.js';
 import { NOT_PLAIN, plainValueEnd, TOO_DEEP as TOO_DEEP_RECORD, TRUNCATED, uint32 } from '../../msgpack/value-end.js';
-import { ForwardProtocolError } from './errors.js';
-import { EventTime } from './event-time.js';
+import { ForwardProtocolError } from '../../forward/protocol-error.js';
+import { EventTime } from '../../forward/event-time.js';
 import { TOO_DEEP, unpackPackedEntries } from './frame-nesting.js';
 import { MsgpackEvent } from './msgpack-event.js';
 

@@ -9,7 +9,7 @@
 import { MAX_RECORD_NESTING, nestingExceeds } from '../../core/limits.js';
 import { measureValue, type Measured } from '../../msgpack/measure.js';
 import { uint32 } from '../../msgpack/value-end.js';
-import { ForwardProtocolError } from './errors.js';
+import { ForwardProtocolError } from '../../forward/protocol-error.js';
 import { unpackr } from './msgpack-event.js';
 
 /** Stands in a decoded frame for an element or an entry nested too deeply to decode. */

@@ -3,8 +3,8 @@ import { checkForwardOptions, forwardOptions, resolveForwardOptions } from './op
 import { ForwardServer } from './server.js';
 
 export { ForwardFrameDecoder, type ForwardFormat, type ForwardFrame, type ForwardFrameDecoderOptions, type ForwardMode, type ForwardOption } from './decoder.js';
-export { ForwardProtocolError } from './errors.js';
-export { EventTime } from './event-time.js';
+export { ForwardProtocolError } from '../../forward/protocol-error.js';
+export { EventTime } from '../../forward/event-time.js';
 export { ForwardHandshake } from './handshake.js';
 export { forwardOptions, resolveForwardOptions, type ForwardServerOptions } from './options.js';
 export { ForwardServer } from './server.js';

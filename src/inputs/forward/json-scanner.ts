@@ -1,4 +1,4 @@
-import { ForwardProtocolError } from './errors.js';
+import { ForwardProtocolError } from '../../forward/protocol-error.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;

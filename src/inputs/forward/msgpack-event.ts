@@ -1,6 +1,6 @@
 import { Unpackr } from 'msgpackr';
 import type { LogEvent, MsgpackRecord } from '../../core/event.js';
-import { registerForwardExtensions } from './msgpack-extensions.js';
+import { registerForwardExtensions } from '../../forward/msgpack-extensions.js';
 
 registerForwardExtensions();
 

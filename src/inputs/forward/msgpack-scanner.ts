@@ -1,5 +1,5 @@
 import { uint32 } from '../../msgpack/value-end.js';
-import { ForwardProtocolError } from './errors.js';
+import { ForwardProtocolError } from '../../forward/protocol-error.js';
 
 /**
  * Finds where one msgpack object ends by walking its headers without decoding anything. It resumes

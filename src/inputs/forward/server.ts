@@ -180,7 +180,12 @@ export class ForwardServer implements Input, ForwardConnectionHost {
       this.accept(socket, false);
     });
     server.on('tlsClientError', (err, socket) => {
-      if (this.limits.closedByUs(rawSocketOf(socket))) return;
+      // Node leaves the socket to this handler; half-open (allowHalfOpen), a client that gave up
+      // would otherwise keep it open, holding its slot of net.max_connections until stop().
+      socket.destroy();
+      const raw = rawSocketOf(socket);
+      this.limits.handshakeFailed(raw);
+      if (this.limits.closedByUs(raw)) return;
       this.metrics.authFailures.inc();
       this.ctx.log.warn({ remote: `${socket.remoteAddress ?? 'unix socket'}:${socket.remotePort ?? ''}`, err: err.message }, 'forward: TLS handshake failed');
     });

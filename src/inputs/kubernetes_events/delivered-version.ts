@@ -7,7 +7,11 @@
 export class DeliveredVersion {
   private readonly entries: { resourceVersion: string | undefined; settled: boolean }[] = [];
 
-  constructor(private readonly onVersion: (resourceVersion: string) => void) {}
+  constructor(
+    private readonly onVersion: (resourceVersion: string) => void,
+    /** Told when every step added so far has settled. */
+    private readonly onIdle?: () => void,
+  ) {}
 
   /**
    * Appends a step, in stream order; call the returned function when its events settled (only the first
@@ -36,5 +40,6 @@ export class DeliveredVersion {
       if (entry.resourceVersion !== undefined) newest = entry.resourceVersion;
     }
     if (newest !== undefined) this.onVersion(newest);
+    if (this.entries.length === 0) this.onIdle?.();
   }
 }

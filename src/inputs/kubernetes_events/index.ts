@@ -14,7 +14,7 @@ export const kubernetesEventsInput: InputPlugin = {
   kind: 'input',
   name: 'kubernetes_events',
   description:
-    "Lists and watches Kubernetes Events from the API server (Fluent Bit `kubernetes_events`), each as the record kubernetes-event-exporter prints, resuming from the last resourceVersion",
+    "Lists and watches Kubernetes Events from the API server (Fluent Bit `kubernetes_events`), each as the record kubernetes-event-exporter prints, resuming from the last resourceVersion; with leader_election, on one replica of several (see the aggregator tier)",
   options: kubernetesEventsOptions,
   check: (options) => void resolveKubernetesEventsOptions(options),
   create: (options, ctx) => new KubernetesEventsInput(resolveKubernetesEventsOptions(options), ctx),

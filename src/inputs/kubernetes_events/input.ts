@@ -1,58 +1,55 @@
-import type { Counter } from 'prom-client';
-import { NS_PER_MS, nowNs, type LogEvent } from '../../core/event.js';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Counter, Gauge } from 'prom-client';
 import type { Input, InputContext } from '../../core/plugin.js';
 import { KubeConnection } from '../../kube/connection.js';
-import { ListWatch, isObject, type KubeObject, type WatchChange } from '../../kube/list-watch.js';
-import { eventTimeNs, exporterRecord } from './exporter-record.js';
+import { LeaderElector, leaderIdentity } from '../../kube/leader-elector.js';
+import { LeaseClient, type Lease } from '../../kube/lease.js';
+import { EventsWatch } from './events-watch.js';
 import type { KubernetesEventsOptions } from './options.js';
-import { DeliveredVersion } from './delivered-version.js';
 import { ResourceVersionDb } from './resource-version-db.js';
 import { SeenEvents } from './seen-events.js';
 
-type Obj = KubeObject;
-
-/** Events to emit, and the uid, resourceVersion pairs (flat) to mark as sent once they are queued. */
-interface Batch {
-  events: LogEvent[];
-  versions: string[];
-}
+/** The Lease annotations that carry the checkpoint from one leader to the next. */
+export const LEASE_RESOURCE_VERSION = 'floki.io/events-resource-version';
+export const LEASE_EVENTS_NAMESPACE = 'floki.io/events-namespace';
 
 /**
  * Fluent Bit's kubernetes_events input: lists the Events of the cluster (or of kube_namespace), then
- * watches them from the list's resourceVersion, with bookmarks, resuming each new watch where the last
- * one stopped (src/kube/list-watch.ts). When the API server answers 410 Gone (the resourceVersion was
- * compacted away) it lists again and sends only the events whose uid and resourceVersion it has not
- * sent yet.
+ * watches them (events-watch.ts), resuming from the last resourceVersion whose events were delivered.
  *
- * Each event is emitted as the record kubernetes-event-exporter prints (see exporter-record.ts), at the
- * time it last happened, and the resourceVersion moves (in memory and in `db`) only past events the
- * pipeline has queued. Added and modified events are sent; deletions (expiry) are not events.
+ * Alone, that resourceVersion is kept in `db`. With `leader_election on`, several replicas run and
+ * only the one holding the Lease watches (src/kube/leader-elector.ts); the resourceVersion is kept on
+ * the Lease as an annotation, written with each renewal, so a new leader resumes where the last one's
+ * events were delivered: after a handover nothing is sent twice, after a crash or a partition of the
+ * leader what it sent since its last renewal is sent again (at least once, never lost). On stop, the
+ * leader stops watching, waits (within half the grace period) for what it emitted to be delivered,
+ * and releases the Lease with that checkpoint, so the next replica takes over at its next try.
  */
 export class KubernetesEventsInput implements Input {
   private readonly connection: KubeConnection;
   private readonly db: ResourceVersionDb | undefined;
-  /** What `db` may record: versions whose events settled in the outputs, in stream order. */
-  private readonly delivered: DeliveredVersion;
   private seen = new SeenEvents();
-  private readonly tag: string;
-  private readonly eventsPath: string;
   private readonly records: { emitted: Counter.Internal; duplicate: Counter.Internal; tooOld: Counter.Internal };
   private readonly requests: Counter<string>;
-  private listWatch: ListWatch | undefined;
-  /** The uids of the list under way, to forget what is no longer there once it is complete. */
-  private present = new Set<string>();
+  private readonly leaderGauge: Gauge.Internal<string> | undefined;
+  private elector: LeaderElector | undefined;
+  /** The watch under way: the only one, or this term of leadership's. */
+  private watch: EventsWatch | undefined;
+  /** Watches being stopped (a term that ended). */
+  private readonly ending = new Set<Promise<void>>();
+  /** The newest resourceVersion whose events (and every earlier one's) were delivered. */
+  private checkpoint: string | undefined;
+  /** The resourceVersion the stream is at once what came before it is queued: where a successor after a reload resumes. */
+  private queuedVersion: string | undefined;
   private stopped = false;
   private resumeWaiters: (() => void)[] = [];
   private pausedFlag = false;
-  /** The resourceVersion the stream is at once what came before it is queued: where a successor resumes. */
-  private queuedVersion: string | undefined;
 
   constructor(
     private readonly options: KubernetesEventsOptions,
     private readonly ctx: InputContext,
   ) {
-    this.tag = options.tag ?? ctx.name;
-    this.eventsPath = options.namespace === undefined ? '/api/v1/events' : `/api/v1/namespaces/${options.namespace}/events`;
     this.connection = new KubeConnection(
       { url: options.url, caFile: options.caFile, tokenFile: options.tokenFile, tokenTtlMs: options.tokenTtlMs, tlsVerify: options.tlsVerify },
       ctx.log,
@@ -60,7 +57,6 @@ export class KubernetesEventsInput implements Input {
     if (options.db !== undefined) {
       this.db = new ResourceVersionDb(options.db, { kubeUrl: options.url.href, namespace: options.namespace ?? '' }, (message) => ctx.log.warn(message));
     }
-    this.delivered = new DeliveredVersion((rv) => this.db?.save(rv));
     const counter = ctx.metrics.counter(
       'floki_input_kubernetes_events_total',
       'Kubernetes events seen by a kubernetes_events input, by what became of them.',
@@ -76,36 +72,45 @@ export class KubernetesEventsInput implements Input {
       'Requests a kubernetes_events input made of the API server, by verb and status (0: no answer).',
       ['name', 'verb', 'code'],
     );
+    if (options.leaderElection !== undefined) {
+      this.leaderGauge = ctx.metrics.gauge('floki_input_kubernetes_events_leader', 'Whether this replica holds the kubernetes_events Lease and watches (1) or stands by (0).', ['name']).labels(ctx.name);
+      this.leaderGauge.set(0);
+    }
   }
 
   async start(): Promise<void> {
-    // A reload: the input this one replaces watched the same events; go on where it stopped.
+    // A reload: the input this one replaces watched the same events; go on where it stopped (with
+    // leader election, from the Lease: another replica may have led in between).
     const handed = handedState(this.ctx.handedOver, this.options);
     if (handed?.seen !== undefined) this.seen = handed.seen;
-    const resumeFrom = handed?.resourceVersion ?? this.db?.load();
+    const election = this.options.leaderElection;
+    if (election === undefined) {
+      const resumeFrom = handed?.resourceVersion ?? this.db?.load();
+      this.ctx.log.info({ url: this.options.url.href, namespace: this.options.namespace ?? '(all)', resume_from: resumeFrom ?? null }, 'kubernetes_events input starting');
+      this.startWatch(resumeFrom, () => true, (rv) => this.db?.save(rv));
+      return;
+    }
+    const identity = leaderIdentity();
+    const namespace = election.leaseNamespace ?? this.podNamespace();
+    const timeoutMs = Math.min(election.renewDeadlineMs, Math.max(1000, election.retryPeriodMs * 2));
     this.ctx.log.info(
-      { url: this.options.url.href, namespace: this.options.namespace ?? '(all)', resume_from: resumeFrom ?? null },
-      'kubernetes_events input starting',
+      { url: this.options.url.href, namespace: this.options.namespace ?? '(all)', lease: `${namespace}/${election.leaseName}`, identity },
+      'kubernetes_events input starting: watching while this replica holds the lease',
     );
-    this.listWatch = new ListWatch(
-      this.connection,
-      {
-        path: this.eventsPath,
-        pageSize: this.options.requestLimit,
-        // The API server bounds objects (etcd's 1.5 MiB): no limit of floki's own, as before.
-        maxObjectBytes: 0,
-        watchTimeoutMs: this.options.watchTimeoutMs,
-        resourceVersion: resumeFrom,
-        onRequest: (verb, code) => this.requests.inc({ name: this.ctx.name, verb, code: String(code) }),
-      },
-      {
-        listPage: (items, first) => this.onListPage(items, first),
-        listed: (rv, count) => this.onListed(rv, count),
-        changes: (changes, rv) => this.onChanges(changes, rv),
-      },
-      this.ctx.log,
-    );
-    this.listWatch.start();
+    const elector = new LeaderElector({
+      leases: new LeaseClient(this.connection, namespace, election.leaseName, timeoutMs),
+      identity,
+      leaseDurationMs: election.leaseDurationMs,
+      renewDeadlineMs: election.renewDeadlineMs,
+      retryPeriodMs: election.retryPeriodMs,
+      log: this.ctx.log,
+      annotations: () => this.checkpointAnnotations(),
+      onStartedLeading: (lease) => this.lead(lease, elector),
+      onStoppedLeading: () => this.standBy(),
+      onObservedLeader: (holder) => this.ctx.log.info({ leader: holder ?? null }, holder ? `leader election: ${holder} leads` : 'leader election: the lease is free'),
+    });
+    this.elector = elector;
+    elector.start();
   }
 
   pause(): void {
@@ -121,98 +126,103 @@ export class KubernetesEventsInput implements Input {
     this.stopped = true;
     // An emit waiting for the outputs to drain gives way first, so the list/watch loop can end.
     this.wake();
-    await this.listWatch?.stop();
+    const watch = this.watch;
+    await watch?.stop();
+    if (this.elector !== undefined) {
+      // The next leader resumes from the Lease's checkpoint: let what was emitted be delivered first, so
+      // it is not sent twice, for at most half the grace period (the engine stops the outputs after it).
+      if (watch !== undefined && this.elector.isLeader()) {
+        const delivered = await watch.settled(Math.max(0, this.ctx.service.graceMs / 2 - 1000));
+        if (!delivered) this.ctx.log.warn('kubernetes_events: stopping before every event sent was delivered: the next leader sends those again');
+      }
+      await this.elector.release();
+    }
+    await Promise.all(this.ending);
     await this.db?.close();
   }
 
   /**
    * At a reload, after stop(): where the watch stood (every event before it is queued in the
-   * outputs) and which events were sent, so that the successor neither repeats nor skips one.
+   * outputs) and which events were sent, so that the successor neither repeats nor skips one. With
+   * leader election the successor resumes from the Lease instead.
    */
   handOver(): KubernetesEventsHandOver {
-    return { url: this.options.url.href, namespace: this.options.namespace, resourceVersion: this.queuedVersion, seen: this.seen };
+    const resourceVersion = this.options.leaderElection === undefined ? this.queuedVersion : undefined;
+    return { url: this.options.url.href, namespace: this.options.namespace, resourceVersion, seen: this.seen };
   }
 
-  /** A page of a list: emitted as it comes (kube_request_limit pages bound what is held). */
-  private async onListPage(items: Obj[], first: boolean): Promise<void> {
-    if (first) this.present = new Set();
-    const batch: Batch = { events: [], versions: [] };
-    for (const item of items) {
-      const uid = uidOf(item);
-      if (uid !== undefined) this.present.add(uid);
-      this.consider(item, batch);
-    }
-    await this.emit(batch, undefined);
+  /** This replica took the Lease: watch from its checkpoint (the last leader's), or list when it has none. */
+  private lead(lease: Lease, elector: LeaderElector): void {
+    if (this.stopped) return;
+    const annotations = lease.metadata.annotations ?? {};
+    const sameScope = (annotations[LEASE_EVENTS_NAMESPACE] ?? '') === (this.options.namespace ?? '');
+    const resumeFrom = sameScope ? annotations[LEASE_RESOURCE_VERSION] || undefined : undefined;
+    this.checkpoint = resumeFrom;
+    this.leaderGauge?.set(1);
+    this.ctx.log.info({ resume_from: resumeFrom ?? null }, resumeFrom ? 'leading: watching from the resourceVersion on the lease' : 'leading: listing events');
+    this.startWatch(resumeFrom, () => elector.isLeader(), (rv) => (this.checkpoint = rv));
   }
 
-  /** The list is complete: the watch goes on from its version. */
-  private onListed(resourceVersion: string, count: number): void {
-    this.seen.keepOnly(this.present);
-    this.present = new Set();
-    this.queuedVersion = resourceVersion;
-    this.delivered.add(resourceVersion)();
-    this.ctx.log.info({ events: count, resource_version: resourceVersion }, 'listed events');
+  /** No longer the leader: the watch stops at once (its events are fenced off already). */
+  private standBy(): void {
+    this.leaderGauge?.set(0);
+    // An emit held by backpressure gives way: it may not emit any more.
+    this.wake();
+    const watch = this.watch;
+    this.watch = undefined;
+    if (watch === undefined || this.stopped) return;
+    const ended = watch.stop().finally(() => this.ending.delete(ended));
+    this.ending.add(ended);
   }
 
-  private async onChanges(changes: WatchChange[], resourceVersion: string | undefined): Promise<void> {
-    const batch: Batch = { events: [], versions: [] };
-    for (const { type, object } of changes) {
-      if (type === 'DELETED') {
-        const uid = uidOf(object);
-        if (uid !== undefined) this.seen.delete(uid);
-      } else this.consider(object, batch);
-    }
-    await this.emit(batch, resourceVersion);
-    if (resourceVersion !== undefined) this.queuedVersion = resourceVersion;
+  private startWatch(resumeFrom: string | undefined, mayEmit: () => boolean, onCheckpoint: (rv: string) => void): void {
+    const watch: EventsWatch = new EventsWatch(
+      {
+        connection: this.connection,
+        ctx: this.ctx,
+        options: this.options,
+        seen: this.seen,
+        records: this.records,
+        onRequest: (verb, code) => this.requests.inc({ name: this.ctx.name, verb, code: String(code) }),
+        whenFlowing: () => this.whenFlowing(mayEmit),
+        mayEmit,
+        // A watch that ended (a lost term) no longer moves the checkpoint: the next term has its own.
+        onCheckpoint: (rv) => {
+          if (this.watch === watch || this.options.leaderElection === undefined) onCheckpoint(rv);
+        },
+        onQueued: (rv) => {
+          if (this.watch === watch) this.queuedVersion = rv;
+        },
+      },
+      resumeFrom,
+    );
+    this.watch = watch;
+    watch.start();
   }
 
-  /**
-   * Adds the event to `batch` unless this version was sent already or it is older than the retention.
-   * It counts as sent only once the batch is queued (see emit): a batch the pipeline refused comes again.
-   */
-  private consider(item: Obj, batch: Batch): void {
-    const uid = uidOf(item);
-    const rv = resourceVersionOf(item);
-    if (uid !== undefined && rv !== undefined && this.seen.has(uid, rv)) {
-      this.records.duplicate.inc();
-      return;
-    }
-    const time = eventTimeNs(item) ?? nowNs();
-    if (this.options.retentionMs > 0 && time < nowNs() - BigInt(this.options.retentionMs) * NS_PER_MS) {
-      this.records.tooOld.inc();
-      if (uid !== undefined && rv !== undefined) this.seen.add(uid, rv);
-      return;
-    }
-    batch.events.push({ tag: this.tag, time, record: exporterRecord(item) });
-    if (uid !== undefined && rv !== undefined) batch.versions.push(uid, rv);
+  private checkpointAnnotations(): Record<string, string> {
+    if (this.checkpoint === undefined) return {};
+    return { [LEASE_RESOURCE_VERSION]: this.checkpoint, [LEASE_EVENTS_NAMESPACE]: this.options.namespace ?? '' };
   }
 
-  /**
-   * Hands the batch to the pipeline and, once it is queued, marks its versions as sent. `version` is the
-   * resourceVersion the stream is at after this batch; `db` records it once the batch has settled.
-   */
-  private async emit(batch: Batch, version: string | undefined): Promise<void> {
-    const settled = this.delivered.add(version);
-    if (batch.events.length === 0) settled();
-    else {
-      try {
-        await this.ctx.emit(batch.events, () => settled());
-      } catch (err) {
-        // Not queued: the stream restarts from the version before this batch, so these events come again.
-        settled(false);
-        throw err;
-      }
-      this.records.emitted.inc(batch.events.length);
-      for (let i = 0; i < batch.versions.length; i += 2) this.seen.add(batch.versions[i]!, batch.versions[i + 1]!);
-      batch.events = [];
-      batch.versions = [];
-    }
-    // Backpressure: hold the watch (its response stays paused) until the outputs drain.
-    while ((this.pausedFlag || this.ctx.paused) && !this.stopped) await new Promise<void>((resolve) => this.resumeWaiters.push(resolve));
+  /** Backpressure: hold the watch (its response stays paused) until the outputs drain. */
+  private async whenFlowing(mayEmit: () => boolean): Promise<void> {
+    while ((this.pausedFlag || this.ctx.paused) && !this.stopped && mayEmit()) await new Promise<void>((resolve) => this.resumeWaiters.push(resolve));
   }
 
   private wake(): void {
     for (const resolve of this.resumeWaiters.splice(0)) resolve();
+  }
+
+  /** The pod's namespace: the service account's `namespace` file beside the token, else `default`. */
+  private podNamespace(): string {
+    try {
+      const ns = readFileSync(join(dirname(this.options.tokenFile), 'namespace'), 'utf8').trim();
+      if (ns.length > 0) return ns;
+    } catch {
+      // Outside a pod (kubectl proxy, tests): the default namespace.
+    }
+    return 'default';
   }
 }
 
@@ -231,16 +241,3 @@ function handedState(handed: unknown, options: KubernetesEventsOptions): Kuberne
   if (h.url !== options.url.href || h.namespace !== options.namespace || !(h.seen instanceof SeenEvents)) return undefined;
   return h as KubernetesEventsHandOver;
 }
-
-function uidOf(object: Obj): string | undefined {
-  const metadata = object.metadata;
-  if (!isObject(metadata)) return undefined;
-  return typeof metadata.uid === 'string' && metadata.uid.length > 0 ? metadata.uid : undefined;
-}
-
-function resourceVersionOf(object: Obj): string | undefined {
-  const metadata = object.metadata;
-  if (!isObject(metadata)) return undefined;
-  return typeof metadata.resourceVersion === 'string' && metadata.resourceVersion.length > 0 ? metadata.resourceVersion : undefined;
-}
-

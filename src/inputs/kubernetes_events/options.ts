@@ -1,6 +1,7 @@
 /**
  * The kubernetes_events input's options, named as Fluent Bit's `kubernetes_events` input names them.
- * `tls.verify` is Fluent Bit's TLS key of the same name.
+ * `tls.verify` is Fluent Bit's TLS key of the same name. Leader election (`leader_election`,
+ * `lease_*`, `renew_deadline`, `retry_period`) is floki's own, with client-go's defaults.
  */
 import { OptionValueError, type OptionSpec, type ResolvedOptions } from '../../config/options.js';
 
@@ -32,6 +33,22 @@ export const kubernetesEventsOptions: readonly OptionSpec[] = [
       'File keeping the last resourceVersion sent, so a restart resumes the watch there instead of listing again (written atomically: temporary file, fsync, rename).',
   },
   { name: 'tag', type: 'string', description: 'Tag of the records; the instance name (kubernetes_events.0) when unset.' },
+  {
+    name: 'leader_election',
+    type: 'bool',
+    default: false,
+    description:
+      'Run as several replicas: only the holder of a coordination.k8s.io/v1 Lease watches, and the last delivered resourceVersion is kept on the Lease, so the next holder resumes there (instead of db).',
+  },
+  { name: 'lease_name', type: 'string', default: 'floki-kubernetes-events', description: 'Name of the Lease the replicas compete for.' },
+  {
+    name: 'lease_namespace',
+    type: 'string',
+    description: "Namespace of the Lease; the pod's own (the service account's namespace file beside kube_token_file) when unset, else default.",
+  },
+  { name: 'lease_duration', type: 'duration', default: '15s', description: 'How long the others wait, after they last saw the Lease renewed, before taking it (client-go LeaseDuration).' },
+  { name: 'renew_deadline', type: 'duration', default: '10s', description: 'The leader stops watching when it could not renew the Lease for this long (client-go RenewDeadline); less than lease_duration.' },
+  { name: 'retry_period', type: 'duration', default: '2s', description: 'How often the leader renews and the others try to take the Lease (client-go RetryPeriod).' },
   { name: 'tls.verify', type: 'bool', default: true, description: "Verify the API server's certificate and host name." },
 ];
 
@@ -47,7 +64,19 @@ export interface KubernetesEventsOptions {
   db?: string;
   tag?: string;
   tlsVerify: boolean;
+  leaderElection?: LeaderElectionOptions;
 }
+
+export interface LeaderElectionOptions {
+  leaseName: string;
+  /** undefined: the service account's namespace, else `default`. */
+  leaseNamespace?: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}
+
+const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 export function resolveKubernetesEventsOptions(options: ResolvedOptions): KubernetesEventsOptions {
   const rawUrl = str(options.kube_url) ?? 'https://kubernetes.default.svc';
@@ -66,6 +95,22 @@ export function resolveKubernetesEventsOptions(options: ResolvedOptions): Kubern
   if (namespace !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace)) {
     throw new OptionValueError(`kube_namespace: '${namespace}' is not a Kubernetes namespace name`);
   }
+  const db = str(options.db);
+  let leaderElection: LeaderElectionOptions | undefined;
+  if (options.leader_election === true) {
+    if (db !== undefined) throw new OptionValueError('db: not used with leader_election on: the last resourceVersion is kept on the Lease for every replica; remove db');
+    const leaseName = str(options.lease_name) ?? 'floki-kubernetes-events';
+    if (!NAME.test(leaseName) || leaseName.length > 253) throw new OptionValueError(`lease_name: '${leaseName}' is not a Kubernetes object name`);
+    const leaseNamespace = str(options.lease_namespace);
+    if (leaseNamespace !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(leaseNamespace)) throw new OptionValueError(`lease_namespace: '${leaseNamespace}' is not a Kubernetes namespace name`);
+    const leaseDurationMs = num(options.lease_duration, 15_000);
+    const renewDeadlineMs = num(options.renew_deadline, 10_000);
+    const retryPeriodMs = num(options.retry_period, 2_000);
+    if (leaseDurationMs < 1000) throw new OptionValueError('lease_duration: expected at least 1s (a Lease holds whole seconds)');
+    if (renewDeadlineMs >= leaseDurationMs) throw new OptionValueError('renew_deadline: must be less than lease_duration, so a leader stops before another may take over');
+    if (retryPeriodMs <= 0 || retryPeriodMs * 1.2 >= renewDeadlineMs) throw new OptionValueError('retry_period: must be more than 0 and well under renew_deadline (1.2 × retry_period < renew_deadline, as client-go checks)');
+    leaderElection = { leaseName, leaseNamespace, leaseDurationMs, renewDeadlineMs, retryPeriodMs };
+  }
   return {
     url,
     caFile: str(options.kube_ca_file) ?? '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt',
@@ -75,9 +120,10 @@ export function resolveKubernetesEventsOptions(options: ResolvedOptions): Kubern
     requestLimit,
     retentionMs: num(options.kube_retention_time, 3_600_000),
     watchTimeoutMs,
-    db: str(options.db),
+    db,
     tag: str(options.tag),
     tlsVerify: options['tls.verify'] !== false,
+    leaderElection,
   };
 }
 

@@ -11,23 +11,23 @@
  * Disk buffer (`storage.type filesystem`). As the Loki output: `write()` appends the entries to the
  * segment queue (src/storage/) and resolves once they are fsync'd, when they are settled for their
  * inputs; a feeder reads blocks back into frames while what is in flight stays under half of
- * `mem_buf_limit`; a segment is deleted once every entry in it was sent. The segment files use the
- * Loki output's entry schema: the tag in `labels`, the time in `timestamp`, the record's msgpack
- * bytes in `line` (as latin1 text, one char per byte) and the v1.5 metadata's in structured metadata.
+ * `mem_buf_limit`; a segment is deleted once every entry in it was sent. The segment files hold
+ * `floki.ForwardEntry` records (stored-entry.ts): the tag, the time, the record's and the v1.5
+ * metadata's msgpack bytes.
  */
 import { join } from 'node:path';
 import type { Delivery } from '../../core/delivery.js';
 import type { LogEvent } from '../../core/event.js';
 import { BackpressureError, type Output, type OutputContext } from '../../core/plugin.js';
 import { packValue } from '../../forward/record-packer.js';
-import type { StoredEntry } from '../../storage/entry-schema.js';
 import { SegmentQueue, StorageWriteError } from '../../storage/segment-queue.js';
-import { RetryPolicy } from '../loki/retry-policy.js';
-import type { Settleable } from '../loki/settlement.js';
+import { RetryPolicy } from '../common/retry-policy.js';
+import type { Settleable } from '../common/settlement.js';
 import { FrameBatcher, type Frame } from './frame-batcher.js';
 import { FrameSender } from './frame-sender.js';
 import { ForwardOutputMetrics } from './metrics.js';
 import { ForwardConfigError, type ForwardOutputConfig } from './options.js';
+import { FORWARD_ENTRY, type StoredForwardEntry } from './stored-entry.js';
 import { Upstream } from './upstream.js';
 
 export interface ForwardOutputDeps {
@@ -42,9 +42,7 @@ const RESUME_RATIO = 0.8;
 const NO_WAIT: Promise<void> = Promise.resolve();
 /** The longest a failed upstream node is left out. */
 const NODE_DOWN_MAX_MS = 60_000;
-/** Structured metadata key holding an entry's v1.5 metadata map (msgpack, latin1) in a segment file. */
-const METADATA_KEY = 'forward.metadata';
-const EMPTY_METADATA: Record<string, string> = Object.freeze({}) as Record<string, string>;
+const NO_METADATA = Buffer.alloc(0);
 
 export class ForwardOutput implements Output {
   private readonly metrics: ForwardOutputMetrics;
@@ -54,7 +52,7 @@ export class ForwardOutput implements Output {
   private readonly disk: boolean;
   /** Metadata is sent: v1.5 entries, or Message mode options. */
   private readonly keepsMetadata: boolean;
-  private store: SegmentQueue | undefined;
+  private store: SegmentQueue<StoredForwardEntry> | undefined;
   /** Frames closed and being compressed, and their raw bytes. */
   private readonly encoding = new Set<Promise<void>>();
   private encodingBytes = 0;
@@ -123,6 +121,7 @@ export class ForwardOutput implements Output {
     if (dir !== undefined) {
       this.store = await SegmentQueue.open({
         dir,
+        entries: FORWARD_ENTRY,
         segmentBytes: this.deps.segmentBytes ?? Math.min(8 * 1024 * 1024, Math.max(32 * 1024, Math.floor(totalLimitBytes / 8))),
         limitBytes: totalLimitBytes,
         fullAction,
@@ -213,7 +212,7 @@ export class ForwardOutput implements Output {
 
   private writeToDisk(events: LogEvent[], delivery: Delivery | undefined): Promise<void> {
     if (this.stopping !== undefined || this.store === undefined) return Promise.reject(new BackpressureError('forward: the output is stopping'));
-    const records: StoredEntry[] = [];
+    const records: StoredForwardEntry[] = [];
     let failed = 0;
     let lastError: unknown;
     for (let i = 0; i < events.length; i++) {
@@ -222,8 +221,9 @@ export class ForwardOutput implements Output {
         const tag = this.tagOf(event);
         const metadata = this.metadataOf(event);
         const bytes = event.msgpack;
-        const line = bytes !== undefined ? bytes.buf.toString('latin1', bytes.start, bytes.end) : packValue(event.record).toString('latin1');
-        records.push({ tenant: null, labels: tag, timestamp: event.time, line, structured_metadata: metadata ? { [METADATA_KEY]: metadata.toString('latin1') } : EMPTY_METADATA });
+        // Copied: the event's bytes are the frame it arrived in, msgpackr's buffer is reused by the next pack.
+        const record = bytes !== undefined ? Buffer.from(bytes.buf.subarray(bytes.start, bytes.end)) : Buffer.from(packValue(event.record));
+        records.push({ tag, timestamp: event.time, record, metadata: metadata ?? NO_METADATA });
       } catch (err) {
         failed++;
         lastError = err;
@@ -300,9 +300,7 @@ export class ForwardOutput implements Output {
       const block = await store.readBlock();
       if (block === undefined) break;
       for (const e of block.entries) {
-        const record = Buffer.from(e.line, 'latin1');
-        const meta = e.structured_metadata[METADATA_KEY];
-        this.batcher.add(e.labels, e.timestamp, record, 0, record.length, meta === undefined ? undefined : Buffer.from(meta, 'latin1'), block.segment);
+        this.batcher.add(e.tag, e.timestamp, e.record, 0, e.record.length, e.metadata.length === 0 ? undefined : e.metadata, block.segment);
       }
       this.updateHeld();
     }

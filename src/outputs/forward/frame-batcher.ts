@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { chunkIdOf, writeFrameOptions } from '../../forward/frame-options.js';
 import { MsgpackWriter } from '../../forward/msgpack-writer.js';
-import { addRun, type Settleable, type SettleRun } from '../loki/settlement.js';
+import { addRun, type Settleable, type SettleRun } from '../common/settlement.js';
 
 const gzip = promisify(gzipCallback);
 /** Message mode: all tags share one open frame (each message carries its tag). */

@@ -11,8 +11,8 @@
  * stays on disk. Frames sent again keep their bytes, so their chunk ids are the same.
  */
 import type { Logger } from 'pino';
-import type { RetryPolicy } from '../loki/retry-policy.js';
-import { settleRuns } from '../loki/settlement.js';
+import type { RetryPolicy } from '../common/retry-policy.js';
+import { settleRuns } from '../common/settlement.js';
 import { ForwardSendError, type ForwardClientConnection } from './client-connection.js';
 import type { Frame } from './frame-batcher.js';
 import type { ForwardOutputMetrics } from './metrics.js';

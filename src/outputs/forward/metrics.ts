@@ -1,15 +1,15 @@
 /**
- * The forward output's metrics: the output metrics every floki output shares (the Loki output's
- * set: `floki_output_proc_records_total`, `_proc_bytes_total`, `_batches_total` (frames),
+ * The forward output's metrics: the output metrics every floki output shares
+ * (common/output-metrics.ts: `floki_output_proc_records_total`, `_proc_bytes_total`, `_batches_total` (frames),
  * `_retries_total`, `_errors_total`, `_dropped_records_total{reason}`, `_queue_bytes`,
  * `_storage_bytes`, `_oldest_entry_age_seconds`, `_request_duration_seconds` (write to ack)), and the
  * forward protocol's own: handshake failures, ack timeouts, and each upstream node's state.
  */
 import type { Counter, Gauge } from 'prom-client';
 import type { Metrics } from '../../observability/metrics.js';
-import { LokiOutputMetrics } from '../loki/output-metrics.js';
+import { OutputMetrics } from '../common/output-metrics.js';
 
-export class ForwardOutputMetrics extends LokiOutputMetrics {
+export class ForwardOutputMetrics extends OutputMetrics {
   readonly handshakeFailures: Counter.Internal;
   readonly ackTimeouts: Counter.Internal;
   private readonly nodeUp: Gauge<string>;

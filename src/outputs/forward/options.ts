@@ -5,7 +5,8 @@
  * src/config/fluent-bit-keys.ts, with the other plugins'.
  */
 import { type OptionSpec, type ResolvedOptions, parseOption } from '../../config/options.js';
-import { parseRetryLimit } from '../loki/retry-policy.js';
+import { UpstreamNodeError } from '../../config/upstream-error.js';
+import { parseRetryLimit } from '../common/retry-policy.js';
 import { TagTemplate, TagTemplateError } from './tag-template.js';
 import { resolveNodes, type ForwardNode, type NodeDefaults } from './upstream-nodes.js';
 
@@ -17,7 +18,7 @@ export const FORWARD_OUTPUT_OPTIONS: readonly OptionSpec[] = [
     name: 'upstream',
     type: 'any',
     description:
-      'Balance over several receivers, round robin; a failing one is left out for a while and tried again later. Upstream files and upstream_servers are resolved by the config loader into this key (see the forward output section); in YAML the nodes may also be listed here directly.',
+      'Balance over several receivers, round robin; a failing one is left out for a while and tried again later. An upstream file (classic [UPSTREAM] and [NODE]s, or YAML upstream_servers), the name of an upstream_servers entry of the config, or (YAML) the nodes themselves.',
   },
   {
     name: 'tag',
@@ -222,6 +223,8 @@ export function resolveForwardOutputConfig(options: ResolvedOptions): ForwardOut
   try {
     ({ nodes, name: upstreamName } = resolveNodes(upstream, defaults, unixPath));
   } catch (err) {
+    // A node's mistake keeps its place in the list, for the loader to report at the node's line.
+    if (err instanceof UpstreamNodeError) throw err;
     throw new ForwardConfigError((err as Error).message);
   }
 

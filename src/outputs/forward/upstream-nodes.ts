@@ -13,6 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { OptionValueError, parseBool, parseInt10 } from '../../config/options.js';
+import { UpstreamNodeError } from '../../config/upstream-error.js';
 import type { HandshakeCredentials } from '../../forward/handshake-client.js';
 
 export interface NodeTls {
@@ -79,9 +80,8 @@ export function resolveNodes(upstream: unknown, defaults: NodeDefaults, unixPath
   }
   if (upstream === undefined || upstream === null || upstream === '') return { nodes: [node(defaults, {}, undefined)] };
   if (typeof upstream === 'string') {
-    throw new Error(
-      `upstream: '${upstream}' names an upstream file, which floki's config loader does not read yet; list the nodes under upstream instead (name, host, port, and per node tls.*, shared_key, ...)`,
-    );
+    // The config loader replaces a file path or an upstream_servers name by the nodes it names.
+    throw new Error(`upstream: '${upstream}' names an upstream file or upstream_servers entry, which only the config loader reads; give the nodes (a list of {name, host, port, ...}) here`);
   }
   let name: string | undefined;
   let list: unknown = upstream;
@@ -92,21 +92,25 @@ export function resolveNodes(upstream: unknown, defaults: NodeDefaults, unixPath
   }
   if (!Array.isArray(list) || list.length === 0) throw new Error('upstream: expected a list of nodes (or {name, nodes}), each with at least host');
   const nodes = list.map((entry, i) => {
-    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw new Error(`upstream: node ${i + 1} is not a map of keys`);
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw new UpstreamNodeError(`upstream: node ${i + 1} is not a map of keys`, i);
     const keys = lowerKeys(entry as Record<string, unknown>);
     const where = `upstream node ${keys.name === undefined ? i + 1 : `'${String(keys.name)}'`}`;
     for (const key of Object.keys(keys)) {
-      if (NODE_KEYS_NOT_SUPPORTED.has(key)) throw new Error(`${where}: ${key}: not supported by floki`);
-      if (!NODE_KEYS.has(key)) throw new Error(`${where}: key '${key}' is not supported per node by floki (set it on the output)`);
+      if (NODE_KEYS_NOT_SUPPORTED.has(key)) throw new UpstreamNodeError(`${where}: ${key}: not supported by floki`, i, key);
+      if (!NODE_KEYS.has(key)) throw new UpstreamNodeError(`${where}: key '${key}' is not supported per node by floki (set it on the output)`, i, key);
     }
-    if (keys.host === undefined) throw new Error(`${where}: missing host`);
-    return node(defaults, keys, where);
+    if (keys.host === undefined) throw new UpstreamNodeError(`${where}: missing host`, i);
+    try {
+      return node(defaults, keys, where);
+    } catch (err) {
+      throw err instanceof NodeKeyError ? new UpstreamNodeError(err.message, i, err.key) : err;
+    }
   });
   const names = new Set<string>();
-  for (const n of nodes) {
-    if (names.has(n.name)) throw new Error(`upstream: two nodes are named '${n.name}'`);
+  nodes.forEach((n, i) => {
+    if (names.has(n.name)) throw new UpstreamNodeError(`upstream: two nodes are named '${n.name}'`, i, 'name');
     names.add(n.name);
-  }
+  });
   return { nodes, name };
 }
 
@@ -114,7 +118,7 @@ function node(defaults: NodeDefaults, keys: Record<string, unknown>, where: stri
   const at = where ?? 'output';
   const host = text(keys.host) ?? defaults.host;
   const port = keys.port === undefined ? defaults.port : value(at, 'port', () => parseInt10(keys.port));
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${where ? `${where}: ` : ''}port: must be 1-65535, got ${port}`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new NodeKeyError(`${where ? `${where}: ` : ''}port: must be 1-65535, got ${port}`, 'port');
   const tlsOn = keys.tls === undefined ? defaults.tls : value(at, 'tls', () => parseBool(keys.tls));
   let tls: NodeTls | undefined;
   if (tlsOn) {
@@ -124,12 +128,12 @@ function node(defaults: NodeDefaults, keys: Record<string, unknown>, where: stri
       try {
         return readFileSync(path);
       } catch (err) {
-        throw new Error(`${where ? `${where}: ` : ''}${key}: cannot read '${path}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        throw new NodeKeyError(`${where ? `${where}: ` : ''}${key}: cannot read '${path}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, key);
       }
     };
     const cert = file('tls.crt_file');
     const key = file('tls.key_file');
-    if ((cert === undefined) !== (key === undefined)) throw new Error(`${where ? `${where}: ` : ''}tls.crt_file and tls.key_file: give both or neither`);
+    if ((cert === undefined) !== (key === undefined)) throw new NodeKeyError(`${where ? `${where}: ` : ''}tls.crt_file and tls.key_file: give both or neither`, keys['tls.crt_file'] === undefined ? 'tls.key_file' : 'tls.crt_file');
     tls = {
       verify: keys['tls.verify'] === undefined ? defaults['tls.verify'] : value(at, 'tls.verify', () => parseBool(keys['tls.verify'])),
       ca: file('tls.ca_file'),
@@ -142,7 +146,7 @@ function node(defaults: NodeDefaults, keys: Record<string, unknown>, where: stri
       // Reads the PEM files as a connection would: a bad key or passphrase is a config error, found now.
       createSecureContext({ ca: tls.ca, cert: tls.cert, key: tls.key, passphrase: tls.passphrase });
     } catch (err) {
-      throw new Error(`${where ? `${where}: ` : ''}tls: cannot use the certificate files: ${(err as Error).message}`);
+      throw new NodeKeyError(`${where ? `${where}: ` : ''}tls: cannot use the certificate files: ${(err as Error).message}`, 'tls');
     }
   }
   return { name: text(keys.name) ?? `${host}:${port}`, host, port, tls, security: security(defaults, keys, where) };
@@ -156,7 +160,7 @@ function security(defaults: NodeDefaults, keys: Record<string, unknown>, where: 
   const password = text(keys.password) ?? defaults.password ?? '';
   if (sharedKey === undefined) {
     if (username !== '' || password !== '') {
-      throw new Error(`${where ? `${where}: ` : ''}username/password need shared_key or empty_shared_key: they are sent in the secure forward handshake`);
+      throw new NodeKeyError(`${where ? `${where}: ` : ''}username/password need shared_key or empty_shared_key: they are sent in the secure forward handshake`, keys.username === undefined ? 'password' : 'username');
     }
     return undefined;
   }
@@ -167,8 +171,18 @@ function value<T>(where: string, key: string, parse: () => T): T {
   try {
     return parse();
   } catch (err) {
-    if (err instanceof OptionValueError) throw new Error(`${where === 'output' ? '' : `${where}: `}${key}: ${err.message}`);
+    if (err instanceof OptionValueError) throw new NodeKeyError(`${where === 'output' ? '' : `${where}: `}${key}: ${err.message}`, key);
     throw err;
+  }
+}
+
+/** A node's key (or the output's own, for a single node) with a bad value. */
+class NodeKeyError extends Error {
+  constructor(
+    message: string,
+    readonly key?: string,
+  ) {
+    super(message);
   }
 }
 

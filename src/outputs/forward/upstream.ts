@@ -9,7 +9,7 @@
  * Connections are kept per node (`net.keepalive`) and reused, one frame at a time each; one unused
  * for `net.keepalive_idle_timeout` is closed.
  */
-import { RetryPolicy } from '../loki/retry-policy.js';
+import { RetryPolicy } from '../common/retry-policy.js';
 import { ForwardClientConnection } from './client-connection.js';
 import type { ForwardNode } from './upstream-nodes.js';
 

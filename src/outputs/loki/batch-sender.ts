@@ -27,11 +27,11 @@ import type { ClosedBatch } from './batcher.js';
 import type { BodyCodec } from './body-codec.js';
 import type { LokiEntry } from './encoder.js';
 import type { PushOutcome } from './http-transport.js';
-import type { LokiOutputMetrics } from './output-metrics.js';
+import type { LokiOutputMetrics } from './loki-metrics.js';
 import { refusedTimes, rejectReason, streamsNamedIn } from './push-errors.js';
-import { parseRetryAfter, type RetryPolicy } from './retry-policy.js';
+import { parseRetryAfter, type RetryPolicy } from '../common/retry-policy.js';
 import { countEntries, halve, isolationBudget, partition } from './batch-parts.js';
-import { settleRuns, SharedSettlement, type SettleRun } from './settlement.js';
+import { settleRuns, SharedSettlement, type SettleRun } from '../common/settlement.js';
 
 export interface PushTransport {
   push(body: Uint8Array, tenant?: string): Promise<PushOutcome>;

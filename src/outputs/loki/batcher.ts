@@ -12,7 +12,7 @@
  */
 import type { LokiEntry } from './encoder.js';
 import { StringCache } from '../../labels/string-cache.js';
-import { addRun, type Settleable, type SettleRun } from './settlement.js';
+import { addRun, type Settleable, type SettleRun } from '../common/settlement.js';
 
 /** Protobuf framing per entry (timestamp message, tags, lengths): an estimate, not exact. */
 export const ENTRY_OVERHEAD_BYTES = 24;

@@ -24,20 +24,20 @@ import { LineFormatter } from '../../labels/line-formatter.js';
 import { scalarToString, type RecordAccessor } from '../../labels/record-accessor.js';
 import { StreamLabeler } from '../../labels/stream-labeler.js';
 import type { StructuredMetadataExtractor, StructuredMetadata } from '../../labels/structured-metadata.js';
-import type { StoredEntry } from '../../storage/entry-schema.js';
+import { LOKI_ENTRY, type StoredEntry } from './stored-entry.js';
 import { SegmentQueue, StorageWriteError } from '../../storage/segment-queue.js';
 import { BatchSender, type PushTransport } from './batch-sender.js';
 import { Batcher, metadataBytes } from './batcher.js';
 import { MAX_TIMESTAMP_NS, MIN_TIMESTAMP_NS } from './encoder.js';
 import { LokiLimits } from './limits.js';
-import type { Settleable } from './settlement.js';
+import type { Settleable } from '../common/settlement.js';
 import { JsonGzipCodec, ProtobufCodec, ProtobufSnappyCodec, type BodyCodec } from './body-codec.js';
 import { GrpcTransport } from './grpc-transport.js';
 import { HttpTransport, type TlsSettings } from './http-transport.js';
 import { LokiConfigError, type LokiConfig } from './options.js';
 import { compileOutputLabels } from './output-labels.js';
-import { LokiOutputMetrics } from './output-metrics.js';
-import { RetryPolicy } from './retry-policy.js';
+import { LokiOutputMetrics } from './loki-metrics.js';
+import { RetryPolicy } from '../common/retry-policy.js';
 import type { SnappyCompressorOptions } from './snappy-compressor.js';
 import { truncateUtf8Bytes } from './utf8.js';
 
@@ -67,7 +67,7 @@ export class LokiOutput implements Output {
   private readonly codec: BodyCodec;
   private readonly metrics: LokiOutputMetrics;
   private readonly disk: boolean;
-  private store: SegmentQueue | undefined;
+  private store: SegmentQueue<StoredEntry> | undefined;
   private full = false;
   private stopping: Promise<void> | undefined;
   private feeding = false;
@@ -170,6 +170,7 @@ export class LokiOutput implements Output {
     if (dir !== undefined) {
       this.store = await SegmentQueue.open({
         dir,
+        entries: LOKI_ENTRY,
         segmentBytes: this.deps.segmentBytes ?? Math.min(8 * 1024 * 1024, Math.max(32 * 1024, Math.floor(totalLimitBytes / 8))),
         limitBytes: totalLimitBytes,
         fullAction,

@@ -6,7 +6,7 @@
 import { parseOption, type OptionSpec, type ResolvedOptions } from '../../config/options.js';
 import { DROP_SINGLE_KEY_VALUES, LINE_FORMATS, parseDropSingleKey, type DropSingleKey, type LineFormat } from '../../labels/line-formatter.js';
 import { readFileSync } from 'node:fs';
-import { parseRetryLimit } from './retry-policy.js';
+import { parseRetryLimit } from '../common/retry-policy.js';
 import { LabelRuleError, labelMapEntries, type LabelMapEntry } from '../../labels/label-rules.js';
 import { decryptKey, NET_OPTIONS, readCaPath, TLS_EXTRA_OPTIONS, tlsVersion } from './compat-options.js';
 

@@ -79,7 +79,7 @@ export function readClassicParsersFile(path: string, files: ConfigFiles, from?: 
 }
 
 /** An upstream file (the forward output's `upstream`): one `[UPSTREAM]` with `name`, then `[NODE]`s. */
-export function readClassicUpstreamFile(path: string, files: ConfigFiles, from?: NamedAt): { upstream?: UpstreamSpec; problems: ConfigProblem[] } {
+export function readClassicUpstreamFile(path: string, files: ConfigFiles, from?: NamedAt): { upstream?: UpstreamSpec; files: string[]; problems: ConfigProblem[] } {
   const problems: ConfigProblem[] = [];
   let upstream: UpstreamSpec | undefined;
   const sink: ClassicSink = {
@@ -116,7 +116,7 @@ export function readClassicUpstreamFile(path: string, files: ConfigFiles, from?:
   problems.push(...read.problems);
   if (upstream && !upstream.name) problems.push({ file: upstream.file, line: upstream.line, message: "[UPSTREAM] needs a 'name'" });
   if (!upstream && read.files.length) problems.push({ file: path, line: 0, message: 'the upstream file has no [UPSTREAM] section' });
-  return { upstream, problems };
+  return { upstream, files: read.files, problems };
 }
 
 function sectionEntries(section: ConfigSection): EntrySink {

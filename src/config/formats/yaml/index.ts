@@ -9,12 +9,17 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAM
 import { resolve } from 'node:path';
 import type { ConfigProblem } from '../../errors.js';
 import { ConfigFileError, folderOf, resolveAgainst, type ConfigFiles } from '../../files.js';
-import { emptyModel, type ConfigModel, type ConfigSection } from '../../model.js';
+import { emptyModel, type ConfigModel, type ConfigSection, type UpstreamSpec } from '../../model.js';
 import type { MultilineRuleSpec, ParserSpec, ParserSpecEntry } from '../../../parsers/registry.js';
 import type { FrontEndResult, NamedAt, ParsersFileResult } from '../front-end.js';
 import { keyOf, pairOf, scalarText, YamlFile } from './nodes.js';
 
 const SECTIONS = 'env, includes, service, pipeline, parsers, multiline_parsers, upstream_servers';
+const ROOT_SHAPE = {
+  main: 'the config must be a map with service and pipeline',
+  parsers: 'a parsers file must be a map with parsers and multiline_parsers',
+  upstream: 'an upstream file must be a map with upstream_servers',
+} as const;
 const REFUSED: Record<string, string> = {
   plugins: 'external plugins (.so) cannot be loaded by floki',
   customs: 'custom plugins are not supported by floki',
@@ -44,7 +49,24 @@ export function readYamlParsersFile(path: string, files: ConfigFiles, from?: Nam
   return { parsers: model.parsers, multilineParsers: model.multilineParsers, files: model.files, problems: walk.problems };
 }
 
-function readFile(path: string, from: NamedAt | undefined, model: ConfigModel, walk: Walk, mode: 'main' | 'parsers'): void {
+/**
+ * An upstream file in the YAML format (the forward output's `upstream`, a path ending in .yaml): its
+ * `upstream_servers`. With several, the last one counts, as in Fluent Bit 5.1.1.
+ */
+export function readYamlUpstreamFile(path: string, files: ConfigFiles, from?: NamedAt): { upstream?: UpstreamSpec; files: string[]; problems: ConfigProblem[] } {
+  const model = emptyModel(path, 'yaml');
+  const walk: Walk = { files, seen: new Set(), problems: [] };
+  readFile(resolve(path), from, model, walk, 'upstream');
+  const upstream = model.upstreams[model.upstreams.length - 1];
+  if (upstream === undefined && walk.problems.length === 0 && model.files.length > 0) {
+    walk.problems.push({ file: resolve(path), line: 1, message: "the upstream file has no 'upstream_servers'" });
+  }
+  return { upstream, files: model.files, problems: walk.problems };
+}
+
+type FileMode = 'main' | 'parsers' | 'upstream';
+
+function readFile(path: string, from: NamedAt | undefined, model: ConfigModel, walk: Walk, mode: FileMode): void {
   const at = from ? { file: from.file, line: from.line } : { file: path, line: 0 };
   const identity = walk.files.identity(path);
   if (walk.seen.has(identity)) {
@@ -77,7 +99,7 @@ function readFile(path: string, from: NamedAt | undefined, model: ConfigModel, w
     return;
   }
   if (!isMap(root)) {
-    y.problem(root, mode === 'main' ? 'the config must be a map with service and pipeline' : 'a parsers file must be a map with parsers and multiline_parsers');
+    y.problem(root, ROOT_SHAPE[mode]);
     return;
   }
 
@@ -85,7 +107,10 @@ function readFile(path: string, from: NamedAt | undefined, model: ConfigModel, w
     const key = keyOf(pair).toLowerCase();
     const keyNode = pair.key as Node;
     const value = pair.value as Node | null;
-    if (key === 'parsers') parsers(y, value, keyNode, model.parsers);
+    if (mode === 'upstream') {
+      if (key === 'upstream_servers') upstreams(y, value, keyNode, model);
+      else y.problem(keyNode, `an upstream file holds upstream_servers, not '${keyOf(pair)}'`);
+    } else if (key === 'parsers') parsers(y, value, keyNode, model.parsers);
     else if (key === 'multiline_parsers') multilineParsers(y, value, keyNode, model.multilineParsers);
     else if (mode === 'parsers') y.problem(keyNode, `a parsers file holds parsers and multiline_parsers, not '${key}'`);
     else if (key === 'env') env(y, value, keyNode, model, walk);

@@ -1,28 +1,26 @@
 /**
- * The Loki output's Prometheus metrics, bound to one instance's `name` label once so the hot path
- * does not build label objects. Names mirror Fluent Bit's `fluentbit_output_*` set.
+ * The Prometheus metrics every floki output shares, bound to one instance's `name` label once so the
+ * hot path does not build label objects. Names mirror Fluent Bit's `fluentbit_output_*` set. An
+ * output adds its own beside them (loki/loki-metrics.ts, forward/metrics.ts).
  */
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import type { Metrics } from '../../observability/metrics.js';
-import type { RejectReason } from './push-errors.js';
 
 /**
  * retry_limit: retries exhausted (memory buffer); shutdown: still held when the grace period ended
  * (memory buffer); storage_full: oldest segment deleted (`storage.full_action drop_oldest`);
  * corrupt: a damaged block of a segment file; error: a bug (encoding); invalid_timestamp: a time
- * Loki cannot hold (limits.ts); the rest: Loki's 4xx reasons.
+ * the destination cannot hold. An output may count its own reasons beside these.
  */
-export type DropReason = 'retry_limit' | 'shutdown' | 'storage_full' | 'corrupt' | 'error' | 'invalid_timestamp' | RejectReason;
+export type DropReason = 'retry_limit' | 'shutdown' | 'storage_full' | 'corrupt' | 'error' | 'invalid_timestamp';
 
-export class LokiOutputMetrics {
+export class OutputMetrics<Reason extends string = DropReason> {
   readonly records: Counter.Internal;
   readonly bytes: Counter.Internal;
   readonly batches: Counter.Internal;
   readonly retries: Counter.Internal;
   readonly errors: Counter.Internal;
   readonly retriesFailed: Counter.Internal;
-  readonly truncated: Counter.Internal;
-  readonly splits: Counter.Internal;
   readonly queueBytes: Gauge.Internal<string>;
   readonly storageBytes: Gauge.Internal<string>;
   readonly oldestAge: Gauge.Internal<string>;
@@ -40,10 +38,6 @@ export class LokiOutputMetrics {
     this.retries = metrics.counter('floki_output_retries_total', 'Requests sent again after a retryable failure').labels(labels);
     this.errors = metrics.counter('floki_output_errors_total', 'Requests that failed (non-2xx status, network error or timeout)').labels(labels);
     this.retriesFailed = metrics.counter('floki_output_retries_failed_total', 'Requests (batches) given up after retry_limit').labels(labels);
-    this.splits = metrics
-      .counter('floki_output_rejected_splits_total', 'Requests Loki refused (400, 413) sent again as two halves, to find the entries it refuses')
-      .labels(labels);
-    this.truncated = metrics.counter('floki_output_truncated_records_total', 'Entries whose line was cut to max_line_size').labels(labels);
     this.queueBytes = metrics.gauge('floki_output_queue_bytes', 'Bytes held in memory by the output: batching, queued, in flight, read back from disk').labels(labels);
     this.storageBytes = metrics.gauge('floki_output_storage_bytes', 'Bytes of the output’s disk buffer segment files').labels(labels);
     this.oldestAge = metrics.gauge('floki_output_oldest_entry_age_seconds', 'Age of the oldest entry the output holds (memory or disk), since it was accepted').labels(labels);
@@ -53,7 +47,7 @@ export class LokiOutputMetrics {
     this.dropped = metrics.counter('floki_output_dropped_records_total', 'Records an output gave up on, by reason', ['name', 'reason']);
   }
 
-  drop(reason: DropReason, entries: number): void {
+  drop(reason: DropReason | Reason, entries: number): void {
     if (entries > 0) this.dropped.inc({ name: this.name, reason }, entries);
   }
 }

@@ -1,5 +1,6 @@
 /**
- * When to send a failed push again, and after how long.
+ * When to send a failed request (a Loki push, a forward frame) again, and after how long. Shared by
+ * every output.
  *
  * Backoff is Fluent Bit's scheduler formula with Promtail's defaults (min 500ms, max 5m, 10 retries):
  * retry n (0-based) waits a uniformly random time in [min, min(max, min * 2^n)]. The jitter spreads the

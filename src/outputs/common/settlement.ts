@@ -1,7 +1,8 @@
 /**
- * Who to tell when entries reach their final outcome. A batch carries a run-length list of targets in
- * the order its entries arrived: in memory mode the inputs' `Delivery` objects, in disk mode the
- * segment files the entries were read from (a segment is deleted once all its entries are settled).
+ * Who to tell when entries reach their final outcome (every output's batches and frames). A batch
+ * carries a run-length list of targets in the order its entries arrived: in memory mode the inputs'
+ * `Delivery` objects, in disk mode the segment files the entries were read from (a segment is deleted
+ * once all its entries are settled).
  */
 
 /** Anything that counts entries down to a final outcome: a core `Delivery`, a disk segment. */
