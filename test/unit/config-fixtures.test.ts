@@ -48,10 +48,13 @@ const twins = (dir: string) =>
 
 test("every documented example loads in both formats, and the classic file builds its YAML twin's pipeline", () => {
   const names = twins(join(FIXTURES, 'docs'));
-  assert.deepEqual(names, ['dummy', 'forward', 'http', 'kubernetes-events', 'loki', 'stdout', 'tail']);
+  assert.deepEqual(names, [
+    'dummy', 'forward-output', 'forward', 'grep', 'http', 'kubernetes-events', 'kubernetes', 'loki', 'modify', 'multiline',
+    'nest', 'parser', 'record_modifier', 'rewrite_tag', 'stdout', 'tail', 'throttle', 'type_converter',
+  ]);
   for (const name of names) {
-    const classic = loaded(join(FIXTURES, 'docs', `${name}.conf`), PLUGINS);
-    const yaml = loaded(join(FIXTURES, 'docs', `${name}.yaml`), PLUGINS);
+    const classic = loaded(join(FIXTURES, 'docs', `${name}.conf`), PLUGINS, { environment: { HOSTNAME: 'node-1' } });
+    const yaml = loaded(join(FIXTURES, 'docs', `${name}.yaml`), PLUGINS, { environment: { HOSTNAME: 'node-1' } });
     assert.deepEqual(pipeline(classic.config, classic.parsers), pipeline(yaml.config, yaml.parsers), name);
   }
 });
