@@ -15,6 +15,7 @@ import { throttleFilter } from './filters/throttle/index.js';
 import { rewriteTagFilter } from './filters/rewrite_tag/index.js';
 import { parserFilter } from './filters/parser/index.js';
 import { multilineFilter } from './filters/multiline/index.js';
+import { recordTransformerFilter } from './filters/record_transformer/index.js';
 import { forwardOutput } from './outputs/forward/index.js';
 import { lokiOutput } from './outputs/loki/index.js';
 import { stdoutOutput } from './outputs/stdout/index.js';
@@ -37,6 +38,7 @@ export const PLUGIN_LIST: readonly AnyPlugin[] = [
   rewriteTagFilter,
   parserFilter,
   multilineFilter,
+  recordTransformerFilter,
   lokiOutput,
   forwardOutput,
   stdoutOutput,
