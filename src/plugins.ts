@@ -16,6 +16,7 @@ import { rewriteTagFilter } from './filters/rewrite_tag/index.js';
 import { parserFilter } from './filters/parser/index.js';
 import { multilineFilter } from './filters/multiline/index.js';
 import { recordTransformerFilter } from './filters/record_transformer/index.js';
+import { concatFilter } from './filters/concat/index.js';
 import { forwardOutput } from './outputs/forward/index.js';
 import { lokiOutput } from './outputs/loki/index.js';
 import { stdoutOutput } from './outputs/stdout/index.js';
@@ -39,6 +40,7 @@ export const PLUGIN_LIST: readonly AnyPlugin[] = [
   parserFilter,
   multilineFilter,
   recordTransformerFilter,
+  concatFilter,
   lokiOutput,
   forwardOutput,
   stdoutOutput,

@@ -22,6 +22,7 @@
 import type { NamespaceObject } from './namespace-store.js';
 import type { PodMetadata } from './pod-metadata.js';
 import type { TagMetadata } from './tag-metadata.js';
+import { RubyRegexp } from '../common/ruby-regexp.js';
 
 export const FLUENTD_VAR_LOG_PODS =
   '(var\\.log\\.pods)\\.(?<namespace>[^_]+)_(?<pod_name>[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)_(?<pod_uuid>[a-z0-9-]*)\\.(?<container_name>.+)\\..*\\.log$';
@@ -76,50 +77,6 @@ export class FluentdTagReader {
       podKey: `${namespace}/${podName}`,
       cacheKey: groups.pod_uuid ?? dockerId,
     };
-  }
-}
-
-/**
- * A Ruby regexp written as a string, as JavaScript reads it. Ruby allows one group name twice (the
- * default tag regexp does, once per alternative) and `md[name]` gives the one that took part in the
- * match: each repeat is renamed here and read back under its name.
- */
-export class RubyRegexp {
-  private readonly regexp: RegExp;
-  private readonly names = new Map<string, string[]>();
-
-  constructor(source: string, key: string) {
-    let js = source.replace(/\\A/g, '^').replace(/\\[zZ]/g, '$');
-    let n = 0;
-    js = js.replace(/\(\?<([a-zA-Z_][a-zA-Z0-9_]*)>/g, (_m, name: string) => {
-      const alias = `${name}__${n++}`;
-      const list = this.names.get(name) ?? [];
-      list.push(alias);
-      this.names.set(name, list);
-      return `(?<${alias}>`;
-    });
-    try {
-      this.regexp = new RegExp(js);
-    } catch (err) {
-      throw new Error(`${key}: not a regular expression floki can read: ${(err as Error).message}`);
-    }
-  }
-
-  /** The named groups of a match (each name: the repeat that matched), or undefined without a match. */
-  groups(text: string): Record<string, string | undefined> | undefined {
-    const m = this.regexp.exec(text);
-    if (m === null) return undefined;
-    const out: Record<string, string | undefined> = {};
-    for (const [name, aliases] of this.names) {
-      let value: string | undefined;
-      for (const alias of aliases) value = m.groups![alias] ?? value;
-      out[name] = value;
-    }
-    return out;
-  }
-
-  test(text: string): boolean {
-    return this.regexp.test(text);
   }
 }
 

@@ -5,7 +5,8 @@
 import type { OptionSpec, ResolvedOptions } from '../../config/options.js';
 import type { CheckEnvironment } from '../../core/registry-types.js';
 import { SERVICE_ACCOUNT_DIR, parseKubeUrl } from '../../kube/connection.js';
-import { FLUENTD_TAG_REGEXP, RubyRegexp, type FluentdLayoutOptions } from './fluentd-layout.js';
+import { FLUENTD_TAG_REGEXP, type FluentdLayoutOptions } from './fluentd-layout.js';
+import { RubyRegexp } from '../common/ruby-regexp.js';
 
 export const DEFAULT_TAG_PREFIX = 'kube.var.log.containers.';
 
