@@ -19,6 +19,9 @@ import { ParserRegistry } from '../../src/parsers/registry.js';
 import { pluginContext } from '../helpers/plugin-context.js';
 import { waitFor } from '../helpers/wait.js';
 import { startFilters } from './filter-harness.js';
+import fc from 'fast-check';
+import { runs } from '../helpers/fuzz.js';
+
 
 class Rig {
   readonly passed: LogEvent[] = [];
@@ -144,4 +147,39 @@ test('through the engine: CRI partial lines across batches become one record, in
   await p.emit('kube.a', [{ logtag: 'F', log: 'o', stream: 'stdout' }]);
   await waitFor(() => p.out.length === 2, 'two records');
   assert.deepEqual(p.out.map((e) => e.record), [{ log: 'one' }, { log: 'two' }]);
+  // An entry of an earlier batch (passed on) still comes before the records returned after it.
+  await p.emit('kube.a', [{ logtag: 'P', log: 'fo' }]);
+  await p.emit('kube.a', [{ logtag: 'F', log: 'ur' }, { logtag: 'F', log: 'five' }]);
+  await waitFor(() => p.out.length === 4, 'four records');
+  assert.deepEqual(p.out.slice(2).map((e) => e.record.log), ['four', 'five']);
+});
+
+test('property: whatever the batches, no line is lost or repeated, lines stay in order, every held batch settles', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.record({ stream: fc.constantFrom('stdout', 'stderr'), logtag: fc.constantFrom('P', 'F', 'F:x', 'P:y') }), { maxLength: 60 }),
+      fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 20 }),
+      async (records, sizes) => {
+        const rig = new Rig({ key: 'log', use_partial_cri_logtag: true, partial_cri_logtag_key: 'logtag', stream_identity_key: 'stream', separator: '', timeout_action: 'pass', buffer_limit_size: 200 });
+        const input = records.map((r, n) => ({ ...r, log: `<${n}>` }));
+        const got: LogEvent[] = [];
+        let i = 0;
+        for (let b = 0; i < input.length; b++) {
+          const n = sizes[b % sizes.length]!;
+          got.push(...rig.run(input.slice(i, i + n).map((r) => ({ ...r }))));
+          i += n;
+        }
+        await rig.filter.stop();
+        const tokens = [...got, ...rig.passed].flatMap((e) => String(e.record.log).match(/<\d+>/g) ?? []);
+        assert.deepEqual([...tokens].sort(), input.map((r) => r.log).sort(), 'each line once');
+        for (const e of [...got, ...rig.passed]) {
+          const n = (String(e.record.log).match(/\d+/g) ?? []).map(Number);
+          assert.deepEqual(n, [...n].sort((a, b) => a - b), 'in order within an entry');
+          assert.ok(n.every((k) => input[k]!.stream === input[n[0]!]!.stream), 'one stream per entry');
+        }
+        assert.ok(rig.holds.every((h) => h.released), 'every held batch settled');
+      },
+    ),
+    runs(100),
+  );
 });

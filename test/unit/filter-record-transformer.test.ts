@@ -134,3 +134,16 @@ test('through the engine: records come out transformed, in order', async (t) => 
     { log: 'b', pod: 'web-0', copy: 'b' },
   ]);
 });
+
+test('property: any template text compiles and expands without throwing (non-Ruby expander)', async () => {
+  const fc = (await import('fast-check')).default;
+  const { runs } = await import('../helpers/fuzz.js');
+  fc.assert(
+    fc.property(fc.string({ maxLength: 40 }), fc.jsonValue({ maxDepth: 2 }), (template, value) => {
+      const f = make({ record: { out: template } });
+      const [e] = one(f, { v: value });
+      assert.ok(Object.hasOwn(e!.record, 'out'));
+    }),
+    runs(200),
+  );
+});

@@ -68,3 +68,15 @@ test('the loki output options: line_format fluentd_key_value with drop_single_ke
   assert.equal(formatter.format({ log: 'only line', stream: 'stdout' }), 'only line', 'one key left: its value alone, unquoted');
   assert.equal(formatter.format({ log: 'a b', stream: 'stdout', x: 1 }), 'log="a b" x=1');
 });
+
+test('property: any record formats without throwing; a quoted value holds no unescaped quote', async () => {
+  const fc = (await import('fast-check')).default;
+  const { runs } = await import('../helpers/fuzz.js');
+  fc.assert(
+    fc.property(fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }).filter((k) => !/[\s="]/.test(k)), fc.jsonValue({ maxDepth: 2 })), (record) => {
+      const line = fluentdKeyValueLine(record, 1e9);
+      for (const m of line.matchAll(/="((?:[^"\\]|\\.)*)"/g)) assert.ok(!/(^|[^\\])"/.test(m[1]!));
+    }),
+    runs(200),
+  );
+});
