@@ -51,3 +51,10 @@ test('the name: a plain stdout is still the output; the filter is found by kind'
   assert.deepEqual(p.out[0]!.record, { a: 1 });
   assert.match(writes.join(''), /^\[0\] app: \[\d+\.\d{9}, \{\}, \{"a"=>1\}\]\n$/);
 });
+
+test('the stdout output prints the same Fluentd line with format fluentd', async () => {
+  const { formatBatch, Rfc3339NanoFormatter } = await import('../../src/outputs/stdout/index.js');
+  const { fluentdLine } = await import('../../src/filters/stdout/index.js');
+  const event: LogEvent = { tag: 'app', time: 1_764_670_380_123_456_789n, record: { a: 1 } };
+  assert.equal(formatBatch([event], 'fluentd', new Rfc3339NanoFormatter()), fluentdLine(event) + '\n');
+});

@@ -8,8 +8,10 @@ import type { OptionSpec, ResolvedOptions } from '../../config/options.js';
 import type { LogEvent } from '../../core/event.js';
 import type { Filter } from '../../core/plugin.js';
 import type { FilterPlugin } from '../../core/registry-types.js';
-import { toJson } from '../../labels/json-text.js';
 import { dumpValue } from '../../outputs/stdout/fluent-bit-format.js';
+import { fluentdLine } from '../../outputs/stdout/fluentd-format.js';
+
+export { fluentdLine };
 
 export const stdoutFilterOptions: readonly OptionSpec[] = [
   {
@@ -27,19 +29,6 @@ export function fluentBitFilterLine(event: LogEvent, index: number): string {
   const seconds = event.time / NS;
   const fraction = event.time % NS;
   return `[${index}] ${event.tag}: [${seconds}.${String(fraction).padStart(9, '0')}, ${dumpValue(event.metadata ?? {})}, ${dumpValue(event.record)}]`;
-}
-
-/** formatter_stdout.rb: `Time.at(time).localtime` as `%Y-%m-%d %H:%M:%S.%N %z`, then `tag: json`. */
-export function fluentdLine(event: LogEvent): string {
-  const ms = Number(event.time / 1_000_000n);
-  const d = new Date(ms);
-  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
-  const offset = -d.getTimezoneOffset();
-  const abs = Math.abs(offset);
-  const zone = `${offset >= 0 ? '+' : '-'}${pad(Math.floor(abs / 60))}${pad(abs % 60)}`;
-  const nsec = String(event.time % NS).padStart(9, '0');
-  const time = `${pad(d.getFullYear(), 4)}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${nsec} ${zone}`;
-  return `${time} ${event.tag}: ${toJson(event.record)}`;
 }
 
 export class StdoutFilter implements Filter {
