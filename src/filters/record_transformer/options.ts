@@ -7,7 +7,7 @@ export const recordTransformerOptions: readonly OptionSpec[] = [
     name: 'record',
     type: 'any',
     description:
-      'A map of key → template (Fluentd\'s `<record>` section): `${tag}`, `${tag_parts[N]}` (N may be negative), `${tag_prefix[N]}`, `${tag_suffix[N]}`, `${hostname}`, `${time}`, `${record["key"]}`; with enable_ruby also `${record["a"]["b"]}` and `${record.dig("a", "b")}`. A value written as JSON (starting `{` or `[`) is that JSON, its strings expanded.',
+      'A map of key → template (Fluentd\'s `<record>` section): `${tag}`, `${tag_parts[N]}` (N may be negative), `${tag_prefix[N]}`, `${tag_suffix[N]}`, `${hostname}`, `${time}`, `${record["key"]}`; with enable_ruby also `${record["a"]["b"]}` and `${record.dig("a", "b")}`. A value written as JSON (starting `{` or `[`) is that JSON, its strings expanded. In YAML and classic configs floki first reads `${NAME}` as a variable, so `${tag}`, `${hostname}` and `${time}` work only from a Fluentd config.',
   },
   { name: 'remove_keys', type: 'list', default: [], description: 'Keys removed after the record is made: plain keys, or Fluentd record accessors (`$.a.b`, `$[\'a\'][0]`).' },
   { name: 'keep_keys', type: 'list', default: [], description: 'With renew_record: these keys of the incoming record are kept (before the `record` keys are added).' },
