@@ -12,14 +12,14 @@ import { LtsvParser } from './formats/ltsv-parser.js';
 import type { ParserSettings } from './formats/parser-settings.js';
 import { RegexParser } from './formats/regex-parser.js';
 import { compileBoundedRegex, RegexConfigError } from './regex/bounded-regex.js';
-import { KUBERNETES_REGEX, KUBERNETES_TIME_FORMAT, MultiFormatParser, NoneParser } from './formats/fluentd-formats.js';
+import { CRI_TIME_FORMAT, CriParser, KUBERNETES_REGEX, KUBERNETES_TIME_FORMAT, MultiFormatParser, NoneParser } from './formats/fluentd-formats.js';
 import type { Parser, ParserSpec } from './registry.js';
 import { SpecReader } from './spec-reader.js';
 import { TimeFormat, TimeFormatError } from './time/time-format.js';
 import { parseTypes } from './type-cast.js';
 
-export const PARSER_FORMATS = ['json', 'regex', 'logfmt', 'ltsv', 'none', 'multi_format', 'kubernetes'] as const;
-const FORMAT_LIST = 'json, regex, logfmt, ltsv, none, multi_format or kubernetes';
+export const PARSER_FORMATS = ['json', 'regex', 'logfmt', 'ltsv', 'none', 'multi_format', 'kubernetes', 'cri'] as const;
+const FORMAT_LIST = 'json, regex, logfmt, ltsv, none, multi_format, kubernetes or cri';
 
 export interface CompiledParser {
   name: string | undefined;
@@ -38,6 +38,8 @@ export function compileParser(spec: ParserSpec): CompiledParser {
 
   const messageKey = format === 'none' ? (r.string('message_key') ?? 'message') : 'message';
   const parserList = format === 'multi_format' ? r.string('parsers') : undefined;
+  const subParser = format === 'cri' ? r.string('sub_parser') : undefined;
+  const mergeCriFields = format === 'cri' ? r.bool('merge_cri_fields', true) : true;
   const parserNames = (parserList ?? '').split(',').map((p) => p.trim()).filter((p) => p.length > 0);
   if (format === 'multi_format' && parserNames.length === 0) r.sectionProblem('format multi_format needs parsers (a comma list of parser names, tried in order)');
 
@@ -59,13 +61,13 @@ export function compileParser(spec: ParserSpec): CompiledParser {
     name: name ?? '',
     timeKey: r.string('time_key') ?? 'time',
     timeFormat: undefined,
-    timeKeep: r.bool('time_keep', false),
+    timeKeep: r.bool('time_keep', format === 'cri'),
     types: undefined,
     decoders: undefined,
     skipEmpty: r.bool('skip_empty_values', true),
     logfmtNoBareKeys: r.bool('logfmt_no_bare_keys', false),
   };
-  const timeFormat = format === 'kubernetes' ? KUBERNETES_TIME_FORMAT : r.string('time_format');
+  const timeFormat = format === 'kubernetes' ? KUBERNETES_TIME_FORMAT : (r.string('time_format') ?? (format === 'cri' ? CRI_TIME_FORMAT : undefined));
   const offset = r.string('time_offset');
   const zone = r.string('time_zone');
   const systemTimezone = format === 'kubernetes' ? true : r.bool('time_system_timezone', false);
@@ -107,6 +109,9 @@ export function compileParser(spec: ParserSpec): CompiledParser {
       break;
     case 'multi_format':
       parser = new MultiFormatParser(name, parserNames);
+      break;
+    case 'cri':
+      parser = new CriParser(name, settings.timeKey, settings.timeKeep, settings.timeFormat!, mergeCriFields, subParser);
       break;
     case 'kubernetes':
     case 'regex':

@@ -4,6 +4,9 @@
  * - fluent-plugin-multi-format-parser (first `<pattern>` that parses wins);
  * - fluent/fluentd-kubernetes-daemonset docker-image/v1.19/debian-forward/plugins/parser_kubernetes.rb
  *   (CONF_FORMAT1 with /m, CONF_TIME_FORMAT "%m%d %H:%M:%S.%N", a RegexpParser: time not kept);
+ * - fluent/fluent-plugin-parser-cri lib/fluent/plugin/parser_cri.rb (`split(/\s/, 4)`, record
+ *   {stream, logtag, message} + time text (keep_time_key default true), time_format
+ *   `%Y-%m-%dT%H:%M:%S.%L%z`, a nested parser with merge_cri_fields);
  * - fluent/fluentd lib/fluent/plugin/filter_parser.rb (`handle_parsed`: inject_key_prefix,
  *   hash_value_field, reserve_data as `record.merge(r)`; unmatched records to the error stream,
  *   passed on only with reserve_data; remove_key_name_field; reserve_time).
@@ -56,6 +59,26 @@ test('format kubernetes: klog lines as the daemonset image parses them', () => {
   const expected = new Date(year, 11, 2, 10, 13, 0, 123).getTime();
   assert.equal(result.time !== undefined ? Number(result.time / 1_000_000n) : undefined, expected, 'this year, the system time zone');
   assert.equal(r.parser('k')!.parse('not klog'), undefined);
+});
+
+test('format cri: the record fluent-plugin-parser-cri makes, with and without a sub-parser', () => {
+  const r = registry(
+    [['name', 'cri'], ['format', 'cri']],
+    [['name', 'j'], ['format', 'json']],
+    [['name', 'cri_json'], ['format', 'cri'], ['sub_parser', 'j']],
+    [['name', 'cri_nokeep'], ['format', 'cri'], ['time_keep', 'off'], ['merge_cri_fields', 'off'], ['sub_parser', 'j']],
+  );
+  const line = '2026-12-02T10:13:00.123456789Z stdout F hello  world ';
+  assert.deepEqual(r.parser('cri')!.parse(line), {
+    record: { stream: 'stdout', logtag: 'F', message: 'hello  world ', time: '2026-12-02T10:13:00.123456789Z' },
+    time: 1_796_206_380_123_456_789n,
+  });
+  assert.equal(r.parser('cri')!.parse('2026-12-02T10:13:00Z stdout F'), undefined, 'three parts: not matched');
+  assert.deepEqual(r.parser('cri')!.parse('2026-12-02T10:13:00.5Z stderr P ')!.record.message, '', 'an empty message is a fourth part');
+  assert.equal(r.parser('cri')!.parse('yesterday stdout F x'), undefined, 'a time it cannot read: not parsed');
+  assert.deepEqual(r.parser('cri_json')!.parse('2026-12-02T10:13:00.5Z stdout F {"a":1}')!.record, { a: 1, stream: 'stdout', logtag: 'F' });
+  assert.deepEqual(r.parser('cri_nokeep')!.parse('2026-12-02T10:13:00.5Z stdout F {"a":1}')!.record, { a: 1 });
+  assert.equal(r.parser('cri_json')!.parse('2026-12-02T10:13:00.5Z stdout F not json'), undefined);
 });
 
 const ev = (record: Record<string, unknown>): LogEvent => ({ tag: 't', time: 5n, record });
