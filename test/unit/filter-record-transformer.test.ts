@@ -147,3 +147,17 @@ test('property: any template text compiles and expands without throwing (non-Rub
     runs(200),
   );
 });
+
+test('remove_keys with a nested accessor copies the maps on its way: a map other records share is left alone', () => {
+  const shared = { pod: 'p', labels: { app: 'x' } };
+  const f = make({ remove_keys: ['$.kubernetes.labels.app'] });
+  const [a, b] = processSync(f, [
+    { tag: TAG, time: 1n, record: { kubernetes: shared } },
+    { tag: TAG, time: 2n, record: { kubernetes: shared } },
+  ]);
+  assert.deepEqual(a!.record.kubernetes, { pod: 'p', labels: {} });
+  assert.deepEqual(b!.record.kubernetes, { pod: 'p', labels: {} });
+  assert.deepEqual(shared, { pod: 'p', labels: { app: 'x' } }, 'the shared map is unchanged');
+  const [c] = processSync(make({ remove_keys: ['$.kubernetes.nope.deeper'] }), [{ tag: TAG, time: 1n, record: { kubernetes: shared } }]);
+  assert.equal(c!.record.kubernetes, shared, 'nothing to delete: nothing copied');
+});

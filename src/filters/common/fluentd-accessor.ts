@@ -96,15 +96,39 @@ export function digFluentd(record: unknown, keys: readonly FluentdKey[]): unknow
   return v;
 }
 
-/** Accessor#delete / delete_nest: the last key removed from the container the others lead to. */
+/**
+ * Accessor#delete / delete_nest: the last key removed from the container the others lead to. The
+ * containers on the way are copied first, never changed in place: records share maps (the kubernetes
+ * filter gives every record of a container the same `kubernetes` map), and another route may hold the
+ * same record.
+ */
 export function deleteFluentd(record: Record<string, unknown>, keys: readonly FluentdKey[]): void {
-  const parent = keys.length === 1 ? record : digFluentd(record, keys.slice(0, -1));
   const last = keys[keys.length - 1]!;
-  if (parent === null || typeof parent !== 'object') return;
+  if (keys.length === 1) {
+    if (typeof last === 'string') delete record[last];
+    return;
+  }
+  if (digFluentd(record, keys) === undefined && !hasLast(digFluentd(record, keys.slice(0, -1)), last)) return;
+  let parent: Record<string, unknown> | unknown[] = record;
+  for (let i = 0; i < keys.length - 1; i++) {
+    const k = keys[i]!;
+    const child: unknown = Array.isArray(parent) ? parent[(k as number) < 0 ? parent.length + (k as number) : (k as number)] : (parent as Record<string, unknown>)[k as string];
+    const copy: Record<string, unknown> | unknown[] = Array.isArray(child) ? child.slice() : { ...(child as Record<string, unknown>) };
+    if (Array.isArray(parent)) parent[(k as number) < 0 ? parent.length + (k as number) : (k as number)] = copy;
+    else (parent as Record<string, unknown>)[k as string] = copy;
+    parent = copy;
+  }
   if (Array.isArray(parent)) {
     if (typeof last === 'number') {
       const i = last < 0 ? parent.length + last : last;
       if (i >= 0 && i < parent.length) parent.splice(i, 1);
     }
-  } else if (typeof last === 'string') delete (parent as Record<string, unknown>)[last];
+  } else if (typeof last === 'string') delete parent[last];
+}
+
+/** The container holds the key (so deleting it changes something). */
+function hasLast(container: unknown, last: FluentdKey): boolean {
+  if (container === null || typeof container !== 'object') return false;
+  if (Array.isArray(container)) return typeof last === 'number' && (last < 0 ? container.length + last >= 0 : last < container.length);
+  return typeof last === 'string' && Object.hasOwn(container, last);
 }
