@@ -104,6 +104,17 @@ test('partial_key / partial_value: join while partial; partial_key dropped unles
   assert.deepEqual(out.map((e) => e.record), [{ message: 'abc' }, { message: 'no key' }]);
 });
 
+test('use_partial_metadata: parts joined by partial_id, in partial_ordinal order, until partial_last "true"; the metadata keys dropped', () => {
+  const rig = new Rig({ key: 'log', use_partial_metadata: true, separator: '' });
+  const part = (id: string, ordinal: string, last: string, log: string) => ({ container_id: 'c', partial_message: 'true', partial_id: id, partial_ordinal: ordinal, partial_last: last, log });
+  const out = rig.run([part('a', '2', 'false', 'B'), part('b', '1', 'true', 'other'), { log: 'whole', container_id: 'c' }, part('a', '1', 'false', 'A'), part('a', '3', 'true', 'C')]);
+  assert.deepEqual(out.map((e) => e.record), [{ container_id: 'c', log: 'other' }, { log: 'whole', container_id: 'c' }, { container_id: 'c', log: 'ABC' }]);
+  const keep = new Rig({ key: 'log', use_partial_metadata: true, keep_partial_metadata: true, partial_metadata_format: 'docker-journald' });
+  const [e] = keep.run([{ CONTAINER_PARTIAL_ID: 'x', CONTAINER_PARTIAL_ORDINAL: '1', CONTAINER_PARTIAL_LAST: 'true', log: 'j' }]);
+  assert.deepEqual(e!.record, { CONTAINER_PARTIAL_ID: 'x', CONTAINER_PARTIAL_ORDINAL: '1', CONTAINER_PARTIAL_LAST: 'true', log: 'j' }, 'journald: the id marks a part');
+  assert.throws(() => concatFilter.check!({ key: 'log', use_partial_metadata: true, n_lines: 2 }, { parsers: new ParserRegistry() }), /use_partial_metadata and n_lines are exclusive/);
+});
+
 test('flush_interval: an unfinished entry is dropped (Fluentd error stream) by default, sent on with timeout_action pass', async () => {
   for (const action of ['error', 'pass']) {
     const rig = new Rig({ key: 'message', multiline_start_regexp: '/^S/', flush_interval: 0.2, timeout_action: action });

@@ -96,7 +96,12 @@ export class ConcatFilter implements Filter {
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
       const record = event.record;
-      if (FLUENT_LOG_TAG.test(event.tag) || !Object.hasOwn(record, s.key) || (s.mode === 'partial' && !Object.hasOwn(record, s.partialKey!))) {
+      if (
+        FLUENT_LOG_TAG.test(event.tag) ||
+        !Object.hasOwn(record, s.key) ||
+        (s.mode === 'partial' && !Object.hasOwn(record, s.partialKey!)) ||
+        (s.mode === 'partial_metadata' && !Object.hasOwn(record, s.partialMetadata!.indicator))
+      ) {
         kept.push(event);
         continue;
       }
@@ -108,6 +113,13 @@ export class ConcatFilter implements Filter {
         for (const k in record) merged[k] = record[k];
         for (const k in f.record) merged[k] = f.record[k];
         if (s.mode === 'partial' && !s.keepPartialKey) delete merged[s.partialKey!];
+        if (s.mode === 'partial_metadata' && !s.keepPartialMetadata) {
+          const m = s.partialMetadata!;
+          delete merged[m.message];
+          delete merged[m.id];
+          delete merged[m.ordinal];
+          delete merged[m.last];
+        }
         if (s.mode === 'partial_cri') {
           if (!s.keepPartialKey) delete merged[s.criLogtagKey!];
           delete merged[s.criStreamKey];
@@ -141,7 +153,11 @@ export class ConcatFilter implements Filter {
   private processOne(event: LogEvent, token: LineToken, now: number, out: Flushed[]): void {
     const s = this.s;
     const record = event.record;
-    const id = s.streamIdentityKey === undefined ? `${event.tag}:default` : `${event.tag}:${rubyToS(record[s.streamIdentityKey])}`;
+    let id: string;
+    if (s.mode === 'partial_metadata') {
+      const partialId = rubyToS(record[s.partialMetadata!.id]);
+      id = s.streamIdentityKey === undefined ? `${event.tag}:${partialId}` : `${event.tag}:${rubyToS(record[s.streamIdentityKey])}${partialId}`;
+    } else id = s.streamIdentityKey === undefined ? `${event.tag}:default` : `${event.tag}:${rubyToS(record[s.streamIdentityKey])}`;
     let stream = this.streams.get(id);
     if (stream === undefined) {
       stream = { elements: [], size: 0, bytes: 0, updatedMs: now };
@@ -161,6 +177,10 @@ export class ConcatFilter implements Filter {
         break;
       case 'partial':
         this.processPartial(stream, element, flushed);
+        break;
+      case 'partial_metadata':
+        this.push(stream, element);
+        if (record[s.partialMetadata!.last] === 'true') flushed(this.flush(stream, undefined, true));
         break;
       case 'partial_cri': {
         this.push(stream, element);
@@ -264,9 +284,14 @@ export class ConcatFilter implements Filter {
   }
 
   /** `flush_buffer`: the first record with `key` set to the joined values; the buffer then holds `next` alone. */
-  private flush(stream: Stream, next?: Element): Flushed {
-    const elements = stream.elements;
-    const first = elements[0]!;
+  private flush(stream: Stream, next?: Element, byOrdinal = false): Flushed {
+    let elements = stream.elements;
+    if (byOrdinal) {
+      // flush_buffer in partial metadata mode: the parts in partial_ordinal order (Ruby's to_i).
+      const key = this.s.partialMetadata!.ordinal;
+      elements = elements.slice().sort((a, b) => rubyToI(a.record[key]) - rubyToI(b.record[key]));
+    }
+    const first = stream.elements[0]!; // the first to arrive, even when the lines are sorted
     const lines: string[] = [];
     for (const e of elements) lines.push(rubyToS(e.record[this.s.key]));
     const record: Record<string, unknown> = {};
@@ -338,7 +363,7 @@ export class ConcatFilter implements Filter {
     const out: Flushed[] = [];
     for (const [id, stream] of this.streams) {
       if (this.s.flushIntervalMs > now - stream.updatedMs) continue;
-      if (stream.elements.length > 0) out.push(this.flush(stream));
+      if (stream.elements.length > 0) out.push(this.flush(stream, undefined, this.s.mode === 'partial_metadata'));
       this.streams.delete(id);
     }
     if (out.length > 0) void this.timedOut(out, 'timeout');
@@ -350,6 +375,14 @@ export class ConcatFilter implements Filter {
     this.logged.add(what);
     log();
   }
+}
+
+/** Ruby's `to_i`: a leading integer of a string, an integer's value, else 0. */
+function rubyToI(v: unknown): number {
+  if (typeof v === 'number') return Math.trunc(v);
+  if (typeof v !== 'string') return 0;
+  const m = /^\s*([-+]?\d+)/.exec(v.replace(/_/g, ''));
+  return m === null ? 0 : Number(m[1]);
 }
 
 /** The plugin's `record_bytesize`: the keys' bytes plus each value's `to_s` bytes. */

@@ -32,6 +32,15 @@ export const concatOptions: readonly OptionSpec[] = [
   { name: 'partial_key', type: 'string', description: 'Join records while this key holds partial_value; the first record without it ends the entry.' },
   { name: 'partial_value', type: 'string', description: 'The value of partial_key that marks a partial record.' },
   { name: 'keep_partial_key', type: 'bool', default: false, description: 'Keep partial_key (or partial_cri_logtag_key) in joined records.' },
+  { name: 'use_partial_metadata', type: 'bool', default: false, description: "Join Docker's partial messages by their metadata keys (partial_id, partial_ordinal, partial_last), as the Docker fluentd or journald log drivers write them." },
+  {
+    name: 'partial_metadata_format',
+    type: 'string',
+    default: 'docker-fluentd',
+    choices: ['docker-fluentd', 'docker-journald', 'docker-journald-lowercase'],
+    description: 'With use_partial_metadata: the keys, `partial_*` (docker-fluentd), `CONTAINER_PARTIAL_*` (docker-journald) or `container_partial_*`.',
+  },
+  { name: 'keep_partial_metadata', type: 'bool', default: false, description: 'With use_partial_metadata: keep the partial metadata keys in joined records.' },
   { name: 'use_partial_cri_logtag', type: 'bool', default: false, description: "Join CRI partial lines: records whose partial_cri_logtag_key starts `P` go on until one with `F` (the CRI parser's logtag)." },
   { name: 'partial_cri_logtag_key', type: 'string', description: 'The key of the CRI log tag (e.g. `logtag`), with use_partial_cri_logtag.' },
   { name: 'partial_cri_stream_key', type: 'string', default: 'stream', description: 'With use_partial_cri_logtag, removed from joined records (as the plugin does).' },
@@ -45,7 +54,24 @@ export const concatOptions: readonly OptionSpec[] = [
   { name: 'total_limit_size', type: 'size', default: '64M', description: 'Bytes all streams together may hold; past it the stream just added to is flushed early, counted. floki extension.' },
 ];
 
-export type ConcatMode = 'line' | 'partial' | 'partial_cri' | 'regexp';
+export type ConcatMode = 'line' | 'partial' | 'partial_metadata' | 'partial_cri' | 'regexp';
+
+/** The partial metadata keys of each log driver format (the plugin's `configure`). */
+export interface PartialMetadataKeys {
+  message: string;
+  id: string;
+  ordinal: string;
+  last: string;
+  /** The key whose presence marks a record as partial. */
+  indicator: string;
+}
+
+const PARTIAL_METADATA: Record<string, PartialMetadataKeys> = {
+  'docker-fluentd': { message: 'partial_message', id: 'partial_id', ordinal: 'partial_ordinal', last: 'partial_last', indicator: 'partial_message' },
+  // The journald driver does not mark the last part with CONTAINER_PARTIAL_MESSAGE: the id is the indicator.
+  'docker-journald': { message: 'CONTAINER_PARTIAL_MESSAGE', id: 'CONTAINER_PARTIAL_ID', ordinal: 'CONTAINER_PARTIAL_ORDINAL', last: 'CONTAINER_PARTIAL_LAST', indicator: 'CONTAINER_PARTIAL_ID' },
+  'docker-journald-lowercase': { message: 'container_partial_message', id: 'container_partial_id', ordinal: 'container_partial_ordinal', last: 'container_partial_last', indicator: 'container_partial_id' },
+};
 
 export interface ConcatSettings {
   key: string;
@@ -62,6 +88,8 @@ export interface ConcatSettings {
   partialKey: string | undefined;
   partialValue: string | undefined;
   keepPartialKey: boolean;
+  partialMetadata: PartialMetadataKeys | undefined;
+  keepPartialMetadata: boolean;
   criLogtagKey: string | undefined;
   criStreamKey: string;
   bufferLimit: number;
@@ -85,7 +113,8 @@ export function concatSettings(o: ResolvedOptions): ConcatSettings {
   const endText = str('multiline_end_regexp');
   const partialKey = str('partial_key');
   const cri = o.use_partial_cri_logtag === true;
-  if (nLines === undefined && startText === undefined && endText === undefined && partialKey === undefined && !cri) {
+  const metadata = o.use_partial_metadata === true;
+  if (nLines === undefined && startText === undefined && endText === undefined && partialKey === undefined && !metadata && !cri) {
     throw new Error('Either n_lines, multiline_start_regexp, multiline_end_regexp, partial_key, use_partial_metadata or use_partial_cri_logtag is required');
   }
   const regexps = startText !== undefined || endText !== undefined;
@@ -93,11 +122,16 @@ export function concatSettings(o: ResolvedOptions): ConcatSettings {
   if (partialKey !== undefined && nLines !== undefined) throw new Error('partial_key and n_lines are exclusive');
   if (partialKey !== undefined && regexps) throw new Error('partial_key and multiline_start_regexp/multiline_end_regexp are exclusive');
   if (partialKey !== undefined && typeof o.partial_value !== 'string') throw new Error('partial_value is required when partial_key is specified');
+  if (metadata && nLines !== undefined) throw new Error('use_partial_metadata and n_lines are exclusive');
+  if (metadata && regexps) throw new Error('use_partial_metadata and multiline_start_regexp/multiline_end_regexp are exclusive');
+  if (metadata && partialKey !== undefined) throw new Error('use_partial_metadata and partial_key are exclusive');
   if (cri && nLines !== undefined) throw new Error('use_partial_cri_logtag and n_lines are exclusive');
   if (cri && regexps) throw new Error('use_partial_cri_logtag and multiline_start_regexp/multiline_end_regexp are exclusive');
   if (cri && partialKey !== undefined) throw new Error('use_partial_cri_logtag and partial_key are exclusive');
   if (str('timeout_label') !== undefined) throw new Error("timeout_label: floki cannot send timed-out entries to a label; leave it out and set timeout_action (error: dropped as Fluentd's error stream does, pass: sent on)");
-  const mode: ConcatMode = nLines !== undefined ? 'line' : partialKey !== undefined ? 'partial' : cri ? 'partial_cri' : 'regexp';
+  const mode: ConcatMode = nLines !== undefined ? 'line' : partialKey !== undefined ? 'partial' : metadata ? 'partial_metadata' : cri ? 'partial_cri' : 'regexp';
+  const metadataFormat = str('partial_metadata_format') ?? 'docker-fluentd';
+  if (PARTIAL_METADATA[metadataFormat] === undefined) throw new Error(`partial_metadata_format: expected docker-fluentd, docker-journald or docker-journald-lowercase, got '${metadataFormat}'`);
   if (mode === 'line' && nLines! < 1) throw new Error('n_lines: expected 1 or more');
   const criLogtagKey = str('partial_cri_logtag_key');
   // The plugin would fail on each record (nil.split); refuse it at load instead.
@@ -122,6 +156,8 @@ export function concatSettings(o: ResolvedOptions): ConcatSettings {
     partialKey,
     partialValue: typeof o.partial_value === 'string' ? o.partial_value : undefined,
     keepPartialKey: o.keep_partial_key === true,
+    partialMetadata: mode === 'partial_metadata' ? PARTIAL_METADATA[metadataFormat] : undefined,
+    keepPartialMetadata: o.keep_partial_metadata === true,
     criLogtagKey,
     criStreamKey: str('partial_cri_stream_key') ?? 'stream',
     bufferLimit: size('buffer_limit_size', 500 * 1024),
