@@ -173,6 +173,18 @@ export class ParserFilter implements Filter {
     return events;
   }
 
+  private merge(parsed: Record<string, unknown>, original: Record<string, unknown>): Record<string, unknown> {
+    const s = this.s;
+    const plain = s.plainKey;
+    if (s.reserveData) {
+      for (const k of Object.keys(original)) {
+        if (k === plain && !s.preserveKey) continue;
+        putKey(parsed, k, original[k]);
+      }
+    } else if (s.preserveKey && plain !== undefined) putKey(parsed, plain, original[plain]);
+    return parsed;
+  }
+
   /** Fluentd's filter_parser: `filter_stream` / `filter_one_record` / `handle_parsed`. */
   private processFluentd(events: LogEvent[], rules: FluentdParserRules): LogEvent[] {
     const s = this.s;
@@ -198,18 +210,6 @@ export class ParserFilter implements Filter {
     if (noMatch > 0) this.unparsed.no_match.inc(noMatch);
     if (noValue > 0) this.unparsed.no_value.inc(noValue);
     return kept ?? events;
-  }
-
-  private merge(parsed: Record<string, unknown>, original: Record<string, unknown>): Record<string, unknown> {
-    const s = this.s;
-    const plain = s.plainKey;
-    if (s.reserveData) {
-      for (const k of Object.keys(original)) {
-        if (k === plain && !s.preserveKey) continue;
-        putKey(parsed, k, original[k]);
-      }
-    } else if (s.preserveKey && plain !== undefined) putKey(parsed, plain, original[plain]);
-    return parsed;
   }
 }
 

@@ -45,6 +45,13 @@ export class MultiFormatParser implements Parser {
     return n;
   }
 
+  /** The parsers' own count of values nested too deep, where they keep one. */
+  get tooDeep(): number {
+    let n = 0;
+    for (const p of this.parsers) n += (p as { tooDeep?: number }).tooDeep ?? 0;
+    return n;
+  }
+
   parse(text: string): ParseResult | undefined {
     for (const p of this.parsers) {
       const r = p.parse(text);
@@ -65,6 +72,10 @@ export class CriParser implements Parser {
   timeFailures = 0;
   /** Resolved by the registry once every parser is defined (the plugin's nested `<parse>`). */
   subParser: Parser | undefined;
+
+  get tooDeep(): number {
+    return (this.subParser as { tooDeep?: number } | undefined)?.tooDeep ?? 0;
+  }
 
   constructor(
     readonly name: string,
