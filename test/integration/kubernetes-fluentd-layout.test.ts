@@ -98,3 +98,16 @@ test('/var/log/pods tags: the container id comes from the pod status only', asyn
   assert.deepEqual(out!.record.docker, { container_id: ID });
   assert.equal((out!.record.kubernetes as Record<string, unknown>).container_name, 'nginx');
 });
+
+test("kubernetes_url written as Fluentd's, ending in /api: requests go to /api/v1/..., master_url stays as written", async (t) => {
+  const h = await kubeFilterHarness(t);
+  h.api.putPod(kubePod({ namespace: 'shop', name: 'web-0', containers: [{ name: 'nginx', image: 'nginx:1.27', id: ID }] }));
+  h.api.putNamespace(kubeNamespace('shop'));
+  const url = `${h.api.url.replace(/\/$/, '')}/api`;
+  const filter = h.filter({ ...FLUENTD, kube_url: url });
+  const [out] = await run(filter, [event()]);
+  const kube = out!.record.kubernetes as Record<string, unknown>;
+  assert.equal(kube.master_url, url);
+  assert.equal(typeof kube.pod_id, 'string', 'the pod was found');
+  assert.ok(h.api.requests.every((r) => r.path.startsWith('/api/v1/')), JSON.stringify(h.api.requests.map((r) => r.path)));
+});

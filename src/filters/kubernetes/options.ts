@@ -171,7 +171,7 @@ export function resolveKubernetesFilterOptions(o: ResolvedOptions, env: NodeJS.P
   if (kubeletPort < 1 || kubeletPort > 65535) throw new Error(`kubelet_port: expected a port, got ${kubeletPort}`);
   const kubeletHost = str('kubelet_host') ?? '127.0.0.1';
   return {
-    url: parseKubeUrl(str('kube_url') ?? 'https://kubernetes.default.svc'),
+    url: requestBase(parseKubeUrl(str('kube_url') ?? 'https://kubernetes.default.svc'), str('record_layout') === 'fluentd'),
     caFile: str('kube_ca_file') ?? `${SERVICE_ACCOUNT_DIR}/ca.crt`,
     tokenFile: str('kube_token_file') ?? `${SERVICE_ACCOUNT_DIR}/token`,
     tokenTtlMs: num('kube_token_ttl', 600_000),
@@ -202,6 +202,18 @@ export function resolveKubernetesFilterOptions(o: ResolvedOptions, env: NodeJS.P
     maxObjectBytes: num('buffer_size', 32 * 1024),
     fluentd: str('record_layout') === 'fluentd' ? fluentdLayoutOptions(o, str, bool) : undefined,
   };
+}
+
+/**
+ * record_layout fluentd: Fluentd's kubernetes_url is the API's base path, `/api` included (kubeclient
+ * asks `<url>/v1/...`; the daemonset's in-cluster value is `https://host:port/api`); floki asks
+ * `<base>/api/v1/...`, so a trailing `/api` is taken off the base. master_url keeps it as written.
+ */
+function requestBase(url: URL, fluentd: boolean): URL {
+  if (!fluentd || !/\/api\/?$/.test(url.pathname)) return url;
+  const base = new URL(url.href);
+  base.pathname = url.pathname.replace(/\/api\/?$/, '') || '/';
+  return base;
 }
 
 function fluentdLayoutOptions(
