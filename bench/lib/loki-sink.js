@@ -48,6 +48,7 @@ class Counter {
     this.lineBytes = 0; // only counted when verifying
     this.streams = 0;
     this.duplicates = 0;
+    this.unique = 0; // distinct sequence numbers seen (when verifying)
     this.unknown = 0; // lines without one of our sequence numbers
     this.badRequests = 0;
     this.firstAt = 0n;
@@ -65,6 +66,7 @@ class Counter {
       jsonBytes: this.jsonBytes,
       lineBytes: this.lineBytes,
       duplicates: this.duplicates,
+      unique: this.unique,
       unknown: this.unknown,
       badRequests: this.badRequests,
       firstAt: this.firstAt.toString(),
@@ -210,7 +212,9 @@ export function startSink({ host = '127.0.0.1', port = 0, delayMs = 0, expected 
         text = `floki bench sink: ${err.message}\n`;
       }
       counter.lastAt = now;
-      if (expected > 0 && !doneSent && counter.entries >= expected + knownDuplicates) {
+      // Done once every number has arrived (and the known duplicates): extra entries without a number
+      // (a stack trace cut in two) must not make up for a missing one.
+      if (expected > 0 && !doneSent && counter.unique >= expected && counter.duplicates >= knownDuplicates) {
         doneSent = true;
         counter.doneAt = process.hrtime.bigint();
         onDone?.(counter.stats());

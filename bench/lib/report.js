@@ -108,3 +108,29 @@ export function summaryTable(groups) {
   }
   return markdownTable(header, rows);
 }
+
+/**
+ * Lines comparing a workload with another of the same run (its `compareTo`: { workload, figure, aim }),
+ * floki's medians: the aggregator tier's events/s against direct forward → loki's. Empty when either
+ * is missing from the run.
+ */
+export function comparisonLines(groups) {
+  const lines = [];
+  for (const { workload: w, runs } of groups) {
+    const c = w.compareTo;
+    if (!c) continue;
+    const other = groups.find((g) => g.workload.name === c.workload);
+    if (!other) {
+      lines.push(`${w.name}: run ${c.workload} with it to see its ${c.figure} against that one's`);
+      continue;
+    }
+    const mine = median(runs.floki.map((r) => figureOf(r, c.figure)));
+    const theirs = median(other.runs.floki.map((r) => figureOf(r, c.figure)));
+    const ratio = mine / theirs;
+    const verdict = Number.isFinite(ratio) ? (ratio >= c.aim ? 'meets' : 'misses') : 'cannot tell';
+    lines.push(
+      `${w.name}: ${FIGURES[c.figure].format(mine)} ${c.figure} = ${Number.isFinite(ratio) ? `${(ratio * 100).toFixed(0)}%` : '–'} of ${c.workload}'s ${FIGURES[c.figure].format(theirs)} (floki; aim at least ${(c.aim * 100).toFixed(0)}%: ${verdict})`,
+    );
+  }
+  return lines;
+}

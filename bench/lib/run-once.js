@@ -59,7 +59,10 @@ export async function runOnce(w, prepared, target, runNo, opts) {
     Object.assign(result, { requests: s.requests, streams: s.streams, received: s.entries, duplicates: s.duplicates, unknown: s.unknown, sinkBytes: s.bodyBytes });
     if (s.entries > expected + knownDuplicates) result.problems.push(`${s.entries - expected - knownDuplicates} more entries than sent`);
     if (s.duplicates !== knownDuplicates) result.problems.push(`${s.duplicates} duplicate events${knownDuplicates ? ` (${knownDuplicates} known)` : ''}`);
-    if (s.entries - s.duplicates - s.unknown < expected) result.problems.push(`${expected - (s.entries - s.duplicates - s.unknown)} events missing`);
+    if (s.unique < expected) {
+      const missing = await sink.missing(5).catch(() => []);
+      result.problems.push(`${expected - s.unique} events missing (first: ${missing.join(', ')})`);
+    }
     if (s.unknown > 0) result.problems.push(`${s.unknown} entries without a known sequence number`);
     if (s.badRequests > 0) result.problems.push(`${s.badRequests} push requests the sink could not read`);
     if (proc.exit) result.problems.push(`${proc.label} exited during the run (code ${proc.exit.code}, signal ${proc.exit.signal})`);
@@ -73,7 +76,7 @@ export async function runOnce(w, prepared, target, runNo, opts) {
       result.received = s.entries;
       result.duplicates = s.duplicates;
       const missing = await sink.missing(5).catch(() => []);
-      result.problems.push(`sink counted ${s.entries}/${expected} events (${s.duplicates} duplicates) in ${s.requests} requests; first missing: ${missing.join(', ')}`);
+      result.problems.push(`sink counted ${s.entries}/${expected} events (${s.unique} distinct, ${s.duplicates} duplicates, ${s.unknown} without a number) in ${s.requests} requests; first missing: ${missing.join(', ')}`);
     }
     if (proc && !proc.exit && ctx) result.metrics = await scrapeMetrics(ctx.httpPort, proc.metricsPrefix);
     if (proc) result.log = proc.tail();

@@ -41,7 +41,10 @@ export function checkSeq(buf, start, end, counter, markers = PLAIN) {
   }
   if (seq >= 0 && seq < counter.expected) {
     if (counter.seen[seq]) counter.duplicates++;
-    else counter.seen[seq] = 1;
+    else {
+      counter.seen[seq] = 1;
+      counter.unique = (counter.unique ?? 0) + 1;
+    }
     return;
   }
   counter.unknown++;

@@ -27,12 +27,12 @@ const PARSERS = `parsers:
 `;
 
 /** The filters, the same keys for both: the stack traces folded, JSON lines parsed, debug lines dropped. */
-const FILTERS = `  filters:
+const filters = (multilineExtra = '') => `  filters:
     - name: multiline
       match: kube.*
       multiline.key_content: log
       multiline.parser: java, python, go
-    - name: parser
+${multilineExtra}    - name: parser
       match: kube.*
       key_name: log
       parser: json
@@ -58,7 +58,7 @@ ${PARSERS}pipeline:
       tag: kube.*
       read_from_head: true
       multiline.parser: cri
-${FILTERS}  outputs:
+${filters()}  outputs:
     - name: loki
       match: '*'
       host: 127.0.0.1
@@ -84,7 +84,7 @@ ${PARSERS}pipeline:
       tag_regex: '(?<pod_name>[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)_(?<namespace_name>[^_]+)_(?<container_name>.+)-(?<container_id>[a-z0-9]{64})\\.log$'
       read_from_head: true
       multiline.parser: cri
-${FILTERS}  outputs:
+${filters('      emitter_mem_buf_limit: 0\n')}  outputs:
     - name: loki
       match: '*'
       host: 127.0.0.1
