@@ -19,6 +19,9 @@
 //                    after; note() says what the service saw, on the run's line
 //   knownDuplicates  optional: (target, prepared) => entries that process is known to send twice (a
 //                    behaviour of Fluent Bit's the twin cannot avoid): exactly that many may repeat
+//   toleratesCutLines optional: (target) => true when that process's entries without a number (a line
+//                    it cut in pieces) are shown on its run line instead of failing the run; every
+//                    number must still arrive exactly once
 //   idle             optional: { settleS, windowS }: measure the process at rest instead of a throughput run
 //   reports          the figures (table columns) it reports, see bench/lib/report.js
 //   rate             the figure the ratio to Fluent Bit compares ('events/s' or 'MiB/s in')
