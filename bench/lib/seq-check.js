@@ -7,6 +7,7 @@ const NAME_MARKER = Buffer.from('"name":"');
 /** Lines that are not exporter events (the tail workloads' application lines) carry `seq=<16 hex>`. */
 const SEQ_MARKER = Buffer.from('seq=');
 const SEQ_DIGITS = 16;
+const HEX16 = /^[0-9a-f]{16}$/;
 
 /** Where the sequence number sits in a line as it is, and in a line escaped inside a JSON string. */
 export const PLAIN = { name: NAME_MARKER, close: Buffer.from('"') };
@@ -36,7 +37,10 @@ export function checkSeq(buf, start, end, counter, markers = PLAIN) {
     }
     if (s >= 0 && start + s + SEQ_MARKER.length + SEQ_DIGITS <= end) {
       const from = start + s + SEQ_MARKER.length;
-      seq = parseInt(buf.toString('latin1', from, from + SEQ_DIGITS), 16);
+      const digits = buf.toString('latin1', from, from + SEQ_DIGITS);
+      // All 16 digits, or none: a line cut inside its number (the first piece's digits run into what
+      // follows the line) must not count as some other number.
+      if (HEX16.test(digits)) seq = parseInt(digits, 16);
     }
   }
   if (seq >= 0 && seq < counter.expected) {

@@ -142,8 +142,12 @@ test("the sink reads a number past a line's first 256 bytes (a joined Python tra
   const escaped = Buffer.from(JSON.stringify(JSON.stringify({ log: trace.replace('02', '03') })).slice(1, -1));
   checkSeq(escaped, 0, escaped.length, counter, ESCAPED);
   checkSeq(Buffer.from('no number at all'), 0, 16, counter);
+  // A line cut inside its number, read up to the next entry of a JSON push: not another number.
+  const cut = Buffer.from('seq=00000000000"],["1795600800000000000","seq=0000000000000001 rest');
+  checkSeq(cut, 0, cut.indexOf('"],["'), counter, ESCAPED);
+  checkSeq(cut, 0, cut.length, counter, ESCAPED);
   assert.deepEqual([...counter.seen], [0, 0, 1, 1]);
-  assert.equal(counter.unknown, 1);
+  assert.equal(counter.unknown, 3);
 });
 
 test('the summary compares the aggregator tier with direct forward → loki', () => {
