@@ -4,15 +4,16 @@
 //
 // CRI format (containerd): `<RFC3339Nano> <stdout|stderr> <P|F> <content>`. 10% of the lines are
 // written as 2 or 3 pieces (P…F) cut at any byte, inside multi-byte characters too, as CRI-O does
-// with its read buffer. Three profiles:
+// with its read buffer. The profiles:
 // - `mixed` (the `tail` workload): one file holds kubernetes-event-exporter JSON (bench/lib/events.js),
 //   the others application lines of 80 B to 4 KiB (mean about 0.9 KiB), text and JSON, some non-ASCII;
-// - `app-350` (W2, node-agent): every file holds application lines of 80 B to 1.5 KiB, about 350 B a
-//   record with the CRI prefix (500 MiB is about 1.5M records);
+// - `app-350` (W2): every file holds application lines of 80 B to 1.5 KiB, about 350 B a record with
+//   the CRI prefix (500 MiB is about 1.5M records); `app-350-whole-numbers` (node-agent) the same
+//   lines, never cut inside their `seq=<16 hex>`;
 // - `traces` (parsing): app-350's lines, with Java, Python and Go stack traces (one entry each once
 //   multiline has joined them; 4% of entries) and debug JSON lines without a sequence number (10%),
-//   which the parsing workload's grep drops. `events` counts the entries with a number, `dropped`
-//   the others, `traces` each kind.
+//   which the parsing workload's grep drops, never cut inside a number. `events` counts the entries
+//   with a number, `dropped` the others, `traces` each kind.
 // Every line carries a sequence number the counting sink reads back: `seq=<16 hex>` near the start
 // of an application line, and the event name's suffix for an event (see loki-sink.js).
 //
@@ -147,20 +148,31 @@ javaTrace.kind = 'java';
 pythonTrace.kind = 'python';
 goPanic.kind = 'go';
 
+const SEQ_PREFIX = Buffer.from('seq=');
+
 const PROFILES = {
   mixed: { exporterFile: true, lineSize },
   'app-350': { exporterFile: false, lineSize: lineSize350 },
-  traces: { exporterFile: false, lineSize: lineSize350, entry: tracesEntry },
+  // W2's lines, but no P/F cut inside a line's number.
+  'app-350-whole-numbers': { exporterFile: false, lineSize: lineSize350, wholeNumbers: true },
+  traces: { exporterFile: false, lineSize: lineSize350, entry: tracesEntry, wholeNumbers: true, version: 2 },
 };
 
 /** Appends one line as CRI, 10% of lines in 2 or 3 pieces cut at arbitrary bytes. */
-function criLines(r, time, stream, content) {
+function criLines(r, time, stream, content, wholeNumber = false) {
   const body = Buffer.from(content);
   const prefix = `${time} ${stream} `;
   if (r() >= 0.1 || body.length < 4) return Buffer.concat([Buffer.from(`${prefix}F `), body, Buffer.from('\n')]);
   const pieces = r() < 0.5 ? 2 : 3;
   const cuts = [];
   for (let i = 1; i < pieces; i++) cuts.push(1 + Math.floor(r() * (body.length - 2)));
+  if (wholeNumber) {
+    // Never inside `seq=<16 hex>`: a process that sends a piece on alone then loses only a line's
+    // joining (an entry without a number, which the workload may tolerate), never its number.
+    const at = body.indexOf(SEQ_PREFIX);
+    const end = at + SEQ_PREFIX.length + SEQ_HEX_DIGITS;
+    if (at >= 0) for (let i = 0; i < cuts.length; i++) if (cuts[i] > at && cuts[i] < end) cuts[i] = end < body.length ? end : at;
+  }
   cuts.sort((a, b) => a - b);
   const parts = [];
   let from = 0;
@@ -180,7 +192,9 @@ export function prepareTailFiles({ dataDir, files = 20, totalBytes = 500 * MiB, 
   const shape = PROFILES[profile];
   if (!shape) throw new Error(`unknown tail profile '${profile}' (${Object.keys(PROFILES).join(', ')})`);
   // The mixed profile's key leaves the profile out, so files generated before profiles existed still count.
-  const params = profile === 'mixed' ? { FORMAT_VERSION, files, totalBytes, seed } : { FORMAT_VERSION, files, totalBytes, seed, profile };
+  // A profile's `version` changes its files' key when its content changes.
+  const params =
+    profile === 'mixed' ? { FORMAT_VERSION, files, totalBytes, seed } : { FORMAT_VERSION, files, totalBytes, seed, profile, ...(shape.version ? { version: shape.version } : {}) };
   const key = createHash('sha1').update(JSON.stringify(params)).digest('hex').slice(0, 10);
   const root = join(dataDir, `tail-${key}`);
   const manifestPath = join(root, 'manifest.json');
@@ -230,7 +244,7 @@ export function prepareTailFiles({ dataDir, files = 20, totalBytes = 500 * MiB, 
       }
       seq++;
       for (const { stream, content } of lines) {
-        const chunk = criLines(r, rfc3339Nano(ns), stream, content);
+        const chunk = criLines(r, rfc3339Nano(ns), stream, content, shape.wholeNumbers);
         pending.push(chunk);
         pendingBytes += chunk.length;
         written += chunk.length;

@@ -29,7 +29,12 @@ function criEntries(file) {
     const tag = String.fromCharCode(line[b + 1]);
     partial[stream].push(line.subarray(b + 3));
     if (tag === 'F') {
-      out.push({ stream, content: Buffer.concat(partial[stream]).toString('utf8') });
+      const pieces = partial[stream];
+      const content = Buffer.concat(pieces);
+      // Where the pieces meet, for the check that no cut falls inside a number.
+      const cuts = [];
+      for (let i = 0, at = 0; i < pieces.length - 1; i++) cuts.push((at += pieces[i].length));
+      out.push({ stream, content: content.toString('utf8'), raw: content, cuts });
       partial[stream] = [];
     }
   }
@@ -64,13 +69,23 @@ function joinTraces(lines) {
 
 const SEQ = /seq=([0-9a-f]{16})/g;
 
+/** No P/F cut falls inside a line's `seq=<16 hex>`. */
+function assertNoCutInNumbers(lines) {
+  for (const { raw, cuts, content } of lines) {
+    const at = raw.indexOf('seq=');
+    if (at >= 0) for (const c of cuts) assert.ok(c <= at || c >= at + 20, `a cut at ${c} inside the number at ${at}: ${content.slice(0, 120)}`);
+  }
+}
+
 test('the traces profile: every entry after joining carries one number, 0..events-1 once each; debug lines none', () => {
   const m = prepareTailFiles({ dataDir, files: 3, totalBytes: 600_000, profile: 'traces' });
   const seen = new Uint8Array(m.events);
   const kinds = { java: 0, python: 0, go: 0 };
   let debug = 0;
   for (const f of m.files) {
-    for (const entry of joinTraces(criEntries(f.target))) {
+    const lines = criEntries(f.target);
+    assertNoCutInNumbers(lines);
+    for (const entry of joinTraces(lines)) {
       const text = entry.lines.join('\n');
       const numbers = [...text.matchAll(SEQ)].map((x) => parseInt(x[1], 16));
       if (entry.kind) kinds[entry.kind]++;
@@ -92,10 +107,19 @@ test('the traces profile: every entry after joining carries one number, 0..event
 });
 
 test("the node-agent files: one number per joined line, 0..events-1; their pods are the stand-in's", async () => {
-  const m = prepareTailFiles({ dataDir, files: 4, totalBytes: 200_000, profile: 'app-350' });
+  const m = prepareTailFiles({ dataDir, files: 4, totalBytes: 200_000, profile: 'app-350-whole-numbers' });
   let count = 0;
-  for (const f of m.files) for (const { content } of criEntries(f.target)) count += [...content.matchAll(SEQ)].length;
+  let split = 0;
+  for (const f of m.files) {
+    const lines = criEntries(f.target);
+    assertNoCutInNumbers(lines);
+    for (const { content, cuts } of lines) {
+      count += [...content.matchAll(SEQ)].length;
+      if (cuts.length) split++;
+    }
+  }
   assert.equal(count, m.events);
+  assert.ok(split > m.events / 20, `about 10% of the lines are cut in pieces: ${split} of ${m.events}`);
 
   const pods = podsOfManifest(m);
   assert.equal(pods.length, 4);

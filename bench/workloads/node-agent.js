@@ -107,7 +107,8 @@ export const NODE_AGENT_WORKLOADS = [
     description:
       "issue #14: 20 pods' CRI files present at start, 300 MiB (W2's lines: half JSON), tail read_from_head, cri → kubernetes filter (merge_log on) against an API-server stand-in → loki with namespace/pod/container/app labels from the metadata; timed from the process start",
     input: 'tail',
-    tail: { files: 20, totalBytes: 300 * MiB, profile: 'app-350', present: true },
+    // W2's lines, never cut inside their number: a line Fluent Bit sends in pieces is shown, not fatal.
+    tail: { files: 20, totalBytes: 300 * MiB, profile: 'app-350-whole-numbers', present: true },
     sink: { delayMs: 0 },
     ports: ['kubeApi'],
     services: [startKubeApi],
