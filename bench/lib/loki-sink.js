@@ -169,10 +169,9 @@ function missing(counter, limit = 10) {
 
 /**
  * Starts the sink in this process. Options: host, port (0 = any), delayMs, expected (0 = count only),
- * knownDuplicates (entries the process under test is known to send twice: done waits for them too),
- * onDone(stats) called once when `expected` + `knownDuplicates` entries have arrived.
+ * onDone(stats) called once when every one of the `expected` sequence numbers has arrived.
  */
-export function startSink({ host = '127.0.0.1', port = 0, delayMs = 0, expected = 0, knownDuplicates = 0, onDone } = {}) {
+export function startSink({ host = '127.0.0.1', port = 0, delayMs = 0, expected = 0, onDone } = {}) {
   const counter = new Counter(expected);
   let doneSent = false;
   const server = http.createServer((req, res) => {
@@ -212,9 +211,9 @@ export function startSink({ host = '127.0.0.1', port = 0, delayMs = 0, expected 
         text = `floki bench sink: ${err.message}\n`;
       }
       counter.lastAt = now;
-      // Done once every number has arrived (and the known duplicates): extra entries without a number
-      // (a stack trace cut in two) must not make up for a missing one.
-      if (expected > 0 && !doneSent && counter.unique >= expected && counter.duplicates >= knownDuplicates) {
+      // Done once every number has arrived: extra entries (a stack trace cut in two, a duplicate)
+      // must not make up for a missing one.
+      if (expected > 0 && !doneSent && counter.unique >= expected) {
         doneSent = true;
         counter.doneAt = process.hrtime.bigint();
         onDone?.(counter.stats());
@@ -243,9 +242,9 @@ export function startSink({ host = '127.0.0.1', port = 0, delayMs = 0, expected 
 
 /**
  * Forks the sink as a child process. Returns { port, stats(), missing(), done, close() }; `done`
- * resolves with the stats when `expected` (+ `knownDuplicates`) entries have arrived.
+ * resolves with the stats when every one of the `expected` numbers has arrived.
  */
-export async function forkSink({ delayMs = 0, expected = 0, knownDuplicates = 0 } = {}) {
+export async function forkSink({ delayMs = 0, expected = 0 } = {}) {
   const child = fork(fileURLToPath(import.meta.url), ['--child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let nextId = 0;
   const waiting = new Map();
@@ -271,7 +270,7 @@ export async function forkSink({ delayMs = 0, expected = 0, knownDuplicates = 0 
     for (const w of waiting.values()) w(undefined);
     waiting.clear();
   });
-  child.send({ type: 'start', delayMs, expected, knownDuplicates });
+  child.send({ type: 'start', delayMs, expected });
   const port = await ready;
   const ask = (what, arg) =>
     new Promise((resolve, reject) => {
@@ -300,7 +299,7 @@ if (process.argv.includes('--child') && process.send) {
   process.on('message', async (m) => {
     try {
       if (m.type === 'start') {
-        sink = await startSink({ delayMs: m.delayMs, expected: m.expected, knownDuplicates: m.knownDuplicates, onDone: (stats) => process.send({ type: 'done', stats }) });
+        sink = await startSink({ delayMs: m.delayMs, expected: m.expected, onDone: (stats) => process.send({ type: 'done', stats }) });
         process.send({ type: 'ready', port: sink.port });
       } else if (m.type === 'stats') process.send({ type: 'reply', id: m.id, value: sink.stats() });
       else if (m.type === 'missing') process.send({ type: 'reply', id: m.id, value: sink.missing(m.arg) });

@@ -18,7 +18,7 @@
 //   services         optional: [async (ctx) => ({ close, note? })], started before the process, closed
 //                    after; note() says what the service saw, on the run's line
 //   knownDuplicates  optional: (target, prepared) => entries that process is known to send twice (a
-//                    behaviour of Fluent Bit's the twin cannot avoid): exactly that many may repeat
+//                    behaviour of Fluent Bit's the twin cannot avoid): at most that many may repeat
 //   toleratesCutLines optional: (target) => true when that process's entries without a number (a line
 //                    it cut in pieces) are shown on its run line instead of failing the run; every
 //                    number must still arrive exactly once

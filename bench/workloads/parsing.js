@@ -7,7 +7,8 @@
 //
 // Fluent Bit 5.1.1 sends a Python traceback's last line (the exception, the rule that goes back to
 // start_state) twice: inside the joined entry and again as an entry of its own. That is its
-// behaviour, not floki's: its runs expect exactly one duplicate per traceback, and no other.
+// behaviour, not floki's: its runs accept at most one duplicate per traceback (none for a traceback it
+// cut in pieces), and no other.
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
