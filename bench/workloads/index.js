@@ -25,6 +25,8 @@
 //   idle             optional: { settleS, windowS }: measure the process at rest instead of a throughput run
 //   reports          the figures (table columns) it reports, see bench/lib/report.js
 //   rate             the figure the ratio to Fluent Bit compares ('events/s' or 'MiB/s in')
+//   deadlineS        optional: seconds a run may take (default BENCH_DEADLINE_S, 120), unless
+//                    BENCH_DEADLINE_S is set
 //   compareTo        optional: { workload, figure, aim }: a line under the table gives floki's figure
 //                    as a share of that workload's (run in the same invocation), against the aim
 // Once published, keep a workload fixed so figures compare from commit to commit; add a new name for
