@@ -9,6 +9,7 @@ import { mergeRecord, type MergeOptions, type MergeResult } from '../../src/filt
 import { MAX_RECORD_NESTING, nestingExceeds } from '../../src/core/limits.js';
 import { parseOneJsonValue, TOO_DEEP } from '../../src/parsers/formats/json-text.js';
 import { ParserRegistry, type ParserSpec } from '../../src/parsers/registry.js';
+import { parseExporterLine } from '../../src/filters/event_exporter/index.js';
 
 /** A JSON object nested exactly `levels` deep (the object itself is level 1). */
 const deepJson = (levels: number): string => '{"a":'.repeat(levels - 1) + '{}' + '}'.repeat(levels - 1);
@@ -108,5 +109,15 @@ describe('JSON nesting limit in every parse path', () => {
       assert.deepEqual(keyed.record, { log: deepJson(64) });
       assert.equal(keyed.tooDeep, 1);
     });
+  });
+});
+
+describe('event_exporter: an exporter-looking line nested too deeply', () => {
+  it('is not taken for an event (it stays the line it was)', () => {
+    const event = (extra: string) => `{"type":"Normal","reason":"Started",${extra}"involvedObject":{"kind":"Pod","namespace":"default"}}`;
+    assert.notEqual(parseExporterLine(event('')), undefined);
+    assert.notEqual(parseExporterLine(event(`"deep":${deepJson(63)},`)), undefined);
+    assert.equal(parseExporterLine(event(`"deep":${deepJson(64)},`)), undefined);
+    assert.equal(parseExporterLine(event(`"deep":${deepJson(5000)},`)), undefined);
   });
 });
