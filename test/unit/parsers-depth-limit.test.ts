@@ -5,11 +5,13 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { mergeRecord, type MergeOptions, type MergeResult } from '../../src/filters/kubernetes/record-merge.js';
 import { MAX_RECORD_NESTING, nestingExceeds } from '../../src/core/limits.js';
 import { parseOneJsonValue, TOO_DEEP } from '../../src/parsers/formats/json-text.js';
 import { ParserRegistry, type ParserSpec } from '../../src/parsers/registry.js';
 import { parseExporterLine } from '../../src/filters/event_exporter/index.js';
+import { runs } from '../helpers/fuzz.js';
 
 /** A JSON object nested exactly `levels` deep (the object itself is level 1). */
 const deepJson = (levels: number): string => '{"a":'.repeat(levels - 1) + '{}' + '}'.repeat(levels - 1);
@@ -119,5 +121,26 @@ describe('event_exporter: an exporter-looking line nested too deeply', () => {
     assert.notEqual(parseExporterLine(event(`"deep":${deepJson(63)},`)), undefined);
     assert.equal(parseExporterLine(event(`"deep":${deepJson(64)},`)), undefined);
     assert.equal(parseExporterLine(event(`"deep":${deepJson(5000)},`)), undefined);
+  });
+});
+
+describe('JSON nesting limit: property', () => {
+  it('any mix of objects and arrays, any depth, trailing text or not: refused exactly when deeper than the limit, never throws', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ min: 1, max: 80 }), fc.integer({ min: 60, max: 3000 })), fc.integer(), fc.constantFrom('', ' ', ' tail', '\n'), (depth, pattern, tail) => {
+        // Each level an object `{"k":…}` or an array `[…, 1]`, as the pattern's bits say.
+        const opens = Array.from({ length: depth }, (_, i) => ((pattern >>> i % 31) & 1) === 1);
+        let text = '0';
+        for (let i = opens.length - 1; i >= 0; i--) text = opens[i] ? `{"k":${text}}` : `[${text},1]`;
+        const value = parseOneJsonValue(text + tail);
+        if (opens.length > MAX_RECORD_NESTING) assert.equal(value, TOO_DEEP);
+        else assert.equal(nestingExceeds(value), false);
+        const p = parser([['format', 'json']]);
+        const r = p.parse(`{"x":${text}}${tail}`);
+        assert.equal(r === undefined, opens.length + 1 > MAX_RECORD_NESTING);
+        assert.equal(p.tooDeep, opens.length + 1 > MAX_RECORD_NESTING ? 1 : 0);
+      }),
+      runs(60),
+    );
   });
 });
