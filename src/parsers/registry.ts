@@ -65,6 +65,12 @@ export interface Parser {
    * (logfmt, ltsv), as in Fluent Bit.
    */
   readonly timeFailures: number;
+  /**
+   * Texts or decode_field values left unparsed so far because they nest maps and arrays deeper than
+   * a record may (MAX_RECORD_NESTING); a plugin exports it as a metric. Absent: this parser makes no
+   * nested values.
+   */
+  readonly tooDeep?: number;
 }
 
 interface PendingReference {

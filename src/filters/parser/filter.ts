@@ -11,9 +11,12 @@
  * - A time the parser read (not 0) becomes the event's time; metadata stays.
  * - A record whose value no parser matches, or that has no string at the key, passes unchanged and is
  *   counted (`floki_filter_parser_unparsed_records_total{name,reason}`).
+ * - A value (or a decode_field value) nested deeper than a record may be is not parsed, as text that
+ *   is not JSON; counted (`floki_filter_parser_too_deep_values_total{name}`), logged once.
  */
 import type { OptionSpec, ResolvedOptions } from '../../config/options.js';
 import type { LogEvent } from '../../core/event.js';
+import { MAX_RECORD_NESTING } from '../../core/limits.js';
 import type { Filter, PluginContext } from '../../core/plugin.js';
 import { putKey } from '../../parsers/formats/parser-settings.js';
 import type { Parser, ParserRegistry } from '../../parsers/registry.js';
@@ -117,6 +120,9 @@ export class ParserFilter implements Filter {
   private readonly s: ParserFilterSettings;
   private readonly unparsed: Record<Unparsed, { inc(n: number): void }>;
   private readonly timeFailures: { inc(n: number): void };
+  private readonly tooDeep: { inc(n: number): void };
+  private tooDeepLogged = false;
+  private readonly log: PluginContext['log'];
 
   constructor(options: ResolvedOptions, ctx: PluginContext) {
     this.s = parserFilterSettings(options, ctx.parsers);
@@ -128,6 +134,10 @@ export class ParserFilter implements Filter {
     this.timeFailures = m
       .counter('floki_filter_parser_time_failures_total', 'Parsed values whose time did not fit the parser\'s time_format (the event keeps its own time)', ['name'])
       .labels(ctx.name);
+    this.tooDeep = m
+      .counter('floki_filter_parser_too_deep_values_total', `Values (or decode_field values) left unparsed because they nest deeper than ${MAX_RECORD_NESTING} levels`, ['name'])
+      .labels(ctx.name);
+    this.log = ctx.log;
   }
 
   process(events: LogEvent[]): LogEvent[] {
@@ -137,6 +147,7 @@ export class ParserFilter implements Filter {
     let noMatch = 0;
     let noValue = 0;
     let timeFailures = 0;
+    let tooDeep = 0;
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
       const original = event.record;
@@ -150,8 +161,10 @@ export class ParserFilter implements Filter {
       for (let p = 0; p < parsers.length; p++) {
         const parser = parsers[p]!;
         const failuresBefore = parser.timeFailures;
+        const deepBefore = parser.tooDeep;
         const r = parser.parse(text);
         if (parser.timeFailures !== failuresBefore) timeFailures++;
+        if (parser.tooDeep !== deepBefore) tooDeep++;
         if (r !== undefined) {
           parsed = r.record;
           time = r.time;
@@ -170,7 +183,15 @@ export class ParserFilter implements Filter {
     if (noMatch > 0) this.unparsed.no_match.inc(noMatch);
     if (noValue > 0) this.unparsed.no_value.inc(noValue);
     if (timeFailures > 0) this.timeFailures.inc(timeFailures);
+    if (tooDeep > 0) this.countTooDeep(tooDeep);
     return events;
+  }
+
+  private countTooDeep(n: number): void {
+    this.tooDeep.inc(n);
+    if (this.tooDeepLogged) return;
+    this.tooDeepLogged = true;
+    this.log.warn(`a value nested deeper than ${MAX_RECORD_NESTING} levels was left unparsed (logged once; see floki_filter_parser_too_deep_values_total)`);
   }
 
   private merge(parsed: Record<string, unknown>, original: Record<string, unknown>): Record<string, unknown> {
