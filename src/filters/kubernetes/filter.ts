@@ -7,6 +7,7 @@
  * waits (bounded) for it. Whatever the API server does, records go on: with the metadata known so far,
  * else with what their tag says.
  */
+import { BoundedMap } from '../../kube/bounded-map.js';
 import type { LogEvent } from '../../core/event.js';
 import type { Filter, FilterContext } from '../../core/plugin.js';
 import { KubeConnection } from '../../kube/connection.js';
@@ -32,6 +33,10 @@ export interface KubernetesFilterTimings {
 
 const DEFAULT_TIMINGS: KubernetesFilterTimings = { getTimeoutMs: 5000, deletedGraceMs: 600_000, notFoundMs: 30_000, watchTimeoutMs: 300_000, sweepEveryMs: 30_000 };
 const MAX_TAGS = 10_000;
+/** Tags are what clients send (a forward tag may be megabytes long): the per-tag state is bounded in bytes too. */
+const MAX_TAG_BYTES = 16 * 1024 * 1024;
+/** What a tag's state holds beside its name: the parts read from it and the maps made for its records. */
+const TAG_STATE_BYTES = 1024;
 
 /** What the filter knows of one tag, kept between batches. */
 interface TagState {
@@ -51,7 +56,7 @@ interface TagState {
 
 export class KubernetesFilter implements Filter {
   private readonly tagReader: { read(tag: string): TagMetadata | undefined };
-  private readonly states = new Map<string, TagState>();
+  private readonly states = new BoundedMap<TagState>(MAX_TAGS, MAX_TAG_BYTES, TAG_STATE_BYTES);
   private readonly pods: PodStore | undefined;
   private readonly namespaces: NamespaceStore | undefined;
   private readonly metrics: KubernetesFilterMetrics;
@@ -159,7 +164,6 @@ export class KubernetesFilter implements Filter {
   private state(tag: string): TagState {
     let s = this.states.get(tag);
     if (s === undefined) {
-      if (this.states.size >= MAX_TAGS) this.states.clear();
       s = {
         tag: this.tagReader.read(tag),
         pod: undefined,
@@ -272,6 +276,12 @@ export class KubernetesFilter implements Filter {
       if (full) enriched++;
       else missing++;
       kept?.push(event);
+    }
+    const deep = this.result.tooDeep;
+    if (deep !== undefined && deep > 0) {
+      this.result.tooDeep = 0;
+      this.metrics.tooDeep(deep);
+      this.health.once('too_deep_log', {}, 'merge_log left a log unmerged: it nests deeper than a record may (64 levels); counted in floki_filter_kubernetes_too_deep_logs_total (logged once)');
     }
     if (enriched > 0) this.metrics.enriched.inc(enriched);
     if (excluded > 0) this.metrics.excluded.inc(excluded);

@@ -14,6 +14,7 @@ export class KubernetesFilterMetrics {
   private readonly cacheBytes: Gauge<string>;
   private readonly cacheEntries: Gauge<string>;
   private readonly evictions: Counter<string>;
+  private readonly tooDeepLogs: Counter<string>;
 
   constructor(
     metrics: Metrics,
@@ -35,6 +36,7 @@ export class KubernetesFilterMetrics {
     );
     this.cacheBytes = metrics.gauge('floki_filter_kubernetes_cache_bytes', 'Bytes of metadata held, by cache (pod, namespace).', ['name', 'cache']);
     this.cacheEntries = metrics.gauge('floki_filter_kubernetes_cache_entries', 'Pods (deleted ones included until evicted) or namespaces held, by cache.', ['name', 'cache']);
+    this.tooDeepLogs = metrics.counter('floki_filter_kubernetes_too_deep_logs_total', 'Records whose log merge_log left unmerged: it nests deeper than a record may.', ['name']);
     this.evictions = metrics.counter('floki_filter_kubernetes_cache_evictions_total', 'Entries taken out of the caches, by reason (deleted long ago, size limit).', ['name', 'reason']);
   }
 
@@ -57,5 +59,9 @@ export class KubernetesFilterMetrics {
 
   evicted(reason: 'size' | 'deleted'): void {
     this.evictions.inc({ name: this.name, reason });
+  }
+
+  tooDeep(n: number): void {
+    this.tooDeepLogs.inc({ name: this.name }, n);
   }
 }

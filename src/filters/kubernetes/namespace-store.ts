@@ -4,6 +4,7 @@
  * used, so a record waits for a namespace only the first time (one GET), never after. Namespaces are
  * few: requests grow with namespaces and time, not with pods or records.
  */
+import { BoundedMap } from '../../kube/bounded-map.js';
 import type { Logger } from 'pino';
 import { ByteBoundedCache } from '../../kube/bounded-cache.js';
 import { KubeApiError } from '../../kube/api-client.js';
@@ -42,7 +43,8 @@ export interface NamespaceStoreOptions {
 
 export class NamespaceStore {
   private readonly cache: ByteBoundedCache<NamespaceEntry>;
-  private readonly misses = new Map<string, Miss>();
+  /** Namespace names come from tags, which a client chooses: bounded in entries and bytes. */
+  private readonly misses = new BoundedMap<Miss>(10_000, 4 * 1024 * 1024);
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly stopController = new AbortController();
 
@@ -92,7 +94,6 @@ export class NamespaceStore {
   }
 
   private miss(name: string, miss: Miss): void {
-    if (this.misses.size >= 10_000) this.misses.clear();
     this.misses.set(name, miss);
   }
 

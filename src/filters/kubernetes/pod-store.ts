@@ -12,6 +12,7 @@
  * cost no request per batch. Deleted pods stay 10 minutes (their last lines are often read after they
  * are gone); the cache is bounded in bytes, least recently used first.
  */
+import { BoundedMap } from '../../kube/bounded-map.js';
 import type { Logger } from 'pino';
 import { ByteBoundedCache } from '../../kube/bounded-cache.js';
 import { KubeApiError } from '../../kube/api-client.js';
@@ -56,6 +57,8 @@ export interface PodStoreOptions {
 const TOO_LARGE_MS = 300_000;
 const KUBELET_MIN_INTERVAL_MS = 1000;
 const MAX_MISSES = 10_000;
+/** Pod keys come from tags, which a client chooses: the misses are bounded in bytes too. */
+const MAX_MISS_BYTES = 4 * 1024 * 1024;
 
 export function isMiss<T extends object>(v: T | Miss | undefined): v is Miss {
   return v !== undefined && 'reason' in v;
@@ -63,11 +66,11 @@ export function isMiss<T extends object>(v: T | Miss | undefined): v is Miss {
 
 export class PodStore {
   private readonly cache: ByteBoundedCache<PodEntry>;
-  private readonly misses = new Map<string, Miss>();
+  private readonly misses = new BoundedMap<Miss>(MAX_MISSES, MAX_MISS_BYTES);
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly probing = new Set<string>();
   /** Pods the size limit pushed out: the watch told of them already, so a record of one does not wait for it. */
-  private readonly evicted = new Set<string>();
+  private readonly evicted = new BoundedMap<true>(MAX_MISSES, MAX_MISS_BYTES);
   private readonly waiters = new Map<string, (() => void)[]>();
   private readonly watch: ListWatch | undefined;
   /** The pages of a list under way. */
@@ -87,8 +90,7 @@ export class PodStore {
     this.cache = new ByteBoundedCache<PodEntry>(options.cacheBytes, (key, entry) => {
       metrics.evicted('size');
       if (entry.source === 'watch' && entry.deletedAt === undefined) {
-        if (this.evicted.size >= MAX_MISSES) this.evicted.clear();
-        this.evicted.add(key);
+        this.evicted.set(key, true);
       }
     });
     this.nextSweep = performance.now() + options.sweepEveryMs;
@@ -316,7 +318,6 @@ export class PodStore {
   }
 
   private miss(key: string, reason: MissReason, until: number): void {
-    if (this.misses.size >= MAX_MISSES) this.misses.clear();
     this.misses.set(key, { reason, until });
   }
 
