@@ -48,9 +48,9 @@ export const tailOptions: readonly OptionSpec[] = [
   {
     name: 'mem_buf_limit',
     type: 'size',
-    default: '4M',
+    default: '16M',
     description:
-      'Bytes of lines read and not yet delivered (or persisted by a disk buffer) above which reading pauses until they are: the files are the buffer, so memory stays low whatever the outputs\' own limits (Fluent Bit\'s Kubernetes examples use 5MB).',
+      'Bytes of lines read and not yet delivered (or persisted by a disk buffer) above which reading pauses until they are: the files are the buffer, so memory stays low whatever the outputs\' own limits. Fluent Bit\'s Kubernetes examples use 5MB; at 4M, reading waited on Loki round trips (issue #12\'s W2 read 10-11 MiB/s, 13-17 at 16M, with the same peak RSS).',
   },
   { name: 'skip_long_lines', type: 'bool', default: false, description: 'Drop lines longer than buffer_max_size (counted in floki_input_tail_long_lines_total).' },
   {
@@ -224,7 +224,7 @@ export function resolveTailOptions(options: ResolvedOptions, instanceName: strin
     multilineParsers,
     blockBytes,
     maxLineBytes,
-    memBufLimit: num(options.mem_buf_limit, 4 * 1024 * 1024),
+    memBufLimit: num(options.mem_buf_limit, 16 * 1024 * 1024),
     longLines: skip ? 'skip' : 'truncate',
     skipEmptyLines: options.skip_empty_lines === true,
     rotateWaitMs: num(options.rotate_wait, 5000),
