@@ -18,6 +18,7 @@ import { multilineFilter } from './filters/multiline/index.js';
 import { forwardOutput } from './outputs/forward/index.js';
 import { lokiOutput } from './outputs/loki/index.js';
 import { stdoutOutput } from './outputs/stdout/index.js';
+import { nullOutput } from './outputs/null/index.js';
 
 /** Every plugin floki knows. */
 export const PLUGIN_LIST: readonly AnyPlugin[] = [
@@ -40,6 +41,7 @@ export const PLUGIN_LIST: readonly AnyPlugin[] = [
   lokiOutput,
   forwardOutput,
   stdoutOutput,
+  nullOutput,
 ];
 
 /** Every plugin a config may name: `forward` is the input, `output:forward` the output (the loader looks up by kind). */
