@@ -38,6 +38,10 @@ export interface PluginSection extends ConfigSection {
    * Each is a `filter` section without `match`.
    */
   processors: PluginSection[];
+  /** Fluentd front-end only: the route group (label) of the instance (see PluginInstanceConfig.routeGroup). */
+  routeGroup?: string;
+  /** Fluentd front-end only: an output that is `relabel` to this route group. */
+  relabel?: string;
 }
 
 /** A variable set by the config itself (`@SET name=value`, YAML `env`); the environment comes after these. */
@@ -73,7 +77,7 @@ export interface IgnoredSection {
   reason: string;
 }
 
-export type ConfigFormat = 'yaml' | 'classic';
+export type ConfigFormat = 'yaml' | 'classic' | 'fluentd';
 
 export interface ConfigModel {
   /** The main file (its path as given). */

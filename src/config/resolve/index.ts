@@ -18,7 +18,7 @@ export interface Resolved {
 }
 
 export function variablesOf(model: ConfigModel, environment: NodeJS.ProcessEnv): Variables {
-  return new Variables(model.variables, environment, model.format === 'yaml' ? 'env' : '@SET');
+  return new Variables(model.variables, environment, model.format === 'yaml' ? 'env' : '@SET', model.format === 'fluentd');
 }
 
 export function resolveModel(model: ConfigModel, registry: PluginRegistry, variables: Variables, parsers: ParserRegistry, report = new Report()): Resolved {

@@ -1,0 +1,143 @@
+/** Fluentd's `<filter>` plugins as floki filters (README "Coming from Fluentd", Filters). */
+import type { ConfigModel } from '../../../model.js';
+import type { FluentdElement } from '../tree.js';
+import { Directive, FlokiSection, type MapReport } from './directive.js';
+import { mapParse } from './parse.js';
+import { accessorOf, durationOf, msText, regexBody } from './values.js';
+
+/** Maps one `<filter PATTERN>` (its match is set by the router); undefined when refused. */
+export function mapFilter(el: FluentdElement, model: ConfigModel, report: MapReport): FlokiSection | undefined {
+  const type = el.params.find((p) => p.key === '@type')?.value ?? '';
+  const what = `<filter ${el.arg}> @type ${type}`;
+  const d = new Directive(el, what, report);
+  d.param('@type');
+  let s: FlokiSection | undefined;
+  switch (type) {
+    case 'kubernetes_metadata':
+      s = kubernetes(d);
+      break;
+    case 'record_transformer':
+      s = recordTransformer(d);
+      break;
+    case 'grep':
+      s = grep(d);
+      break;
+    case 'parser':
+      s = parser(d, model, report);
+      break;
+    case 'concat':
+      s = concat(d);
+      break;
+    case 'stdout':
+      s = new FlokiSection('filter', 'stdout', el);
+      d.ignore(['output_type'], 'the stdout filter prints each event as the stdout output does');
+      if (d.sections('format').length > 0) report.warn(el, `${what} <format>`, 'the stdout filter prints each event as the stdout output does');
+      break;
+    case '':
+      report.refuse(el, `<filter ${el.arg}>`, 'it has no @type');
+      return undefined;
+    default:
+      report.refuse(d.param('@type') ?? el, what, 'floki has no such filter (kubernetes_metadata, record_transformer, grep, parser, concat and stdout are mapped)');
+      return undefined;
+  }
+  const id = d.param('@id');
+  if (id?.value) s.set('alias', id.value, id);
+  d.ignore(['@log_level'], "floki has one log level, the service's");
+  d.finish();
+  return s;
+}
+
+function kubernetes(d: Directive): FlokiSection {
+  const s = new FlokiSection('filter', 'kubernetes', d.el);
+  s.set('record_layout', 'fluentd', d.el);
+  const nonEmpty = (key: string, to: string) => {
+    const p = d.param(key);
+    if (p?.value) s.set(to, p.value, p);
+  };
+  nonEmpty('kubernetes_url', 'kube_url');
+  nonEmpty('ca_file', 'kube_ca_file');
+  nonEmpty('bearer_token_file', 'kube_token_file');
+  const verify = d.param('verify_ssl');
+  if (verify?.value) s.set('tls.verify', verify.value === 'false' ? 'off' : 'on', verify);
+  for (const key of ['skip_labels', 'skip_container_metadata', 'skip_master_url', 'skip_namespace_metadata', 'annotation_match', 'de_dot', 'de_dot_separator', 'tag_to_kubernetes_name_regexp']) nonEmpty(key, key);
+  nonEmpty('cache_size', 'kube_meta_cache_size');
+  const ttl = d.param('cache_ttl');
+  if (ttl?.value) s.set('kube_meta_cache_ttl', msText(durationOf(ttl.value) ?? 3600000), ttl);
+  d.ignore(['watch', 'watch_retry_interval', 'watch_retry_exponential_backoff_base', 'watch_retry_max_times', 'stats_interval', 'open_timeout', 'read_timeout', 'apiVersion', 'api_version'], "floki's kubernetes client keeps a watch of the node's pods");
+  d.refuseIf('client_cert', "floki authenticates with the service account's token");
+  d.refuseIf('client_key', "floki authenticates with the service account's token");
+  d.refuseIf('use_journal', 'floki reads the metadata from the tag (container log files)', (v) => v === 'false' || v === '');
+  d.refuseIf('lookup_from_k8s_field', 'not supported by floki', (v) => v === 'true');
+  d.refuseIf('ssl_partial_chain', 'not supported by floki', (v) => v === 'false');
+  return s;
+}
+
+function recordTransformer(d: Directive): FlokiSection {
+  const s = new FlokiSection('filter', 'record_transformer', d.el);
+  const rec = d.section('record');
+  if (rec) {
+    const map: Record<string, string> = {};
+    for (const p of rec.params) map[p.key] = p.value ?? '';
+    s.set('record', map, rec);
+    for (const e of rec.elements) d.report.refuse(e, `${d.what} <record> <${e.name}>`, 'not supported by floki');
+  }
+  for (const key of ['remove_keys', 'keep_keys', 'renew_record', 'renew_time_key', 'enable_ruby', 'auto_typecast']) s.from(d, key, key);
+  return s;
+}
+
+function grep(d: Directive): FlokiSection {
+  const s = new FlokiSection('filter', 'grep', d.el);
+  const rule = (kind: 'regex' | 'exclude', key: string, pattern: string, at: { file: string; line: number }) => s.add(kind, `${accessorOf(key)} ${regexBody(pattern).source}`, at);
+  for (const [section, kind] of [
+    ['regexp', 'regex'],
+    ['exclude', 'exclude'],
+  ] as const) {
+    for (const r of d.sections(section)) {
+      const rd = new Directive(r, `${d.what} <${section}>`, d.report);
+      const key = rd.str('key');
+      const pattern = rd.str('pattern');
+      if (key === undefined || pattern === undefined) d.report.refuse(r, `${d.what} <${section}>`, 'it needs key and pattern');
+      else rule(kind, key, pattern, r);
+      rd.finish();
+    }
+  }
+  for (const p of d.el.params) {
+    const m = /^(regexp|exclude)(\d+)$/.exec(p.key);
+    if (!m || p.value === null) continue;
+    d.param(p.key);
+    const at = p.value.indexOf(' ');
+    if (at < 0) d.report.refuse(p, `${d.what}: ${p.key}`, "it needs 'KEY PATTERN'");
+    else rule(m[1] === 'regexp' ? 'regex' : 'exclude', p.value.slice(0, at), p.value.slice(at + 1).trim(), p);
+  }
+  for (const e of [...d.sections('and'), ...d.sections('or')]) d.report.refuse(e, `${d.what} <${e.name}>`, 'not supported by floki yet');
+  return s;
+}
+
+function parser(d: Directive, model: ConfigModel, report: MapReport): FlokiSection {
+  const s = new FlokiSection('filter', 'parser', d.el);
+  s.from(d, 'key_name', 'key_name');
+  const reserve = d.bool('reserve_data', false);
+  const removeKey = d.bool('remove_key_name_field', false);
+  s.set('reserve_data', reserve ? 'on' : 'off', d.el);
+  // Fluentd keeps the parsed key with reserve_data unless remove_key_name_field; Fluent Bit's preserve_key says it.
+  if (reserve) s.set('preserve_key', removeKey ? 'off' : 'on', d.el);
+  s.from(d, 'inject_key_prefix', 'inject_key_prefix');
+  s.from(d, 'hash_value_field', 'hash_value_field');
+  d.refuseIf('replace_invalid_sequence', 'not supported by floki', (v) => v === 'false');
+  d.ignore(['emit_invalid_record_to_error'], 'floki has no @ERROR stream: a record that does not parse goes on unchanged (Fluentd sends it to @ERROR)');
+  const parse = d.section('parse');
+  if (parse === undefined) report.refuse(d.el, d.what, 'it has no <parse>');
+  else {
+    const mapped = mapParse(parse, d.what, report, model, false);
+    if (mapped?.parser) s.set('parser', mapped.parser, parse);
+  }
+  return s;
+}
+
+const CONCAT_KEYS = ['key', 'separator', 'n_lines', 'multiline_start_regexp', 'multiline_end_regexp', 'continuous_line_regexp', 'stream_identity_key', 'flush_interval', 'use_first_timestamp', 'partial_key', 'partial_value', 'keep_partial_key', 'use_partial_cri_logtag', 'partial_cri_logtag_key', 'partial_cri_stream_key', 'timeout_label'];
+
+function concat(d: Directive): FlokiSection {
+  const s = new FlokiSection('filter', 'concat', d.el);
+  for (const key of CONCAT_KEYS) s.from(d, key, key);
+  return s;
+}

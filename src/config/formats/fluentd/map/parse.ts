@@ -1,0 +1,186 @@
+/**
+ * Fluentd's `<parse>` section as floki parser definitions (the one parser registry): each `<parse>`
+ * defines a parser named after where it is written, and the plugin names it (tail's `parser` or
+ * `multiline.parser`, the parser filter's `parser`). The record is the one Fluentd's parser gives.
+ */
+import { basename } from 'node:path';
+import type { ParserSpec, ParserSpecEntry, MultilineRuleSpec } from '../../../../parsers/registry.js';
+import type { FluentdElement } from '../tree.js';
+import { Directive, type MapReport } from './directive.js';
+import { regexBody, timeFormatOf } from './values.js';
+
+export interface MappedParse {
+  /** A parser for each line (or each record's key). */
+  parser?: string;
+  /** A multiline parser joining lines first (tail only). */
+  multilineParser?: string;
+}
+
+/** fluent-plugin-parser-cri's record: `stream`, `logtag`, `message`, and the time. */
+const CRI_REGEX = '^(?<time>[^ ]+) (?<stream>stdout|stderr) (?<logtag>[^ ]*) ?(?<message>.*)$';
+const CRI_TIME_FORMAT = '%Y-%m-%dT%H:%M:%S.%L%z';
+/** Fluentd's parser_syslog (rfc3164, without priority): its default expression and time format. */
+const SYSLOG_REGEX = '^(?<time>[^ ]*\\s*[^ ]* [^ ]*) (?<host>[^ ]*) (?<ident>[a-zA-Z0-9_\\/\\.\\-]*)(?:\\[(?<pid>[0-9]+)\\])?(?:[^\\:]*\\:)? *(?<message>.*)$';
+const SYSLOG_PRI_REGEX = '^\\<(?<pri>[0-9]+)\\>(?<time>[^ ]* {1,2}[^ ]* [^ ]*) (?<host>[^ ]*) (?<ident>[a-zA-Z0-9_\\/\\.\\-]*)(?:\\[(?<pid>[0-9]+)\\])?(?:[^\\:]*\\:)? *(?<message>.*)$';
+
+/** What a parse section's parsers are called: unique per file and line. */
+function nameAt(el: FluentdElement, suffix = ''): string {
+  return `fluentd:${basename(el.file)}:${el.line}${suffix}`;
+}
+
+class SpecBuilder {
+  readonly entries: ParserSpecEntry[] = [];
+  constructor(readonly el: FluentdElement) {}
+  set(key: string, value: string, line = this.el.line): void {
+    this.entries.push({ key, value, line });
+  }
+  spec(rules?: MultilineRuleSpec[]): ParserSpec {
+    return rules ? { file: this.el.file, line: this.el.line, entries: this.entries, rules } : { file: this.el.file, line: this.el.line, entries: this.entries };
+  }
+}
+
+/**
+ * Maps a `<parse>` section. `where` names its directive in messages. `forTail`: multiline is allowed.
+ * Parser definitions go into `parsers`/`multilineParsers`.
+ */
+export function mapParse(el: FluentdElement, where: string, report: MapReport, out: { parsers: ParserSpec[]; multilineParsers: ParserSpec[] }, forTail: boolean, suffix = ''): MappedParse | undefined {
+  const d = new Directive(el, `${where} <parse>`, report);
+  const type = d.str('@type') ?? d.str('format');
+  if (type === undefined) {
+    report.refuse(el, `${where} <parse>`, 'it has no @type');
+    return undefined;
+  }
+  const name = nameAt(el, suffix);
+  const b = new SpecBuilder(el);
+  b.set('name', name);
+  d.ignore(['estimate_current_event', 'stream_buffer_size', 'json_parser', 'utc', 'localtime'], 'floki parses times as the format says, in UTC unless it names a zone');
+  const timeKeys = (defaultKey: string | undefined) => {
+    const key = d.str('time_key') ?? defaultKey;
+    if (key !== undefined) b.set('time_key', key);
+    const fmt = d.str('time_format');
+    if (fmt !== undefined) b.set('time_format', timeFormatOf(fmt), d.param('time_format')!.line);
+    b.set('time_keep', d.bool('keep_time_key', false) ? 'on' : 'off');
+    d.refuseIf('time_type', 'floki reads times as strings with time_format', (v) => v === 'string');
+    d.refuseIf('timezone', 'floki reads the zone from the time itself (or UTC)');
+    d.refuseIf('null_value_pattern', 'not supported by floki');
+    d.refuseIf('null_empty_string', 'not supported by floki', (v) => v === 'false');
+    const types = d.str('types');
+    if (types !== undefined) b.set('types', types.split(',').map((t) => t.trim()).filter(Boolean).join(' '));
+  };
+  let result: MappedParse | undefined;
+  switch (type) {
+    case 'json':
+      b.set('format', 'json');
+      timeKeys('time');
+      result = { parser: name };
+      break;
+    case 'regexp': {
+      const expr = d.param('expression') ?? d.param('format');
+      if (expr === undefined || expr.value === null) {
+        report.refuse(el, `${where} <parse> @type regexp`, 'it has no expression');
+        return undefined;
+      }
+      const { source, flags } = regexBody(expr.value);
+      if (flags !== '') report.refuse(expr, `${where} <parse> expression flags '${flags}'`, 'floki compiles the expression without Ruby flags');
+      b.set('format', 'regex');
+      b.set('regex', source, expr.line);
+      d.accept(['ignorecase', 'multiline']);
+      d.refuseIf('ignorecase', 'not supported by floki', (v) => v === 'false');
+      d.refuseIf('multiline', 'not supported by floki', (v) => v === 'false');
+      timeKeys('time');
+      result = { parser: name };
+      break;
+    }
+    case 'none':
+      b.set('format', 'none');
+      b.set('message_key', d.str('message_key') ?? 'message');
+      result = { parser: name };
+      break;
+    case 'kubernetes':
+      b.set('format', 'kubernetes');
+      d.accept(['time_format']);
+      result = { parser: name };
+      break;
+    case 'syslog': {
+      b.set('format', 'regex');
+      const withPri = d.bool('with_priority', false);
+      b.set('regex', withPri ? SYSLOG_PRI_REGEX : SYSLOG_REGEX);
+      d.refuseIf('message_format', 'floki reads RFC 3164 only', (v) => v === 'rfc3164');
+      const fmt = d.str('time_format') ?? '%b %d %H:%M:%S';
+      b.set('time_key', 'time');
+      b.set('time_format', timeFormatOf(fmt));
+      d.ignore(['keep_time_key'], 'not mapped for syslog');
+      result = { parser: name };
+      break;
+    }
+    case 'cri': {
+      b.set('format', 'regex');
+      b.set('regex', CRI_REGEX);
+      b.set('time_key', 'time');
+      b.set('time_format', timeFormatOf(d.str('time_format') ?? CRI_TIME_FORMAT));
+      b.set('time_keep', 'off');
+      d.refuseIf('merge_cri_fields', 'floki gives the CRI fields in the record, as merge_cri_fields true does', (v) => v === 'true');
+      if (d.sections('parse').length > 0) report.refuse(el, `${where} <parse @type cri> <parse>`, 'parsing the CRI message again is not mapped by floki: add a parser filter on `message`');
+      result = { parser: name };
+      break;
+    }
+    case 'multi_format': {
+      const names: string[] = [];
+      d.sections('pattern').forEach((p, i) => {
+        const one = mapParse(p, where, report, out, false, `${suffix}.${i}`);
+        if (one?.parser) names.push(one.parser);
+      });
+      if (names.length === 0) {
+        report.refuse(el, `${where} <parse @type multi_format>`, 'it has no <pattern>');
+        return undefined;
+      }
+      b.set('format', 'multi_format');
+      b.set('parsers', names.join(','));
+      result = { parser: name };
+      break;
+    }
+    case 'multiline': {
+      if (!forTail) {
+        report.refuse(el, `${where} <parse @type multiline>`, 'only the tail input joins lines');
+        return undefined;
+      }
+      const first = d.param('format_firstline');
+      const formats: { source: string; line: number }[] = [];
+      for (let i = 1; i <= 20; i++) {
+        const p = d.param(`format${i}`);
+        if (p?.value) formats.push({ source: regexBody(p.value).source, line: p.line });
+      }
+      if (formats.length === 0) {
+        report.refuse(el, `${where} <parse @type multiline>`, 'it has no format1');
+        return undefined;
+      }
+      // The joined entry is parsed by one regex, format1..formatN end to end, `.` matching newlines as in Ruby's /m.
+      b.set('format', 'regex');
+      b.set('regex', formats.map((f) => f.source).join(''), formats[0]!.line);
+      timeKeys('time');
+      out.parsers.push(b.spec());
+      if (first?.value == null) {
+        result = { parser: name };
+        break;
+      }
+      const firstline = regexBody(first.value).source;
+      const ml = new SpecBuilder(el);
+      ml.set('name', `${name}.multiline`);
+      ml.set('type', 'regex');
+      ml.set('parser', name);
+      const rules: MultilineRuleSpec[] = [
+        { state: 'start_state', regex: `/${firstline}/`, nextState: 'cont', line: first.line },
+        { state: 'cont', regex: `/^(?!${firstline.replace(/^\^/, '')})/`, nextState: 'cont', line: first.line },
+      ];
+      out.multilineParsers.push(ml.spec(rules));
+      d.finish();
+      return { multilineParser: `${name}.multiline` };
+    }
+    default:
+      report.refuse(d.param('@type') ?? el, `${where} <parse> @type ${type}`, 'floki has no such parser (cri, json, regexp, none, multiline, multi_format, kubernetes and syslog are mapped)');
+      return undefined;
+  }
+  out.parsers.push(b.spec());
+  d.finish();
+  return result;
+}
