@@ -165,7 +165,7 @@ function forward(d: Directive): FlokiSection {
     const sd = new Directive(srv, `${d.what} <server>`, d.report);
     if (i > 0) {
       d.report.refuse(srv, `${d.what}: a second <server>`, 'floki sends to one server (or an upstream)');
-      sd.accept(srv.params.map((p) => p.key));
+      return;
     }
     s.from(sd, 'host', 'host');
     s.from(sd, 'port', 'port');
