@@ -370,7 +370,7 @@ test('<filter> @type kubernetes_metadata: the kubernetes filter with record_layo
   assert.equal(k.kube_token_file, '/var/run/secrets/token');
   assert.equal(k.skip_container_metadata, 'true');
   assert.equal(k.de_dot, 'false');
-  assert.equal(k.annotation_match, '["^app\\\\.io/"]');
+  assert.deepEqual(k.annotation_match, ['^app\\.io/']);
   assert.equal(k.kube_meta_cache_size, '2000');
   assert.equal(k.kube_meta_cache_ttl, '3600000ms');
   assert.equal(k.alias, 'filter_kube_metadata');
@@ -456,22 +456,23 @@ test('<match> @type loki: fluent-plugin-grafana-loki keys onto the loki output',
     t,
     `<match kubernetes.**>
   @type loki
-  url "https://logs.example"
+  url "https://logs.example/"
   username "#{ENV['LOKI_USERNAME']}"
   password "#{ENV['LOKI_PASSWORD']}"
   bearer_token_file /var/run/token
   tenant \${$.kubernetes.labels.tenant}
   extra_labels {"env":"dev", "datacenter": "dc1"}
   extract_kubernetes_labels true
-  remove_keys kubernetes, docker
+  remove_keys kubernetes, $.docker.container_id
   line_format json
   drop_single_key true
-  include_thread_label false
+  include_thread_label true
   cert /path/cert.pem
   key /path/key.key
   ca_cert /path/ca.pem
   insecure_tls true
   custom_headers {"X-Scope": "a"}
+  compress gzip
   <label>
     fluentd_worker
     container $.kubernetes.container
@@ -479,19 +480,21 @@ test('<match> @type loki: fluent-plugin-grafana-loki keys onto the loki output',
   </label>
   <buffer>
     flush_interval 10s
+    flush_thread_count 2
   </buffer>
 </match>`,
-    { 'token-dir/x': '' },
+    {},
     { LOKI_USERNAME: 'u', LOKI_PASSWORD: 'p' },
   );
-  has(m.refused, 'bearer_token_file /var/run/token');
+  assert.deepEqual(m.refused, []);
   const k = keys(m.model.outputs[0]);
-  assert.equal(k.url, 'https://logs.example');
+  assert.equal(k.url, 'https://logs.example/loki/api/v1/push');
   assert.equal(k.http_user, 'u');
   assert.equal(k.http_passwd, 'p');
+  assert.equal(k.bearer_token_file, '/var/run/token');
   assert.equal(k.tenant_id_key, "$kubernetes['labels']['tenant']");
-  assert.deepEqual(k.labels, ["fluentd_worker=$fluentd_worker", "container=$kubernetes['container']", "app_kubernetes_io_name=$kubernetes['labels']['app']", 'env=dev', 'datacenter=dc1']);
-  assert.deepEqual(k.remove_keys, ['$fluentd_worker', "$kubernetes['container']", "$kubernetes['labels']['app']", 'kubernetes', 'docker']);
+  assert.deepEqual(k.labels, ['fluentd_worker=$fluentd_worker', "container=$kubernetes['container']", "app_kubernetes_io_name=$kubernetes['labels']['app']", 'env=dev', 'datacenter=dc1', 'fluentd_thread=flush_thread_0']);
+  assert.deepEqual(k.remove_keys, ['kubernetes', "$docker['container_id']"]);
   assert.equal(k.extract_kubernetes_labels, 'on');
   assert.equal(k.line_format, 'json');
   assert.equal(k.drop_single_key, 'raw');
@@ -499,19 +502,21 @@ test('<match> @type loki: fluent-plugin-grafana-loki keys onto the loki output',
   assert.equal(k['tls.key_file'], '/path/key.key');
   assert.equal(k['tls.ca_file'], '/path/ca.pem');
   assert.equal(k['tls.verify'], 'off');
+  assert.equal(k.tls, 'on');
   assert.deepEqual(k.header, ['X-Scope a']);
   assert.equal(k.batch_wait, '10000ms');
+  assert.equal(k.workers, '2');
+  has(m.ignored, '19: <match kubernetes.**> @type loki: compress');
 });
 
-test('<match> @type loki: the plugin defaults (key_value lines, the thread label, a constant tenant, the bearer token read)', (t) => {
-  const dir = writeFiles(t, { token: 'tok123\n' });
-  const m = map(t, `<match **>\n  @type loki\n  url http://loki:3100\n  tenant team-a\n  bearer_token_file ${join(dir, 'token')}\n</match>`);
-  assert.deepEqual(m.refused, []);
+test('<match> @type loki: the plugin defaults (key_value lines, no thread label with one flush thread, a constant tenant)', (t) => {
+  const m = map(t, `<match **>\n  @type loki\n  url http://loki:3100\n  tenant team-a\n</match>\n<match x>\n  @type loki\n  url http://l\n  tenant a-\${tag}-\${x}\n</match>`);
   const k = keys(m.model.outputs[0]);
-  assert.equal(k.line_format, 'key_value');
-  assert.deepEqual(k.labels, ['fluentd_thread=flush_thread_0']);
+  assert.equal(k.url, 'http://loki:3100/loki/api/v1/push');
+  assert.equal(k.line_format, 'fluentd_key_value');
+  assert.deepEqual(k.labels, []);
   assert.equal(k.tenant_id, 'team-a');
-  assert.equal(k.bearer_token, 'tok123');
+  has(m.refused, '9: <match x> @type loki: tenant a-${tag}-${x}');
 });
 
 test('<buffer>: Fluentd defaults where silent; file buffer, limits, retries, overflow; timekey and <secondary> refused', (t) => {

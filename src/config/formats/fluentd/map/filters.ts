@@ -3,7 +3,7 @@ import type { ConfigModel } from '../../../model.js';
 import type { FluentdElement } from '../tree.js';
 import { Directive, FlokiSection, type MapReport } from './directive.js';
 import { mapParse } from './parse.js';
-import { accessorOf, durationOf, msText, regexBody } from './values.js';
+import { accessorOf, durationOf, listOf, msText, regexBody } from './values.js';
 
 /** Maps one `<filter PATTERN>` (its match is set by the router); undefined when refused. */
 export function mapFilter(el: FluentdElement, model: ConfigModel, report: MapReport): FlokiSection | undefined {
@@ -59,7 +59,9 @@ function kubernetes(d: Directive): FlokiSection {
   nonEmpty('bearer_token_file', 'kube_token_file');
   const verify = d.param('verify_ssl');
   if (verify?.value) s.set('tls.verify', verify.value === 'false' ? 'off' : 'on', verify);
-  for (const key of ['skip_labels', 'skip_container_metadata', 'skip_master_url', 'skip_namespace_metadata', 'annotation_match', 'de_dot', 'de_dot_separator', 'tag_to_kubernetes_name_regexp']) nonEmpty(key, key);
+  for (const key of ['skip_labels', 'skip_pod_labels', 'skip_namespace_labels', 'skip_container_metadata', 'skip_master_url', 'skip_namespace_metadata', 'include_ownerrefs_metadata', 'allow_orphans', 'orphaned_namespace_name', 'orphaned_namespace_id', 'de_dot', 'de_dot_separator', 'tag_to_kubernetes_name_regexp']) nonEmpty(key, key);
+  const annotations = d.param('annotation_match');
+  if (annotations?.value) s.set('annotation_match', listOf(annotations.value), annotations);
   nonEmpty('cache_size', 'kube_meta_cache_size');
   const ttl = d.param('cache_ttl');
   if (ttl?.value) s.set('kube_meta_cache_ttl', msText(durationOf(ttl.value) ?? 3600000), ttl);

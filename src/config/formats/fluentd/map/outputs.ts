@@ -6,7 +6,7 @@ import type { ConfigFiles } from '../../../files.js';
 import type { ConfigModel } from '../../../model.js';
 import type { FluentdElement } from '../tree.js';
 import { Directive, FlokiSection, type MapReport } from './directive.js';
-import { accessorLeaf, accessorOf, durationOf, hashOf, listOf, msText, sizeOf } from './values.js';
+import { accessorOf, durationOf, hashOf, listOf, msText, sizeOf } from './values.js';
 
 export interface OutputMapContext {
   model: ConfigModel;
@@ -86,34 +86,28 @@ function labelName(name: string): string {
 function loki(d: Directive, ctx: OutputMapContext): FlokiSection {
   const s = new FlokiSection('output', 'loki', d.el);
   const report = ctx.report;
-  s.from(d, 'url', 'url');
+  // The plugin posts to `url` + /loki/api/v1/push; floki's url is the whole push address.
+  s.from(d, 'url', 'url', (v) => `${v.replace(/\/+$/, '')}/loki/api/v1/push`);
   s.from(d, 'username', 'http_user');
   s.from(d, 'password', 'http_passwd');
-  const tokenFile = d.param('bearer_token_file');
-  if (tokenFile?.value) {
-    try {
-      s.set('bearer_token', ctx.files.read(tokenFile.value).trim(), tokenFile);
-    } catch (err) {
-      report.refuse(tokenFile, `${d.what}: bearer_token_file ${tokenFile.value}`, (err as Error).message);
-    }
-  }
+  s.from(d, 'bearer_token_file', 'bearer_token_file');
   const tenant = d.param('tenant');
   if (tenant?.value) {
+    // A placeholder is filled per chunk from its chunk key (`<buffer $.a.b>`): per record in floki.
     const placeholder = /^\$\{(.+)\}$/.exec(tenant.value.trim());
     if (placeholder) s.set('tenant_id_key', accessorOf(placeholder[1]!.startsWith('$') ? placeholder[1]! : `$.${placeholder[1]}`), tenant);
+    else if (tenant.value.includes('${')) report.refuse(tenant, `${d.what}: tenant ${tenant.value}`, 'floki takes a constant tenant or one ${...} placeholder');
     else s.set('tenant_id', tenant.value, tenant);
   }
-  // Labels: <label> blocks (record accessors), then extra_labels (constants, which win), then the thread label.
+  // Labels: <label> blocks (record accessors; the plugin removes those keys from the line, as floki's
+  // `labels name=$accessor` does), then extra_labels (constants, which win).
   const labels = new Map<string, string>();
-  const labelKeys: string[] = [];
   for (const l of d.sections('label')) {
     const ld = new Directive(l, `${d.what} <label>`, report);
     for (const p of l.params) {
       ld.param(p.key);
       const source = p.value && p.value.trim() !== '' ? p.value.trim() : p.key;
-      const accessor = accessorOf(source.startsWith('$') ? source : `$.${source}`);
-      labels.set(labelName(p.key), accessor);
-      labelKeys.push(accessor);
+      labels.set(labelName(p.key), source.startsWith('$') ? accessorOf(source) : `$${source}`);
     }
     ld.finish();
   }
@@ -123,37 +117,35 @@ function loki(d: Directive, ctx: OutputMapContext): FlokiSection {
     if (h === undefined) report.refuse(extra, `${d.what}: extra_labels`, 'expected a JSON object');
     else for (const [k, v] of Object.entries(h)) labels.set(labelName(k), v);
   }
-  const thread = d.bool('include_thread_label', true);
-  if (thread && !labels.has('fluentd_thread')) labels.set('fluentd_thread', 'flush_thread_0');
+  // The plugin labels each entry with its flush thread when there are several: floki has one order per stream, so one constant.
+  const threads = Number(d.el.elements.find((e) => e.name === 'buffer')?.params.find((p) => p.key === 'flush_thread_count')?.value ?? '1');
+  if (d.bool('include_thread_label', true) && threads > 1 && !labels.has('fluentd_thread')) labels.set('fluentd_thread', 'flush_thread_0');
   // floki's loki output has `job=floki` by default; the plugin has no label of its own.
   s.set('labels', [...labels].map(([k, v]) => `${k}=${v}`), d.el);
-  const remove = [...labelKeys];
   const rk = d.param('remove_keys');
-  if (rk?.value) remove.push(...listOf(rk.value).map((k) => accessorOf(k.startsWith('$') ? k : k)));
-  if (remove.length > 0) s.set('remove_keys', remove, rk ?? d.el);
+  if (rk?.value) s.set('remove_keys', listOf(rk.value).map((k) => (k.startsWith('$') ? accessorOf(k) : k)), rk);
   const k8s = d.param('extract_kubernetes_labels');
   if (k8s?.value) s.set('extract_kubernetes_labels', k8s.value === 'true' ? 'on' : 'off', k8s);
   const lf = d.param('line_format');
-  s.set('line_format', lf?.value === 'json' ? 'json' : 'key_value', lf ?? d.el);
   if (lf?.value && lf.value !== 'json' && lf.value !== 'key_value') report.refuse(lf, `${d.what}: line_format ${lf.value}`, 'json or key_value');
+  s.set('line_format', lf?.value === 'json' ? 'json' : 'fluentd_key_value', lf ?? d.el);
   const drop = d.param('drop_single_key');
   if (drop?.value) s.set('drop_single_key', drop.value === 'true' ? 'raw' : 'off', drop);
   s.from(d, 'cert', 'tls.crt_file');
   s.from(d, 'key', 'tls.key_file');
   s.from(d, 'ca_cert', 'tls.ca_file');
+  s.from(d, 'ciphers', 'tls.ciphers');
+  s.from(d, 'min_version', 'tls.min_version');
   const insecure = d.param('insecure_tls');
   if (insecure?.value === 'true') s.set('tls.verify', 'off', insecure);
+  if (['tls.crt_file', 'tls.ca_file', 'tls.verify'].some((k) => s.get(k) !== undefined)) s.set('tls', 'on', d.el);
   const headers = d.param('custom_headers');
   if (headers?.value) {
     const h = hashOf(headers.value);
     if (h === undefined) report.refuse(headers, `${d.what}: custom_headers`, 'expected a JSON object or k:v list');
     else s.set('header', Object.entries(h).map(([k, v]) => `${k} ${v}`), headers);
   }
-  const compress = d.param('compress');
-  if (compress?.value === 'gzip') s.set('compress', 'json_gzip', compress);
-  d.refuseIf('ciphers', 'floki uses Node.js TLS defaults');
-  d.refuseIf('min_version', 'floki uses Node.js TLS defaults');
-  void accessorLeaf;
+  d.ignore(['compress'], 'floki compresses its pushes its own way (snappy protobuf); Loki stores the same lines and labels');
   return s;
 }
 
