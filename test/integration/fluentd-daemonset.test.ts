@@ -18,6 +18,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { PLUGINS } from '../../src/plugins.js';
 import { Floki } from '../../src/runtime.js';
 import { lookupPlugin } from '../../src/core/registry-types.js';
+import { ParserRegistry } from '../../src/parsers/registry.js';
 import { freePort, ROOT } from '../helpers/floki-process.js';
 import { KubeApiServer } from '../helpers/kube-apiserver.js';
 import { kubeNamespace, kubePod } from '../helpers/kube-objects.js';
@@ -37,6 +38,10 @@ function missingPlugins(): string[] {
   const loki = lookupPlugin(PLUGINS, 'output', 'loki');
   if (!loki?.options.some((o) => o.name === 'extract_kubernetes_labels')) missing.push('loki extract_kubernetes_labels');
   if (!lookupPlugin(PLUGINS, 'filter', 'record_transformer')) missing.push('record_transformer');
+  for (const format of ['none', 'kubernetes']) {
+    const problems = new ParserRegistry().define({ file: 'probe', line: 1, entries: [{ key: 'name', value: 'p', line: 1 }, { key: 'format', value: format, line: 1 }] });
+    if (problems.length > 0) missing.push(`parser format ${format}`);
+  }
   return missing;
 }
 
@@ -91,6 +96,7 @@ test('the fluentd-kubernetes-daemonset config with a grafana-loki <match> runs e
   await floki.start();
   t.after(() => floki.stop(100));
   await loki.waitFor(4, 20_000);
+  await floki.stop(1000);
 
   const byTime = [...loki.entries].sort((a, b) => (a.ts < b.ts ? -1 : 1));
   const labels = { job: 'fluentd', namespace: 'shop', pod: POD, container: 'api', app: 'api', app_kubernetes_io_part_of: 'shop' };
