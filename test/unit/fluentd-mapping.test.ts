@@ -52,6 +52,7 @@ test('format detection: Fluentd by its first directive, Fluent Bit by its [SECTI
   assert.equal(looksLikeFluentd('# c\n\n<source>\n@type forward\n</source>'), true);
   assert.equal(looksLikeFluentd('@include a.conf\n<match **>\n'), true);
   assert.equal(looksLikeFluentd('<system>\n</system>'), true);
+  assert.equal(looksLikeFluentd('<section1>\n  key1 a\n</section1>'), true, 'any <directive>: the mapper refuses one it does not know');
   assert.equal(looksLikeFluentd('[SERVICE]\n  flush 1\n'), false);
   assert.equal(looksLikeFluentd('@INCLUDE x.conf\n[INPUT]\n'), false);
   assert.equal(looksLikeFluentd('@SET a=b\n[INPUT]\n'), false);

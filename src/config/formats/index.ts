@@ -23,16 +23,17 @@ export function detectFormat(path: string, files: ConfigFiles): ConfigFormat {
   if (byName === 'yaml') return byName;
   let text: string;
   try {
-    text = files.read(path);
+    text = files.peek ? files.peek(path) : files.read(path);
   } catch {
     return byName;
   }
   return looksLikeFluentd(text) ? 'fluentd' : byName;
 }
 
-const FLUENTD_DIRECTIVE = /^<(source|match|filter|label|system|worker)(?:[\s>]|$)/;
+/** A line starting with `<name`: Fluent Bit's classic format has no such line, Fluentd's directives do. */
+const FLUENTD_DIRECTIVE = /^<[a-zA-Z_]/;
 
-/** The first directive decides: a Fluentd `<directive>` or a Fluent Bit `[SECTION]`; includes and comments are passed over. */
+/** The first directive decides: a Fluentd `<directive>` (the mapper refuses one it does not know) or a Fluent Bit `[SECTION]`; includes and comments are passed over. */
 export function looksLikeFluentd(text: string): boolean {
   for (const raw of text.split('\n')) {
     const line = raw.replace(/^\uFEFF/, '').trim();

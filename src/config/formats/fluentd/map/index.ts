@@ -172,7 +172,7 @@ class FluentdMapper {
     if (type === 'copy') {
       const d = new Directive(el, `${where} @type copy`, this.report);
       d.param('@type');
-      d.ignore(['copy_mode', '@id'], 'floki never shares a record between outputs that change it');
+      d.ignore(['copy_mode', 'deep_copy', '@id'], 'floki never shares a record between outputs that change it');
       d.refuseIf('ignore_error', 'floki has no per-store error handling', (v) => v === 'false');
       const stores = d.sections('store');
       if (stores.length === 0) this.report.refuse(el, `${where} @type copy`, 'it has no <store>');
