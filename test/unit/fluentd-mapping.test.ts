@@ -158,6 +158,7 @@ test('<source> @type tail: paths, exclude_path, tag with *, read_from_head, pos_
   limit_recently_modified 1d
   multiline_flush_interval 5s
   follow_inodes true
+  max_line_size 64k
   <parse>
     @type json
     time_format %Y-%m-%dT%H:%M:%S.%NZ
@@ -181,6 +182,8 @@ test('<source> @type tail: paths, exclude_path, tag with *, read_from_head, pos_
   assert.equal(k.ignore_older, '86400000ms');
   assert.equal(k.flush_timeout, '5000ms');
   assert.equal(k.path_key, 'source_path');
+  assert.equal(k.buffer_max_size, String(64 * 1024));
+  assert.equal(k.skip_long_lines, 'on');
   assert.equal(k.alias, 'in_tail_container_logs');
   const parser = m.model.parsers.find((p) => p.entries.some((e) => e.key === 'name' && e.value === k.parser));
   assert.ok(parser, 'the <parse> is defined as a parser');

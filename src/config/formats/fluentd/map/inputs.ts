@@ -136,7 +136,13 @@ function tail(d: Directive, model: ConfigModel, report: MapReport): FlokiSection
     s.set('fluentd_pos_file', pos.value, pos);
   }
   d.accept(['follow_inodes']);
-  d.ignore(['pos_file_compaction_interval', 'enable_watch_timer', 'enable_stat_watcher', 'skip_refresh_on_startup', 'read_lines_limit', 'read_bytes_limit_per_second', 'open_on_every_update', 'ignore_repeated_permission_error', 'max_line_size'], 'floki reads files its own way: this changes nothing delivered');
+  d.ignore(['pos_file_compaction_interval', 'enable_watch_timer', 'enable_stat_watcher', 'skip_refresh_on_startup', 'read_lines_limit', 'read_bytes_limit_per_second', 'open_on_every_update', 'ignore_repeated_permission_error'], 'floki reads files its own way: this changes nothing delivered');
+  const maxLine = d.param('max_line_size');
+  if (maxLine?.value) {
+    // Fluentd skips a longer line.
+    s.set('buffer_max_size', String(sizeOf(maxLine.value) ?? maxLine.value), maxLine);
+    s.set('skip_long_lines', 'on', maxLine);
+  }
   d.refuseIf('encoding', 'floki reads UTF-8');
   d.refuseIf('from_encoding', 'floki reads UTF-8');
   d.refuseIf('emit_unmatched_lines', 'not supported by floki', (v) => v === 'false');
