@@ -266,6 +266,7 @@ test('relabel continues through the label; copy sends to every store, one of whi
   assert.deepEqual(r.got.get('copy_a')![0]!.record.passed, ['top_filter']);
   for (const e of r.got.get('moved')!) assert.deepEqual(e.record.passed, ['top_filter', 'moved_filter']);
   const dropped = await r.metrics.value('floki_output_proc_records_total', { name: 'null.0' });
+  assert.equal(await r.metrics.value('floki_output_proc_records_total', { name: 'relabel.0' }), 0, 'a relabel takes nothing itself');
   assert.equal(dropped, 1);
 });
 

@@ -69,6 +69,7 @@ class FluentdMapper {
   /** Labels each label relabels to, to refuse cycles. */
   private readonly relabels = new Map<string, { to: string; at: FluentdElement }[]>();
   private readonly labelsUsed: { name: string; at: { file: string; line: number } }[] = [];
+  private relabelCount = 0;
 
   constructor(
     private readonly model: ConfigModel,
@@ -162,7 +163,9 @@ class FluentdMapper {
       if (m === undefined) return;
       if ('output' in m) sections.push(m.output);
       else {
+        // Carried by a null output the engine never writes to; named apart from the user's null outputs.
         const out = new FlokiSection('output', 'null', m.at);
+        out.set('alias', `relabel.${this.relabelCount++}`, m.at);
         out.section.relabel = m.relabel;
         sections.push(out);
         this.labelsUsed.push({ name: m.relabel, at: m.at });
