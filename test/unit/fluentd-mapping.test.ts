@@ -192,6 +192,7 @@ test('<source> @type tail: paths, exclude_path, tag with *, read_from_head, pos_
     format: 'json',
     time_key: 'time',
     time_format: '%Y-%m-%dT%H:%M:%S.%LZ',
+    time_system_timezone: 'on',
     time_keep: 'on',
   });
 });
@@ -254,7 +255,9 @@ test('<parse> @type regexp: expression, time_key, time_format, types; Ruby flags
   const m = map(t, tailWithParse('    @type regexp\n    expression /^(?<time>[^ ]+) (?<level>\\w+) (?<n>\\d+)$/\n    time_format %d/%b/%Y:%H:%M:%S %z\n    types n:integer,level:string'));
   assert.deepEqual(m.refused, []);
   const p = parserOf(m, keys(m.model.inputs[0]).parser);
-  assert.deepEqual(p, { name: p.name!, format: 'regex', regex: '^(?<time>[^ ]+) (?<level>\\w+) (?<n>\\d+)$', time_key: 'time', time_format: '%d/%b/%Y:%H:%M:%S %z', time_keep: 'off', types: 'n:integer level:string' });
+  assert.deepEqual(p, { name: p.name!, format: 'regex', regex: '^(?<time>[^ ]+) (?<level>\\w+) (?<n>\\d+)$', time_key: 'time', time_format: '%d/%b/%Y:%H:%M:%S %z', time_system_timezone: 'on', time_keep: 'off', types: 'n:integer level:string' });
+  const utc = map(t, tailWithParse('    @type json\n    time_format %d/%b/%Y:%H:%M:%S\n    utc true'));
+  assert.equal(parserOf(utc, keys(utc.model.inputs[0]).parser).time_system_timezone, undefined, 'utc: no system time zone');
   has(map(t, tailWithParse('    @type regexp\n    expression /^(?<a>.*)$/im')).refused, "expression flags 'im'");
 });
 
@@ -440,9 +443,10 @@ test('<filter> record_transformer, grep, parser, concat, stdout; others refused 
   assert.equal(rt!.enable_ruby, 'false');
   assert.deepEqual(grep!.regex, ["$kubernetes['namespace_name'] ^prod-", 'message ^GET']);
   assert.equal(grep!.exclude, 'level debug');
+  assert.equal(parser!.record_layout, 'fluentd');
   assert.equal(parser!.key_name, 'log');
-  assert.equal(parser!.reserve_data, 'on');
-  assert.equal(parser!.preserve_key, 'off');
+  assert.equal(parser!.reserve_data, 'true');
+  assert.equal(parser!.remove_key_name_field, 'true');
   assert.equal(parserOf(m, parser!.parser).format, 'json');
   assert.deepEqual({ name: concat!.name, key: concat!.key, multiline_start_regexp: concat!.multiline_start_regexp, flush_interval: concat!.flush_interval, use_partial_cri_logtag: concat!.use_partial_cri_logtag }, {
     name: 'concat',
@@ -452,6 +456,7 @@ test('<filter> record_transformer, grep, parser, concat, stdout; others refused 
     use_partial_cri_logtag: 'true',
   });
   assert.equal(stdout!.name, 'stdout');
+  assert.equal(stdout!.format, 'fluentd');
   has(m.refused, '43: <filter a.**> @type detect_exceptions: floki has no such filter');
 });
 

@@ -30,8 +30,9 @@ export function mapFilter(el: FluentdElement, model: ConfigModel, report: MapRep
       break;
     case 'stdout':
       s = new FlokiSection('filter', 'stdout', el);
-      d.ignore(['output_type'], 'the stdout filter prints each event as the stdout output does');
-      if (d.sections('format').length > 0) report.warn(el, `${what} <format>`, 'the stdout filter prints each event as the stdout output does');
+      s.set('format', 'fluentd', el);
+      d.ignore(['output_type'], "the stdout filter prints each event as Fluentd's does");
+      if (d.sections('format').length > 0) report.warn(el, `${what} <format>`, "the stdout filter prints each event as Fluentd's does");
       break;
     case '':
       report.refuse(el, `<filter ${el.arg}>`, 'it has no @type');
@@ -117,16 +118,11 @@ function grep(d: Directive): FlokiSection {
 
 function parser(d: Directive, model: ConfigModel, report: MapReport): FlokiSection {
   const s = new FlokiSection('filter', 'parser', d.el);
-  s.from(d, 'key_name', 'key_name');
-  const reserve = d.bool('reserve_data', false);
-  const removeKey = d.bool('remove_key_name_field', false);
-  s.set('reserve_data', reserve ? 'on' : 'off', d.el);
-  // Fluentd keeps the parsed key with reserve_data unless remove_key_name_field; Fluent Bit's preserve_key says it.
-  if (reserve) s.set('preserve_key', removeKey ? 'off' : 'on', d.el);
-  s.from(d, 'inject_key_prefix', 'inject_key_prefix');
-  s.from(d, 'hash_value_field', 'hash_value_field');
-  d.refuseIf('replace_invalid_sequence', 'not supported by floki', (v) => v === 'false');
-  d.ignore(['emit_invalid_record_to_error'], 'floki has no @ERROR stream: a record that does not parse goes on unchanged (Fluentd sends it to @ERROR)');
+  // filter_parser's own record rules (reserve_data merge, remove_key_name_field, reserve_time, unparsed records).
+  s.set('record_layout', 'fluentd', d.el);
+  for (const key of ['key_name', 'reserve_data', 'reserve_time', 'remove_key_name_field', 'inject_key_prefix', 'hash_value_field']) s.from(d, key, key);
+  // Both concern Fluentd's error stream and invalid byte sequences, which floki has no use for.
+  d.accept(['emit_invalid_record_to_error', 'replace_invalid_sequence']);
   const parse = d.section('parse');
   if (parse === undefined) report.refuse(d.el, d.what, 'it has no <parse>');
   else {
@@ -136,7 +132,7 @@ function parser(d: Directive, model: ConfigModel, report: MapReport): FlokiSecti
   return s;
 }
 
-const CONCAT_KEYS = ['key', 'separator', 'n_lines', 'multiline_start_regexp', 'multiline_end_regexp', 'continuous_line_regexp', 'stream_identity_key', 'flush_interval', 'use_first_timestamp', 'partial_key', 'partial_value', 'keep_partial_key', 'use_partial_cri_logtag', 'partial_cri_logtag_key', 'partial_cri_stream_key', 'timeout_label'];
+const CONCAT_KEYS = ['key', 'separator', 'n_lines', 'multiline_start_regexp', 'multiline_end_regexp', 'continuous_line_regexp', 'stream_identity_key', 'flush_interval', 'use_first_timestamp', 'partial_key', 'partial_value', 'keep_partial_key', 'use_partial_cri_logtag', 'partial_cri_logtag_key', 'partial_cri_stream_key', 'timeout_label', 'buffer_limit_size', 'buffer_overflow_method'];
 
 function concat(d: Directive): FlokiSection {
   const s = new FlokiSection('filter', 'concat', d.el);

@@ -134,8 +134,8 @@ function loki(d: Directive, ctx: OutputMapContext): FlokiSection {
   s.from(d, 'cert', 'tls.crt_file');
   s.from(d, 'key', 'tls.key_file');
   s.from(d, 'ca_cert', 'tls.ca_file');
-  s.from(d, 'ciphers', 'tls.ciphers');
-  s.from(d, 'min_version', 'tls.min_version');
+  d.refuseIf('ciphers', 'floki uses Node.js TLS defaults (TLS 1.2 or newer, its cipher list)');
+  d.refuseIf('min_version', 'floki uses Node.js TLS defaults (TLS 1.2 or newer, its cipher list)');
   const insecure = d.param('insecure_tls');
   if (insecure?.value === 'true') s.set('tls.verify', 'off', insecure);
   if (['tls.crt_file', 'tls.ca_file', 'tls.verify'].some((k) => s.get(k) !== undefined)) s.set('tls', 'on', d.el);

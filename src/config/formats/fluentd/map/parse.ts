@@ -53,12 +53,15 @@ export function mapParse(el: FluentdElement, where: string, report: MapReport, o
   const name = nameAt(el, suffix);
   const b = new SpecBuilder(el);
   b.set('name', name);
-  d.ignore(['estimate_current_event', 'stream_buffer_size', 'json_parser', 'utc', 'localtime'], 'floki parses times as the format says, in UTC unless it names a zone');
+  d.ignore(['estimate_current_event', 'stream_buffer_size', 'json_parser'], 'it changes nothing floki parses');
+  d.accept(['utc', 'localtime']);
   const timeKeys = (defaultKey: string | undefined) => {
     const key = d.str('time_key') ?? defaultKey;
     if (key !== undefined) b.set('time_key', key);
     const fmt = d.str('time_format');
     if (fmt !== undefined) b.set('time_format', timeFormatOf(fmt), d.param('time_format')!.line);
+    // Fluentd reads a time without a zone in the system's (localtime true), unless utc.
+    if (fmt !== undefined && !d.bool('utc', false) && d.bool('localtime', true)) b.set('time_system_timezone', 'on');
     b.set('time_keep', d.bool('keep_time_key', false) ? 'on' : 'off');
     d.refuseIf('time_type', 'floki reads times as strings with time_format', (v) => v === 'string');
     d.refuseIf('timezone', 'floki reads the zone from the time itself (or UTC)');
@@ -109,6 +112,7 @@ export function mapParse(el: FluentdElement, where: string, report: MapReport, o
       const fmt = d.str('time_format') ?? '%b %d %H:%M:%S';
       b.set('time_key', 'time');
       b.set('time_format', timeFormatOf(fmt));
+      if (!d.bool('utc', false) && d.bool('localtime', true)) b.set('time_system_timezone', 'on');
       d.ignore(['keep_time_key'], 'not mapped for syslog');
       result = { parser: name };
       break;
