@@ -96,6 +96,8 @@ export interface ConfigModel {
   upstreams: UpstreamSpec[];
   refused: RefusedSection[];
   ignored: IgnoredSection[];
+  /** Other warnings of the front-end, as they are to be shown (Fluentd's parser: a key given twice, an include matching nothing). */
+  warnings?: { file: string; line: number; message: string }[];
 }
 
 export function emptyModel(file: string, format: ConfigFormat): ConfigModel {

@@ -13,7 +13,7 @@
  * Every refusal and warning names the directive, file and line (model.refused / model.ignored).
  */
 import type { ConfigFiles } from '../../../files.js';
-import { ConfigError, type ConfigProblem } from '../../../errors.js';
+import { ConfigError } from '../../../errors.js';
 import { emptyModel, type ConfigModel } from '../../../model.js';
 import type { FrontEndResult } from '../../front-end.js';
 import { parseFluentdText } from '../parser.js';
@@ -55,10 +55,10 @@ export function readFluentdConfig(path: string, files: ConfigFiles, options: Flu
     return { model, problems: [{ file: path, line: 1, message }] };
   }
   model.files.push(...tree.files);
-  for (const w of tree.warnings) model.ignored.push({ name: w.message, file: w.file, line: w.line, reason: 'as Fluentd warns' });
-  const problems: ConfigProblem[] = [];
+  model.warnings = tree.warnings.map((w) => ({ file: w.file, line: w.line, message: w.message }));
   new FluentdMapper(model, files).map(tree.root);
-  return { model, problems };
+  // Refusals go into the model, so that they are reported with the plugins' own problems, all at once.
+  return { model, problems: [] };
 }
 
 class FluentdMapper {
