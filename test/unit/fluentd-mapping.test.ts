@@ -437,12 +437,13 @@ test('<filter> record_transformer, grep, parser, concat, stdout; others refused 
 </match>`,
     {},
   );
-  const [rt, grep, parser, concat, stdout] = m.model.filters.map(keys);
+  const [rt, grep, grepEx, parser, concat, stdout] = m.model.filters.map(keys);
   assert.deepEqual(rt!.record, { hostname: rt!.record && (rt!.record as Record<string, string>).hostname!, tag: '${tag}', app: '${record["kubernetes"]["labels"]["app"]}' });
   assert.equal(rt!.remove_keys, '$.kubernetes.pod_id,tmp');
   assert.equal(rt!.enable_ruby, 'false');
-  assert.deepEqual(grep!.regex, ["$kubernetes['namespace_name'] ^prod-", 'message ^GET']);
-  assert.equal(grep!.exclude, 'level debug');
+  // Every regexp must match; any exclude drops: two grep filters, one after the other.
+  assert.deepEqual(grep, { name: 'grep', logical_op: 'and', regex: ["$kubernetes['namespace_name'] ^prod-", 'message ^GET'], match_regex: grep!.match_regex! });
+  assert.deepEqual(grepEx, { name: 'grep', logical_op: 'or', exclude: 'level debug', match_regex: grep!.match_regex! });
   assert.equal(parser!.record_layout, 'fluentd');
   assert.equal(parser!.key_name, 'log');
   assert.equal(parser!.reserve_data, 'true');
@@ -457,6 +458,7 @@ test('<filter> record_transformer, grep, parser, concat, stdout; others refused 
   });
   assert.equal(stdout!.name, 'stdout');
   assert.equal(stdout!.format, 'fluentd');
+  assert.deepEqual(m.refused.filter((r) => !r.includes('detect_exceptions')), []);
   has(m.refused, '43: <filter a.**> @type detect_exceptions: floki has no such filter');
 });
 

@@ -290,3 +290,59 @@ test('several patterns in one <match>, and {a,b}', async (t) => {
   assert.deepEqual(tags(r.got.get('one')), ['a.x', 'a.y', 'b.q']);
   assert.deepEqual(tags(r.got.get('rest')), ['a.z', 'b.q.r']);
 });
+
+test("grep keeps a record when every <regexp> matches and no <exclude> does; <or> and <and> blocks too", async (t) => {
+  const r = await routing(
+    t,
+    `<source>
+  @type forward
+  @id in
+</source>
+<filter **>
+  @type grep
+  <regexp>
+    key level
+    pattern /^(error|warn)$/
+  </regexp>
+  <regexp>
+    key $.kubernetes.namespace_name
+    pattern /^prod/
+  </regexp>
+  <exclude>
+    key msg
+    pattern /healthz/
+  </exclude>
+  <exclude>
+    key msg
+    pattern /ping/
+  </exclude>
+  <or>
+    <regexp>
+      key team
+      pattern /^a$/
+    </regexp>
+    <regexp>
+      key team
+      pattern /^b$/
+    </regexp>
+  </or>
+</filter>
+<match **>
+  @type stdout
+  @id out
+</match>`,
+  );
+  const ctx = { kubernetes: { namespace_name: 'prod-1' }, team: 'a' };
+  const cases: [string, Record<string, unknown>, boolean][] = [
+    ['kept', { level: 'error', msg: 'boom', ...ctx }, true],
+    ['one regexp fails', { level: 'info', msg: 'boom', ...ctx }, false],
+    ['the other regexp fails', { level: 'warn', msg: 'boom', kubernetes: { namespace_name: 'dev' }, team: 'a' }, false],
+    ['the first exclude matches', { level: 'warn', msg: 'GET /healthz', ...ctx }, false],
+    ['the second exclude matches', { level: 'warn', msg: 'ping', ...ctx }, false],
+    ['the <or> holds by its second regexp', { level: 'warn', msg: 'x', kubernetes: { namespace_name: 'prod' }, team: 'b' }, true],
+    ['the <or> fails', { level: 'warn', msg: 'x', kubernetes: { namespace_name: 'prod' }, team: 'c' }, false],
+  ];
+  for (const [i, [, record]] of cases.entries()) await r.emit('in', [`t${i}`], record);
+  const kept = new Set(tags(r.got.get('out')));
+  for (const [i, [what, , want]] of cases.entries()) assert.equal(kept.has(`t${i}`), want, what);
+});

@@ -6,12 +6,12 @@ import { mapParse } from './parse.js';
 import { accessorOf, durationOf, listOf, msText, regexBody } from './values.js';
 
 /** Maps one `<filter PATTERN>` (its match is set by the router); undefined when refused. */
-export function mapFilter(el: FluentdElement, model: ConfigModel, report: MapReport): FlokiSection | undefined {
+export function mapFilter(el: FluentdElement, model: ConfigModel, report: MapReport): FlokiSection[] {
   const type = el.params.find((p) => p.key === '@type')?.value ?? '';
   const what = `<filter ${el.arg}> @type ${type}`;
   const d = new Directive(el, what, report);
   d.param('@type');
-  let s: FlokiSection | undefined;
+  let s: FlokiSection | FlokiSection[] | undefined;
   switch (type) {
     case 'kubernetes_metadata':
       s = kubernetes(d);
@@ -36,16 +36,17 @@ export function mapFilter(el: FluentdElement, model: ConfigModel, report: MapRep
       break;
     case '':
       report.refuse(el, `<filter ${el.arg}>`, 'it has no @type');
-      return undefined;
+      return [];
     default:
       report.refuse(d.param('@type') ?? el, what, 'floki has no such filter (kubernetes_metadata, record_transformer, grep, parser, concat and stdout are mapped)');
-      return undefined;
+      return [];
   }
+  const list = Array.isArray(s) ? s : [s];
   const id = d.param('@id');
-  if (id?.value) s.set('alias', id.value, id);
+  if (id?.value) list.forEach((x, i) => x.set('alias', i === 0 ? id.value! : `${id.value}.${i}`, id));
   d.ignore(['@log_level'], "floki has one log level, the service's");
   d.finish();
-  return s;
+  return list;
 }
 
 function kubernetes(d: Directive): FlokiSection {
@@ -88,32 +89,63 @@ function recordTransformer(d: Directive): FlokiSection {
   return s;
 }
 
-function grep(d: Directive): FlokiSection {
-  const s = new FlokiSection('filter', 'grep', d.el);
-  const rule = (kind: 'regex' | 'exclude', key: string, pattern: string, at: { file: string; line: number }) => s.add(kind, `${accessorOf(key)} ${regexBody(pattern).source}`, at);
-  for (const [section, kind] of [
-    ['regexp', 'regex'],
-    ['exclude', 'exclude'],
-  ] as const) {
-    for (const r of d.sections(section)) {
-      const rd = new Directive(r, `${d.what} <${section}>`, d.report);
-      const key = rd.str('key');
-      const pattern = rd.str('pattern');
-      if (key === undefined || pattern === undefined) d.report.refuse(r, `${d.what} <${section}>`, 'it needs key and pattern');
-      else rule(kind, key, pattern, r);
-      rd.finish();
+/**
+ * Fluentd's grep keeps a record when every `<regexp>` matches and no `<exclude>` does (and each
+ * `<and>`/`<or>` block holds too). floki's grep combines rules of one kind with one logical_op, so the
+ * conditions become grep filters one after the other (a record must pass them all, as in Fluentd).
+ */
+function grep(d: Directive): FlokiSection[] {
+  type Rule = { kind: 'regex' | 'exclude'; value: string; at: { file: string; line: number } };
+  const rule = (kind: Rule['kind'], key: string, pattern: string, at: Rule['at']): Rule => ({ kind, value: `${accessorOf(key)} ${regexBody(pattern).source}`, at });
+  const rulesOf = (el: FluentdElement, where: string): Rule[] => {
+    const out: Rule[] = [];
+    const ed = el === d.el ? d : new Directive(el, where, d.report);
+    for (const [section, kind] of [
+      ['regexp', 'regex'],
+      ['exclude', 'exclude'],
+    ] as const) {
+      for (const r of ed.sections(section)) {
+        const rd = new Directive(r, `${where} <${section}>`, d.report);
+        const key = rd.str('key');
+        const pattern = rd.str('pattern');
+        if (key === undefined || pattern === undefined) d.report.refuse(r, `${where} <${section}>`, 'it needs key and pattern');
+        else out.push(rule(kind, key, pattern, r));
+        rd.finish();
+      }
     }
-  }
+    if (el !== d.el) ed.finish();
+    return out;
+  };
+  const top = rulesOf(d.el, d.what);
   for (const p of d.el.params) {
     const m = /^(regexp|exclude)(\d+)$/.exec(p.key);
     if (!m || p.value === null) continue;
     d.param(p.key);
     const at = p.value.indexOf(' ');
     if (at < 0) d.report.refuse(p, `${d.what}: ${p.key}`, "it needs 'KEY PATTERN'");
-    else rule(m[1] === 'regexp' ? 'regex' : 'exclude', p.value.slice(0, at), p.value.slice(at + 1).trim(), p);
+    else top.push(rule(m[1] === 'regexp' ? 'regex' : 'exclude', p.value.slice(0, at), p.value.slice(at + 1).trim(), p));
   }
-  for (const e of [...d.sections('and'), ...d.sections('or')]) d.report.refuse(e, `${d.what} <${e.name}>`, 'not supported by floki yet');
-  return s;
+  // Every regexp must match (and); any exclude drops (or).
+  const groups: { op: 'and' | 'or'; rules: Rule[] }[] = [
+    { op: 'and', rules: top.filter((r) => r.kind === 'regex') },
+    { op: 'or', rules: top.filter((r) => r.kind === 'exclude') },
+  ];
+  for (const block of [...d.sections('and'), ...d.sections('or')]) {
+    const rules = rulesOf(block, `${d.what} <${block.name}>`);
+    const kinds = new Set(rules.map((r) => r.kind));
+    if (kinds.size > 1) d.report.refuse(block, `${d.what} <${block.name}>`, 'it mixes <regexp> and <exclude>');
+    else if (rules.length > 0) groups.push({ op: block.name as 'and' | 'or', rules });
+  }
+  const sections: FlokiSection[] = [];
+  for (const g of groups) {
+    if (g.rules.length === 0) continue;
+    const s = new FlokiSection('filter', 'grep', d.el);
+    s.set('logical_op', g.op, d.el);
+    for (const r of g.rules) s.add(r.kind, r.value, r.at);
+    sections.push(s);
+  }
+  if (sections.length === 0) d.report.refuse(d.el, d.what, 'it has no <regexp> or <exclude>');
+  return sections;
 }
 
 function parser(d: Directive, model: ConfigModel, report: MapReport): FlokiSection {

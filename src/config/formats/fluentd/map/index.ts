@@ -151,8 +151,7 @@ class FluentdMapper {
     const list = this.groups.get(group) ?? [];
     this.groups.set(group, list);
     if (el.name === 'filter') {
-      const s = mapFilter(el, this.model, this.report);
-      list.push({ kind: 'filter', pattern: el.arg, at: el, sections: s ? [s] : [] });
+      list.push({ kind: 'filter', pattern: el.arg, at: el, sections: mapFilter(el, this.model, this.report) });
       return;
     }
     const type = el.params.find((p) => p.key === '@type')?.value;
