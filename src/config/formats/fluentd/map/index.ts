@@ -191,7 +191,8 @@ class FluentdMapper {
     const d = new Directive(el, '<system>', this.report);
     const entries = [];
     const level = d.param('log_level');
-    if (level?.value) entries.push({ key: 'log_level', value: level.value === 'trace' ? 'trace' : level.value, file: level.file, line: level.line });
+    // Fluentd's levels are Fluent Bit's, and `fatal`, which floki's `error` covers.
+    if (level?.value) entries.push({ key: 'log_level', value: level.value === 'fatal' ? 'error' : level.value, file: level.file, line: level.line });
     const root = d.param('root_dir');
     if (root?.value) entries.push({ key: 'storage.path', value: root.value, file: root.file, line: root.line });
     const workers = d.param('workers');
