@@ -613,7 +613,10 @@ test('<match> @type forward: <server>, <security>, tls, acks; a standby server r
 
 test('<match> @type stdout with <format json>; unknown outputs refused by name', (t) => {
   const m = map(t, '<match a>\n  @type stdout\n  <format>\n    @type json\n  </format>\n</match>\n<match b>\n  @type elasticsearch\n  host es\n</match>');
-  assert.equal(keys(m.model.outputs[0]).format, 'json_lines');
+  assert.deepEqual(keys(m.model.outputs[0]), { name: 'stdout', format: 'json_lines', json_date_key: 'false', match_regex: keys(m.model.outputs[0]).match_regex! });
+  const plain = map(t, '<match **>\n  @type stdout\n  output_type hash\n</match>');
+  assert.equal(keys(plain.model.outputs[0]).format, 'fluentd');
+  has(plain.refused, "3: <match **> @type stdout: output_type hash");
   has(m.refused, '8: <match b> @type elasticsearch: floki has no such output');
 });
 

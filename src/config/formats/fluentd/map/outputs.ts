@@ -48,15 +48,21 @@ export function mapStore(el: FluentdElement, where: string, ctx: OutputMapContex
       break;
     case 'stdout': {
       s = new FlokiSection('output', 'stdout', el);
+      // Fluentd's out_stdout line: `time tag: {json}`; with <format json>, the record alone.
+      s.set('format', 'fluentd', el);
       const fmt = d.section('format');
       if (fmt) {
         const fd = new Directive(fmt, `${what} <format>`, ctx.report);
         const t = fd.str('@type') ?? 'stdout';
-        if (t === 'json') s.set('format', 'json_lines', fmt);
-        else if (t !== 'stdout') ctx.report.refuse(fmt, `${what} <format> @type ${t}`, 'floki prints json (or its readable form)');
+        if (t === 'json') {
+          s.set('format', 'json_lines', fmt);
+          s.set('json_date_key', 'false', fmt);
+        } else if (t !== 'stdout') ctx.report.refuse(fmt, `${what} <format> @type ${t}`, "floki prints Fluentd's stdout line or the record as JSON");
+        fd.accept(['output_type']);
+        fd.refuseIf('output_type', "floki prints Fluentd's stdout line with JSON", (v) => v === 'json');
         fd.finish();
       }
-      d.ignore(['output_type'], 'floki prints json lines or its readable form');
+      d.refuseIf('output_type', "floki prints Fluentd's stdout line with JSON", (v) => v === 'json');
       if (d.sections('buffer').length > 0) ctx.report.warn(el, `${what} <buffer>`, 'floki prints at once');
       break;
     }
