@@ -329,6 +329,10 @@ test('<source> @type http, sample/dummy, prometheus; systemd refused by name', (
   );
   assert.deepEqual(keys(m.model.inputs[0]), { name: 'http', port: '9880', listen: '0.0.0.0', buffer_max_size: String(32 * 1024 * 1024), add_remote_addr: 'on' });
   has(m.refused, '7: <source> @type http: cors_allow_origins');
+  const tls = map(t, '<source>\n  @type http\n  port 9880\n  @log_level debug\n  <transport tls>\n    cert_path /c.pem\n    private_key_path /k.pem\n  </transport>\n</source>\n<match **>\n  @type null\n</match>');
+  assert.deepEqual(tls.refused, []);
+  assert.deepEqual(keys(tls.model.inputs[0]), { name: 'http', port: '9880', tls: 'on', 'tls.crt_file': '/c.pem', 'tls.key_file': '/k.pem' });
+  has(tls.ignored, '4: <source> @type http: @log_level');
   assert.deepEqual(keys(m.model.inputs[1]), { name: 'dummy', tag: 'sample.x', rate: '5', dummy: '{"message":"hi"}' });
   assert.deepEqual(
     m.model.service.flatMap((s) => s.entries.map((e) => [e.key, e.value])),
@@ -570,7 +574,9 @@ test('<buffer>: Fluentd defaults where silent; file buffer, limits, retries, ove
   assert.equal(k.retry_limit, 'no_limits');
   assert.equal(k['storage.full_action'], 'drop_oldest');
   assert.deepEqual(m.model.service.flatMap((s) => s.entries.map((e) => [e.key, e.value])), [['storage.path', '/var/log/fluentd-buffers/loki.buffer']]);
-  const immediate = keys(map(t, '<match **>\n  @type loki\n  url http://l\n  <buffer>\n    flush_mode immediate\n    retry_max_times 3\n  </buffer>\n</match>').model.outputs[0]);
+  const immediate = keys(map(t, '<match **>\n  @type loki\n  url http://l\n  <buffer>\n    flush_mode immediate\n    retry_max_times 3\n    queue_limit_length 8\n    overflow_action block\n  </buffer>\n</match>').model.outputs[0]);
+  assert.equal(immediate['storage.full_action'], undefined, 'block: floki pauses the inputs, its default');
+  has(map(t, '<match **>\n  @type loki\n  url http://l\n  <buffer>\n    overflow_action drop_oldest_chunk\n  </buffer>\n</match>').refused, 'drop_oldest_chunk');
   assert.equal(immediate.batch_wait, '0ms');
   assert.equal(immediate.retry_limit, '3');
   const bad = map(t, '<match **>\n  @type loki\n  url http://l\n  <buffer time>\n    timekey 1h\n  </buffer>\n  <secondary>\n    @type file\n  </secondary>\n</match>');
