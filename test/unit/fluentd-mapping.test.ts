@@ -13,6 +13,7 @@ import { readFluentdConfig } from '../../src/config/formats/fluentd/map/index.js
 import { retriesWithin } from '../../src/config/formats/fluentd/map/outputs.js';
 import { accessorOf, timeFormatOf } from '../../src/config/formats/fluentd/map/values.js';
 import type { ConfigModel, ConfigValue, PluginSection } from '../../src/config/model.js';
+import { ParserRegistry } from '../../src/parsers/registry.js';
 import { writeFiles } from './config-kit.js';
 
 interface Mapped {
@@ -258,7 +259,10 @@ test('<parse> @type regexp: expression, time_key, time_format, types; Ruby flags
   assert.deepEqual(p, { name: p.name!, format: 'regex', regex: '^(?<time>[^ ]+) (?<level>\\w+) (?<n>\\d+)$', time_key: 'time', time_format: '%d/%b/%Y:%H:%M:%S %z', time_system_timezone: 'on', time_keep: 'off', types: 'n:integer level:string' });
   const utc = map(t, tailWithParse('    @type json\n    time_format %d/%b/%Y:%H:%M:%S\n    utc true'));
   assert.equal(parserOf(utc, keys(utc.model.inputs[0]).parser).time_system_timezone, undefined, 'utc: no system time zone');
-  has(map(t, tailWithParse('    @type regexp\n    expression /^(?<a>.*)$/im')).refused, "expression flags 'im'");
+  const flagged = map(t, tailWithParse('    @type regexp\n    expression /^(?<a>.*)$/i\n    multiline true'));
+  assert.deepEqual(flagged.refused, []);
+  assert.equal(parserOf(flagged, keys(flagged.model.inputs[0]).parser).regex, '/^(?<a>.*)$/im');
+  has(map(t, tailWithParse('    @type regexp\n    expression /^(?<a>.*)$/q')).refused, "expression flags 'q'");
 });
 
 test('<parse> @type none, kubernetes, multi_format, syslog; an unknown parser is refused by name', (t) => {
@@ -294,7 +298,13 @@ test('<parse> @type multiline: format_firstline and format1..N as one multiline 
     ],
   );
   const joined = parserOf(m, ml.entries.find((e) => e.key === 'parser')!.value);
-  assert.equal(joined.regex, '^(?<time>\\S+) (?<level>\\w+) (?<message>.*)');
+  assert.equal(joined.regex, '/^(?<time>\\S+) (?<level>\\w+) (?<message>.*)/m');
+  // As Fluentd's /m regexp: the joined entry's lines all go into `message`.
+  const registry = new ParserRegistry();
+  for (const spec of m.model.parsers) assert.deepEqual(registry.define(spec), []);
+  for (const spec of m.model.multilineParsers) assert.deepEqual(registry.defineMultiline(spec), []);
+  assert.deepEqual(registry.validate(), []);
+  assert.deepEqual(registry.parser(joined.name!)!.parse('2026-12-02T10:00:00+0000 ERROR first\n  at second')!.record, { level: 'ERROR', message: 'first\n  at second' });
 });
 
 test('<source> @type http, sample/dummy, prometheus; systemd refused by name', (t) => {

@@ -96,7 +96,11 @@ function recordTransformer(d: Directive): FlokiSection {
  */
 function grep(d: Directive): FlokiSection[] {
   type Rule = { kind: 'regex' | 'exclude'; value: string; at: { file: string; line: number } };
-  const rule = (kind: Rule['kind'], key: string, pattern: string, at: Rule['at']): Rule => ({ kind, value: `${accessorOf(key)} ${regexBody(pattern).source}`, at });
+  const rule = (kind: Rule['kind'], key: string, pattern: string, at: Rule['at']): Rule => {
+    // floki's regexes are Ruby's (Onigmo, translated): flags after the last `/` are kept.
+    const { source, flags } = regexBody(pattern);
+    return { kind, value: `${accessorOf(key)} ${flags ? `/${source}/${flags}` : source}`, at };
+  };
   const rulesOf = (el: FluentdElement, where: string): Rule[] => {
     const out: Rule[] = [];
     const ed = el === d.el ? d : new Directive(el, where, d.report);

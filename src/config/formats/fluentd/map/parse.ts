@@ -83,13 +83,13 @@ export function mapParse(el: FluentdElement, where: string, report: MapReport, o
         report.refuse(el, `${where} <parse> @type regexp`, 'it has no expression');
         return undefined;
       }
+      // floki's regexes are Ruby's (Onigmo, translated): the expression and its /imx flags as written.
       const { source, flags } = regexBody(expr.value);
-      if (flags !== '') report.refuse(expr, `${where} <parse> expression flags '${flags}'`, 'floki compiles the expression without Ruby flags');
+      const extra = (d.bool('ignorecase', false) ? 'i' : '') + (d.bool('multiline', false) ? 'm' : '');
+      const all = [...new Set(flags + extra)].join('');
+      if (/[^imxo]/.test(all)) report.refuse(expr, `${where} <parse> expression flags '${flags}'`, 'Ruby regexp flags are i, m, x and o');
       b.set('format', 'regex');
-      b.set('regex', source, expr.line);
-      d.accept(['ignorecase', 'multiline']);
-      d.refuseIf('ignorecase', 'not supported by floki', (v) => v === 'false');
-      d.refuseIf('multiline', 'not supported by floki', (v) => v === 'false');
+      b.set('regex', all === '' ? source : `/${source}/${all}`, expr.line);
       timeKeys('time');
       result = { parser: name };
       break;
@@ -158,9 +158,9 @@ export function mapParse(el: FluentdElement, where: string, report: MapReport, o
         report.refuse(el, `${where} <parse @type multiline>`, 'it has no format1');
         return undefined;
       }
-      // The joined entry is parsed by one regex, format1..formatN end to end, `.` matching newlines as in Ruby's /m.
+      // The joined entry is parsed by one regex, format1..formatN end to end, with Ruby's /m (`.` matches newlines), as Fluentd builds it.
       b.set('format', 'regex');
-      b.set('regex', formats.map((f) => f.source).join(''), formats[0]!.line);
+      b.set('regex', `/${formats.map((f) => f.source).join('')}/m`, formats[0]!.line);
       timeKeys('time');
       out.parsers.push(b.spec());
       if (first?.value == null) {
