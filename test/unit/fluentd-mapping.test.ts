@@ -297,6 +297,8 @@ test('<parse> @type multiline: format_firstline and format1..N as one multiline 
       ['cont', '/^(?!\\d{4}-)/', 'cont'],
     ],
   );
+  const unanchored = map(t, tailWithParse('    @type multiline\n    format_firstline /\\d{4}-/\n    format1 /(?<message>.*)/'));
+  assert.equal(unanchored.model.multilineParsers[0]!.rules![1]!.regex, '/^(?!.*(?:\\d{4}-))/');
   const joined = parserOf(m, ml.entries.find((e) => e.key === 'parser')!.value);
   assert.equal(joined.regex, '/^(?<time>\\S+) (?<level>\\w+) (?<message>.*)/m');
   // As Fluentd's /m regexp: the joined entry's lines all go into `message`.

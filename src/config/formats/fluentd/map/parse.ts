@@ -174,7 +174,8 @@ export function mapParse(el: FluentdElement, where: string, report: MapReport, o
       ml.set('parser', name);
       const rules: MultilineRuleSpec[] = [
         { state: 'start_state', regex: `/${firstline}/`, nextState: 'cont', line: first.line },
-        { state: 'cont', regex: `/^(?!${firstline.replace(/^\^/, '')})/`, nextState: 'cont', line: first.line },
+        // Any line that is not a first line (Fluentd searches for format_firstline anywhere in the line unless it is anchored).
+        { state: 'cont', regex: firstline.startsWith('^') ? `/^(?!${firstline.slice(1)})/` : `/^(?!.*(?:${firstline}))/`, nextState: 'cont', line: first.line },
       ];
       out.multilineParsers.push(ml.spec(rules));
       d.finish();
