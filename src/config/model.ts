@@ -1,5 +1,5 @@
 /**
- * The config model every format's front-end produces (Fluent Bit YAML, Fluent Bit classic, and later
+ * The config model every format's front-end produces (Fluent Bit YAML, Fluent Bit classic, and
  * Fluentd): sections of `{key, value, file, line}` entries, nested sections for processors, parser
  * definitions and upstreams. It says nothing about plugins: option tables, defaults, validation and
  * docs come after it, once per plugin, whatever the format the user wrote.
