@@ -542,6 +542,7 @@ test('<match> @type loki: the plugin defaults (key_value lines, no thread label 
   assert.equal(k.url, 'http://loki:3100/loki/api/v1/push');
   assert.equal(k.line_format, 'fluentd_key_value');
   assert.deepEqual(k.labels, []);
+  assert.deepEqual(m.model.warnings, [{ file: join(m.dir, 'fluent.conf'), line: 1, message: "<match **> @type loki: no extra_labels and no <label>: Loki refuses a stream without labels (as it refuses the plugin's)" }, { file: join(m.dir, 'fluent.conf'), line: 6, message: "<match x> @type loki: no extra_labels and no <label>: Loki refuses a stream without labels (as it refuses the plugin's)" }]);
   assert.equal(k.tenant_id, 'team-a');
   has(m.refused, '9: <match x> @type loki: tenant a-${tag}-${x}');
 });

@@ -15,8 +15,14 @@ export class MapReport {
     this.model.refused.push({ name, file: at.file, line: at.line, reason });
   }
 
+  /** Something accepted without effect: `<name> is ignored by floki (<reason>)`. */
   warn(at: { file: string; line: number }, name: string, reason: string): void {
     this.model.ignored.push({ name, file: at.file, line: at.line, reason });
+  }
+
+  /** A warning about something kept, shown as it is. */
+  note(at: { file: string; line: number }, message: string): void {
+    (this.model.warnings ??= []).push({ file: at.file, line: at.line, message });
   }
 }
 

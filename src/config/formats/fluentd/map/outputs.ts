@@ -128,6 +128,7 @@ function loki(d: Directive, ctx: OutputMapContext): FlokiSection {
   if (d.bool('include_thread_label', true) && threads > 1 && !labels.has('fluentd_thread')) labels.set('fluentd_thread', 'flush_thread_0');
   // floki's loki output has `job=floki` by default; the plugin has no label of its own.
   s.set('labels', [...labels].map(([k, v]) => `${k}=${v}`), d.el);
+  if (labels.size === 0 && d.param('extract_kubernetes_labels')?.value !== 'true') report.note(d.el, `${d.what}: no extra_labels and no <label>: Loki refuses a stream without labels (as it refuses the plugin's)`);
   const rk = d.param('remove_keys');
   if (rk?.value) s.set('remove_keys', listOf(rk.value).map((k) => (k.startsWith('$') ? accessorOf(k) : k)), rk);
   const k8s = d.param('extract_kubernetes_labels');
