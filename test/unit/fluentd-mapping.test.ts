@@ -13,7 +13,11 @@ import { readFluentdConfig } from '../../src/config/formats/fluentd/map/index.js
 import { retriesWithin } from '../../src/config/formats/fluentd/map/outputs.js';
 import { accessorOf, timeFormatOf } from '../../src/config/formats/fluentd/map/values.js';
 import type { ConfigModel, ConfigValue, PluginSection } from '../../src/config/model.js';
+import { writeFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { fluentdTagPatternSource } from '../../src/config/formats/fluentd/tag-pattern.js';
 import { ParserRegistry } from '../../src/parsers/registry.js';
+import { runs } from '../helpers/fuzz.js';
 import { writeFiles } from './config-kit.js';
 
 interface Mapped {
@@ -742,4 +746,30 @@ test('the public configs map: the daemonset (systemd disabled) and the grafana-l
   assert.deepEqual(loki.model.refused, []);
   const documented = readFluentdConfig('test/fixtures/fluentd/grafana-loki/documented-usage.conf', new DiskFiles(), { env: {} });
   assert.deepEqual(documented.model.refused, []);
+});
+
+test('first match wins, on random patterns and tags: each tag matches the compiled regex of exactly its first matching <match>, and filters only before it', (t) => {
+  const part = fc.constantFrom('a', 'b', '*', '**', '{a,b}', '{b,c}');
+  const pattern = fc.array(part, { minLength: 1, maxLength: 3 }).map((p) => p.join('.'));
+  const tag = fc.array(fc.constantFrom('a', 'b', 'c'), { minLength: 1, maxLength: 4 }).map((p) => p.join('.'));
+  const dir = writeFiles(t, {});
+  let n = 0;
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.boolean(), pattern), { minLength: 1, maxLength: 6 }), fc.array(tag, { minLength: 1, maxLength: 8 }), (items, tags) => {
+      const conf = items.map(([isFilter, p], i) => (isFilter ? `<filter ${p}>\n  @type stdout\n  @id i${i}\n</filter>` : `<match ${p}>\n  @type null\n  @id i${i}\n</match>`)).join('\n');
+      const file = join(dir, `c${n++}.conf`);
+      writeFileSync(file, conf);
+      const model = readFluentdConfig(file, new DiskFiles(), { env: {} }).model;
+      const regexOf = new Map([...model.filters, ...model.outputs].map((s) => [keys(s).alias as string, new RegExp(keys(s).match_regex as string)]));
+      const own = items.map(([, p]) => new RegExp(fluentdTagPatternSource(p)));
+      for (const tg of tags) {
+        const first = items.findIndex(([isFilter], i) => !isFilter && own[i]!.test(tg));
+        items.forEach(([isFilter], i) => {
+          const want = own[i]!.test(tg) && (first < 0 || (isFilter ? i < first : i === first));
+          assert.equal(regexOf.get(`i${i}`)!.test(tg), want, `${tg} against item ${i} of ${JSON.stringify(items)}`);
+        });
+      }
+    }),
+    runs(300),
+  );
 });
