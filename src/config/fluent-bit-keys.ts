@@ -53,6 +53,18 @@ const SERVER_TLS: readonly FluentBitKey[] = [
   refuse('tls.ciphers', 'floki uses the Node.js cipher list'),
 ];
 
+/** Listening-socket keys of Fluent Bit's network inputs: none changes a record delivered. */
+const SERVER_NET: readonly FluentBitKey[] = [
+  ignore('net.share_port', 'floki listens in one process'),
+  ignore('net.backlog', 'Node.js sets the listen backlog'),
+  ignore('net.accept_timeout_log_error', 'floki logs what it closes'),
+  ignore('net.keepalive', 'floki keeps client connections open as long as they are used'),
+  ignore('tls.proxy.ca_file', 'a server does not connect through a proxy'),
+  ignore('tls.proxy.ca_path', 'a server does not connect through a proxy'),
+  ignore('tls.proxy.verify', 'a server does not connect through a proxy'),
+  ignore('tls.proxy.verify_hostname', 'a server does not connect through a proxy'),
+];
+
 /** Keys Fluent Bit accepts on every output. */
 const EVERY_OUTPUT: readonly FluentBitKey[] = [
   ignore('log_suppress_interval', 'floki logs a repeated problem once a minute at most'),
@@ -102,6 +114,7 @@ export const FLUENT_BIT_KEYS: Readonly<Record<PluginKind, Readonly<Record<string
     forward: [
       ...EVERY_INPUT,
       ...SERVER_TLS,
+      ...SERVER_NET,
       refuse('host', "floki's forward input takes the address as listen"),
       ignore('workers', 'floki reads every connection on one event loop'),
     ],
@@ -124,6 +137,9 @@ export const FLUENT_BIT_KEYS: Readonly<Record<PluginKind, Readonly<Record<string
     http: [
       ...EVERY_INPUT,
       ...SERVER_TLS,
+      ...SERVER_NET,
+      ignore('net.io_timeout', 'floki closes a connection that stays idle past Node.js server timeouts'),
+      ignore('net.accept_timeout', 'floki accepts connections as they come'),
       ignore('tls.verify', "floki's http input does not ask for client certificates"),
       refuse('tls.ca_file', "floki's http input does not ask for client certificates"),
       refuse('tls.key_passwd', 'give an unencrypted key (tls.key_file)'),
@@ -156,6 +172,15 @@ export const FLUENT_BIT_KEYS: Readonly<Record<PluginKind, Readonly<Record<string
       ignore('tls.debug', 'floki logs TLS failures at its own log_level'),
       refuse('tls.vhost', 'floki checks the name in kube_url'),
       refuse('kube_ca_path', 'give the CA certificate in one file (kube_ca_file)'),
+      // Fluent Bit lists its network client keys for this input too; floki connects to kube_url.
+      ignore('listen', 'floki connects to kube_url'),
+      ignore('host', 'floki connects to kube_url'),
+      ignore('port', 'floki connects to kube_url'),
+      ignore('tls', 'floki uses TLS when kube_url is https'),
+      refuse('tls.ca_file', 'use kube_ca_file'),
+      refuse('tls.crt_file', 'floki authenticates with kube_token_file'),
+      refuse('tls.key_file', 'floki authenticates with kube_token_file'),
+      ...OUTPUT_NET.filter((k) => !['tls.debug', 'ipv6', 'proxy'].includes(k.key)),
     ],
     dummy: [
       ...EVERY_INPUT,
@@ -168,7 +193,34 @@ export const FLUENT_BIT_KEYS: Readonly<Record<PluginKind, Readonly<Record<string
       ignore('test_hang_on_exit', "a Fluent Bit test switch"),
     ],
   },
-  filter: {},
+  filter: {
+    kubernetes: [
+      refuse('tls.vhost', 'floki checks the name in kube_url'),
+      refuse('tls.verify_hostname', 'floki checks the host name whenever tls.verify is on', isOn),
+      refuse('kube_ca_path', 'give the CA certificate in one file (kube_ca_file)'),
+      refuse('kube_token_command', 'give the token in a file (kube_token_file)'),
+      refuse('kube_meta_preload_cache_dir', 'floki reads metadata from the API server (or the kubelet) only'),
+      ignore('kube_namespace_file', 'floki does not need its own namespace'),
+      refuse('use_journal', 'floki reads pod names from tags and container log file names, not from journald', isOff),
+      refuse('dummy_meta', 'a Fluent Bit test switch that adds made-up metadata', isOff),
+      refuse('aws_use_pod_association', 'AWS EKS pod association is not supported by floki', isOff),
+      refuse('use_pod_association', 'AWS EKS pod association is not supported by floki', isOff),
+      ...[
+        'aws_pod_association_host',
+        'aws_pod_association_endpoint',
+        'aws_pod_association_port',
+        'aws_pod_service_map_ttl',
+        'aws_pod_service_map_refresh_interval',
+        'aws_pod_service_preload_cache_dir',
+        'aws_pod_association_host_server_ca_file',
+        'aws_pod_association_host_client_cert_file',
+        'aws_pod_association_host_client_key_file',
+        'aws_pod_association_host_tls_debug',
+        'aws_pod_association_host_tls_verify',
+        'set_platform',
+      ].map((k) => ignore(k, 'AWS EKS pod association is off (floki does not have it)')),
+    ],
+  },
   output: {
     // The Loki output does these TLS keys and net.keepalive itself.
     loki: [...EVERY_OUTPUT, ...OUTPUT_NET.filter((k) => !['tls.verify_hostname', 'tls.ca_path', 'tls.key_passwd', 'tls.min_version', 'tls.max_version', 'tls.ciphers', 'net.keepalive'].includes(k.key))],

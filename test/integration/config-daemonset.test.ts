@@ -5,9 +5,6 @@
  * with the labels the config asks for. And the older docker variant (test/fixtures/tail/
  * daemonset-docker: tail with `Parser docker` and `Docker_Mode On`, the stock parsers.conf), run by
  * the floki command as a user runs it.
- *
- * The parsers file's definitions go to a registry that accepts them (the parsers themselves come with
- * the parsers work; nothing in this pipeline uses them).
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';

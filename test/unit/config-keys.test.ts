@@ -125,7 +125,7 @@ test("the Fluent Bit keys table names only keys that are neither a plugin's own 
   for (const p of PLUGIN_LIST.filter((p) => p.kind !== 'filter')) assert.ok(FLUENT_BIT_KEYS[p.kind][p.name], `${p.kind} ${p.name} has no entry in fluent-bit-keys.ts`);
 });
 
-test('keys other work is adding to http, stdout and loki are not marked: they stay unknown until their plugin declares them', () => {
+test("keys floki's http, stdout and loki have as their own options are not also marked as Fluent Bit keys floki ignores or refuses", () => {
   const pending: Record<string, string[]> = {
     'input http': ['add_remote_addr', 'remote_addr_key', 'http2', 'http_server.http2', 'enable_health_endpoint'],
     'output stdout': ['json_date_key', 'json_date_format'],
