@@ -5,8 +5,8 @@
  * floki as the image runs it, configured by the image's environment variables only: it tails CRI
  * logs (FLUENT_CONTAINER_TAIL_PARSER_TYPE=cri), enriches them from an API-server stand-in through
  * kubernetes_metadata, and delivers to a decoding Loki receiver the labels and lines Fluentd gives:
- * fluent-plugin-parser-cri's record (`stream`, `logtag`, `message`; a partial `P` line is its own
- * entry, as the daemonset config does not join them), the `<label>`s and Kubernetes labels the plugin
+ * fluent-plugin-parser-cri's record (`stream`, `logtag`, `message`, the time text it keeps; a partial
+ * `P` line is its own entry, as the daemonset config does not join them), the `<label>`s and Kubernetes labels the plugin
  * extracts, and its key_value line of what remains.
  */
 import { test } from 'node:test';
@@ -38,7 +38,7 @@ function missingPlugins(): string[] {
   const loki = lookupPlugin(PLUGINS, 'output', 'loki');
   if (!loki?.options.some((o) => o.name === 'extract_kubernetes_labels')) missing.push('loki extract_kubernetes_labels');
   if (!lookupPlugin(PLUGINS, 'filter', 'record_transformer')) missing.push('record_transformer');
-  for (const format of ['none', 'kubernetes']) {
+  for (const format of ['none', 'kubernetes', 'cri']) {
     const problems = new ParserRegistry().define({ file: 'probe', line: 1, entries: [{ key: 'name', value: 'p', line: 1 }, { key: 'format', value: format, line: 1 }] });
     if (problems.length > 0) missing.push(`parser format ${format}`);
   }
@@ -103,10 +103,10 @@ test('the fluentd-kubernetes-daemonset config with a grafana-loki <match> runs e
   assert.deepEqual(
     byTime.map((e) => [e.ts, e.labels, e.line]),
     [
-      [1_795_600_800_000_000_001n, { ...labels, stream: 'stdout' }, 'logtag=F message="GET /healthz 200"'],
-      [1_795_600_800_000_000_002n, { ...labels, stream: 'stderr' }, 'logtag=P message="panic: first half, "'],
-      [1_795_600_800_000_000_003n, { ...labels, stream: 'stderr' }, 'logtag=F message="second half"'],
-      [1_795_600_800_000_000_004n, { ...labels, stream: 'stdout' }, 'logtag=F message=started'],
+      [1_795_600_800_000_000_001n, { ...labels, stream: 'stdout' }, 'logtag=F message="GET /healthz 200" time=2026-11-25T10:00:00.000000001Z'],
+      [1_795_600_800_000_000_002n, { ...labels, stream: 'stderr' }, 'logtag=P message="panic: first half, " time=2026-11-25T10:00:00.000000002Z'],
+      [1_795_600_800_000_000_003n, { ...labels, stream: 'stderr' }, 'logtag=F message="second half" time=2026-11-25T10:00:00.000000003Z'],
+      [1_795_600_800_000_000_004n, { ...labels, stream: 'stdout' }, 'logtag=F message=started time=2026-11-25T10:00:00.000000004Z'],
     ],
   );
 });

@@ -242,18 +242,17 @@ ${parse}
 </match>`;
 }
 
-test('<parse> @type cri: the record fluent-plugin-parser-cri gives (stream, logtag, message, time)', (t) => {
-  const m = map(t, tailWithParse('    @type cri'));
+test('<parse> @type cri: the cri format (fluent-plugin-parser-cri: stream, logtag, message, the time text kept); a nested <parse> is its sub_parser', (t) => {
+  const m = map(t, tailWithParse('    @type cri\n    time_format %Y-%m-%dT%H:%M:%S.%N%:z'));
   assert.deepEqual(m.refused, []);
   const p = parserOf(m, keys(m.model.inputs[0]).parser);
-  assert.equal(p.format, 'regex');
-  const re = new RegExp(p.regex!);
-  const g = re.exec('2026-12-02T10:00:00.123456789Z stdout F hello world')!.groups!;
-  assert.deepEqual({ ...g }, { time: '2026-12-02T10:00:00.123456789Z', stream: 'stdout', logtag: 'F', message: 'hello world' });
-  assert.equal(p.time_key, 'time');
-  assert.equal(p.time_keep, 'off');
-  const nested = map(t, tailWithParse('    @type cri\n    <parse>\n      @type json\n    </parse>'));
-  has(nested.refused, '<parse @type cri> <parse>');
+  assert.deepEqual(p, { name: p.name!, format: 'cri', time_format: '%Y-%m-%dT%H:%M:%S.%L%z' });
+  const nested = map(t, tailWithParse('    @type cri\n    merge_cri_fields false\n    keep_time_key false\n    <parse>\n      @type json\n    </parse>'));
+  assert.deepEqual(nested.refused, []);
+  const outer = parserOf(nested, keys(nested.model.inputs[0]).parser);
+  assert.equal(outer.merge_cri_fields, 'off');
+  assert.equal(outer.time_keep, 'off');
+  assert.equal(parserOf(nested, outer.sub_parser).format, 'json');
 });
 
 test('<parse> @type regexp: expression, time_key, time_format, types; Ruby flags refused', (t) => {

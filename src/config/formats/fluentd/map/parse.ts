@@ -16,9 +16,6 @@ export interface MappedParse {
   multilineParser?: string;
 }
 
-/** fluent-plugin-parser-cri's record: `stream`, `logtag`, `message`, and the time. */
-const CRI_REGEX = '^(?<time>[^ ]+) (?<stream>stdout|stderr) (?<logtag>[^ ]*) ?(?<message>.*)$';
-const CRI_TIME_FORMAT = '%Y-%m-%dT%H:%M:%S.%L%z';
 /** Fluentd's parser_syslog (rfc3164, without priority): its default expression and time format. */
 const SYSLOG_REGEX = '^(?<time>[^ ]*\\s*[^ ]* [^ ]*) (?<host>[^ ]*) (?<ident>[a-zA-Z0-9_\\/\\.\\-]*)(?:\\[(?<pid>[0-9]+)\\])?(?:[^\\:]*\\:)? *(?<message>.*)$';
 const SYSLOG_PRI_REGEX = '^\\<(?<pri>[0-9]+)\\>(?<time>[^ ]* {1,2}[^ ]* [^ ]*) (?<host>[^ ]*) (?<ident>[a-zA-Z0-9_\\/\\.\\-]*)(?:\\[(?<pid>[0-9]+)\\])?(?:[^\\:]*\\:)? *(?<message>.*)$';
@@ -118,13 +115,22 @@ export function mapParse(el: FluentdElement, where: string, report: MapReport, o
       break;
     }
     case 'cri': {
-      b.set('format', 'regex');
-      b.set('regex', CRI_REGEX);
-      b.set('time_key', 'time');
-      b.set('time_format', timeFormatOf(d.str('time_format') ?? CRI_TIME_FORMAT));
-      b.set('time_keep', 'off');
-      d.refuseIf('merge_cri_fields', 'floki gives the CRI fields in the record, as merge_cri_fields true does', (v) => v === 'true');
-      if (d.sections('parse').length > 0) report.refuse(el, `${where} <parse @type cri> <parse>`, 'parsing the CRI message again is not mapped by floki: add a parser filter on `message`');
+      // fluent-plugin-parser-cri: `stream`, `logtag`, `message`, and the time text kept (keep_time_key true by default).
+      b.set('format', 'cri');
+      const key = d.str('time_key');
+      if (key !== undefined) b.set('time_key', key);
+      const fmt = d.str('time_format');
+      if (fmt !== undefined) b.set('time_format', timeFormatOf(fmt), d.param('time_format')!.line);
+      const keep = d.param('keep_time_key');
+      if (keep?.value != null) b.set('time_keep', d.bool('keep_time_key', true) ? 'on' : 'off', keep.line);
+      const merge = d.param('merge_cri_fields');
+      if (merge?.value != null) b.set('merge_cri_fields', d.bool('merge_cri_fields', true) ? 'on' : 'off', merge.line);
+      const nested = d.section('parse');
+      if (nested) {
+        const sub = mapParse(nested, where, report, out, false, `${suffix}.message`);
+        if (sub?.parser) b.set('sub_parser', sub.parser, nested.line);
+      }
+      d.accept(['utc', 'localtime']);
       result = { parser: name };
       break;
     }
