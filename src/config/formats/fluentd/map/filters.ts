@@ -45,6 +45,7 @@ export function mapFilter(el: FluentdElement, model: ConfigModel, report: MapRep
   const id = d.param('@id');
   if (id?.value) list.forEach((x, i) => x.set('alias', i === 0 ? id.value! : `${id.value}.${i}`, id));
   d.ignore(['@log_level'], "floki has one log level, the service's");
+  d.ignore(['@label'], 'this filter emits no events into a label');
   d.finish();
   return list;
 }

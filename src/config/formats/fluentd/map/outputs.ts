@@ -79,6 +79,7 @@ export function mapStore(el: FluentdElement, where: string, ctx: OutputMapContex
   const id = d.param('@id');
   if (id?.value) s.set('alias', id.value, id);
   d.ignore(['@log_level'], "floki has one log level, the service's");
+  d.ignore(['@label'], 'this output emits no events into a label');
   d.finish();
   return { output: s };
 }
