@@ -444,6 +444,7 @@ test('<filter> record_transformer, grep, parser, concat, stdout; others refused 
   multiline_start_regexp /^\\d{4}/
   flush_interval 5
   use_partial_cri_logtag true
+  use_partial_metadata false
 </filter>
 <filter a.**>
   @type stdout
@@ -468,6 +469,7 @@ test('<filter> record_transformer, grep, parser, concat, stdout; others refused 
   assert.equal(parser!.reserve_data, 'true');
   assert.equal(parser!.remove_key_name_field, 'true');
   assert.equal(parserOf(m, parser!.parser).format, 'json');
+  assert.equal(concat!.use_partial_metadata, 'false');
   assert.deepEqual({ name: concat!.name, key: concat!.key, multiline_start_regexp: concat!.multiline_start_regexp, flush_interval: concat!.flush_interval, use_partial_cri_logtag: concat!.use_partial_cri_logtag }, {
     name: 'concat',
     key: 'log',
@@ -478,7 +480,7 @@ test('<filter> record_transformer, grep, parser, concat, stdout; others refused 
   assert.equal(stdout!.name, 'stdout');
   assert.equal(stdout!.format, 'fluentd');
   assert.deepEqual(m.refused.filter((r) => !r.includes('detect_exceptions')), []);
-  has(m.refused, '43: <filter a.**> @type detect_exceptions: floki has no such filter');
+  has(m.refused, '44: <filter a.**> @type detect_exceptions: floki has no such filter');
 });
 
 test('<match> @type loki: fluent-plugin-grafana-loki keys onto the loki output', (t) => {

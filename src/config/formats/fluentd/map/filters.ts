@@ -169,7 +169,7 @@ function parser(d: Directive, model: ConfigModel, report: MapReport): FlokiSecti
   return s;
 }
 
-const CONCAT_KEYS = ['key', 'separator', 'n_lines', 'multiline_start_regexp', 'multiline_end_regexp', 'continuous_line_regexp', 'stream_identity_key', 'flush_interval', 'use_first_timestamp', 'partial_key', 'partial_value', 'keep_partial_key', 'use_partial_cri_logtag', 'partial_cri_logtag_key', 'partial_cri_stream_key', 'timeout_label', 'buffer_limit_size', 'buffer_overflow_method'];
+const CONCAT_KEYS = ['key', 'separator', 'n_lines', 'multiline_start_regexp', 'multiline_end_regexp', 'continuous_line_regexp', 'stream_identity_key', 'flush_interval', 'use_first_timestamp', 'partial_key', 'partial_value', 'keep_partial_key', 'use_partial_cri_logtag', 'partial_cri_logtag_key', 'partial_cri_stream_key', 'timeout_label', 'buffer_limit_size', 'buffer_overflow_method', 'use_partial_metadata', 'partial_metadata_format', 'keep_partial_metadata'];
 
 function concat(d: Directive): FlokiSection {
   const s = new FlokiSection('filter', 'concat', d.el);
