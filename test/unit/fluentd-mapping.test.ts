@@ -11,7 +11,7 @@ import { DiskFiles } from '../../src/config/files.js';
 import { detectFormat, looksLikeFluentd } from '../../src/config/formats/index.js';
 import { readFluentdConfig } from '../../src/config/formats/fluentd/map/index.js';
 import { retriesWithin } from '../../src/config/formats/fluentd/map/outputs.js';
-import { accessorOf, timeFormatOf } from '../../src/config/formats/fluentd/map/values.js';
+import { accessorOf, durationOf, hashOf, listOf, sizeOf, timeFormatOf } from '../../src/config/formats/fluentd/map/values.js';
 import type { ConfigModel, ConfigValue, PluginSection } from '../../src/config/model.js';
 import { writeFileSync } from 'node:fs';
 import fc from 'fast-check';
@@ -734,6 +734,13 @@ test('record accessors and time formats in floki form', () => {
   assert.equal(accessorOf('log'), 'log');
   assert.equal(timeFormatOf('%Y-%m-%dT%H:%M:%S.%N%:z'), '%Y-%m-%dT%H:%M:%S.%L%z');
   assert.equal(timeFormatOf('%Y-%m-%dT%H:%M:%S.%3N'), '%Y-%m-%dT%H:%M:%S.%L');
+  assert.deepEqual(listOf('["/a/*.log", "/b, c"]'), ['/a/*.log', '/b, c']);
+  assert.deepEqual(listOf(' a, b ,,c '), ['a', 'b', 'c']);
+  assert.deepEqual(hashOf('{"a":"x","n":1}'), { a: 'x', n: '1' });
+  assert.deepEqual(hashOf('a:x, b:y'), { a: 'x', b: 'y' });
+  assert.equal(hashOf('{not json'), undefined);
+  assert.deepEqual(['512', '8m', '256K', '1g', '1.5k', 'lots'].map(sizeOf), [512, 8 * 1024 ** 2, 256 * 1024, 1024 ** 3, 1536, undefined]);
+  assert.deepEqual(['10', '10s', '5m', '1h', '1d', '0.1s', 'soon'].map(durationOf), [10_000, 10_000, 300_000, 3_600_000, 86_400_000, 100, undefined]);
 });
 
 test('the public configs map: the daemonset (systemd disabled) and the grafana-loki image, refusing nothing else', () => {
