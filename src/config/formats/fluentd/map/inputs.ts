@@ -1,4 +1,5 @@
 /** Fluentd's `<source>` plugins as floki inputs (README "Coming from Fluentd", Inputs). */
+import { normalize } from 'node:path';
 import type { ConfigModel } from '../../../model.js';
 import type { FluentdElement } from '../tree.js';
 import { Directive, FlokiSection, type MapReport } from './directive.js';
@@ -132,8 +133,9 @@ function tail(d: Directive, model: ConfigModel, report: MapReport): FlokiSection
   const pos = d.param('pos_file');
   if (pos?.value) {
     // floki keeps its own positions beside Fluentd's file, seeded from it on the first start.
-    s.set('db', `${pos.value}.floki`, pos);
-    s.set('fluentd_pos_file', pos.value, pos);
+    const file = normalize(pos.value);
+    s.set('db', `${file}.floki`, pos);
+    s.set('fluentd_pos_file', file, pos);
   }
   d.accept(['follow_inodes']);
   d.ignore(['pos_file_compaction_interval', 'enable_watch_timer', 'enable_stat_watcher', 'skip_refresh_on_startup', 'read_lines_limit', 'read_bytes_limit_per_second', 'open_on_every_update', 'ignore_repeated_permission_error'], 'floki reads files its own way: this changes nothing delivered');
