@@ -21,7 +21,7 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { envNumber, makeDrivers } from './lib/drivers.js';
-import { describeRun, runsTable, summaryTable } from './lib/report.js';
+import { comparisonLines, describeRun, runsTable, summaryTable } from './lib/report.js';
 import { runOnce, TARGETS } from './lib/run-once.js';
 import { DEFAULT_WORKLOADS, WORKLOADS } from './workloads/index.js';
 
@@ -97,8 +97,9 @@ async function main(argv) {
   }
 
   process.stderr.write(`\nindividual runs:\n${runsTable(all)}\n\n`);
+  const comparisons = comparisonLines(groups);
   process.stdout.write(
-    `${summaryTable(groups)}\n\nMedian of ${opts.runs} runs. MiB/s in: forward protocol bytes as sent, or log file bytes read (tail). ` +
+    `${summaryTable(groups)}\n\n${comparisons.length ? `${comparisons.join('\n')}\n\n` : ''}Median of ${opts.runs} runs. MiB/s in: forward protocol bytes as sent, or log file bytes read (tail). ` +
       "CPU s: the process's user+system CPU over the timed window (from its start where the input is there before it, as in w2-tail-cri); CPU s/GiB: per GiB in. Peak RSS: VmHWM. " +
       'Idle: RSS (median of 1 s samples) and CPU as % of one core over the window. ' +
       `${opts.fluentBit ? 'X ÷ FB: floki\'s figure over Fluent Bit\'s (rate above 1 is faster; CPU and RSS below 1 is less). ' : ''}Node ${process.version}.\n`,

@@ -15,6 +15,9 @@ import { throttleFilter } from './filters/throttle/index.js';
 import { rewriteTagFilter } from './filters/rewrite_tag/index.js';
 import { parserFilter } from './filters/parser/index.js';
 import { multilineFilter } from './filters/multiline/index.js';
+import { recordTransformerFilter } from './filters/record_transformer/index.js';
+import { concatFilter } from './filters/concat/index.js';
+import { stdoutFilter } from './filters/stdout/index.js';
 import { forwardOutput } from './outputs/forward/index.js';
 import { lokiOutput } from './outputs/loki/index.js';
 import { stdoutOutput } from './outputs/stdout/index.js';
@@ -38,10 +41,14 @@ export const PLUGIN_LIST: readonly AnyPlugin[] = [
   rewriteTagFilter,
   parserFilter,
   multilineFilter,
+  recordTransformerFilter,
+  concatFilter,
   lokiOutput,
   forwardOutput,
   stdoutOutput,
   nullOutput,
+  // After the output: a plain `stdout` stays the output's name; the filter is found by kind.
+  stdoutFilter,
 ];
 
 /** Every plugin a config may name: `forward` is the input, `output:forward` the output (the loader looks up by kind). */

@@ -48,6 +48,7 @@ class Counter {
     this.lineBytes = 0; // only counted when verifying
     this.streams = 0;
     this.duplicates = 0;
+    this.unique = 0; // distinct sequence numbers seen (when verifying)
     this.unknown = 0; // lines without one of our sequence numbers
     this.badRequests = 0;
     this.firstAt = 0n;
@@ -65,6 +66,7 @@ class Counter {
       jsonBytes: this.jsonBytes,
       lineBytes: this.lineBytes,
       duplicates: this.duplicates,
+      unique: this.unique,
       unknown: this.unknown,
       badRequests: this.badRequests,
       firstAt: this.firstAt.toString(),
@@ -167,7 +169,7 @@ function missing(counter, limit = 10) {
 
 /**
  * Starts the sink in this process. Options: host, port (0 = any), delayMs, expected (0 = count only),
- * onDone(stats) called once when `expected` entries have arrived.
+ * onDone(stats) called once when every one of the `expected` sequence numbers has arrived.
  */
 export function startSink({ host = '127.0.0.1', port = 0, delayMs = 0, expected = 0, onDone } = {}) {
   const counter = new Counter(expected);
@@ -209,7 +211,9 @@ export function startSink({ host = '127.0.0.1', port = 0, delayMs = 0, expected 
         text = `floki bench sink: ${err.message}\n`;
       }
       counter.lastAt = now;
-      if (expected > 0 && !doneSent && counter.entries >= expected) {
+      // Done once every number has arrived: extra entries (a stack trace cut in two, a duplicate)
+      // must not make up for a missing one.
+      if (expected > 0 && !doneSent && counter.unique >= expected) {
         doneSent = true;
         counter.doneAt = process.hrtime.bigint();
         onDone?.(counter.stats());
@@ -238,7 +242,7 @@ export function startSink({ host = '127.0.0.1', port = 0, delayMs = 0, expected 
 
 /**
  * Forks the sink as a child process. Returns { port, stats(), missing(), done, close() }; `done`
- * resolves with the stats when `expected` entries have arrived.
+ * resolves with the stats when every one of the `expected` numbers has arrived.
  */
 export async function forkSink({ delayMs = 0, expected = 0 } = {}) {
   const child = fork(fileURLToPath(import.meta.url), ['--child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });

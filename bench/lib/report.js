@@ -55,7 +55,9 @@ export function describeRun(r) {
     return `idle RSS ${mib(r.idleRss)} MiB (at most ${mib(r.idleRssMax)}), idle CPU ${fmt.f2(r.idleCpuPct)}% of a core over ${r.elapsedS.toFixed(1)} s, peak RSS ${mib(r.hwm)} MiB, ready after ${r.startS.toFixed(2)} s`;
   }
   const sending = r.sentS >= 0.01 ? ` (sending ${r.sentS.toFixed(2)} s)` : '';
-  return `${fmt.int(figureOf(r, 'events/s'))} events/s, ${fmt.f1(figureOf(r, 'MiB/s in'))} MiB/s, ${r.elapsedS.toFixed(2)} s${sending}, CPU ${r.cpuS.toFixed(2)} s, peak RSS ${mib(r.hwm)} MiB, RSS at end ${mib(r.rssEnd)} MiB, ${r.requests} pushes`;
+  const cut = `${r.cutLines ? `; ${r.cutLines} entries without a number (lines cut in pieces, tolerated for this process)` : ''}${r.knownDuplicates ? `; known duplicates: ${r.knownDuplicates}` : ''}`;
+  const notes = `${cut}${r.notes?.length ? `; ${r.notes.join('; ')}` : ''}`;
+  return `${fmt.int(figureOf(r, 'events/s'))} events/s, ${fmt.f1(figureOf(r, 'MiB/s in'))} MiB/s, ${r.elapsedS.toFixed(2)} s${sending}, CPU ${r.cpuS.toFixed(2)} s, peak RSS ${mib(r.hwm)} MiB, RSS at end ${mib(r.rssEnd)} MiB, ${r.requests} pushes${notes}`;
 }
 
 /** The individual runs, for stderr: the figures any of them reports. */
@@ -106,4 +108,30 @@ export function summaryTable(groups) {
     }
   }
   return markdownTable(header, rows);
+}
+
+/**
+ * Lines comparing a workload with another of the same run (its `compareTo`: { workload, figure, aim }),
+ * floki's medians: the aggregator tier's events/s against direct forward → loki's. Empty when either
+ * is missing from the run.
+ */
+export function comparisonLines(groups) {
+  const lines = [];
+  for (const { workload: w, runs } of groups) {
+    const c = w.compareTo;
+    if (!c) continue;
+    const other = groups.find((g) => g.workload.name === c.workload);
+    if (!other) {
+      lines.push(`${w.name}: run ${c.workload} with it to see its ${c.figure} against that one's`);
+      continue;
+    }
+    const mine = median(runs.floki.map((r) => figureOf(r, c.figure)));
+    const theirs = median(other.runs.floki.map((r) => figureOf(r, c.figure)));
+    const ratio = mine / theirs;
+    const verdict = Number.isFinite(ratio) ? (ratio >= c.aim ? 'meets' : 'misses') : 'cannot tell';
+    lines.push(
+      `${w.name}: ${FIGURES[c.figure].format(mine)} ${c.figure} = ${Number.isFinite(ratio) ? `${(ratio * 100).toFixed(0)}%` : '–'} of ${c.workload}'s ${FIGURES[c.figure].format(theirs)} (floki; aim at least ${(c.aim * 100).toFixed(0)}%: ${verdict})`,
+    );
+  }
+  return lines;
 }

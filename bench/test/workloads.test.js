@@ -34,7 +34,7 @@ test('every workload names a driver, a floki config and figures the report knows
     assert.ok(w.reports.length > 0 && w.reports.every((f) => FIGURES[f]), `${w.name}: reports ${w.reports}`);
     if (w.rate !== undefined) assert.ok(w.reports.includes(w.rate), `${w.name}: rate ${w.rate} is reported`);
   }
-  for (const name of ['w1-forward-exporter', 'w2-tail-cri', 'idle']) assert.equal(typeof WORKLOADS.find((w) => w.name === name).fluentBit, 'function', `${name} has a Fluent Bit twin`);
+  for (const name of ['w1-forward-exporter', 'w2-tail-cri', 'idle', 'node-agent', 'parsing']) assert.equal(typeof WORKLOADS.find((w) => w.name === name).fluentBit, 'function', `${name} has a Fluent Bit twin`);
 });
 
 test("every floki config passes floki's own validation", () =>

@@ -82,6 +82,8 @@ export const AGGREGATOR_WORKLOADS = [
     ports: ['aggregator', 'aggregatorHttp'],
     services: [startAggregator],
     floki: nodeAgentConfig,
+    // The summary says its events/s as a share of direct forward → loki's (issue #16: at least 80%).
+    compareTo: { workload: 'forward-packed-1k-ack', figure: 'events/s', aim: 0.8 },
     ...THROUGHPUT,
   },
 ];

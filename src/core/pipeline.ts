@@ -12,6 +12,7 @@ import type { FilterPlugin, InputPlugin } from './registry-types.js';
 import type { FilterSlot, InputSlot, OutputSlot, OutputUnit, Route } from './slots.js';
 import { Backpressure } from './backpressure.js';
 import { Delivery } from './delivery.js';
+import { RecordFailures } from './record-failures.js';
 import { RouteCache } from './route-cache.js';
 
 type Queued = Promise<void> | undefined;
@@ -67,7 +68,10 @@ export interface PipelineHost {
   readonly pausedGauge: Gauge<string>;
 }
 
-/** An event with a record of its own (deep copy), for an output whose processors change it. */
+/**
+ * An event with a record of its own (deep copy), for an output whose processors change it. Throws for
+ * a record structuredClone cannot copy (nested some thousands of levels deep).
+ */
 function copyEvent(e: LogEvent): LogEvent {
   const copy: LogEvent = { tag: e.tag, time: e.time, record: structuredClone(e.record) };
   if (e.metadata) copy.metadata = structuredClone(e.metadata);
@@ -92,6 +96,8 @@ export class Pipeline {
   /** Filters' pass() and emit() not queued yet, so that retiring outputs wait for them. */
   private carrying = 0;
   private carried: (() => void)[] = [];
+  /** Per filter or output slot: records dropped alone because handling them threw. */
+  private readonly failures = new WeakMap<FilterSlot | OutputSlot, RecordFailures>();
 
   constructor(private readonly host: PipelineHost) {
     this.backpressure = new Backpressure(host.pausedGauge, () => this.live);
@@ -103,6 +109,7 @@ export class Pipeline {
     if (c.routeGroup !== undefined) slot.group = c.routeGroup;
     if (c.relabel !== undefined) slot.relabel = c.relabel;
     slot.processors = (c.processors ?? []).map((p, index) => this.filterSlot(p, 'output', index, slot));
+    if (slot.processors.length || slot.relabel !== undefined) this.failures.set(slot, new RecordFailures(this.host.context(c)));
     this.outputs.push(slot);
     return slot;
   }
@@ -160,6 +167,7 @@ export class Pipeline {
       emit: (events, holds) => this.carry(holds, (delivery) => this.emitFrom(slot, events, delivery, holds)),
     };
     slot.filter = (c.plugin as FilterPlugin).create(c.options, ctx);
+    this.failures.set(slot, new RecordFailures(ctx));
     return slot;
   }
 
@@ -326,11 +334,73 @@ export class Pipeline {
       return out;
     };
     if (slot.busy === undefined) {
-      const out = slot.filter.process(events, flow);
+      const out = this.processSafely(slot, events, flow);
       if (Array.isArray(out)) return count(out);
       return this.track(slot, out.then(count));
     }
-    return this.track(slot, slot.busy.then(() => slot.filter.process(events, flow)).then(count));
+    return this.track(slot, slot.busy.then(() => this.processSafely(slot, events, flow)).then(count));
+  }
+
+  /**
+   * The filter's process(); if it throws (or rejects) on a batch, it runs again on each event alone
+   * and only the events it still throws on are dropped and counted, so one record a filter cannot
+   * handle never fails its batch (and the input resending that batch forever). The filter may then
+   * have done part of its work twice on the events before the one it threw on.
+   */
+  private processSafely(slot: FilterSlot, events: LogEvent[], flow: FilterFlow): LogEvent[] | Promise<LogEvent[]> {
+    let out: LogEvent[] | Promise<LogEvent[]>;
+    try {
+      out = slot.filter.process(events, flow);
+    } catch (err) {
+      return this.eachAlone(slot, events, flow, err);
+    }
+    if (Array.isArray(out)) return out;
+    return out.catch((err: unknown) => this.eachAlone(slot, events, flow, err));
+  }
+
+  private eachAlone(slot: FilterSlot, events: LogEvent[], flow: FilterFlow, err: unknown, from = 0, kept: LogEvent[] = []): LogEvent[] | Promise<LogEvent[]> {
+    const failures = this.failures.get(slot)!;
+    if (events.length === 1) {
+      failures.drop('filter_threw', err);
+      return kept;
+    }
+    for (let i = from; i < events.length; i++) {
+      let out: LogEvent[] | Promise<LogEvent[]>;
+      try {
+        out = slot.filter.process([events[i]!], flow);
+      } catch (e) {
+        failures.drop('filter_threw', e);
+        continue;
+      }
+      if (Array.isArray(out)) {
+        for (const e of out) kept.push(e);
+        continue;
+      }
+      return out.then(
+        (list) => {
+          for (const e of list) kept.push(e);
+          return this.eachAlone(slot, events, flow, err, i + 1, kept);
+        },
+        (e: unknown) => {
+          failures.drop('filter_threw', e);
+          return this.eachAlone(slot, events, flow, err, i + 1, kept);
+        },
+      );
+    }
+    return kept;
+  }
+
+  /** Copies of the events for an output with processors; an event that cannot be copied is dropped for it, counted. */
+  private copiesFor(output: OutputSlot, events: LogEvent[]): LogEvent[] {
+    const copies: LogEvent[] = [];
+    for (const e of events) {
+      try {
+        copies.push(copyEvent(e));
+      } catch (err) {
+        this.failures.get(output)!.drop('copy_failed', err);
+      }
+    }
+    return copies;
   }
 
   /** Remembers a filter's unfinished call so that the next one waits for it. */
@@ -355,7 +425,9 @@ export class Pipeline {
     const waits: Promise<void>[] = [];
     for (const o of outputs) {
       // An output's processors change events in place: give them a copy of their own. A relabel's filters (Fluentd's `<label>`) do too.
-      const w = this.write(o, o.processors.length || o.relabel !== undefined ? events.map(copyEvent) : events, delivery, source);
+      const list = o.processors.length || o.relabel !== undefined ? this.copiesFor(o, events) : events;
+      if (list.length === 0) continue;
+      const w = this.write(o, list, delivery, source);
       if (w) waits.push(w);
     }
     return waits.length ? Promise.all(waits).then(() => undefined) : undefined;

@@ -14,11 +14,13 @@ import type { PathSegment } from './record-accessor.js';
 import { RecordPruner } from './record-pruner.js';
 import { MsgpackJsonTranscoder } from '../msgpack/json-transcoder.js';
 import { MAX_JSON_CHARS, toJson } from './json-text.js';
+import { fluentdKeyValueLine, rubyToS } from './fluentd-key-value.js';
 
-export type LineFormat = 'json' | 'key_value';
+/** fluentd_key_value: fluent-plugin-grafana-loki's key_value (see fluentd-key-value.ts). */
+export type LineFormat = 'json' | 'key_value' | 'fluentd_key_value';
 export type DropSingleKey = 'off' | 'on' | 'raw';
 
-export const LINE_FORMATS: readonly LineFormat[] = ['json', 'key_value'];
+export const LINE_FORMATS: readonly LineFormat[] = ['json', 'key_value', 'fluentd_key_value'];
 export const DROP_SINGLE_KEY_VALUES: readonly string[] = ['off', 'on', 'raw', 'false', 'true', 'no', 'yes'];
 
 export function parseDropSingleKey(value: string): DropSingleKey {
@@ -44,6 +46,7 @@ export interface LineFormatterOptions {
 export class LineFormatter {
   private readonly pruner: RecordPruner;
   private readonly keyValue: boolean;
+  private readonly fluentdKeyValue: boolean;
   private readonly dropSingleKey: DropSingleKey;
 
   /** The line is the whole record as JSON: nothing removed, no single-key rule. */
@@ -55,8 +58,9 @@ export class LineFormatter {
     this.maxChars = options.maxChars ?? MAX_JSON_CHARS;
     this.pruner = new RecordPruner(options.removePaths);
     this.keyValue = options.format === 'key_value';
+    this.fluentdKeyValue = options.format === 'fluentd_key_value';
     this.dropSingleKey = options.dropSingleKey;
-    this.wholeJson = !this.keyValue && this.dropSingleKey === 'off' && options.removePaths.length === 0;
+    this.wholeJson = !this.keyValue && !this.fluentdKeyValue && this.dropSingleKey === 'off' && options.removePaths.length === 0;
   }
 
   lineFor(event: LogEvent): string {
@@ -75,8 +79,9 @@ export class LineFormatter {
     const rec = this.pruner.prune(record);
     if (this.dropSingleKey !== 'off') {
       const only = singleKey(rec);
-      if (only !== undefined) return this.formatSingle(rec[only]);
+      if (only !== undefined) return this.fluentdKeyValue ? rubyToS(rec[only]) : this.formatSingle(rec[only]);
     }
+    if (this.fluentdKeyValue) return fluentdKeyValueLine(rec, this.maxChars);
     return this.keyValue ? keyValueLine(rec, this.maxChars) : toJson(rec, this.maxChars);
   }
 

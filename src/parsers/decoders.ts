@@ -11,8 +11,11 @@
  *  - actions: none (stop after the first rule that ran), `try_next` (on failure go on, on success
  *    stop), `do_next` (go on either way; the next rule sees the decoded text).
  * Rules of a key run in the order they were written; a key decoded as an object takes no more rules.
+ * A `json` value nested deeper than a record may be (its keys' values included) fails to decode,
+ * as text that is not JSON does, and is counted in `tooDeep`.
  */
-import { parseOneJsonValue } from './formats/json-text.js';
+import { MAX_RECORD_NESTING } from '../core/limits.js';
+import { parseOneJsonValue, TOO_DEEP } from './formats/json-text.js';
 import { unescapeEscaped, unescapeUtf8, unquoteMysql } from './unescape.js';
 
 export type DecoderBackend = 'json' | 'escaped' | 'escaped_utf8' | 'mysql_quoted';
@@ -32,6 +35,8 @@ const BACKENDS = new Set<DecoderBackend>(['json', 'escaped', 'escaped_utf8', 'my
 export class Decoders {
   /** Rules by key, keys in the order they first appeared. */
   private readonly byKey = new Map<string, DecoderRule[]>();
+  /** `json` values left undecoded for nesting deeper than a record may. */
+  tooDeep = 0;
 
   get empty(): boolean {
     return this.byKey.size === 0;
@@ -67,7 +72,11 @@ export class Decoders {
         if (!rule.as) addsKeys = true;
         if (!rule.as && rule.action === 'do_next' && decoded) continue;
         if (decodedAs && typeof asValue !== 'string') continue;
-        const out = decode(rule.backend, data);
+        let out = decode(rule.backend, data, rule.as);
+        if (out === TOO_DEEP) {
+          this.tooDeep++;
+          out = undefined;
+        }
         if (out === undefined) {
           if (rule.action === 'try_next' || rule.action === 'do_next') continue;
           break;
@@ -96,14 +105,19 @@ export class Decoders {
   }
 }
 
-function decode(backend: DecoderBackend, text: string): unknown {
+/**
+ * The decoded value, undefined when it does not decode, TOO_DEEP for JSON nested too deeply: a value
+ * that replaces a key's (`as`) is one level down in the record; keys added go at its top.
+ */
+function decode(backend: DecoderBackend, text: string, as: boolean): unknown {
   switch (backend) {
     case 'json': {
       let i = 0;
       while (text.charCodeAt(i) === 0x20) i++;
       const c = text.charCodeAt(i);
       if (c !== 0x7b && c !== 0x5b) return undefined;
-      const v = parseOneJsonValue(i === 0 ? text : text.slice(i));
+      const v = parseOneJsonValue(i === 0 ? text : text.slice(i), as ? MAX_RECORD_NESTING - 1 : MAX_RECORD_NESTING);
+      if (v === TOO_DEEP) return v;
       return v !== null && typeof v === 'object' && !Array.isArray(v) ? v : undefined;
     }
     case 'escaped':

@@ -19,6 +19,7 @@ import { builtinMultilineParsers } from './multiline/builtin-multiline.js';
 import { compileMultiline } from './multiline/multiline-factory.js';
 import type { MultilineParser } from './multiline/multiline-parser.js';
 import { compileParser } from './parser-factory.js';
+import { CriParser, MultiFormatParser } from './formats/fluentd-formats.js';
 
 export type { MultilineParser } from './multiline/multiline-parser.js';
 
@@ -64,6 +65,12 @@ export interface Parser {
    * (logfmt, ltsv), as in Fluent Bit.
    */
   readonly timeFailures: number;
+  /**
+   * Texts or decode_field values left unparsed so far because they nest maps and arrays deeper than
+   * a record may (MAX_RECORD_NESTING); a plugin exports it as a metric. Absent: this parser makes no
+   * nested values.
+   */
+  readonly tooDeep?: number;
 }
 
 interface PendingReference {
@@ -76,6 +83,8 @@ export class ParserRegistry {
   /** By lower-cased name. */
   private readonly multilineParsers = new Map<string, MultilineParser>();
   private readonly unresolved: PendingReference[] = [];
+  private readonly multiFormats: { parser: MultiFormatParser; spec: ParserSpec }[] = [];
+  private readonly criParsers: { parser: CriParser; spec: ParserSpec }[] = [];
 
   constructor() {
     for (const p of builtinMultilineParsers()) this.multilineParsers.set(p.name, p);
@@ -98,7 +107,11 @@ export class ParserRegistry {
       reader.sectionProblem(`a parser named ${JSON.stringify(name)} is already defined`);
       return reader.problems;
     }
-    if (parser !== undefined && name !== undefined) this.parsers.set(name, parser);
+    if (parser !== undefined && name !== undefined) {
+      this.parsers.set(name, parser);
+      if (parser instanceof MultiFormatParser) this.multiFormats.push({ parser, spec });
+      if (parser instanceof CriParser && parser.subParserName !== undefined) this.criParsers.push({ parser, spec });
+    }
     return reader.problems;
   }
 
@@ -118,6 +131,21 @@ export class ParserRegistry {
   /** After every definition: each multiline parser's `parser` must name a defined parser. */
   validate(): ConfigProblem[] {
     const problems: ConfigProblem[] = [];
+    for (const { parser, spec } of this.multiFormats.splice(0)) {
+      const line = spec.entries.find((e) => e.key.toLowerCase() === 'parsers')?.line ?? spec.line;
+      for (const name of parser.parserNames) {
+        const p = this.parsers.get(name);
+        if (p === undefined) problems.push({ file: spec.file, line, message: `parser ${JSON.stringify(parser.name)}: parsers: no parser named ${JSON.stringify(name)}` });
+        else if (p === parser || p instanceof MultiFormatParser) problems.push({ file: spec.file, line, message: `parser ${JSON.stringify(parser.name)}: parsers: ${JSON.stringify(name)} is a multi_format parser itself` });
+        else parser.parsers.push(p);
+      }
+    }
+    for (const { parser, spec } of this.criParsers.splice(0)) {
+      const line = spec.entries.find((e) => e.key.toLowerCase() === 'sub_parser')?.line ?? spec.line;
+      const p = this.parsers.get(parser.subParserName!);
+      if (p === undefined || p === parser) problems.push({ file: spec.file, line, message: `parser ${JSON.stringify(parser.name)}: sub_parser: no parser named ${JSON.stringify(parser.subParserName)}` });
+      else parser.subParser = p;
+    }
     for (const { multiline, spec } of this.unresolved.splice(0)) {
       const p = this.parsers.get(multiline.parserName!);
       if (p !== undefined) {

@@ -14,6 +14,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { arr, cat, eventTime, float64, rec, str } from '../helpers/msgpack-wire.js';
+import { startFussyPipeline } from '../helpers/fussy-pipeline.js';
 import { waitFor } from '../helpers/wait.js';
 import { RawClient } from './forward-harness.js';
 import { forwardInput, startFloki } from '../interop/floki-forward.js';
@@ -79,4 +80,76 @@ test("bad times and deep records from some clients: refused and counted at the i
   assert.equal(await f.metric('floki_input_skipped_records_total', { reason: 'time_out_of_range' }), 3);
   assert.equal(await f.metric('floki_input_skipped_records_total', { reason: 'too_deep' }), 1);
   assert.equal(await f.metric('floki_input_http_requests_total', { code: '400' }), 2);
+});
+
+function postFull(port: number, body: string): Promise<{ status: number; retryAfter: string | undefined; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: '/app', method: 'POST', headers: { 'Content-Type': 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'], body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+test('http: a log holding JSON 5,000 levels deep through a parser filter and rewrite_tag keep true is answered 201 and sent on unparsed; the next request gets through', async (t) => {
+  const p = await startFussyPipeline(
+    t,
+    `service:
+  parsers_file: parsers.conf
+pipeline:
+  inputs:
+    - name: http
+      listen: 127.0.0.1
+      port: 0
+  filters:
+    - name: parser
+      match: app
+      key_name: log
+      parser: json
+    - name: rewrite_tag
+      match: app
+      rule: $level ^(info)$ copied true
+  outputs:
+    - name: fussy
+      match: '*'
+`,
+  );
+  const deepLog = `{"level":"info","deep":${deepJson(5000).replace('[]', '{}')}}`;
+  for (let i = 0; i < 2; i++) assert.equal((await postFull(p.port(), JSON.stringify({ log: deepLog }))).status, 201, 'the deep one, sent twice');
+  assert.equal((await postFull(p.port(), JSON.stringify({ log: '{"level":"info","msg":"next"}' }))).status, 201);
+  await waitFor(() => p.events.some((e) => e.tag === 'copied' && e.record.msg === 'next'), 'the next record and its copy', 5_000);
+  assert.deepEqual(
+    p.events.filter((e) => e.record.log === deepLog).map((e) => e.tag),
+    ['app', 'app'],
+    'the deep one went on unparsed (no level key: not rewritten)',
+  );
+  assert.equal(await p.metrics.value('floki_filter_parser_too_deep_values_total'), 2);
+  assert.equal(await p.metrics.value('floki_filter_parser_unparsed_records_total', { reason: 'no_match' }), 2);
+  assert.equal(p.logs.filter((l) => l.includes('nested deeper than 64 levels')).length, 1, 'logged once, not per record');
+});
+
+test('http: the pipeline failing on records for another reason than a full output is answered 500 without Retry-After, counted and logged; the next request gets through', async (t) => {
+  const p = await startFussyPipeline(
+    t,
+    `pipeline:
+  inputs:
+    - name: http
+      listen: 127.0.0.1
+      port: 0
+  outputs:
+    - name: fussy
+      match: '*'
+`,
+  );
+  const failed = await postFull(p.port(), '{"msg":"poison"}');
+  assert.equal(failed.status, 500);
+  assert.equal(failed.retryAfter, undefined, 'no Retry-After: the same records would fail again');
+  assert.match(failed.body, /pipeline failed on them: fussy: cannot take a poisoned record/);
+  assert.equal(await p.metrics.value('floki_input_emit_failed_records_total'), 1);
+  assert.equal(p.logs.filter((l) => l.includes('the pipeline failed on records')).length, 1);
+  assert.equal((await postFull(p.port(), '{"msg":"next"}')).status, 201);
+  assert.deepEqual(p.events.map((e) => e.record), [{ msg: 'next' }]);
 });

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import https from 'node:https';
 import { gzipSync } from 'node:zlib';
+import { BackpressureError } from '../../src/core/plugin.js';
 import { EventExporterFilter } from '../../src/filters/event_exporter/index.js';
 import { httpInput } from '../../src/inputs/http/index.js';
 import { start } from '../helpers/http-input-harness.js';
@@ -169,7 +170,7 @@ test('bearer_token: 401 without it or with a wrong one, 201 with it', async (t) 
   assert.equal(h.events.length, 1);
 });
 
-test('backpressure: 503 with Retry-After while an output is full, 201 again once it drained; a refused emit is 503 too', async (t) => {
+test('backpressure: 503 with Retry-After while an output is full, 201 again once it drained; a refused emit is 503 too, another failure 500', async (t) => {
   const { h, input, url } = await start(t);
   h.paused = true;
   input.pause();
@@ -180,10 +181,17 @@ test('backpressure: 503 with Retry-After while an output is full, 201 again once
   h.paused = false;
   input.resume();
   assert.equal((await request(`${url}/x`, '{"a":2}', { 'Content-Type': 'application/json' })).status, 201);
-  h.failWith = new Error('disk buffer full');
+  h.failWith = new BackpressureError('disk buffer full');
   const refused = await request(`${url}/x`, '{"a":3}', { 'Content-Type': 'application/json' });
   assert.equal(refused.status, 503);
+  assert.equal(refused.headers['retry-after'], '2');
   assert.match(refused.body, /disk buffer full/);
+  // Another error than a full output: resending would fail again, so 500 and no Retry-After.
+  h.failWith = new Error('not a record this pipeline can take');
+  const failed = await request(`${url}/x`, '{"a":4}', { 'Content-Type': 'application/json' });
+  assert.equal(failed.status, 500);
+  assert.equal(failed.headers['retry-after'], undefined);
+  assert.match(failed.body, /not a record this pipeline can take/);
   assert.deepEqual(h.events.map((e) => e.record), [{ a: 2 }]);
 });
 

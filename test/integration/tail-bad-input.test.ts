@@ -5,9 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { criLine, startPipeline, T0, tempDir } from '../helpers/tail-harness.js';
+import { startFussyPipeline } from '../helpers/fussy-pipeline.js';
 import { waitFor } from '../helpers/wait.js';
 
 const ms = (n: number) => T0 + BigInt(n) * 1_000_000n;
@@ -132,4 +133,66 @@ test('container lines whose time Loki cannot store (before 1970, after 2262) are
   );
   assert.equal(await p.metric('floki_input_skipped_records_total', { reason: 'time_out_of_range' }), 3);
   assert.equal(await p.metric('floki_input_tail_malformed_lines_total'), 0);
+});
+
+/** A JSON object nested `levels` deep (the object itself is level 1). */
+const deepJson = (levels: number): string => '{"a":'.repeat(levels - 1) + '{}' + '}'.repeat(levels - 1);
+
+test('parser json: a line nested 5,000 levels deep goes on unparsed (counted, logged once); rewrite_tag keep true and the lines after it are not held up', async (t) => {
+  const dir = tempDir(t);
+  const deepLine = `{"level":"info","deep":${deepJson(5000)}}`;
+  writeFileSync(join(dir, 'app.log'), ['{"level":"info","msg":"first"}', deepLine, '{"level":"info","msg":"last"}', ''].join('\n'));
+  const p = await startFussyPipeline(
+    t,
+    `service:
+  parsers_file: parsers.conf
+pipeline:
+  inputs:
+    - name: tail
+      tag: app
+      path: ${dir}/*.log
+      read_from_head: true
+      parser: json
+  filters:
+    - name: rewrite_tag
+      match: app
+      rule: $level ^(info)$ copied true
+  outputs:
+    - name: fussy
+      match: '*'
+`,
+  );
+  await waitFor(() => p.events.some((e) => e.tag === 'app' && e.record.msg === 'last'), 'the line after the deep one', 5_000);
+  await waitFor(() => p.events.some((e) => e.tag === 'copied' && e.record.msg === 'last'), 'the copy of the line after the deep one', 5_000);
+  const deep = p.events.filter((e) => e.record.log === deepLine);
+  assert.equal(deep.length, 1, 'the deep line is sent once, as it is (no level key to rewrite)');
+  assert.equal(deep[0]!.tag, 'app');
+  assert.equal(await p.metrics.value('floki_input_tail_too_deep_lines_total'), 1);
+  assert.equal(await p.metrics.value('floki_input_tail_unparsed_lines_total'), 1);
+  assert.equal(p.logs.filter((l) => l.includes('nested deeper than 64 levels')).length, 1);
+});
+
+test('the pipeline failing on lines for another reason than a full output: they are dropped, counted and logged, not retried; the next lines arrive', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'app.log');
+  writeFileSync(file, '{"msg":"poison"}\n');
+  const p = await startFussyPipeline(
+    t,
+    `pipeline:
+  inputs:
+    - name: tail
+      tag: app
+      path: ${dir}/*.log
+      read_from_head: true
+      refresh_interval: 1
+  outputs:
+    - name: fussy
+      match: '*'
+`,
+  );
+  await waitFor(async () => (await p.metrics.value('floki_input_emit_failed_records_total')) === 1, 'the poisoned line counted', 5_000);
+  appendFileSync(file, '{"msg":"next"}\n');
+  await waitFor(() => p.events.some((e) => String(e.record.log).includes('next')), 'the line after the poisoned one', 5_000);
+  assert.equal(p.thrown, 1, 'the poisoned batch was not resent');
+  assert.equal(p.logs.filter((l) => l.includes('the pipeline failed on lines')).length, 1);
 });

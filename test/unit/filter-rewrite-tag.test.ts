@@ -118,3 +118,16 @@ test('a rule needs four words', () => {
   assert.throws(() => check({ rule: ["$a['b ^x$ new false"] }), /invalid record accessor/);
   assert.doesNotThrow(() => check({ rule: ['$a ^x$ new false extra words'] }));
 });
+
+test('keep true on a record too deep to copy: the original goes on, the copy is not emitted (counted), the batch is not failed', async (t) => {
+  const p = await startFilters([{ name: 'rewrite_tag', match: 'in', rule: '$log . out true' }]);
+  t.after(() => p.stop());
+  let deep: Record<string, unknown> = {};
+  for (let i = 0; i < 5000; i++) deep = { a: deep };
+  let settled = 0;
+  await p.emit('in', [{ log: 'deep', deep }, { log: 'plain' }], () => settled++);
+  settleAll(p);
+  assert.deepEqual(p.out.map((e) => [e.tag, e.record.log]).sort(), [['in', 'deep'], ['in', 'plain'], ['out', 'plain']]);
+  assert.equal(await p.metrics.value('floki_filter_rewrite_tag_not_emitted_records_total', { name: 'rewrite_tag.0', reason: 'copy_failed' }), 1);
+  assert.equal(settled, 1);
+});

@@ -43,7 +43,7 @@ describe('parser definitions', () => {
     );
     assert.equal(r.parser('bad'), undefined, 'nothing is added');
     assert.deepEqual(r.define(spec([['format', 'json']])), [{ file: 'parsers.conf', line: 1, message: 'parser: missing name' }]);
-    assert.deepEqual(r.define(spec([['name', 'x'], ['format', 'yaml']])), [{ file: 'parsers.conf', line: 3, message: 'parser "x": format: unknown format "yaml" (json, regex, logfmt or ltsv)' }]);
+    assert.deepEqual(r.define(spec([['name', 'x'], ['format', 'yaml']])), [{ file: 'parsers.conf', line: 3, message: 'parser "x": format: unknown format "yaml" (json, regex, logfmt, ltsv, none, multi_format, kubernetes or cri)' }]);
     assert.deepEqual(r.define(spec([['name', 'x'], ['format', 'regex']])), [{ file: 'parsers.conf', line: 1, message: 'parser "x": format regex needs a regex' }]);
     assert.deepEqual(r.define(spec([['name', 'x'], ['format', 'json'], ['time_zone', 'Europe/Paris']])), [
       { file: 'parsers.conf', line: 4, message: 'parser "x": time_zone: time_zone needs a time_format' },

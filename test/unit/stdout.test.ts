@@ -43,7 +43,7 @@ function collect(stream: PassThrough): { text: () => string } {
 test('the plugin declares format with readable as default', () => {
   const format = stdoutOutput.options.find((o) => o.name === 'format');
   assert.equal(format?.default, 'readable');
-  assert.deepEqual(format?.choices, ['readable', 'loki_json_lines', 'json_lines', 'json_stream', 'json', 'msgpack']);
+  assert.deepEqual(format?.choices, ['readable', 'loki_json_lines', 'json_lines', 'json_stream', 'json', 'msgpack', 'fluentd']);
 });
 
 test('readable: time with nanoseconds, tag, labels, line (or the record as JSON)', async () => {

@@ -2,6 +2,7 @@
  * Recognising a kubernetes-event-exporter event: Go's JSON encoding of its `EnhancedEvent`
  * (a corev1.Event plus `clusterName`, with `involvedObject` last).
  */
+import { nestingExceeds } from '../../core/limits.js';
 
 type EventRecord = Record<string, unknown> & { involvedObject: Record<string, unknown> };
 
@@ -25,7 +26,7 @@ export function isExporterEvent(value: unknown): value is EventRecord {
 
 /**
  * Parses one line the exporter printed. Returns the event, or undefined for anything else (its own log
- * lines, torn JSON). A cheap check comes first so that non-event lines rarely reach JSON.parse.
+ * lines, torn JSON, JSON nested deeper than MAX_RECORD_NESTING). A cheap check comes first so that non-event lines rarely reach JSON.parse.
  */
 export function parseExporterLine(line: string): EventRecord | undefined {
   if (line.charCodeAt(0) !== OPEN_BRACE) return undefined;
@@ -37,7 +38,8 @@ export function parseExporterLine(line: string): EventRecord | undefined {
   } catch {
     return undefined;
   }
-  return isExporterEvent(parsed) ? parsed : undefined;
+  // A line nested deeper than a record may be is not taken for an event (it stays the line it was).
+  return isExporterEvent(parsed) && !nestingExceeds(parsed) ? parsed : undefined;
 }
 
 /** The line as the exporter printed it: docker's json-file keeps the trailing newline, CRI does not. */

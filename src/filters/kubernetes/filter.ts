@@ -19,6 +19,7 @@ import { kubernetesMap, tagOnlyMap } from './pod-metadata.js';
 import { PodStore, isMiss, type Miss, type PodEntry } from './pod-store.js';
 import { mergeRecord, type MergeOptions, type MergeResult } from './record-merge.js';
 import { TagReader, type TagMetadata } from './tag-metadata.js';
+import { FluentdTagReader, fluentdMetadata, mergeFluentd, type FluentdTag } from './fluentd-layout.js';
 
 /** Timings that are not options; tests shorten them. */
 export interface KubernetesFilterTimings {
@@ -43,10 +44,13 @@ interface TagState {
   props: ContainerProps;
   tagOnly: Record<string, unknown> | undefined;
   namespaceOnly: Record<string, unknown> | undefined;
+  /** record_layout fluentd: the `{docker, kubernetes}` merged into each record, and the namespace entry it was made from. */
+  fluentd: Record<string, unknown> | undefined;
+  fluentdNamespace: NamespaceEntry | Miss | undefined;
 }
 
 export class KubernetesFilter implements Filter {
-  private readonly tagReader: TagReader;
+  private readonly tagReader: { read(tag: string): TagMetadata | undefined };
   private readonly states = new Map<string, TagState>();
   private readonly pods: PodStore | undefined;
   private readonly namespaces: NamespaceStore | undefined;
@@ -64,7 +68,7 @@ export class KubernetesFilter implements Filter {
     this.metrics = new KubernetesFilterMetrics(ctx.metrics, ctx.name);
     this.health = new ApiHealth(ctx.log);
     const parser = (name: string | undefined) => (name === undefined ? undefined : ctx.parsers.parser(name));
-    this.tagReader = new TagReader(options.tagPrefix, parser(options.regexParser));
+    this.tagReader = options.fluentd !== undefined ? new FluentdTagReader(options.fluentd.tagRegexp) : new TagReader(options.tagPrefix, parser(options.regexParser));
     this.mergeOptions = {
       mergeLog: options.mergeLog,
       mergeLogKey: options.mergeLogKey,
@@ -102,7 +106,8 @@ export class KubernetesFilter implements Filter {
       );
       this.pods.start();
     }
-    if (options.namespaceLabels || options.namespaceAnnotations) {
+    const fluentdNamespaces = options.fluentd !== undefined && !options.fluentd.skipNamespaceMetadata;
+    if (fluentdNamespaces || (options.fluentd === undefined && (options.namespaceLabels || options.namespaceAnnotations))) {
       this.namespaces = new NamespaceStore(
         api,
         {
@@ -113,6 +118,7 @@ export class KubernetesFilter implements Filter {
           cacheBytes: Math.floor(options.cacheBytes / 8),
           getTimeoutMs: t.getTimeoutMs,
           notFoundMs: t.notFoundMs,
+          keepObject: fluentdNamespaces,
         },
         this.health,
         this.metrics,
@@ -154,7 +160,18 @@ export class KubernetesFilter implements Filter {
     let s = this.states.get(tag);
     if (s === undefined) {
       if (this.states.size >= MAX_TAGS) this.states.clear();
-      s = { tag: this.tagReader.read(tag), pod: undefined, namespace: undefined, madeFrom: undefined, kube: undefined, props: NO_PROPS, tagOnly: undefined, namespaceOnly: undefined };
+      s = {
+        tag: this.tagReader.read(tag),
+        pod: undefined,
+        namespace: undefined,
+        madeFrom: undefined,
+        kube: undefined,
+        props: NO_PROPS,
+        tagOnly: undefined,
+        namespaceOnly: undefined,
+        fluentd: undefined,
+        fluentdNamespace: undefined,
+      };
       if (s.tag === undefined) this.health.once('tag_mismatch', { tag, kube_tag_prefix: this.options.tagPrefix }, 'a tag is not a container log file name after kube_tag_prefix: its records are left as they are (logged once)');
       this.states.set(tag, s);
     }
@@ -204,7 +221,11 @@ export class KubernetesFilter implements Filter {
       if (event.tag !== previous) {
         previous = event.tag;
         s = this.state(event.tag);
-        if (s.tag !== undefined) {
+        if (s.tag !== undefined && options.fluentd !== undefined) {
+          kube = this.fluentdMap(s);
+          full = options.useTagForMeta || this.pods === undefined || (s.pod !== undefined && !isMiss(s.pod));
+          if (!full) missReason = isMiss(s.pod) ? s.pod.reason : 'api_unavailable';
+        } else if (s.tag !== undefined) {
           kube = this.kubeMap(s);
           full = options.useTagForMeta || this.pods === undefined || (s.pod !== undefined && !isMiss(s.pod));
           if (!full) missReason = isMiss(s.pod) ? s.pod.reason : 'api_unavailable';
@@ -217,6 +238,13 @@ export class KubernetesFilter implements Filter {
         continue;
       }
       const record = event.record;
+      if (options.fluentd !== undefined) {
+        event.record = mergeFluentd(record, kube!);
+        if (full) enriched++;
+        else missing++;
+        kept?.push(event);
+        continue;
+      }
       const props = s!.props;
       const stream = record.stream;
       let exclude: boolean;
@@ -273,6 +301,22 @@ export class KubernetesFilter implements Filter {
       });
     }
     return s.kube;
+  }
+
+  /** record_layout fluentd: the tag's `{docker, kubernetes}`, made again when its pod or namespace entry changed. */
+  private fluentdMap(s: TagState): Record<string, unknown> {
+    const tag = s.tag as FluentdTag;
+    const pod = this.options.useTagForMeta || s.pod === undefined || isMiss(s.pod) ? undefined : s.pod;
+    if (s.fluentd === undefined || s.madeFrom !== pod || s.fluentdNamespace !== s.namespace) {
+      const ns = s.namespace === undefined || isMiss(s.namespace) ? undefined : s.namespace.object;
+      s.madeFrom = pod;
+      s.fluentdNamespace = s.namespace;
+      if (this.options.useTagForMeta) {
+        // No API server: the plugin without kubernetes_url (the tag's names and id only).
+        s.fluentd = fluentdMetadata(tag, undefined, undefined, { ...this.options.fluentd!, skipNamespaceMetadata: true });
+      } else s.fluentd = fluentdMetadata(tag, pod?.meta, ns, this.options.fluentd!);
+    }
+    return s.fluentd;
   }
 
   private namespaceMap(s: TagState): Record<string, unknown> {

@@ -13,9 +13,18 @@ import type { ApiHealth } from './api-health.js';
 import type { KubernetesFilterMetrics } from './metrics.js';
 import type { Miss } from './pod-store.js';
 
+/** What `record_layout fluentd` takes from a namespace. */
+export interface NamespaceObject {
+  uid: unknown;
+  labels: unknown;
+  annotations: unknown;
+}
+
 export interface NamespaceEntry {
   /** The `kubernetes_namespace` map: name, then labels and annotations as enabled. */
   map: Record<string, unknown>;
+  /** Kept with `keepObject` only. */
+  object: NamespaceObject | undefined;
   storedAt: number;
 }
 
@@ -27,6 +36,8 @@ export interface NamespaceStoreOptions {
   cacheBytes: number;
   getTimeoutMs: number;
   notFoundMs: number;
+  /** Keep uid, labels and annotations as they are (record_layout fluentd). */
+  keepObject?: boolean;
 }
 
 export class NamespaceStore {
@@ -95,7 +106,8 @@ export class NamespaceStore {
       const map: Record<string, unknown> = { name };
       if (this.options.labels && metadata.labels !== undefined) map.labels = metadata.labels;
       if (this.options.annotations && metadata.annotations !== undefined) map.annotations = metadata.annotations;
-      this.cache.set(name, { map, storedAt: performance.now() }, 128 + JSON.stringify(map).length);
+      const object: NamespaceObject | undefined = this.options.keepObject ? { uid: metadata.uid, labels: metadata.labels, annotations: metadata.annotations } : undefined;
+      this.cache.set(name, { map, object, storedAt: performance.now() }, 128 + JSON.stringify(map).length + (object === undefined ? 0 : JSON.stringify(object).length));
       this.misses.delete(name);
       this.metrics.cache('namespace', this.cache.bytes, this.cache.size);
     } catch (err) {

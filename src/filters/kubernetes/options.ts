@@ -5,6 +5,8 @@
 import type { OptionSpec, ResolvedOptions } from '../../config/options.js';
 import type { CheckEnvironment } from '../../core/registry-types.js';
 import { SERVICE_ACCOUNT_DIR, parseKubeUrl } from '../../kube/connection.js';
+import { FLUENTD_TAG_REGEXP, type FluentdLayoutOptions } from './fluentd-layout.js';
+import { RubyRegexp } from '../common/ruby-regexp.js';
 
 export const DEFAULT_TAG_PREFIX = 'kube.var.log.containers.';
 
@@ -98,6 +100,33 @@ export const kubernetesFilterOptions: readonly OptionSpec[] = [
   { name: 'dns_retries', type: 'int', default: 6, description: 'Accepted for Fluent Bit configs and ignored: floki retries the API server with backoff whatever the failure.' },
   { name: 'dns_wait_time', type: 'duration', default: '30s', description: 'Accepted for Fluent Bit configs and ignored (see dns_retries).' },
   { name: 'tls.debug', type: 'int', default: -1, description: 'Accepted for Fluent Bit configs and ignored.' },
+  {
+    name: 'record_layout',
+    type: 'string',
+    default: 'fluent-bit',
+    choices: ['fluent-bit', 'fluentd'],
+    description:
+      "`fluent-bit`: Fluent Bit's `kubernetes` (and `kubernetes_namespace`) maps. `fluentd`: the record of fluent-plugin-kubernetes_metadata_filter 3.x (`docker.container_id`, `kubernetes.{container_name, namespace_name, pod_name, container_image, container_image_id, pod_id, pod_ip, host, labels, master_url, namespace_id, namespace_labels}`), tags read with tag_to_kubernetes_name_regexp; merge_log and fluentbit.io/ annotations do not apply.",
+  },
+  {
+    name: 'tag_to_kubernetes_name_regexp',
+    type: 'string',
+    default: FLUENTD_TAG_REGEXP,
+    description: "record_layout fluentd: reads the tag (named groups namespace, pod_name, container_name, docker_id or pod_uuid); a tag it does not match is left alone. Default: the Fluentd plugin's (/var/log/containers and /var/log/pods names).",
+  },
+  { name: 'de_dot', type: 'bool', default: false, description: "record_layout fluentd: replace dots in label and annotation keys with de_dot_separator (the Fluentd plugin's 2.x option; 3.x, and this default, keep them)." },
+  { name: 'de_dot_separator', type: 'string', default: '_', description: 'record_layout fluentd: what de_dot puts in place of each dot (may not hold a dot).' },
+  { name: 'annotation_match', type: 'list', default: [], description: 'record_layout fluentd: regular expressions; the pod (and namespace) annotations whose keys one matches are added (`kubernetes.annotations`, `kubernetes.namespace_annotations`). None by default.' },
+  { name: 'skip_labels', type: 'bool', default: false, description: 'record_layout fluentd: no `labels` nor `namespace_labels`.' },
+  { name: 'skip_pod_labels', type: 'bool', default: false, description: 'record_layout fluentd: no `labels`.' },
+  { name: 'skip_namespace_labels', type: 'bool', default: false, description: 'record_layout fluentd: no `namespace_labels`.' },
+  { name: 'skip_container_metadata', type: 'bool', default: false, description: 'record_layout fluentd: no `container_image`, `container_image_id`, nor the container id from the pod status.' },
+  { name: 'skip_master_url', type: 'bool', default: false, description: 'record_layout fluentd: no `master_url` (which is kube_url as written).' },
+  { name: 'skip_namespace_metadata', type: 'bool', default: false, description: "record_layout fluentd: no namespace request: no `namespace_id`, `namespace_labels`." },
+  { name: 'include_ownerrefs_metadata', type: 'bool', default: false, description: 'record_layout fluentd: add `ownerrefs` (kind and name of each owner).' },
+  { name: 'allow_orphans', type: 'bool', default: true, description: "record_layout fluentd: a record whose pod and namespace the API server does not give gets namespace_name orphaned_namespace_name, namespace_id orphaned_namespace_id and orphaned_namespace (the tag's namespace), as the Fluentd plugin does." },
+  { name: 'orphaned_namespace_name', type: 'string', default: '.orphaned', description: 'record_layout fluentd: see allow_orphans.' },
+  { name: 'orphaned_namespace_id', type: 'string', default: 'orphaned', description: 'record_layout fluentd: see allow_orphans.' },
 ];
 
 export interface KubernetesFilterOptions {
@@ -130,6 +159,8 @@ export interface KubernetesFilterOptions {
   cacheBytes: number;
   waitMs: number;
   maxObjectBytes: number;
+  /** Set with record_layout fluentd. */
+  fluentd: (FluentdLayoutOptions & { tagRegexp: string }) | undefined;
 }
 
 export function resolveKubernetesFilterOptions(o: ResolvedOptions, env: NodeJS.ProcessEnv = process.env): KubernetesFilterOptions {
@@ -140,7 +171,7 @@ export function resolveKubernetesFilterOptions(o: ResolvedOptions, env: NodeJS.P
   if (kubeletPort < 1 || kubeletPort > 65535) throw new Error(`kubelet_port: expected a port, got ${kubeletPort}`);
   const kubeletHost = str('kubelet_host') ?? '127.0.0.1';
   return {
-    url: parseKubeUrl(str('kube_url') ?? 'https://kubernetes.default.svc'),
+    url: requestBase(parseKubeUrl(str('kube_url') ?? 'https://kubernetes.default.svc'), str('record_layout') === 'fluentd'),
     caFile: str('kube_ca_file') ?? `${SERVICE_ACCOUNT_DIR}/ca.crt`,
     tokenFile: str('kube_token_file') ?? `${SERVICE_ACCOUNT_DIR}/token`,
     tokenTtlMs: num('kube_token_ttl', 600_000),
@@ -169,6 +200,47 @@ export function resolveKubernetesFilterOptions(o: ResolvedOptions, env: NodeJS.P
     cacheBytes: num('kube_meta_cache_size', 16 * 1024 * 1024),
     waitMs: num('kube_meta_wait_time', 2000),
     maxObjectBytes: num('buffer_size', 32 * 1024),
+    fluentd: str('record_layout') === 'fluentd' ? fluentdLayoutOptions(o, str, bool) : undefined,
+  };
+}
+
+/**
+ * record_layout fluentd: Fluentd's kubernetes_url is the API's base path, `/api` included (kubeclient
+ * asks `<url>/v1/...`; the daemonset's in-cluster value is `https://host:port/api`); floki asks
+ * `<base>/api/v1/...`, so a trailing `/api` is taken off the base. master_url keeps it as written.
+ */
+function requestBase(url: URL, fluentd: boolean): URL {
+  if (!fluentd || !/\/api\/?$/.test(url.pathname)) return url;
+  const base = new URL(url.href);
+  base.pathname = url.pathname.replace(/\/api\/?$/, '') || '/';
+  return base;
+}
+
+function fluentdLayoutOptions(
+  o: ResolvedOptions,
+  str: (key: string) => string | undefined,
+  bool: (key: string, fallback: boolean) => boolean,
+): FluentdLayoutOptions & { tagRegexp: string } {
+  const separator = typeof o.de_dot_separator === 'string' ? o.de_dot_separator : '_';
+  const deDot = bool('de_dot', false);
+  if (deDot && separator.includes('.')) throw new Error("de_dot_separator: cannot be or contain '.'");
+  const match = Array.isArray(o.annotation_match) ? (o.annotation_match as unknown[]).map(String).filter((s) => s.length > 0) : [];
+  return {
+    tagRegexp: str('tag_to_kubernetes_name_regexp') ?? FLUENTD_TAG_REGEXP,
+    skipLabels: bool('skip_labels', false),
+    skipPodLabels: bool('skip_pod_labels', false),
+    skipNamespaceLabels: bool('skip_namespace_labels', false),
+    skipContainerMetadata: bool('skip_container_metadata', false),
+    skipMasterUrl: bool('skip_master_url', false),
+    skipNamespaceMetadata: bool('skip_namespace_metadata', false),
+    includeOwnerrefsMetadata: bool('include_ownerrefs_metadata', false),
+    annotationMatch: match.map((m) => new RubyRegexp(m, 'annotation_match')),
+    deDot,
+    deDotSeparator: separator,
+    masterUrl: str('kube_url') ?? 'https://kubernetes.default.svc',
+    allowOrphans: bool('allow_orphans', true),
+    orphanedNamespaceName: typeof o.orphaned_namespace_name === 'string' ? o.orphaned_namespace_name : '.orphaned',
+    orphanedNamespaceId: typeof o.orphaned_namespace_id === 'string' ? o.orphaned_namespace_id : 'orphaned',
   };
 }
 
@@ -180,4 +252,5 @@ export function checkKubernetesFilterOptions(o: ResolvedOptions, env: CheckEnvir
     if (name !== undefined && env.parsers.parser(name) === undefined) throw new Error(`${key}: no parser named '${name}' in the config`);
   }
   if (options.cacheBytes < 64 * 1024) throw new Error('kube_meta_cache_size: expected at least 64K');
+  if (options.fluentd !== undefined) new RubyRegexp(options.fluentd.tagRegexp, 'tag_to_kubernetes_name_regexp');
 }

@@ -10,6 +10,11 @@ export interface ContainerStatus {
   containerId: string | undefined;
   imageHash: string | undefined;
   image: string | undefined;
+  /** As the API gives them, for `record_layout fluentd`. */
+  imageId: string | undefined;
+  containerIdRaw: string | undefined;
+  /** From initContainerStatuses (Fluentd's plugin does not look there). */
+  init: boolean;
 }
 
 export interface PodMetadata {
@@ -56,6 +61,9 @@ export function podMetadataOf(pod: KubeObject): PodMetadata | undefined {
           containerId: typeof s.containerID === 'string' ? hashOf(s.containerID) : undefined,
           imageHash: typeof s.imageID === 'string' ? hashOf(s.imageID) : undefined,
           image: typeof s.image === 'string' && s.image.length > 0 ? s.image : undefined,
+          imageId: typeof s.imageID === 'string' ? s.imageID : undefined,
+          containerIdRaw: typeof s.containerID === 'string' ? s.containerID : undefined,
+          init: key === 'initContainerStatuses',
         },
       ]);
     }

@@ -5,8 +5,10 @@
  *
  * merge_log, as Fluent Bit's: `log` holding a map is merged as it is; a string is parsed by the pod's
  * parser (annotation) if it has one, else merge_parser if set, else as JSON (a single object only) —
- * one of them, never a second try. A failed parse leaves `log` alone.
+ * one of them, never a second try. A failed parse leaves `log` alone; so does a `log` nesting deeper
+ * than a record may be (MAX_RECORD_NESTING, one level less under merge_log_key), counted in `tooDeep`.
  */
+import { MAX_RECORD_NESTING, nestingExceeds } from '../../core/limits.js';
 import type { Parser } from '../../parsers/registry.js';
 
 export interface MergeOptions {
@@ -34,6 +36,8 @@ export interface MergeResult {
   record: Record<string, unknown>;
   /** The time a parser read from `log`, if any. */
   time: bigint | undefined;
+  /** `log` strings left unmerged so far because they nest too deeply (the filter may export it). */
+  tooDeep?: number;
 }
 
 const HAS = Object.prototype.hasOwnProperty;
@@ -61,8 +65,16 @@ export function mergeRecord(
       parsed = log;
     } else if (typeof log === 'string') {
       const p = parser ?? options.mergeParser;
+      const levels = options.mergeLogKey === undefined ? MAX_RECORD_NESTING : MAX_RECORD_NESTING - 1;
       if (p !== undefined) {
-        const result = p.parse(log);
+        const deepBefore = p.tooDeep;
+        let result = p.parse(log);
+        let deep = p.tooDeep !== deepBefore;
+        if (result !== undefined && options.mergeLogKey !== undefined && nestingExceeds(result.record, levels)) {
+          result = undefined;
+          deep = true;
+        }
+        if (deep) out.tooDeep = (out.tooDeep ?? 0) + 1;
         if (result !== undefined) {
           merge = Merge.Parsed;
           parsed = result.record;
@@ -70,6 +82,10 @@ export function mergeRecord(
         } else merge = Merge.None;
       } else {
         parsed = parseJsonObject(log);
+        if (parsed !== undefined && nestingExceeds(parsed, levels)) {
+          parsed = undefined;
+          out.tooDeep = (out.tooDeep ?? 0) + 1;
+        }
         merge = parsed === undefined ? Merge.None : Merge.Parsed;
       }
     } else merge = Merge.Other;

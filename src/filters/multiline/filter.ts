@@ -5,7 +5,9 @@
  *
  * Buffered (the default), an unfinished entry is held across batches until its last line comes or
  * `flush_ms` passes after its last record, then sent on from after this filter (`ctx.pass`), never
- * lost and never held longer; what is held is bounded by `emitter_mem_buf_limit`. The records held keep
+ * lost and never held longer; what is held is bounded by `emitter_mem_buf_limit`, and the streams
+ * (keys: tags, which may be long) with their text by that plus STREAM_KEYS_BYTES: past it the streams
+ * used least recently are flushed and forgotten (counted). The records held keep
  * their emit open (held-lines.ts), so tail positions move only past delivered lines. An entry made of
  * one batch's records alone is returned from `process()` in place. Unbuffered, each batch is joined on
  * its own and nothing is held, as in Fluent Bit.
@@ -22,6 +24,9 @@ import { multilineFilterSettings, type MultilineFilterSettings } from './options
 import { ParserModeJoiner } from './parser-mode.js';
 import { PartialMessageJoiner } from './partial-message.js';
 
+/** Room for the streams' keys (tags and stream names) above emitter_mem_buf_limit. */
+const STREAM_KEYS_BYTES = 16 * 1024 * 1024;
+
 /** Why an entry went on unfinished. */
 type Unfinished = 'timeout' | 'emitter_mem_buf_limit' | 'stop';
 
@@ -33,6 +38,8 @@ export class MultilineFilter implements Filter {
   private stopped = false;
   private truncatedSeen = 0;
   private withoutIdSeen = 0;
+  private evictedSeen = 0;
+  private readonly evicted: { inc(n: number): void };
   private readonly logged = new Set<string>();
   private readonly entries: { inc(n: number): void };
   private readonly unfinished: Record<Unfinished, { inc(n: number): void }>;
@@ -44,12 +51,15 @@ export class MultilineFilter implements Filter {
     private readonly ctx: FilterContext,
   ) {
     const s = (this.s = multilineFilterSettings(options, ctx.parsers));
-    this.joiner = s.mode === 'partial_message' ? new PartialMessageJoiner(s.keyContent!, s.flushMs) : new ParserModeJoiner(s.parsers, s.keyContent, s.flushMs);
+    this.joiner = s.mode === 'partial_message' ? new PartialMessageJoiner(s.keyContent!, s.flushMs) : new ParserModeJoiner(s.parsers, s.keyContent, s.flushMs, s.memBufLimit + STREAM_KEYS_BYTES);
     const m = ctx.metrics;
     this.entries = m.counter('floki_filter_multiline_entries_total', 'Records the multiline filter sent on (joined entries and records it left alone)', ['name']).labels(ctx.name);
     const unfinished = m.counter('floki_filter_multiline_unfinished_entries_total', 'Entries sent on before their last line came, by reason: flush_ms passed, emitter_mem_buf_limit reached, or floki stopping', ['name', 'reason']);
     this.unfinished = { timeout: unfinished.labels(ctx.name, 'timeout'), emitter_mem_buf_limit: unfinished.labels(ctx.name, 'emitter_mem_buf_limit'), stop: unfinished.labels(ctx.name, 'stop') };
     this.truncated = m.counter('floki_filter_multiline_truncated_entries_total', 'Entries cut at 2 MiB of text (marked multiline_truncated in their metadata)', ['name']).labels(ctx.name);
+    this.evicted = m
+      .counter('floki_filter_multiline_evicted_streams_total', 'Streams (tag and stream keys) flushed, their unfinished entries sent on, and forgotten because the streams with their text took more than emitter_mem_buf_limit + 16 MiB', ['name'])
+      .labels(ctx.name);
     this.pending = m.gauge('floki_filter_multiline_pending_bytes', 'Bytes of text the multiline filter holds in unfinished entries', ['name']).labels(ctx.name);
   }
 
@@ -130,6 +140,11 @@ export class MultilineFilter implements Filter {
     if (this.joiner instanceof PartialMessageJoiner && this.joiner.withoutId !== this.withoutIdSeen) {
       this.withoutIdSeen = this.joiner.withoutId;
       this.logOnce('without_id', () => this.ctx.log.warn('a record marked partial_message has no partial_id: sent on as it is (logged once)'));
+    }
+    if (this.joiner instanceof ParserModeJoiner && this.joiner.evictedStreams !== this.evictedSeen) {
+      this.evicted.inc(this.joiner.evictedStreams - this.evictedSeen);
+      this.evictedSeen = this.joiner.evictedStreams;
+      this.logOnce('evicted', () => this.ctx.log.warn('the streams (tags) held took more than emitter_mem_buf_limit + 16 MiB: those used least recently were flushed and forgotten (logged once; see floki_filter_multiline_evicted_streams_total)'));
     }
     this.pending.set(this.joiner.pendingEntries === 0 ? 0 : this.joiner.pendingBytes);
     if (this.s.buffer && !this.stopped) this.arm();

@@ -15,8 +15,14 @@ export class ParserModeJoiner implements EntryJoiner {
   /** Reused between calls: the engine's entries before they are turned into events. */
   private readonly entries: MultilineEntry<LineToken>[] = [];
 
-  constructor(parsers: readonly MultilineParser[], keyContent: string | undefined, flushMs: number) {
-    this.joiner = new MultilineJoiner<LineToken>(parsers, { keyContent, flushMs });
+  /** `streamBytesLimit`: the streams' keys (tags) and held text together (the joiner's default without). */
+  constructor(parsers: readonly MultilineParser[], keyContent: string | undefined, flushMs: number, streamBytesLimit?: number) {
+    this.joiner = new MultilineJoiner<LineToken>(parsers, { keyContent, flushMs, streamBytesLimit });
+  }
+
+  /** Streams (tag and stream keys) flushed and forgotten to stay within the stream byte limit. */
+  get evictedStreams(): number {
+    return this.joiner.evictedStreams;
   }
 
   append(events: LogEvent[], batch: HeldBatch, nowMs: number, out: Finished[]): void {

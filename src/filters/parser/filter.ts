@@ -11,13 +11,17 @@
  * - A time the parser read (not 0) becomes the event's time; metadata stays.
  * - A record whose value no parser matches, or that has no string at the key, passes unchanged and is
  *   counted (`floki_filter_parser_unparsed_records_total{name,reason}`).
+ * - A value (or a decode_field value) nested deeper than a record may be is not parsed, as text that
+ *   is not JSON; counted (`floki_filter_parser_too_deep_values_total{name}`), logged once.
  */
 import type { OptionSpec, ResolvedOptions } from '../../config/options.js';
 import type { LogEvent } from '../../core/event.js';
+import { MAX_RECORD_NESTING } from '../../core/limits.js';
 import type { Filter, PluginContext } from '../../core/plugin.js';
 import { putKey } from '../../parsers/formats/parser-settings.js';
 import type { Parser, ParserRegistry } from '../../parsers/registry.js';
 import { compileKeyReference, type KeyReference } from '../../record/key-reference.js';
+import { fluentdParserRules, reshape, type FluentdParserRules } from './fluentd-rules.js';
 
 export const parserFilterOptions: readonly OptionSpec[] = [
   {
@@ -45,6 +49,18 @@ export const parserFilterOptions: readonly OptionSpec[] = [
     description: 'Keep `key_name` itself (after the parsed keys), with or without reserve_data. Not for a record accessor key (as in Fluent Bit).',
   },
   { name: 'unescape_key', type: 'any', description: "Deprecated in Fluent Bit and ignored there; accepted and ignored." },
+  {
+    name: 'record_layout',
+    type: 'string',
+    default: 'fluent-bit',
+    choices: ['fluent-bit', 'fluentd'],
+    description:
+      "`fluentd`: Fluentd's filter_parser rules instead of Fluent Bit's: key_name is a Fluentd record accessor (`$.a.b`); reserve_data puts the record's keys first and the parsed values win; a record that does not parse (or lacks key_name) is dropped, or kept as it is with reserve_data (Fluentd sends it to its error stream); remove_key_name_field and reserve_time apply.",
+  },
+  { name: 'inject_key_prefix', type: 'string', description: "Fluentd's: put this before each parsed key." },
+  { name: 'hash_value_field', type: 'string', description: "Fluentd's: the parsed keys go under this key (a map) instead of at the top." },
+  { name: 'remove_key_name_field', type: 'bool', default: false, description: "record_layout fluentd: remove key_name from the record when it parsed (Fluent Bit's way is preserve_key off)." },
+  { name: 'reserve_time', type: 'bool', default: false, description: "record_layout fluentd: keep the event's time even when the parser read one." },
 ];
 
 export type Unparsed = 'no_match' | 'no_value';
@@ -58,15 +74,20 @@ export interface ParserFilterSettings {
   unknown: string[];
   reserveData: boolean;
   preserveKey: boolean;
+  injectKeyPrefix: string | undefined;
+  hashValueField: string | undefined;
+  /** record_layout fluentd: Fluentd's rules (fluentd-rules.ts). */
+  fluentd: FluentdParserRules | undefined;
 }
 
 /** Reads the options; throws an Error naming the key when the filter cannot work. */
 export function parserFilterSettings(options: ResolvedOptions, registry: ParserRegistry): ParserFilterSettings {
   const keyName = String(options.key_name ?? '');
   if (keyName.length === 0) throw new Error("key_name: expected a key");
+  const fluentd = options.record_layout === 'fluentd' ? fluentdParserRules(options, keyName) : undefined;
   let key: KeyReference;
   try {
-    key = compileKeyReference(keyName);
+    key = compileKeyReference(fluentd === undefined ? keyName : 'x');
   } catch (err) {
     throw new Error(`key_name: ${(err as Error).message}`);
   }
@@ -89,6 +110,9 @@ export function parserFilterSettings(options: ResolvedOptions, registry: ParserR
     unknown,
     reserveData: options.reserve_data === true,
     preserveKey: options.preserve_key === true,
+    injectKeyPrefix: typeof options.inject_key_prefix === 'string' && options.inject_key_prefix.length > 0 ? options.inject_key_prefix : undefined,
+    hashValueField: typeof options.hash_value_field === 'string' && options.hash_value_field.length > 0 ? options.hash_value_field : undefined,
+    fluentd,
   };
 }
 
@@ -96,6 +120,9 @@ export class ParserFilter implements Filter {
   private readonly s: ParserFilterSettings;
   private readonly unparsed: Record<Unparsed, { inc(n: number): void }>;
   private readonly timeFailures: { inc(n: number): void };
+  private readonly tooDeep: { inc(n: number): void };
+  private tooDeepLogged = false;
+  private readonly log: PluginContext['log'];
 
   constructor(options: ResolvedOptions, ctx: PluginContext) {
     this.s = parserFilterSettings(options, ctx.parsers);
@@ -107,14 +134,20 @@ export class ParserFilter implements Filter {
     this.timeFailures = m
       .counter('floki_filter_parser_time_failures_total', 'Parsed values whose time did not fit the parser\'s time_format (the event keeps its own time)', ['name'])
       .labels(ctx.name);
+    this.tooDeep = m
+      .counter('floki_filter_parser_too_deep_values_total', `Values (or decode_field values) left unparsed because they nest deeper than ${MAX_RECORD_NESTING} levels`, ['name'])
+      .labels(ctx.name);
+    this.log = ctx.log;
   }
 
   process(events: LogEvent[]): LogEvent[] {
     const s = this.s;
+    if (s.fluentd !== undefined) return this.processFluentd(events, s.fluentd);
     const parsers = s.parsers;
     let noMatch = 0;
     let noValue = 0;
     let timeFailures = 0;
+    let tooDeep = 0;
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
       const original = event.record;
@@ -128,8 +161,10 @@ export class ParserFilter implements Filter {
       for (let p = 0; p < parsers.length; p++) {
         const parser = parsers[p]!;
         const failuresBefore = parser.timeFailures;
+        const deepBefore = parser.tooDeep;
         const r = parser.parse(text);
         if (parser.timeFailures !== failuresBefore) timeFailures++;
+        if (parser.tooDeep !== deepBefore) tooDeep++;
         if (r !== undefined) {
           parsed = r.record;
           time = r.time;
@@ -140,7 +175,7 @@ export class ParserFilter implements Filter {
         noMatch++;
         continue;
       }
-      event.record = this.merge(parsed, original);
+      event.record = this.merge(reshape(parsed, s.injectKeyPrefix, s.hashValueField), original);
       if (time !== undefined) event.time = time;
       // The line a filter before fixed showed the record as it was.
       event.line = undefined;
@@ -148,7 +183,15 @@ export class ParserFilter implements Filter {
     if (noMatch > 0) this.unparsed.no_match.inc(noMatch);
     if (noValue > 0) this.unparsed.no_value.inc(noValue);
     if (timeFailures > 0) this.timeFailures.inc(timeFailures);
+    if (tooDeep > 0) this.countTooDeep(tooDeep);
     return events;
+  }
+
+  private countTooDeep(n: number): void {
+    this.tooDeep.inc(n);
+    if (this.tooDeepLogged) return;
+    this.tooDeepLogged = true;
+    this.log.warn(`a value nested deeper than ${MAX_RECORD_NESTING} levels was left unparsed (logged once; see floki_filter_parser_too_deep_values_total)`);
   }
 
   private merge(parsed: Record<string, unknown>, original: Record<string, unknown>): Record<string, unknown> {
@@ -161,6 +204,33 @@ export class ParserFilter implements Filter {
       }
     } else if (s.preserveKey && plain !== undefined) putKey(parsed, plain, original[plain]);
     return parsed;
+  }
+
+  /** Fluentd's filter_parser: `filter_stream` / `filter_one_record` / `handle_parsed`. */
+  private processFluentd(events: LogEvent[], rules: FluentdParserRules): LogEvent[] {
+    const s = this.s;
+    let kept: LogEvent[] | undefined;
+    let noMatch = 0;
+    let noValue = 0;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      const result = rules.apply(event.record, s.parsers, s.reserveData, s.injectKeyPrefix, s.hashValueField);
+      if (result.outcome === 'no_value') noValue++;
+      else if (result.outcome === 'no_match') noMatch++;
+      if (result.record === undefined) {
+        kept ??= events.slice(0, i);
+        continue;
+      }
+      if (result.record !== event.record) {
+        event.record = result.record;
+        event.line = undefined;
+      }
+      if (result.time !== undefined && !rules.reserveTime) event.time = result.time;
+      kept?.push(event);
+    }
+    if (noMatch > 0) this.unparsed.no_match.inc(noMatch);
+    if (noValue > 0) this.unparsed.no_value.inc(noValue);
+    return kept ?? events;
   }
 }
 

@@ -33,13 +33,14 @@ export const rewriteTagOptions: readonly OptionSpec[] = [
 const hops = new WeakMap<LogEvent, number>();
 export const MAX_HOPS = 10;
 
-type NotEmitted = 'cycle' | 'loop' | 'emitter_full' | 'empty_tag';
+type NotEmitted = 'cycle' | 'loop' | 'emitter_full' | 'empty_tag' | 'copy_failed';
 
 const WHY: Record<NotEmitted, string> = {
   cycle: "the filter matches records it emitted itself (Fluent Bit's emitter cycle): the record goes on under its tag; narrow 'match' or the rules",
   loop: `a record went through ${MAX_HOPS} re-emissions (rewrite_tag filters sending records to each other): it goes on under its tag`,
   emitter_full: 'emitter_mem_buf_limit reached: a record goes on under its old tag instead of being re-emitted',
   empty_tag: 'a rule made an empty tag: the record goes on under its old tag',
+  copy_failed: 'a record to re-emit with keep true could not be copied (nested too deeply): only the original goes on',
 };
 
 /**
@@ -67,7 +68,7 @@ export class RewriteTagFilter implements Filter {
     const m = ctx.metrics;
     this.emitted = m.counter('floki_filter_rewrite_tag_emitted_records_total', 'Records rewrite_tag emitted again under a new tag', ['name']).labels(ctx.name);
     const not = m.counter('floki_filter_rewrite_tag_not_emitted_records_total', 'Records a rule matched but rewrite_tag sent on under their tag, by reason', ['name', 'reason']);
-    this.notEmitted = { cycle: not.labels(ctx.name, 'cycle'), loop: not.labels(ctx.name, 'loop'), emitter_full: not.labels(ctx.name, 'emitter_full'), empty_tag: not.labels(ctx.name, 'empty_tag') };
+    this.notEmitted = { cycle: not.labels(ctx.name, 'cycle'), loop: not.labels(ctx.name, 'loop'), emitter_full: not.labels(ctx.name, 'emitter_full'), empty_tag: not.labels(ctx.name, 'empty_tag'), copy_failed: not.labels(ctx.name, 'copy_failed') };
     this.inFlight = m.gauge('floki_filter_rewrite_tag_emitter_bytes', 'Bytes of re-emitted records not yet queued by the outputs', ['name']).labels(ctx.name);
   }
 
@@ -117,8 +118,15 @@ export class RewriteTagFilter implements Filter {
         this.refuse(why, event.tag);
         return undefined;
       }
-      const again: LogEvent = { tag, time: event.time, record: rule.keep ? structuredClone(record) : record };
-      if (event.metadata !== undefined) again.metadata = rule.keep ? structuredClone(event.metadata) : event.metadata;
+      let again: LogEvent;
+      try {
+        again = { tag, time: event.time, record: rule.keep ? structuredClone(record) : record };
+        if (event.metadata !== undefined) again.metadata = rule.keep ? structuredClone(event.metadata) : event.metadata;
+      } catch {
+        // structuredClone recurses: a record some thousands of levels deep cannot be copied.
+        this.refuse('copy_failed', event.tag);
+        return undefined;
+      }
       if (event.labels !== undefined) again.labels = { ...event.labels };
       if (event.line !== undefined) again.line = event.line;
       this.emittedByMe.add(again);

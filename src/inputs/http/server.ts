@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Counter } from 'prom-client';
 import { nowNs, type LogEvent } from '../../core/event.js';
-import type { Input, InputContext } from '../../core/plugin.js';
+import { BackpressureError, type Input, type InputContext } from '../../core/plugin.js';
 import { BadBodyError, parseBody } from './body.js';
 import type { HttpInputOptions } from './options.js';
 import { dualProtocolServer } from './dual-protocol-server.js';
@@ -28,6 +28,7 @@ export class HttpInput implements Input {
   private readonly token: Buffer | undefined;
   private readonly retryAfter: string;
   private pausedFlag = false;
+  private failedLoggedAt = 0;
 
   constructor(
     private readonly options: HttpInputOptions,
@@ -154,11 +155,29 @@ export class HttpInput implements Input {
     try {
       await this.ctx.emit(events);
     } catch (err) {
+      if (!(err instanceof BackpressureError)) return this.failed(reply, err, events.length);
       // An output could not take them at all (a full disk): the client keeps them and retries.
       reply.header('Retry-After', this.retryAfter);
       return this.answer(reply, 503, `records not queued: ${(err as Error).message}`);
     }
     return this.answer(reply, this.options.successCode, '');
+  }
+
+  /**
+   * The pipeline failed on the records for another reason than a full output: resending them would
+   * fail again, so no Retry-After; 500 with the cause, counted and logged (at most once a minute).
+   */
+  private failed(reply: FastifyReply, err: unknown, records: number): FastifyReply {
+    const message = (err as Error)?.message ?? String(err);
+    this.ctx.metrics
+      .counter('floki_input_emit_failed_records_total', 'Records an input handed to the pipeline that failed on them for another reason than a full output: dropped (tail) or answered 500 (http), never retried forever.')
+      .inc({ name: this.ctx.name }, records);
+    const now = Date.now();
+    if (now - this.failedLoggedAt > 60_000) {
+      this.failedLoggedAt = now;
+      this.ctx.log.error({ err: message, records }, 'http: the pipeline failed on records; answered 500 (logged once a minute; see floki_input_emit_failed_records_total)');
+    }
+    return this.answer(reply, 500, `records not queued: the pipeline failed on them: ${message}`);
   }
 
   private answer(reply: FastifyReply, status: number, message: string): FastifyReply {

@@ -11,9 +11,11 @@ export class DecoderCounts {
   timeOutOfRange = 0;
   /** Multiline entries cut at the buffer limit. */
   multilineTruncated = 0;
+  /** Lines `parser` left unparsed because they nest deeper than a record may (sent as they are). */
+  tooDeep = 0;
 
   reset(): void {
     this.partialPieces = this.flushed = this.truncated = this.skipped = this.malformed = 0;
-    this.unparsed = this.timeOutOfRange = this.multilineTruncated = 0;
+    this.unparsed = this.timeOutOfRange = this.multilineTruncated = this.tooDeep = 0;
   }
 }

@@ -1,4 +1,5 @@
 import type { Counter, Gauge } from 'prom-client';
+import { MAX_RECORD_NESTING } from '../../core/limits.js';
 import type { Metrics } from '../../observability/metrics.js';
 
 /** The tail input's metrics, bound to one instance's `name` label once so the read loop only adds. */
@@ -18,6 +19,7 @@ export class TailMetrics {
   readonly unparsed: Counter.Internal;
   readonly timeOutOfRange: Counter.Internal;
   readonly multilineTruncated: Counter.Internal;
+  readonly tooDeep: Counter.Internal;
   readonly positionsWrites: Counter.Internal;
   private readonly lag: Gauge<string>;
 
@@ -37,6 +39,9 @@ export class TailMetrics {
     this.longSkipped = long.labels(name, 'skipped');
     this.malformed = metrics.counter('floki_input_tail_malformed_lines_total', 'Lines in none of the multiline.parser formats, sent as they are.').labels(labels);
     this.unparsed = metrics.counter('floki_input_tail_unparsed_lines_total', 'Lines parser (or parser_firstline, with no record to append them to) did not match, sent as they are.').labels(labels);
+    this.tooDeep = metrics
+      .counter('floki_input_tail_too_deep_lines_total', `Lines the parser left unparsed because they nest deeper than ${MAX_RECORD_NESTING} levels, sent as they are.`)
+      .labels(labels);
     this.timeOutOfRange = metrics
       .counter(
         'floki_input_skipped_records_total',

@@ -41,7 +41,9 @@ export class OldMultilineStage implements LineStage {
   ) {}
 
   line(text: string, _time: bigint | undefined, _stream: string | undefined, offset: number): void {
+    const deepBefore = this.firstline.tooDeep;
     const first = this.firstline.parse(text);
+    if (this.firstline.tooDeep !== deepBefore) this.counts.tooDeep++;
     if (first !== undefined) {
       this.flush();
       const values = Object.values(first.record);

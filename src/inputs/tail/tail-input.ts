@@ -12,7 +12,8 @@ import { existsSync, open as openCb, stat, type BigIntStats } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import type { ResolvedOptions } from '../../config/options.js';
 import type { LogEvent } from '../../core/event.js';
-import type { Input, InputContext } from '../../core/plugin.js';
+import { MAX_RECORD_NESTING } from '../../core/limits.js';
+import { BackpressureError, type Input, type InputContext } from '../../core/plugin.js';
 import { FileSource, GzipSource, fstatBig, closeFd, type ByteSource } from './byte-source.js';
 import { watchPath } from './change-watcher.js';
 import { FileDiscovery } from './discovery.js';
@@ -86,6 +87,8 @@ export class TailInput implements Input {
   private saving: Promise<void> = Promise.resolve();
   private watchWarned = false;
   private refusedWarnedAt = 0;
+  private failedWarnedAt = 0;
+  private tooDeepWarned = false;
   /** Started from the positions the input it replaces handed over (a reload), rather than the db. */
   private handedOver = false;
   /** The positions at stop, for the input replacing this one at a reload. */
@@ -278,7 +281,11 @@ export class TailInput implements Input {
     }
     const settled = f.offsets.add(safe);
     this.inFlightBytes += bytes;
+    let done = false;
     await this.send(f, events, () => {
+      // Once: a batch the pipeline failed on may have settled its routing guard before it is dropped.
+      if (done) return;
+      done = true;
       settled();
       this.inFlightBytes -= bytes;
       // Under mem_buf_limit again: read on (resume from a pause of this input's own).
@@ -292,6 +299,7 @@ export class TailInput implements Input {
       f.refused = undefined;
       return true;
     } catch (err) {
+      if (!(err instanceof BackpressureError)) return this.dropFailed(f, events, onSettled, err);
       // An output cannot take them at all (a full disk): keep them, read nothing more of this file
       // until they are taken, and try again shortly.
       f.refused = { events, onSettled };
@@ -309,6 +317,25 @@ export class TailInput implements Input {
     }
   }
 
+  /**
+   * The pipeline failed on these lines for another reason than a full output (a bug, a record it
+   * cannot handle): sending them again would fail again, and hold the file forever. They are dropped,
+   * counted and settled, so that the file's next lines are read and its position moves on.
+   */
+  private dropFailed(f: TailedFile, events: LogEvent[], onSettled: () => void, err: unknown): boolean {
+    f.refused = undefined;
+    this.ctx.metrics
+      .counter('floki_input_emit_failed_records_total', 'Records an input handed to the pipeline that failed on them for another reason than a full output: dropped (tail) or answered 500 (http), never retried forever.')
+      .inc({ name: this.ctx.name }, events.length);
+    const now = Date.now();
+    if (now - this.failedWarnedAt > 60_000) {
+      this.failedWarnedAt = now;
+      this.ctx.log.error({ err: (err as Error)?.message ?? String(err), file: f.path, records: events.length }, 'tail: the pipeline failed on lines; they are dropped, not retried (logged once a minute; see floki_input_emit_failed_records_total)');
+    }
+    onSettled();
+    return true;
+  }
+
   private countDecoded(f: TailedFile): void {
     const c = f.decoder.counts;
     if (c.partialPieces > 0) this.metrics.partialLines.inc(c.partialPieces);
@@ -318,6 +345,13 @@ export class TailInput implements Input {
     if (c.malformed > 0) this.metrics.malformed.inc(c.malformed);
     if (c.unparsed > 0) this.metrics.unparsed.inc(c.unparsed);
     if (c.timeOutOfRange > 0) this.metrics.timeOutOfRange.inc(c.timeOutOfRange);
+    if (c.tooDeep > 0) {
+      this.metrics.tooDeep.inc(c.tooDeep);
+      if (!this.tooDeepWarned) {
+        this.tooDeepWarned = true;
+        this.ctx.log.warn({ file: f.path }, `tail: a line nested deeper than ${MAX_RECORD_NESTING} levels was left unparsed and sent as it is (logged once; see floki_input_tail_too_deep_lines_total)`);
+      }
+    }
     if (c.multilineTruncated > 0) this.metrics.multilineTruncated.inc(c.multilineTruncated);
     c.reset();
   }

@@ -40,8 +40,21 @@ export const LOKI_OPTIONS: readonly OptionSpec[] = [
     default: false,
     description: "Every string value of the record's kubernetes.labels (the kubernetes filter's pod labels) becomes a label, its key sanitised (app.kubernetes.io/name gives app_kubernetes_io_name); they stay in the line, as in Fluent Bit.",
   },
+  {
+    name: 'extract_kubernetes_labels',
+    type: 'bool',
+    default: false,
+    description: "fluent-plugin-grafana-loki's name for auto_kubernetes_labels (either turns it on): kubernetes.labels become labels, `.`, `-` and `/` in their keys made `_`.",
+  },
   { name: 'remove_keys', type: 'list', default: [], description: 'Record keys (or $accessors) removed from the record before the line is formatted.' },
-  { name: 'line_format', type: 'string', default: 'json', choices: LINE_FORMATS, description: 'How a record becomes the line: json, or key_value (key="value" pairs separated by spaces).' },
+  {
+    name: 'line_format',
+    type: 'string',
+    default: 'json',
+    choices: LINE_FORMATS,
+    description:
+      'How a record becomes the line: json, key_value (key="value" pairs separated by spaces), or fluentd_key_value (fluent-plugin-grafana-loki\'s key_value: `k=v`, v as Ruby prints it, quoted only when it holds a space or `=`, `"` and `\\` escaped).',
+  },
   {
     name: 'drop_single_key',
     type: 'string',
@@ -163,6 +176,11 @@ export const LOKI_OPTIONS: readonly OptionSpec[] = [
   { name: 'http_user', type: 'string', description: 'Basic authentication user.' },
   { name: 'http_passwd', type: 'string', description: 'Basic authentication password.' },
   { name: 'bearer_token', type: 'string', description: 'Bearer token sent as Authorization: Bearer <token>.' },
+  {
+    name: 'bearer_token_file',
+    type: 'string',
+    description: 'A file holding the bearer token, read once at start (as fluent-plugin-grafana-loki does); a missing or empty file is a config error.',
+  },
   {
     name: 'storage.type',
     type: 'string',
@@ -327,7 +345,7 @@ export function resolveLokiConfig(options: ResolvedOptions): LokiConfig {
   if (labelOverflow !== 'structured_metadata' && labelOverflow !== 'drop') throw new LokiConfigError(`label_overflow: expected structured_metadata or drop, got '${labelOverflow}'`);
 
   const lineFormat = get<LineFormat>('line_format');
-  if (!LINE_FORMATS.includes(lineFormat)) throw new LokiConfigError(`line_format: expected json or key_value, got '${lineFormat}'`);
+  if (!LINE_FORMATS.includes(lineFormat)) throw new LokiConfigError(`line_format: expected ${LINE_FORMATS.join(', ')}, got '${lineFormat}'`);
 
   let retryLimit: number;
   let dropSingleKey: DropSingleKey;
@@ -345,7 +363,13 @@ export function resolveLokiConfig(options: ResolvedOptions): LokiConfig {
     headers[m[1]!] = m[2]!;
   }
   const user = str('http_user');
-  const bearer = str('bearer_token');
+  let bearer = str('bearer_token');
+  const bearerFile = str('bearer_token_file');
+  if (bearerFile !== undefined) {
+    if (bearer !== undefined) throw new LokiConfigError('bearer_token and bearer_token_file: set one of them, not both');
+    bearer = file('bearer_token_file')!.toString('utf8');
+    if (bearer.length === 0) throw new LokiConfigError(`bearer_token_file: '${bearerFile}' is empty`);
+  }
   if (user !== undefined && bearer !== undefined) throw new LokiConfigError('http_user and bearer_token: set one of them, not both');
   if (user !== undefined) headers['Authorization'] = `Basic ${Buffer.from(`${user}:${str('http_passwd') ?? ''}`).toString('base64')}`;
   if (bearer !== undefined) headers['Authorization'] = `Bearer ${bearer}`;
@@ -429,7 +453,7 @@ export function resolveLokiConfig(options: ResolvedOptions): LokiConfig {
     labels: get<string[]>('labels'),
     labelKeys: get<string[]>('label_keys'),
     labelMap,
-    autoKubernetesLabels: get<boolean>('auto_kubernetes_labels'),
+    autoKubernetesLabels: get<boolean>('auto_kubernetes_labels') || get<boolean>('extract_kubernetes_labels'),
     removeKeys: get<string[]>('remove_keys'),
     lineFormat,
     dropSingleKey,

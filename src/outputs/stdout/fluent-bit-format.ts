@@ -77,7 +77,7 @@ export function fluentBitDump(event: LogEvent, index: number): string {
 /** Past this depth a value prints as `...`: a parsed log line can nest deeper than the stack allows. */
 const MAX_DUMP_DEPTH = 256;
 
-function dumpValue(value: unknown, depth = 0): string {
+export function dumpValue(value: unknown, depth = 0): string {
   if (value === null || value === undefined) return 'nil';
   switch (typeof value) {
     case 'string':

@@ -1,10 +1,11 @@
 import type { LogEvent } from '../../core/event.js';
 import { toJson } from '../../labels/json-text.js';
 import { fluentBitDump, fluentBitJson, type JsonDateFormat } from './fluent-bit-format.js';
+import { fluentdLine } from './fluentd-format.js';
 
 /** floki's own `readable` and `loki_json_lines`, and Fluent Bit's formats. */
-export type StdoutFormat = 'readable' | 'loki_json_lines' | 'json_lines' | 'json_stream' | 'json' | 'msgpack';
-export const STDOUT_FORMATS: readonly StdoutFormat[] = ['readable', 'loki_json_lines', 'json_lines', 'json_stream', 'json', 'msgpack'];
+export type StdoutFormat = 'readable' | 'loki_json_lines' | 'json_lines' | 'json_stream' | 'json' | 'msgpack' | 'fluentd';
+export const STDOUT_FORMATS: readonly StdoutFormat[] = ['readable', 'loki_json_lines', 'json_lines', 'json_stream', 'json', 'msgpack', 'fluentd'];
 
 /** How Fluent Bit's JSON formats write the time. */
 export interface JsonDate {
@@ -63,6 +64,8 @@ export function formatBatch(events: readonly LogEvent[], format: StdoutFormat, t
   } else if (format === 'json') {
     for (let i = 0; i < events.length; i++) out += (i === 0 ? '[' : ',') + fluentBitJson(events[i]!, date.key, date.format);
     out += ']\n';
+  } else if (format === 'fluentd') {
+    for (let i = 0; i < events.length; i++) out += fluentdLine(events[i]!) + '\n';
   } else if (format === 'msgpack') {
     for (let i = 0; i < events.length; i++) out += fluentBitDump(events[i]!, i) + '\n';
   } else if (format === 'loki_json_lines') {

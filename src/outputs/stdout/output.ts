@@ -13,7 +13,7 @@ export const stdoutOptions: readonly OptionSpec[] = [
     default: 'readable',
     choices: STDOUT_FORMATS,
     description:
-      "floki's `readable`: `<time> <tag> {labels} <line>` per entry, the line and labels Loki would get; floki's `loki_json_lines`: one JSON object per entry with `tag`, `time` (RFC3339, nanoseconds), `labels` and `line`. Fluent Bit's: `json_lines` and `json_stream` (one record a line, the time under json_date_key first), `json` (a batch as one array), `msgpack` (Fluent Bit's readable dump, its default).",
+      "floki's `readable`: `<time> <tag> {labels} <line>` per entry, the line and labels Loki would get; floki's `loki_json_lines`: one JSON object per entry with `tag`, `time` (RFC3339, nanoseconds), `labels` and `line`. Fluent Bit's: `json_lines` and `json_stream` (one record a line, the time under json_date_key first), `json` (a batch as one array), `msgpack` (Fluent Bit's readable dump, its default). Fluentd's: `fluentd` (`2026-12-02 10:13:00.123456789 +0000 tag: {json}`, local time).",
   },
   {
     name: 'json_date_key',

@@ -3,17 +3,24 @@
  * json-text.ts for what may follow it). Decoders run first; then the time key, when it is a string,
  * is read with the time format and removed (unless `time_keep`); when it does not fit, the key stays
  * and the event keeps its own time. `types` do not apply to JSON, as in Fluent Bit.
+ * A text nested deeper than a record may be does not match (counted in `tooDeep`).
  */
 import type { ParseResult, Parser } from '../registry.js';
-import { parseOneJsonValue } from './json-text.js';
+import { parseOneJsonValue, TOO_DEEP } from './json-text.js';
 import { usableTime, type ParserSettings } from './parser-settings.js';
 
 export class JsonParser implements Parser {
   timeFailures = 0;
+  private deepTexts = 0;
   readonly name: string;
 
   constructor(private readonly s: ParserSettings) {
     this.name = s.name;
+  }
+
+  /** Texts (and decode_field values) left unparsed for nesting deeper than a record may. */
+  get tooDeep(): number {
+    return this.deepTexts + (this.s.decoders?.tooDeep ?? 0);
   }
 
   parse(text: string): ParseResult | undefined {
@@ -23,6 +30,10 @@ export class JsonParser implements Parser {
     while (i < text.length && isJsonSpace(text.charCodeAt(i))) i++;
     if (text.charCodeAt(i) !== 0x7b) return undefined;
     const value = parseOneJsonValue(text);
+    if (value === TOO_DEEP) {
+      this.deepTexts++;
+      return undefined;
+    }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
     const record = value as Record<string, unknown>;
     const s = this.s;

@@ -5,12 +5,30 @@
  *
  * JSON.parse does the reading; only a text it refuses is scanned here, iteratively (no recursion,
  * so a deeply nested hostile line cannot overflow the stack), to find where its first value ends.
+ *
+ * A value nested deeper than a record may be (MAX_RECORD_NESTING, the limit every input's decoder
+ * applies) is refused as TOO_DEEP: copying, printing and encoding such a record recurse on its nesting
+ * and throw from about 2,000 levels, far from where it was read. The caller leaves the text unparsed,
+ * as Fluent Bit does with a value it cannot read, and counts it.
  */
+import { MAX_RECORD_NESTING, nestingExceeds } from '../../core/limits.js';
 
 const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
 
-/** The one JSON value in `text` (Fluent Bit's rule above), or undefined. */
-export function parseOneJsonValue(text: string): unknown {
+/** What parseOneJsonValue returns for a value nested deeper than it allows. */
+export const TOO_DEEP: unique symbol = Symbol('nested too deeply');
+
+/**
+ * The one JSON value in `text` (Fluent Bit's rule above), or undefined; TOO_DEEP when it nests maps
+ * and arrays deeper than `levels` (the value itself is level 1: a value put under a key of a record
+ * may have one level less than the record).
+ */
+export function parseOneJsonValue(text: string, levels: number = MAX_RECORD_NESTING): unknown {
+  const value = parseAnyDepth(text);
+  return nestingExceeds(value, levels) ? TOO_DEEP : value;
+}
+
+function parseAnyDepth(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {

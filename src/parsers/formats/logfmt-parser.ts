@@ -16,6 +16,10 @@ function ident(c: number): boolean {
 
 export class LogfmtParser implements Parser {
   timeFailures = 0;
+  /** decode_field json values nested too deeply (see Parser.tooDeep). */
+  get tooDeep(): number {
+    return this.s.decoders?.tooDeep ?? 0;
+  }
   readonly name: string;
 
   constructor(private readonly s: ParserSettings) {

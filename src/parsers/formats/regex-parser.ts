@@ -11,6 +11,10 @@ import { putKey, typed, usableTime, type ParserSettings } from './parser-setting
 
 export class RegexParser implements Parser {
   timeFailures = 0;
+  /** decode_field json values nested too deeply (see Parser.tooDeep). */
+  get tooDeep(): number {
+    return this.s.decoders?.tooDeep ?? 0;
+  }
   readonly name: string;
 
   constructor(

@@ -42,8 +42,14 @@ export class MultilineGroup<T> {
   /** The rule that matched last (Fluent Bit's rule_to_state); kept across entries. */
   state: StateRule | undefined;
   lastAppendMs = 0;
+  /** Bytes this entry added to `held` so far. */
+  private counted = 0;
 
-  constructor(readonly name: string) {}
+  /** `held`: a joiner's count of the bytes all its entries hold, kept up to date by this one. */
+  constructor(
+    readonly name: string,
+    private readonly held?: { bytes: number },
+  ) {}
 
   get pending(): boolean {
     return this.lines > 0;
@@ -71,6 +77,7 @@ export class MultilineGroup<T> {
     if (text.length === 0) return !this.truncated;
     if (limit <= 0) {
       this.content += text;
+      this.count(text.length);
       return true;
     }
     if (this.bytes >= limit) {
@@ -81,13 +88,22 @@ export class MultilineGroup<T> {
     if (this.bytes + size <= limit) {
       this.content += text;
       this.bytes += size;
+      this.count(size);
       return true;
     }
     const cut = utf8Prefix(text, limit - this.bytes);
+    const cutSize = Buffer.byteLength(cut);
     this.content += cut;
-    this.bytes += Buffer.byteLength(cut);
+    this.bytes += cutSize;
+    this.count(cutSize);
     this.truncated = true;
     return false;
+  }
+
+  private count(n: number): void {
+    if (this.held === undefined) return;
+    this.held.bytes += n;
+    this.counted += n;
   }
 
   endsWithNewline(): boolean {
@@ -109,6 +125,8 @@ export class MultilineGroup<T> {
     const entry: MultilineEntry<T> = { key, time: this.time ?? now(), record, metadata, truncated: this.truncated, lines: this.lines, tokens: this.tokens, dropped };
     this.content = '';
     this.bytes = 0;
+    if (this.held !== undefined) this.held.bytes -= this.counted;
+    this.counted = 0;
     this.record = undefined;
     this.time = undefined;
     this.truncated = false;

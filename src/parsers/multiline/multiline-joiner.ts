@@ -34,7 +34,10 @@
  * Bounds: an entry holds at most `bufferLimit` bytes of content (Fluent Bit's multiline_buffer_limit,
  * 2 MiB): past it the content is cut and the entry comes out marked truncated; an entry waits at most
  * `flushMs` after its last line; a stream has at most 6 groups (`key_group` values; more share the
- * default group); streams idle for long are forgotten.
+ * default group); streams idle for long are forgotten; and the streams together (their keys, which
+ * may be tags as long as a frame, and the content their entries hold) stay within `streamBytesLimit`
+ * (32 MiB): past it, the streams used least recently are flushed (their unfinished entries come out
+ * as they are) and forgotten, until they take three quarters of it (counted in `evictedStreams`).
  */
 import { nowNs } from '../../core/event.js';
 import { MultilineGroup, type MultilineEntry } from './multiline-group.js';
@@ -46,6 +49,9 @@ export const DEFAULT_BUFFER_LIMIT = 2 * 1024 * 1024;
 const MAX_GROUPS = 6;
 /** A stream with nothing pending is forgotten after this many flush timeouts without a line. */
 const IDLE_FLUSHES = 10;
+export const DEFAULT_STREAM_BYTES_LIMIT = 32 * 1024 * 1024;
+/** What a stream costs besides its key (its map entry, its group map, one group): a rough figure. */
+const STREAM_OVERHEAD_BYTES = 256;
 
 export interface MultilineJoinerOptions {
   /** Overrides every parser's key_content (the multiline filter's `multiline.key_content`). */
@@ -56,6 +62,13 @@ export interface MultilineJoinerOptions {
   flushMs?: number;
   /** Bytes of content an entry may hold (0: no limit); default 2 MiB. */
   bufferLimit?: number;
+  /** Bytes of stream keys and held content, all streams together; default 32 MiB. */
+  streamBytesLimit?: number;
+}
+
+/** What a joiner's streams hold, in bytes: kept up to date by its instances and groups. */
+interface Held {
+  bytes: number;
 }
 
 interface Stream<T> {
@@ -74,6 +87,7 @@ class Instance<T> {
   constructor(
     readonly parser: MultilineParser,
     o: MultilineJoinerOptions,
+    private readonly held: Held,
   ) {
     this.keyContent = o.keyContent ?? parser.keyContent;
     this.keyPattern = o.keyPattern ?? parser.keyPattern;
@@ -82,13 +96,33 @@ class Instance<T> {
 
   group(key: string, name: string | undefined, nowMs: number): MultilineGroup<T> {
     let s = this.streams.get(key);
-    if (s === undefined) this.streams.set(key, (s = { groups: new Map(), lastUsedMs: nowMs }));
+    if (s === undefined) {
+      this.streams.set(key, (s = { groups: new Map(), lastUsedMs: nowMs }));
+      this.held.bytes += streamCost(key);
+    }
     s.lastUsedMs = nowMs;
     const gname = name === undefined || (!s.groups.has(name) && s.groups.size >= MAX_GROUPS) ? '' : name;
     let g = s.groups.get(gname);
-    if (g === undefined) s.groups.set(gname, (g = new MultilineGroup<T>(gname)));
+    if (g === undefined) {
+      s.groups.set(gname, (g = new MultilineGroup<T>(gname, this.held)));
+      this.held.bytes += gname.length;
+    }
     return g;
   }
+
+  /** Forgets a stream (whose entries were flushed). */
+  forget(key: string): void {
+    const s = this.streams.get(key);
+    if (s === undefined) return;
+    this.streams.delete(key);
+    this.held.bytes -= streamCost(key);
+    for (const name of s.groups.keys()) this.held.bytes -= name.length;
+    if (this.lastKey === key) this.lastKey = undefined;
+  }
+}
+
+function streamCost(key: string): number {
+  return key.length * 2 + STREAM_OVERHEAD_BYTES;
 }
 
 /** A line as one parser sees it. */
@@ -112,12 +146,23 @@ export class MultilineJoiner<T = unknown> {
   private readonly now = nowNs;
   /** Entries cut at the buffer limit, since the joiner was made. */
   truncatedEntries = 0;
+  readonly streamBytesLimit: number;
+  /** Stream keys and held content, in bytes (see streamCost; content as pendingBytes counts it). */
+  private readonly held: Held = { bytes: 0 };
+  /** Streams flushed and forgotten to stay within streamBytesLimit, since the joiner was made. */
+  evictedStreams = 0;
 
   constructor(parsers: readonly MultilineParser[], options: MultilineJoinerOptions = {}) {
     if (parsers.length === 0) throw new Error('a multiline joiner needs at least one parser');
-    this.instances = parsers.map((p) => new Instance<T>(p, options));
+    this.instances = parsers.map((p) => new Instance<T>(p, options, this.held));
     this.flushMs = options.flushMs ?? Math.max(...parsers.map((p) => p.flushMs));
     this.bufferLimit = options.bufferLimit ?? DEFAULT_BUFFER_LIMIT;
+    this.streamBytesLimit = options.streamBytesLimit ?? DEFAULT_STREAM_BYTES_LIMIT;
+  }
+
+  /** Bytes the streams take: their keys and the content their entries hold. */
+  get streamBytes(): number {
+    return this.held.bytes;
   }
 
   /** A raw text line (the tail input): `time` undefined means now. */
@@ -153,8 +198,7 @@ export class MultilineJoiner<T = unknown> {
   flushKey(key: string, out: MultilineEntry<T>[]): void {
     for (const inst of this.instances) {
       this.flushStream(inst, key, out);
-      inst.streams.delete(key);
-      if (inst.lastKey === key) inst.lastKey = undefined;
+      inst.forget(key);
     }
   }
 
@@ -188,6 +232,28 @@ export class MultilineJoiner<T = unknown> {
   }
 
   private append(key: string, text: string | undefined, record: Record<string, unknown> | undefined, time: bigint | undefined, token: T, metadata: Record<string, unknown> | undefined, nowMs: number, out: MultilineEntry<T>[]): void {
+    this.appendLine(key, text, record, time, token, metadata, nowMs, out);
+    if (this.held.bytes > this.streamBytesLimit) this.evict(out);
+  }
+
+  /**
+   * Flushes and forgets the streams used least recently until they take three quarters of
+   * streamBytesLimit (so that a run of new keys does not sort the streams on every line).
+   */
+  private evict(out: MultilineEntry<T>[]): void {
+    const all: { inst: Instance<T>; key: string; lastUsedMs: number }[] = [];
+    for (const inst of this.instances) for (const [key, s] of inst.streams) all.push({ inst, key, lastUsedMs: s.lastUsedMs });
+    all.sort((a, b) => a.lastUsedMs - b.lastUsedMs);
+    const target = this.streamBytesLimit * 0.75;
+    for (const { inst, key } of all) {
+      if (this.held.bytes <= target) break;
+      this.flushStream(inst, key, out);
+      inst.forget(key);
+      this.evictedStreams++;
+    }
+  }
+
+  private appendLine(key: string, text: string | undefined, record: Record<string, unknown> | undefined, time: bigint | undefined, token: T, metadata: Record<string, unknown> | undefined, nowMs: number, out: MultilineEntry<T>[]): void {
     const lru = this.lru;
     if (lru !== undefined && lru.lastKey === key && this.tryInstance(lru, key, text, record, time, token, metadata, nowMs, out)) return;
     for (const inst of this.instances) {
@@ -342,7 +408,7 @@ export class MultilineJoiner<T = unknown> {
         if (nowMs - s.lastUsedMs < idle) continue;
         let busy = false;
         for (const g of s.groups.values()) if (g.pending) busy = true;
-        if (!busy) inst.streams.delete(key);
+        if (!busy) inst.forget(key);
       }
     }
   }
