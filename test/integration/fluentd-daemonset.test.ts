@@ -17,8 +17,6 @@ import { pino } from 'pino';
 import { loadConfig } from '../../src/config/load.js';
 import { PLUGINS } from '../../src/plugins.js';
 import { Floki } from '../../src/runtime.js';
-import { lookupPlugin } from '../../src/core/registry-types.js';
-import { ParserRegistry } from '../../src/parsers/registry.js';
 import { freePort, ROOT } from '../helpers/floki-process.js';
 import { KubeApiServer } from '../helpers/kube-apiserver.js';
 import { kubeNamespace, kubePod } from '../helpers/kube-objects.js';
@@ -30,24 +28,7 @@ const CID = 'a1b2c3d4'.repeat(8);
 const POD = 'api-7d9f8b6c5-xk2lp';
 const LOG_FILE = `${POD}_shop_api-${CID}.log`;
 
-/** What the other half of issue #17 (the fluentd-plugins branch) brings; the test runs once main has it. */
-function missingPlugins(): string[] {
-  const missing: string[] = [];
-  const kube = lookupPlugin(PLUGINS, 'filter', 'kubernetes');
-  if (!kube?.options.some((o) => o.name === 'record_layout')) missing.push('kubernetes record_layout');
-  const loki = lookupPlugin(PLUGINS, 'output', 'loki');
-  if (!loki?.options.some((o) => o.name === 'extract_kubernetes_labels')) missing.push('loki extract_kubernetes_labels');
-  if (!lookupPlugin(PLUGINS, 'filter', 'record_transformer')) missing.push('record_transformer');
-  for (const format of ['none', 'kubernetes', 'cri']) {
-    const problems = new ParserRegistry().define({ file: 'probe', line: 1, entries: [{ key: 'name', value: 'p', line: 1 }, { key: 'format', value: format, line: 1 }] });
-    if (problems.length > 0) missing.push(`parser format ${format}`);
-  }
-  return missing;
-}
-
-const missing = missingPlugins();
-
-test('the fluentd-kubernetes-daemonset config with a grafana-loki <match> runs end to end into Loki as Fluentd would', { skip: missing.length > 0 ? `needs ${missing.join(', ')} (branch fluentd-plugins)` : false }, async (t) => {
+test('the fluentd-kubernetes-daemonset config with a grafana-loki <match> runs end to end into Loki as Fluentd would', async (t) => {
   const loki = await LokiReceiver.start();
   t.after(() => loki.close());
   const api = await KubeApiServer.start([]);

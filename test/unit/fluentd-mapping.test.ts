@@ -16,7 +16,9 @@ import type { ConfigModel, ConfigValue, PluginSection } from '../../src/config/m
 import { writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { fluentdTagPatternSource } from '../../src/config/formats/fluentd/tag-pattern.js';
+import { loadConfig } from '../../src/config/load.js';
 import { ParserRegistry } from '../../src/parsers/registry.js';
+import { PLUGINS } from '../../src/plugins.js';
 import { runs } from '../helpers/fuzz.js';
 import { writeFiles } from './config-kit.js';
 
@@ -780,4 +782,22 @@ test('first match wins, on random patterns and tags: each tag matches the compil
     }),
     runs(300),
   );
+});
+
+test('the public configs load through the plugins: the daemonset (systemd disabled) and the grafana-loki image', () => {
+  const env = { FLUENTD_SYSTEMD_CONF: 'disable', KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443', FLUENT_FORWARD_HOST: 'agg', FLUENT_FORWARD_PORT: '24224', LOKI_URL: 'http://loki:3100' };
+  for (const file of ['fluentd-kubernetes-daemonset/fluent.conf', 'grafana-loki/fluentd.conf']) {
+    const r = loadConfig(join('test/fixtures/fluentd', file), PLUGINS, { environment: env });
+    assert.ok(r.config, `${file}:\n${r.problems.map((p) => `${p.file}:${p.line}: ${p.message}`).join('\n')}`);
+  }
+  const daemonset = loadConfig('test/fixtures/fluentd/fluentd-kubernetes-daemonset/fluent.conf', PLUGINS, { environment: env }).config!;
+  const kube = daemonset.filters.find((f) => f.instanceName === 'filter_kube_metadata')!;
+  assert.equal(kube.options.record_layout, 'fluentd');
+  assert.equal(kube.options.kube_url, 'https://10.0.0.1:443/api');
+  // <label @FLUENT_LOG> only drops: accepted, nothing of it runs; the forward <match **> is the one output.
+  assert.deepEqual(
+    daemonset.outputs.map((o) => [o.instanceName, o.plugin.name]),
+    [['out_fwd', 'forward']],
+  );
+  assert.equal(daemonset.inputs.length, 14);
 });
