@@ -27,6 +27,12 @@ export const tailOptions: readonly OptionSpec[] = [
       'Positions file: each followed file\'s identity (device, inode, hash of its first bytes) and the offset up to which its lines are delivered. JSON, replaced atomically. Without it, a restart starts over per read_from_head.',
   },
   {
+    name: 'fluentd_pos_file',
+    type: 'string',
+    description:
+      "Fluentd's in_tail pos_file, read once while the db does not exist yet: each file Fluentd knew resumes where Fluentd stopped (same inode: its position; replaced or truncated: from the start). Needs db; Fluentd's file is not written. The Fluentd front-end sets it from pos_file.",
+  },
+  {
     name: 'multiline.parser',
     type: 'list',
     default: [],
@@ -124,6 +130,7 @@ export interface TailOptions {
   ignoreOlderMs?: number;
   db?: string;
   dbSync: DbSync;
+  fluentdPosFile?: string;
   /** `multiline.parser` names that are container log formats (cri, docker), in order. */
   formats: LogFormat[];
   /** The other `multiline.parser` names (stack traces, user parsers), in order. */
@@ -219,6 +226,7 @@ export function resolveTailOptions(options: ResolvedOptions, instanceName: strin
     readNewFromHead: options.read_newly_discovered_files_from_head !== false,
     ignoreOlderMs: typeof options.ignore_older === 'number' && options.ignore_older > 0 ? options.ignore_older : undefined,
     db: str(options.db),
+    fluentdPosFile: str(options.fluentd_pos_file),
     dbSync: dbSync as DbSync,
     formats,
     multilineParsers,
