@@ -679,9 +679,28 @@ export class TailInput implements Input {
     this.metrics.filesRotated.inc();
     this.ctx.log.debug({ file: f.path, real_path: f.realPath }, 'tail: file rotated away from its path');
     if (st !== undefined && st.isFile() && !this.discovery.excluded(f.path) && !this.byInode.has(inodeKey(st.dev, st.ino))) {
+      // Files that were at the path after `f` and were rotated away again before floki saw them (a burst
+      // of rotations on a busy node): each from its start, in order, before the new file.
+      const missed = await this.rotatedSince(f, String(st.dev), String(st.ino));
+      let previous: TailedFile = f;
+      for (const r of missed) {
+        this.ctx.log.info({ file: f.path, rotated_to: r.path }, 'tail: reading a file that was rotated away before it was followed');
+        previous = (await this.open({ path: f.path, realPath: r.path, start: 0, live: false, after: previous })) ?? previous;
+      }
       // The new file started after the rotation: all of it is new.
-      await this.open({ path: f.path, start: 0, live: true, after: f });
+      await this.open({ path: f.path, start: 0, live: true, after: previous });
     }
+  }
+
+  /**
+   * Rotated siblings of `f` newer than it (kubelet's `0.log.<time>`), not compressed (kubelet compresses
+   * only older rotations), that no followed file is and that are not the file now at the path.
+   */
+  private async rotatedSince(f: TailedFile, liveDev: string, liveIno: string): Promise<RotatedFile[]> {
+    const siblings = await rotatedSiblings(f.realPath);
+    const own = siblings.findIndex((s) => !s.gzip && s.dev === f.identity.dev && s.ino === f.identity.ino);
+    if (own < 0) return [];
+    return siblings.slice(own + 1).filter((s) => !s.gzip && !(s.dev === liveDev && s.ino === liveIno) && !this.byInode.has(inodeKey(s.dev, s.ino)));
   }
 
   /** Closes a file nobody writes any more once it is read to its end. */
