@@ -801,3 +801,56 @@ test('the public configs load through the plugins: the daemonset (systemd disabl
   );
   assert.equal(daemonset.inputs.length, 14);
 });
+
+test('a bool parameter alone on its line is true, as in Fluentd, for every plugin that takes one (not dropped, not passed on empty)', (t) => {
+  const dir = writeFiles(t, {
+    'fluent.conf': [
+      '<source>',
+      '  @type dummy',
+      '  tag app',
+      '</source>',
+      '<filter app>',
+      '  @type kubernetes_metadata',
+      '  skip_labels',
+      '  de_dot no',
+      '</filter>',
+      '<filter app>',
+      '  @type record_transformer',
+      '  enable_ruby',
+      '  <record>',
+      '    ns ${record["kubernetes"]["namespace_name"]}',
+      '  </record>',
+      '</filter>',
+      '<filter app>',
+      '  @type concat',
+      '  key log',
+      '  use_first_timestamp',
+      '  multiline_start_regexp /^S/',
+      '</filter>',
+      '<match app>',
+      '  @type loki',
+      '  url http://loki:3100',
+      '  extract_kubernetes_labels',
+      '  drop_single_key',
+      '</match>',
+      '',
+    ].join('\n'),
+  });
+  const r = loadConfig(join(dir, 'fluent.conf'), PLUGINS);
+  assert.ok(r.config, r.problems.map((p) => `${p.file}:${p.line}: ${p.message}`).join('\n'));
+  const [kube, rt, concat] = r.config.filters;
+  assert.equal(kube!.options.skip_labels, true);
+  assert.equal(kube!.options.de_dot, false);
+  assert.equal(rt!.options.enable_ruby, true);
+  assert.equal(concat!.options.use_first_timestamp, true);
+  const loki = r.config.outputs[0]!;
+  assert.equal(loki.options.extract_kubernetes_labels, true);
+  assert.equal(loki.options.drop_single_key, 'raw');
+
+  // Not a boolean: refused by name and line, not taken as false.
+  const bad = readFluentdConfig(join(writeFiles(t, { 'fluent.conf': '<filter **>\n  @type kubernetes_metadata\n  skip_labels maybe\n</filter>\n' }), 'fluent.conf'), new DiskFiles());
+  assert.deepEqual(
+    bad.model.refused.map((x) => `${x.line}: ${x.name}`),
+    ['3: <filter **> @type kubernetes_metadata: skip_labels'],
+  );
+});

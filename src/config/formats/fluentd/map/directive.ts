@@ -55,13 +55,21 @@ export class Directive {
 
   /** Fluentd's bool: `true`/`yes`/empty for true (a key alone on its line), `false`/`no` for false. */
   bool(key: string, fallback: boolean): boolean {
+    return this.boolParam(key)?.value ?? fallback;
+  }
+
+  /**
+   * A bool parameter as Fluentd reads it (a key alone on its line is true, `yes`/`no` too), with where
+   * it was written; undefined when not given (or not a boolean, which is refused).
+   */
+  boolParam(key: string): { value: boolean; at: FluentdParam } | undefined {
     const p = this.param(key);
-    if (p === undefined || p.value === null) return fallback;
+    if (p === undefined || p.value === null) return undefined;
     const v = p.value.trim().toLowerCase();
-    if (v === '' || v === 'true' || v === 'yes') return true;
-    if (v === 'false' || v === 'no') return false;
+    if (v === '' || v === 'true' || v === 'yes') return { value: true, at: p };
+    if (v === 'false' || v === 'no') return { value: false, at: p };
     this.report.refuse(p, `${this.what}: ${key}`, `'${p.value}' is not a boolean (true or false)`);
-    return fallback;
+    return undefined;
   }
 
   has(key: string): boolean {
@@ -141,6 +149,14 @@ export class FlokiSection {
     const p = d.param(fluentdKey);
     if (p === undefined || p.value === null) return;
     this.set(key, convert(p.value), p);
+  }
+
+  /** Sets `key` from a Fluentd bool parameter when given: `on` or `off` (`true`/`false` by default). */
+  fromBool(d: Directive, fluentdKey: string, key: string, on = 'true', off = 'false'): boolean | undefined {
+    const b = d.boolParam(fluentdKey);
+    if (b === undefined) return undefined;
+    this.set(key, b.value ? on : off, b.at);
+    return b.value;
   }
 
   get(key: string): ConfigValue | undefined {

@@ -60,9 +60,10 @@ function kubernetes(d: Directive): FlokiSection {
   nonEmpty('kubernetes_url', 'kube_url');
   nonEmpty('ca_file', 'kube_ca_file');
   nonEmpty('bearer_token_file', 'kube_token_file');
-  const verify = d.param('verify_ssl');
-  if (verify?.value) s.set('tls.verify', verify.value === 'false' ? 'off' : 'on', verify);
-  for (const key of ['skip_labels', 'skip_pod_labels', 'skip_namespace_labels', 'skip_container_metadata', 'skip_master_url', 'skip_namespace_metadata', 'include_ownerrefs_metadata', 'allow_orphans', 'orphaned_namespace_name', 'orphaned_namespace_id', 'de_dot', 'de_dot_separator', 'tag_to_kubernetes_name_regexp']) nonEmpty(key, key);
+  s.fromBool(d, 'verify_ssl', 'tls.verify', 'on', 'off');
+  // A bool alone on its line is true in Fluentd (skip_labels with no value skips them).
+  for (const key of ['skip_labels', 'skip_pod_labels', 'skip_namespace_labels', 'skip_container_metadata', 'skip_master_url', 'skip_namespace_metadata', 'include_ownerrefs_metadata', 'allow_orphans', 'de_dot']) s.fromBool(d, key, key);
+  for (const key of ['orphaned_namespace_name', 'orphaned_namespace_id', 'de_dot_separator', 'tag_to_kubernetes_name_regexp']) nonEmpty(key, key);
   const annotations = d.param('annotation_match');
   if (annotations?.value) s.set('annotation_match', listOf(annotations.value), annotations);
   nonEmpty('cache_size', 'kube_meta_cache_size');
@@ -86,7 +87,8 @@ function recordTransformer(d: Directive): FlokiSection {
     s.set('record', map, rec);
     for (const e of rec.elements) d.report.refuse(e, `${d.what} <record> <${e.name}>`, 'not supported by floki');
   }
-  for (const key of ['remove_keys', 'keep_keys', 'renew_record', 'renew_time_key', 'enable_ruby', 'auto_typecast']) s.from(d, key, key);
+  for (const key of ['remove_keys', 'keep_keys', 'renew_time_key']) s.from(d, key, key);
+  for (const key of ['renew_record', 'enable_ruby', 'auto_typecast']) s.fromBool(d, key, key);
   return s;
 }
 
@@ -157,7 +159,8 @@ function parser(d: Directive, model: ConfigModel, report: MapReport): FlokiSecti
   const s = new FlokiSection('filter', 'parser', d.el);
   // filter_parser's own record rules (reserve_data merge, remove_key_name_field, reserve_time, unparsed records).
   s.set('record_layout', 'fluentd', d.el);
-  for (const key of ['key_name', 'reserve_data', 'reserve_time', 'remove_key_name_field', 'inject_key_prefix', 'hash_value_field']) s.from(d, key, key);
+  for (const key of ['key_name', 'inject_key_prefix', 'hash_value_field']) s.from(d, key, key);
+  for (const key of ['reserve_data', 'reserve_time', 'remove_key_name_field']) s.fromBool(d, key, key);
   // Both concern Fluentd's error stream and invalid byte sequences, which floki has no use for.
   d.accept(['emit_invalid_record_to_error', 'replace_invalid_sequence']);
   const parse = d.section('parse');
@@ -169,10 +172,12 @@ function parser(d: Directive, model: ConfigModel, report: MapReport): FlokiSecti
   return s;
 }
 
-const CONCAT_KEYS = ['key', 'separator', 'n_lines', 'multiline_start_regexp', 'multiline_end_regexp', 'continuous_line_regexp', 'stream_identity_key', 'flush_interval', 'use_first_timestamp', 'partial_key', 'partial_value', 'keep_partial_key', 'use_partial_cri_logtag', 'partial_cri_logtag_key', 'partial_cri_stream_key', 'timeout_label', 'buffer_limit_size', 'buffer_overflow_method', 'use_partial_metadata', 'partial_metadata_format', 'keep_partial_metadata'];
+const CONCAT_KEYS = ['key', 'separator', 'n_lines', 'multiline_start_regexp', 'multiline_end_regexp', 'continuous_line_regexp', 'stream_identity_key', 'flush_interval', 'partial_key', 'partial_value', 'partial_cri_logtag_key', 'partial_cri_stream_key', 'timeout_label', 'buffer_limit_size', 'buffer_overflow_method', 'partial_metadata_format'];
+const CONCAT_BOOLS = ['use_first_timestamp', 'keep_partial_key', 'use_partial_cri_logtag', 'use_partial_metadata', 'keep_partial_metadata'];
 
 function concat(d: Directive): FlokiSection {
   const s = new FlokiSection('filter', 'concat', d.el);
   for (const key of CONCAT_KEYS) s.from(d, key, key);
+  for (const key of CONCAT_BOOLS) s.fromBool(d, key, key);
   return s;
 }

@@ -73,8 +73,7 @@ function tls(d: Directive, s: FlokiSection, where: string): void {
   s.from(td, 'private_key_passphrase', 'tls.key_passwd');
   if (where === 'forward') {
     s.from(td, 'ca_path', 'tls.ca_file');
-    const auth = td.param('client_cert_auth');
-    if (auth?.value) s.set('tls.verify', auth.value === 'true' ? 'on' : 'off', auth);
+    s.fromBool(td, 'client_cert_auth', 'tls.verify', 'on', 'off');
   }
   td.ignore(['version', 'min_version', 'max_version', 'ciphers', 'insecure', 'cert_verifier'], 'floki uses Node.js TLS defaults (TLS 1.2 or newer)');
   td.refuseIf('ca_cert_path', 'floki does not generate certificates');
@@ -164,8 +163,7 @@ function http(d: Directive, model: ConfigModel, report: MapReport): FlokiSection
   s.from(d, 'port', 'port');
   s.from(d, 'bind', 'listen');
   s.from(d, 'body_size_limit', 'buffer_max_size', (v) => String(sizeOf(v) ?? v));
-  const remote = d.param('add_remote_addr');
-  if (remote?.value === 'true') s.set('add_remote_addr', 'on', remote);
+  if (d.boolParam('add_remote_addr')?.value === true) s.set('add_remote_addr', 'on', d.param('add_remote_addr')!);
   d.ignore(['keepalive_timeout', 'backlog', 'blocking_timeout', 'use_204_response', 'dump_error_log', 'respond_with_empty_img'], 'it changes nothing floki delivers');
   d.refuseIf('add_http_headers', 'not supported by floki', (v) => v === 'false');
   d.refuseIf('cors_allow_origins', 'not supported by floki');

@@ -129,23 +129,20 @@ function loki(d: Directive, ctx: OutputMapContext): FlokiSection {
   if (d.bool('include_thread_label', true) && threads > 1 && !labels.has('fluentd_thread')) labels.set('fluentd_thread', 'flush_thread_0');
   // floki's loki output has `job=floki` by default; the plugin has no label of its own.
   s.set('labels', [...labels].map(([k, v]) => `${k}=${v}`), d.el);
-  if (labels.size === 0 && d.param('extract_kubernetes_labels')?.value !== 'true') report.note(d.el, `${d.what}: no extra_labels and no <label>: Loki refuses a stream without labels (as it refuses the plugin's)`);
+  const k8s = s.fromBool(d, 'extract_kubernetes_labels', 'extract_kubernetes_labels', 'on', 'off');
+  if (labels.size === 0 && k8s !== true) report.note(d.el, `${d.what}: no extra_labels and no <label>: Loki refuses a stream without labels (as it refuses the plugin's)`);
   const rk = d.param('remove_keys');
   if (rk?.value) s.set('remove_keys', listOf(rk.value).map((k) => (k.startsWith('$') ? accessorOf(k) : k)), rk);
-  const k8s = d.param('extract_kubernetes_labels');
-  if (k8s?.value) s.set('extract_kubernetes_labels', k8s.value === 'true' ? 'on' : 'off', k8s);
   const lf = d.param('line_format');
   if (lf?.value && lf.value !== 'json' && lf.value !== 'key_value') report.refuse(lf, `${d.what}: line_format ${lf.value}`, 'json or key_value');
   s.set('line_format', lf?.value === 'json' ? 'json' : 'fluentd_key_value', lf ?? d.el);
-  const drop = d.param('drop_single_key');
-  if (drop?.value) s.set('drop_single_key', drop.value === 'true' ? 'raw' : 'off', drop);
+  s.fromBool(d, 'drop_single_key', 'drop_single_key', 'raw', 'off');
   s.from(d, 'cert', 'tls.crt_file');
   s.from(d, 'key', 'tls.key_file');
   s.from(d, 'ca_cert', 'tls.ca_file');
   d.refuseIf('ciphers', 'floki uses Node.js TLS defaults (TLS 1.2 or newer, its cipher list)');
   d.refuseIf('min_version', 'floki uses Node.js TLS defaults (TLS 1.2 or newer, its cipher list)');
-  const insecure = d.param('insecure_tls');
-  if (insecure?.value === 'true') s.set('tls.verify', 'off', insecure);
+  if (d.boolParam('insecure_tls')?.value === true) s.set('tls.verify', 'off', d.param('insecure_tls')!);
   if (['tls.crt_file', 'tls.ca_file', 'tls.verify'].some((k) => s.get(k) !== undefined)) s.set('tls', 'on', d.el);
   const headers = d.param('custom_headers');
   if (headers?.value) {
@@ -188,17 +185,14 @@ function forward(d: Directive): FlokiSection {
   if (transport === 'tls') {
     s.set('tls', 'on', d.param('transport')!);
     s.from(d, 'tls_cert_path', 'tls.ca_file');
-    const verify = d.param('tls_verify_hostname');
-    if (verify?.value === 'false') s.set('tls.verify', 'off', verify);
-    const insecure = d.param('tls_insecure_mode');
-    if (insecure?.value === 'true') s.set('tls.verify', 'off', insecure);
+    if (d.boolParam('tls_verify_hostname')?.value === false) s.set('tls.verify', 'off', d.param('tls_verify_hostname')!);
+    if (d.boolParam('tls_insecure_mode')?.value === true) s.set('tls.verify', 'off', d.param('tls_insecure_mode')!);
     s.from(d, 'tls_client_cert_path', 'tls.crt_file');
     s.from(d, 'tls_client_private_key_path', 'tls.key_file');
     s.from(d, 'tls_client_private_key_passphrase', 'tls.key_passwd');
     d.ignore(['tls_version', 'tls_ciphers', 'tls_allow_self_signed_cert'], 'floki uses Node.js TLS defaults');
   } else if (transport !== undefined && transport !== 'tcp') d.report.refuse(d.param('transport')!, `${d.what}: transport ${transport}`, 'tcp or tls');
-  const ack = d.param('require_ack_response');
-  if (ack?.value) s.set('require_ack_response', ack.value === 'true' ? 'on' : 'off', ack);
+  s.fromBool(d, 'require_ack_response', 'require_ack_response', 'on', 'off');
   s.from(d, 'ack_response_timeout', 'ack_response_timeout', (v) => msText(durationOf(v) ?? 190000));
   const compress = d.param('compress');
   if (compress?.value === 'gzip') s.set('compress', 'gzip', compress);
