@@ -854,3 +854,43 @@ test('a bool parameter alone on its line is true, as in Fluentd, for every plugi
     ['3: <filter **> @type kubernetes_metadata: skip_labels'],
   );
 });
+
+test("concat's timeout_label: sent on (timeout_action pass) when the next <match> relabels every tag to it; refused by line otherwise", (t) => {
+  const conf = (next: string) =>
+    [
+      '<source>',
+      '  @type dummy',
+      '  tag app.x',
+      '</source>',
+      '<filter app.**>',
+      '  @type concat',
+      '  key message',
+      '  multiline_start_regexp /^S/',
+      '  timeout_label @NORMAL',
+      '</filter>',
+      next,
+      '<label @NORMAL>',
+      '  <match **>',
+      '    @type stdout',
+      '  </match>',
+      '</label>',
+      '',
+    ].join('\n');
+  // The plugin's documented pattern: the timed-out entry reaches @NORMAL either way.
+  const ok = map(t, conf('<match **>\n  @type relabel\n  @label @NORMAL\n</match>'));
+  assert.deepEqual(ok.refused, []);
+  const concat = keys(ok.model.filters[0]);
+  assert.equal(concat.timeout_action, 'pass');
+  assert.equal(concat.timeout_label, undefined);
+  const loaded = loadConfig(join(ok.dir, 'fluent.conf'), PLUGINS);
+  assert.ok(loaded.config, loaded.problems.map((p) => `${p.line}: ${p.message}`).join('\n'));
+
+  // Anything else would send timed-out entries elsewhere than Fluentd does: refused at the timeout_label line.
+  for (const next of ['<match other.**>\n  @type relabel\n  @label @NORMAL\n</match>\n<match **>\n  @type null\n</match>', '<match **>\n  @type stdout\n</match>', '<match **>\n  @type copy\n  <store>\n    @type relabel\n    @label @NORMAL\n  </store>\n  <store>\n    @type stdout\n  </store>\n</match>']) {
+    const bad = map(t, conf(next));
+    assert.equal(bad.refused.length, 1, bad.refused.join('\n'));
+    has(bad.refused, '9: <filter app.**> @type concat: timeout_label @NORMAL');
+  }
+  // A label that does not exist is named too.
+  has(map(t, conf('<match **>\n  @type relabel\n  @label @NORMAL\n</match>').replace('timeout_label @NORMAL', 'timeout_label @NOPE')).refused, '9: @label @NOPE');
+});
