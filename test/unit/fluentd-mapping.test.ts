@@ -894,3 +894,17 @@ test("concat's timeout_label: sent on (timeout_action pass) when the next <match
   // A label that does not exist is named too.
   has(map(t, conf('<match **>\n  @type relabel\n  @label @NORMAL\n</match>').replace('timeout_label @NORMAL', 'timeout_label @NOPE')).refused, '9: @label @NOPE');
 });
+
+test("<buffer> retries: Fluentd's uncapped waits and retry_type periodic kept, so a long outage is retried over retry_timeout as Fluentd does", (t) => {
+  const silent = loadConfig(join(writeFiles(t, { 'fluent.conf': '<source>\n  @type dummy\n</source>\n<match **>\n  @type loki\n  url http://l\n  extra_labels {"job":"x"}\n</match>\n' }), 'fluent.conf'), PLUGINS);
+  assert.ok(silent.config, silent.problems.map((p) => p.message).join('\n'));
+  const o = silent.config.outputs[0]!.options;
+  // 1s, 2s, ... 2^16 s: 17 retries over about 36 hours, not 17 retries capped at floki's 5 minutes (48 minutes).
+  assert.equal(String(o.retry_limit), '17');
+  assert.ok(Number(o.retry_max_backoff) >= 2 ** 16 * 1000, `retry_max_backoff ${String(o.retry_max_backoff)}`);
+  const periodic = keys(map(t, '<match **>\n  @type loki\n  url http://l\n  <buffer>\n    retry_type periodic\n    retry_wait 10s\n    retry_timeout 1h\n  </buffer>\n</match>').model.outputs[0]);
+  assert.deepEqual([periodic.retry_min_backoff, periodic.retry_max_backoff, periodic.retry_limit], ['10000ms', '10000ms', '360']);
+  // Past retry_max_interval the waits stop growing: as many as the rest of the timeout holds (1+2+4+8 s, then 10 s each).
+  assert.equal(retriesWithin(100_000, 1000, 2, 10_000), 4 + 8);
+  assert.equal(retriesWithin(72 * 3600 * 1000, 1000, 1, 1000), 72 * 3600);
+});

@@ -210,19 +210,22 @@ const DEFAULTS = {
   fileTotal: 64 * 1024 * 1024 * 1024,
 };
 
-/** The retries Fluentd makes within retry_timeout, waits growing from retry_wait by the base up to the max interval. */
+/**
+ * The retries Fluentd makes within retry_timeout, waits growing from retry_wait by the base up to the
+ * max interval (once the waits stop growing, as many as the rest of the timeout holds).
+ */
 export function retriesWithin(timeoutMs: number, waitMs: number, base: number, maxMs: number | undefined): number {
   let total = 0;
   let n = 0;
-  let wait = waitMs;
-  while (n < 1000) {
-    const w = maxMs === undefined ? wait : Math.min(wait, maxMs);
-    if (total + w > timeoutMs) break;
+  let wait = Math.max(1, waitMs);
+  for (;;) {
+    const w = maxMs === undefined ? wait : Math.max(1, Math.min(wait, maxMs));
+    if (base <= 1 || w === maxMs) return Math.max(1, n + Math.floor((timeoutMs - total) / w));
+    if (total + w > timeoutMs) return Math.max(1, n);
     total += w;
     n++;
     wait *= base;
   }
-  return Math.max(1, n);
 }
 
 function buffer(d: Directive, s: FlokiSection, ctx: OutputMapContext, plugin: 'loki' | 'forward'): void {
@@ -256,13 +259,18 @@ function buffer(d: Directive, s: FlokiSection, ctx: OutputMapContext, plugin: 'l
   if (threads !== undefined) s.set('workers', threads, bd!.param('flush_thread_count')!);
   const waitMs = durationOf(str('retry_wait') ?? '1') ?? DEFAULTS.retryWaitMs;
   const maxText = str('retry_max_interval');
-  const maxMs = maxText === undefined ? undefined : durationOf(maxText);
+  // retry_type periodic: every wait is retry_wait.
+  const periodic = str('retry_type') === 'periodic';
+  const maxMs = periodic ? waitMs : maxText === undefined ? undefined : durationOf(maxText);
+  const timeoutMs = durationOf(str('retry_timeout') ?? '72h') ?? DEFAULTS.retryTimeoutMs;
   s.set('retry_min_backoff', msText(waitMs), at);
-  if (maxMs !== undefined) s.set('retry_max_backoff', msText(maxMs), at);
-  const base = Number(str('retry_exponential_backoff_base') ?? DEFAULTS.retryBase);
+  // Without retry_max_interval Fluentd's waits have no cap: floki's own (5m) would spend the retries in
+  // minutes where Fluentd spends them over the retry_timeout, dropping a long outage's logs far sooner.
+  s.set('retry_max_backoff', msText(maxMs ?? timeoutMs), bd?.param('retry_max_interval') ?? at);
+  const base = periodic ? 1 : Number(str('retry_exponential_backoff_base') ?? DEFAULTS.retryBase);
   if (bd?.bool('retry_forever', false)) s.set('retry_limit', 'no_limits', at);
   else if (str('retry_max_times') !== undefined) s.set('retry_limit', str('retry_max_times')!, at);
-  else s.set('retry_limit', String(retriesWithin(durationOf(str('retry_timeout') ?? '72h') ?? DEFAULTS.retryTimeoutMs, waitMs, base, maxMs ?? (plugin === 'loki' ? undefined : undefined))), at);
+  else s.set('retry_limit', String(retriesWithin(timeoutMs, waitMs, base, maxMs)), at);
   const overflow = str('overflow_action');
   if (overflow === 'drop_oldest_chunk') {
     if (file) s.set('storage.full_action', 'drop_oldest', at);
