@@ -908,3 +908,45 @@ test("<buffer> retries: Fluentd's uncapped waits and retry_type periodic kept, s
   assert.equal(retriesWithin(100_000, 1000, 2, 10_000), 4 + 8);
   assert.equal(retriesWithin(72 * 3600 * 1000, 1000, 1, 1000), 72 * 3600);
 });
+
+test('a time or size that is not one is refused by line, never taken as the default (a 0-byte buffer, a 60 s flush)', (t) => {
+  const m = map(
+    t,
+    [
+      '<source>',
+      '  @type tail',
+      '  path /x/*.log',
+      '  tag x.*',
+      '  rotate_wait soon',
+      '  max_line_size big',
+      '  <parse>',
+      '    @type none',
+      '  </parse>',
+      '</source>',
+      '<match **>',
+      '  @type loki',
+      '  url http://l',
+      '  <buffer>',
+      '    flush_interval soon',
+      '    chunk_limit_size 1x',
+      '    total_limit_size lots',
+      '    retry_wait 1ms',
+      '  </buffer>',
+      '</match>',
+      '',
+    ].join('\n'),
+  );
+  for (const [line, what] of [
+    [5, 'rotate_wait soon'],
+    [6, 'max_line_size big'],
+    [15, 'flush_interval soon'],
+    [16, 'chunk_limit_size 1x'],
+    [17, 'total_limit_size lots'],
+    [18, 'retry_wait 1ms'],
+  ] as const) {
+    assert.ok(m.refused.some((r) => r.startsWith(`${line}: `) && r.includes(what)), `line ${line} ${what} in:\n${m.refused.join('\n')}`);
+  }
+  assert.equal(m.refused.length, 6, m.refused.join('\n'));
+  const loki = keys(m.model.outputs[0]);
+  assert.notEqual(loki.mem_buf_limit, '0');
+});

@@ -6,6 +6,7 @@
  */
 import type { ConfigEntry, ConfigModel, ConfigValue, PluginKind, PluginSection } from '../../../model.js';
 import type { FluentdElement, FluentdParam } from '../tree.js';
+import { durationOf, msText, sizeOf } from './values.js';
 
 /** Where a mapped plugin's problems and warnings go. */
 export class MapReport {
@@ -70,6 +71,24 @@ export class Directive {
     if (v === 'false' || v === 'no') return { value: false, at: p };
     this.report.refuse(p, `${this.what}: ${key}`, `'${p.value}' is not a boolean (true or false)`);
     return undefined;
+  }
+
+  /** A time parameter (`10s`, `5m`, `1.5`) in milliseconds; one that is not a time is refused, never taken as the default. */
+  duration(key: string): number | undefined {
+    const p = this.param(key);
+    if (p === undefined || p.value === null) return undefined;
+    const ms = durationOf(p.value);
+    if (ms === undefined) this.report.refuse(p, `${this.what}: ${key} ${p.value}`, 'not a time (such as 10, 10s, 5m, 1h, 1d)');
+    return ms;
+  }
+
+  /** A size parameter (`8m`, `256k`, bytes) in bytes; one that is not a size is refused. */
+  size(key: string): number | undefined {
+    const p = this.param(key);
+    if (p === undefined || p.value === null) return undefined;
+    const bytes = sizeOf(p.value);
+    if (bytes === undefined) this.report.refuse(p, `${this.what}: ${key} ${p.value}`, 'not a size (such as 512, 256k, 8m, 1g)');
+    return bytes;
   }
 
   has(key: string): boolean {
@@ -157,6 +176,18 @@ export class FlokiSection {
     if (b === undefined) return undefined;
     this.set(key, b.value ? on : off, b.at);
     return b.value;
+  }
+
+  /** Sets `key` from a Fluentd time parameter when given and valid, in milliseconds. */
+  fromDuration(d: Directive, fluentdKey: string, key: string): void {
+    const ms = d.duration(fluentdKey);
+    if (ms !== undefined) this.set(key, msText(ms), d.param(fluentdKey)!);
+  }
+
+  /** Sets `key` from a Fluentd size parameter when given and valid, in bytes. */
+  fromSize(d: Directive, fluentdKey: string, key: string): void {
+    const bytes = d.size(fluentdKey);
+    if (bytes !== undefined) this.set(key, String(bytes), d.param(fluentdKey)!);
   }
 
   get(key: string): ConfigValue | undefined {

@@ -3,7 +3,7 @@ import type { ConfigModel } from '../../../model.js';
 import type { FluentdElement } from '../tree.js';
 import { Directive, FlokiSection, type MapReport } from './directive.js';
 import { mapParse } from './parse.js';
-import { accessorOf, durationOf, listOf, msText, regexBody } from './values.js';
+import { accessorOf, listOf, regexBody } from './values.js';
 
 /** Maps one `<filter PATTERN>` (its match is set by the router); undefined when refused. */
 export function mapFilter(el: FluentdElement, model: ConfigModel, report: MapReport): FlokiSection[] {
@@ -67,8 +67,7 @@ function kubernetes(d: Directive): FlokiSection {
   const annotations = d.param('annotation_match');
   if (annotations?.value) s.set('annotation_match', listOf(annotations.value), annotations);
   nonEmpty('cache_size', 'kube_meta_cache_size');
-  const ttl = d.param('cache_ttl');
-  if (ttl?.value) s.set('kube_meta_cache_ttl', msText(durationOf(ttl.value) ?? 3600000), ttl);
+  s.fromDuration(d, 'cache_ttl', 'kube_meta_cache_ttl');
   d.ignore(['watch', 'watch_retry_interval', 'watch_retry_exponential_backoff_base', 'watch_retry_max_times', 'stats_interval', 'open_timeout', 'read_timeout', 'apiVersion', 'api_version'], "floki's kubernetes client keeps a watch of the node's pods");
   d.refuseIf('client_cert', "floki authenticates with the service account's token");
   d.refuseIf('client_key', "floki authenticates with the service account's token");

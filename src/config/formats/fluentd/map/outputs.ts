@@ -6,7 +6,7 @@ import type { ConfigFiles } from '../../../files.js';
 import type { ConfigModel } from '../../../model.js';
 import type { FluentdElement } from '../tree.js';
 import { Directive, FlokiSection, type MapReport } from './directive.js';
-import { accessorOf, durationOf, hashOf, listOf, msText, sizeOf } from './values.js';
+import { accessorOf, hashOf, listOf, msText } from './values.js';
 
 export interface OutputMapContext {
   model: ConfigModel;
@@ -193,7 +193,7 @@ function forward(d: Directive): FlokiSection {
     d.ignore(['tls_version', 'tls_ciphers', 'tls_allow_self_signed_cert'], 'floki uses Node.js TLS defaults');
   } else if (transport !== undefined && transport !== 'tcp') d.report.refuse(d.param('transport')!, `${d.what}: transport ${transport}`, 'tcp or tls');
   s.fromBool(d, 'require_ack_response', 'require_ack_response', 'on', 'off');
-  s.from(d, 'ack_response_timeout', 'ack_response_timeout', (v) => msText(durationOf(v) ?? 190000));
+  s.fromDuration(d, 'ack_response_timeout', 'ack_response_timeout');
   const compress = d.param('compress');
   if (compress?.value === 'gzip') s.set('compress', 'gzip', compress);
   d.ignore(['heartbeat_type', 'heartbeat_interval', 'phi_failure_detector', 'phi_threshold', 'hard_timeout', 'expire_dns_cache', 'dns_round_robin', 'ignore_network_errors_at_startup', 'recover_wait', 'send_timeout', 'connect_timeout', 'keepalive', 'keepalive_timeout', 'verify_connection_at_startup'], 'floki manages its connection its own way');
@@ -246,23 +246,21 @@ function buffer(d: Directive, s: FlokiSection, ctx: OutputMapContext, plugin: 'l
     }
   }
   const mode = str('flush_mode');
-  const interval = str('flush_interval');
-  const flushMs = mode === 'immediate' ? 0 : interval !== undefined ? (durationOf(interval) ?? DEFAULTS.flushIntervalMs) : DEFAULTS.flushIntervalMs;
+  const interval = bd?.duration('flush_interval');
+  const flushMs = mode === 'immediate' ? 0 : (interval ?? DEFAULTS.flushIntervalMs);
   if (plugin === 'loki') s.set('batch_wait', msText(flushMs), bd?.param('flush_interval') ?? at);
   else if (flushMs !== DEFAULTS.flushIntervalMs) ctx.report.warn(at, `${d.what} <buffer> flush_interval`, 'the forward output sends as the service flush interval says');
-  const chunk = str('chunk_limit_size');
-  if (chunk !== undefined) s.set('batch_size', String(sizeOf(chunk) ?? chunk), bd!.param('chunk_limit_size')!);
-  const total = str('total_limit_size');
-  const totalBytes = total !== undefined ? (sizeOf(total) ?? 0) : file ? DEFAULTS.fileTotal : DEFAULTS.memoryTotal;
+  if (bd) s.fromSize(bd, 'chunk_limit_size', 'batch_size');
+  const totalBytes = bd?.size('total_limit_size') ?? (file ? DEFAULTS.fileTotal : DEFAULTS.memoryTotal);
   s.set(file ? 'storage.total_limit_size' : 'mem_buf_limit', String(totalBytes), bd?.param('total_limit_size') ?? at);
   const threads = str('flush_thread_count');
   if (threads !== undefined) s.set('workers', threads, bd!.param('flush_thread_count')!);
-  const waitMs = durationOf(str('retry_wait') ?? '1') ?? DEFAULTS.retryWaitMs;
-  const maxText = str('retry_max_interval');
+  const waitMs = bd?.duration('retry_wait') ?? DEFAULTS.retryWaitMs;
+  const maxInterval = bd?.duration('retry_max_interval');
   // retry_type periodic: every wait is retry_wait.
   const periodic = str('retry_type') === 'periodic';
-  const maxMs = periodic ? waitMs : maxText === undefined ? undefined : durationOf(maxText);
-  const timeoutMs = durationOf(str('retry_timeout') ?? '72h') ?? DEFAULTS.retryTimeoutMs;
+  const maxMs = periodic ? waitMs : maxInterval;
+  const timeoutMs = bd?.duration('retry_timeout') ?? DEFAULTS.retryTimeoutMs;
   s.set('retry_min_backoff', msText(waitMs), at);
   // Without retry_max_interval Fluentd's waits have no cap: floki's own (5m) would spend the retries in
   // minutes where Fluentd spends them over the retry_timeout, dropping a long outage's logs far sooner.
