@@ -950,3 +950,14 @@ test('a time or size that is not one is refused by line, never taken as the defa
   const loki = keys(m.model.outputs[0]);
   assert.notEqual(loki.mem_buf_limit, '0');
 });
+
+test("<parse> format /re/ (Fluentd's older regexp form, in the Loki docs' multi_format <pattern>s): a regex parser of that expression", (t) => {
+  const m = map(t, tailWithParse('    @type multi_format\n    <pattern>\n      format json\n    </pattern>\n    <pattern>\n      format /^(?<time>.+) (?<stream>stdout|stderr) [^ ]* (?<log>.*)$/\n      time_format %Y-%m-%dT%H:%M:%S.%N%:z\n    </pattern>'));
+  assert.deepEqual(m.refused, []);
+  const multi = parserOf(m, keys(m.model.inputs[0]).parser);
+  const second = parserOf(m, multi.parsers!.split(',')[1]);
+  assert.deepEqual(second, { name: second.name!, format: 'regex', regex: '^(?<time>.+) (?<stream>stdout|stderr) [^ ]* (?<log>.*)$', time_key: 'time', time_format: '%Y-%m-%dT%H:%M:%S.%L%z', time_system_timezone: 'on', time_keep: 'off' });
+  const typed = map(t, tailWithParse('    @type /^(?<a>.*)$/'));
+  assert.deepEqual(typed.refused, []);
+  assert.equal(parserOf(typed, keys(typed.model.inputs[0]).parser).regex, '^(?<a>.*)$');
+});

@@ -42,7 +42,12 @@ class SpecBuilder {
  */
 export function mapParse(el: FluentdElement, where: string, report: MapReport, out: { parsers: ParserSpec[]; multilineParsers: ParserSpec[] }, forTail: boolean, suffix = ''): MappedParse | undefined {
   const d = new Directive(el, `${where} <parse>`, report);
-  const type = d.str('@type') ?? d.str('format');
+  const typeParam = d.param('@type') ?? d.param('format');
+  const written = typeParam?.value ?? undefined;
+  // `format /re/` (or `@type /re/`): Fluentd's older form of a regexp parser, the value its expression
+  // (Fluent::Plugin.new_parser, Fluent::TextParser.lookup); the Loki and Kubernetes docs' configs use it.
+  const inline = written !== undefined && written.length > 2 && written.startsWith('/') && written.endsWith('/');
+  const type = inline ? 'regexp' : written;
   if (type === undefined) {
     report.refuse(el, `${where} <parse>`, 'it has no @type');
     return undefined;
@@ -75,7 +80,7 @@ export function mapParse(el: FluentdElement, where: string, report: MapReport, o
       result = { parser: name };
       break;
     case 'regexp': {
-      const expr = d.param('expression') ?? d.param('format');
+      const expr = inline ? typeParam : (d.param('expression') ?? d.param('format'));
       if (expr === undefined || expr.value === null) {
         report.refuse(el, `${where} <parse> @type regexp`, 'it has no expression');
         return undefined;
