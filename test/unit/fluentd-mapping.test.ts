@@ -961,3 +961,36 @@ test("<parse> format /re/ (Fluentd's older regexp form, in the Loki docs' multi_
   assert.deepEqual(typed.refused, []);
   assert.equal(parserOf(typed, keys(typed.model.inputs[0]).parser).regex, '^(?<a>.*)$');
 });
+
+test('v0.12 parse parameters in the <source> or parser <filter> itself (format json, time_format, format /re/) make its <parse>, as Fluentd converts them', (t) => {
+  const m = map(
+    t,
+    [
+      '<source>',
+      '  @type tail',
+      '  path /var/log/app.log',
+      '  tag app',
+      '  format json',
+      '  time_key ts',
+      '  time_format %Y-%m-%dT%H:%M:%S%z',
+      '</source>',
+      '<filter app>',
+      '  @type parser',
+      '  key_name log',
+      '  format /^(?<level>\\w+) (?<msg>.*)$/',
+      '</filter>',
+      '<match **>',
+      '  @type null',
+      '</match>',
+      '',
+    ].join('\n'),
+  );
+  assert.deepEqual(m.refused, []);
+  const tail = parserOf(m, keys(m.model.inputs[0]).parser);
+  assert.deepEqual(tail, { name: tail.name!, format: 'json', time_key: 'ts', time_format: '%Y-%m-%dT%H:%M:%S%z', time_system_timezone: 'on', time_keep: 'off' });
+  const filter = parserOf(m, keys(m.model.filters[0]).parser);
+  assert.equal(filter.format, 'regex');
+  assert.equal(filter.regex, '^(?<level>\\w+) (?<msg>.*)$');
+  // Neither a <parse> nor a format: still refused, as Fluentd refuses it.
+  has(map(t, '<source>\n  @type tail\n  path /x\n  tag x\n</source>\n').refused, '1: <source> @type tail: it has no <parse>');
+});

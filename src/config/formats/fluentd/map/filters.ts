@@ -2,7 +2,7 @@
 import type { ConfigModel } from '../../../model.js';
 import type { FluentdElement } from '../tree.js';
 import { Directive, FlokiSection, type MapReport } from './directive.js';
-import { mapParse } from './parse.js';
+import { mapParse, parseSectionOf } from './parse.js';
 import { accessorOf, listOf, regexBody } from './values.js';
 
 /** Maps one `<filter PATTERN>` (its match is set by the router); undefined when refused. */
@@ -162,7 +162,7 @@ function parser(d: Directive, model: ConfigModel, report: MapReport): FlokiSecti
   for (const key of ['reserve_data', 'reserve_time', 'remove_key_name_field']) s.fromBool(d, key, key);
   // Both concern Fluentd's error stream and invalid byte sequences, which floki has no use for.
   d.accept(['emit_invalid_record_to_error', 'replace_invalid_sequence']);
-  const parse = d.section('parse');
+  const parse = parseSectionOf(d);
   if (parse === undefined) report.refuse(d.el, d.what, 'it has no <parse>');
   else {
     const mapped = mapParse(parse, d.what, report, model, false);

@@ -3,7 +3,7 @@ import { normalize } from 'node:path';
 import type { ConfigModel } from '../../../model.js';
 import type { FluentdElement } from '../tree.js';
 import { Directive, FlokiSection, type MapReport } from './directive.js';
-import { mapParse } from './parse.js';
+import { mapParse, parseSectionOf } from './parse.js';
 import { listOf } from './values.js';
 
 /** Sources whose events floki does not need: accepted with a warning. */
@@ -148,7 +148,7 @@ function tail(d: Directive, model: ConfigModel, report: MapReport): FlokiSection
   d.refuseIf('from_encoding', 'floki reads UTF-8');
   d.refuseIf('emit_unmatched_lines', 'not supported by floki', (v) => v === 'false');
   d.refuseIf('path_timezone', 'time placeholders in paths are not supported by floki');
-  const parse = d.section('parse');
+  const parse = parseSectionOf(d);
   if (parse === undefined) report.refuse(d.el, d.what, 'it has no <parse> (Fluentd requires one)');
   else {
     const mapped = mapParse(parse, d.what, report, model, true);
