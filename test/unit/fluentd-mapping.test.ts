@@ -994,3 +994,19 @@ test('v0.12 parse parameters in the <source> or parser <filter> itself (format j
   // Neither a <parse> nor a format: still refused, as Fluentd refuses it.
   has(map(t, '<source>\n  @type tail\n  path /x\n  tag x\n</source>\n').refused, '1: <source> @type tail: it has no <parse>');
 });
+
+test('v0.12 buffer parameters in the <match> itself (flush_interval, buffer_chunk_limit, ...) make its <buffer>, as Fluentd converts them', (t) => {
+  const m = map(t, '<match **>\n  @type loki\n  url http://l\n  extra_labels {"job":"x"}\n  flush_interval 10s\n  flush_at_shutdown true\n  buffer_chunk_limit 1m\n  buffer_type file\n  buffer_path /var/log/fluentd-buffers/loki\n  retry_limit 5\n  max_retry_wait 30\n  num_threads 2\n</match>\n');
+  assert.deepEqual(m.refused, []);
+  const k = keys(m.model.outputs[0]);
+  assert.equal(k.batch_wait, '10000ms');
+  assert.equal(k.batch_size, String(1024 * 1024));
+  assert.equal(k['storage.type'], 'filesystem');
+  assert.equal(k.retry_limit, '5');
+  assert.equal(k.retry_max_backoff, '30000ms');
+  assert.equal(k.workers, '2');
+  assert.deepEqual(k.labels, ['job=x', 'fluentd_thread=flush_thread_0']);
+  assert.deepEqual(m.model.service.flatMap((x) => x.entries).find((e) => e.key === 'storage.path')?.value, '/var/log/fluentd-buffers/loki');
+  // A <buffer> written beside them wins, as in Fluentd: the older keys are then unknown to the plugin.
+  has(map(t, '<match **>\n  @type loki\n  url http://l\n  flush_interval 10s\n  <buffer>\n  </buffer>\n</match>\n').refused, "4: <match **> @type loki: parameter 'flush_interval'");
+});

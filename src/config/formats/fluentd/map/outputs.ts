@@ -125,7 +125,7 @@ function loki(d: Directive, ctx: OutputMapContext): FlokiSection {
     else for (const [k, v] of Object.entries(h)) labels.set(labelName(k), v);
   }
   // The plugin labels each entry with its flush thread when there are several: floki has one order per stream, so one constant.
-  const threads = Number(d.el.elements.find((e) => e.name === 'buffer')?.params.find((p) => p.key === 'flush_thread_count')?.value ?? '1');
+  const threads = Number(d.el.elements.find((e) => e.name === 'buffer')?.params.find((p) => p.key === 'flush_thread_count')?.value ?? d.el.params.find((p) => p.key === 'num_threads')?.value ?? '1');
   if (d.bool('include_thread_label', true) && threads > 1 && !labels.has('fluentd_thread')) labels.set('fluentd_thread', 'flush_thread_0');
   // floki's loki output has `job=floki` by default; the plugin has no label of its own.
   s.set('labels', [...labels].map(([k, v]) => `${k}=${v}`), d.el);
@@ -228,8 +228,40 @@ export function retriesWithin(timeoutMs: number, waitMs: number, base: number, m
   }
 }
 
-function buffer(d: Directive, s: FlokiSection, ctx: OutputMapContext, plugin: 'loki' | 'forward'): void {
+/** Fluentd's v0.12 buffer parameters and their `<buffer>` names (compat_parameters.rb BUFFER_PARAMS). */
+const COMPAT_BUFFER_KEYS: Record<string, string> = {
+  buffer_type: '@type',
+  buffer_path: 'path',
+  num_threads: 'flush_thread_count',
+  flush_interval: 'flush_interval',
+  try_flush_interval: 'flush_thread_interval',
+  queued_chunk_flush_interval: 'flush_thread_burst_interval',
+  disable_retry_limit: 'retry_forever',
+  retry_limit: 'retry_max_times',
+  max_retry_wait: 'retry_max_interval',
+  buffer_chunk_limit: 'chunk_limit_size',
+  buffer_queue_limit: 'queue_limit_length',
+  buffer_queue_full_action: 'overflow_action',
+  flush_at_shutdown: 'flush_at_shutdown',
+};
+
+/**
+ * The output's `<buffer>`, or, when it has none, the one Fluentd makes of the v0.12 buffer parameters
+ * written in the `<match>` itself (compat_parameters_buffer: `flush_interval 10s`, `buffer_chunk_limit
+ * 1m`, ... as in older Loki and Kubernetes examples); those are taken from the directive.
+ */
+function bufferSectionOf(d: Directive): FluentdElement | undefined {
   const el = d.section('buffer');
+  if (el !== undefined) return el;
+  const params = d.el.params.filter((p) => Object.hasOwn(COMPAT_BUFFER_KEYS, p.key));
+  if (params.length === 0) return undefined;
+  for (const p of params) d.param(p.key);
+  const renamed = params.map((p) => ({ ...p, key: COMPAT_BUFFER_KEYS[p.key]!, value: p.key === 'buffer_queue_full_action' && p.value === 'exception' ? 'throw_exception' : p.value }));
+  return { name: 'buffer', arg: '', params: renamed, elements: [], file: d.el.file, line: params[0]!.line };
+}
+
+function buffer(d: Directive, s: FlokiSection, ctx: OutputMapContext, plugin: 'loki' | 'forward'): void {
+  const el = bufferSectionOf(d);
   const at = el ?? d.el;
   const bd = el ? new Directive(el, `${d.what} <buffer${el.arg ? ` ${el.arg}` : ''}>`, ctx.report) : undefined;
   const str = (k: string) => bd?.str(k);
