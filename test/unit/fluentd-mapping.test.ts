@@ -1010,3 +1010,9 @@ test('v0.12 buffer parameters in the <match> itself (flush_interval, buffer_chun
   // A <buffer> written beside them wins, as in Fluentd: the older keys are then unknown to the plugin.
   has(map(t, '<match **>\n  @type loki\n  url http://l\n  flush_interval 10s\n  <buffer>\n  </buffer>\n</match>\n').refused, "4: <match **> @type loki: parameter 'flush_interval'");
 });
+
+test('loki url empty (an unset "#{ENV[\'LOKI_URL\']}"): named at its line, not reported as the bare push path', (t) => {
+  const m = map(t, '<match **>\n  @type loki\n  url "#{ENV[\'LOKI_URL\']}"\n  extra_labels {"job":"x"}\n</match>\n');
+  has(m.refused, '3: <match **> @type loki: url: it is empty');
+  assert.equal(keys(m.model.outputs[0]).url, undefined);
+});

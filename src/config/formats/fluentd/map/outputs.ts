@@ -94,7 +94,10 @@ function loki(d: Directive, ctx: OutputMapContext): FlokiSection {
   const s = new FlokiSection('output', 'loki', d.el);
   const report = ctx.report;
   // The plugin posts to `url` + /loki/api/v1/push; floki's url is the whole push address.
-  s.from(d, 'url', 'url', (v) => `${v.replace(/\/+$/, '')}/loki/api/v1/push`);
+  const url = d.param('url');
+  // An empty url (an unset "#{ENV['LOKI_URL']}") is named as such, not as the path floki would append to it.
+  if (url?.value != null && url.value.trim() === '') report.refuse(url, `${d.what}: url`, 'it is empty: the plugin needs an http or https URL');
+  else s.from(d, 'url', 'url', (v) => `${v.replace(/\/+$/, '')}/loki/api/v1/push`);
   s.from(d, 'username', 'http_user');
   s.from(d, 'password', 'http_passwd');
   s.from(d, 'bearer_token_file', 'bearer_token_file');
