@@ -1016,3 +1016,9 @@ test('loki url empty (an unset "#{ENV[\'LOKI_URL\']}"): named at its line, not r
   has(m.refused, '3: <match **> @type loki: url: it is empty');
   assert.equal(keys(m.model.outputs[0]).url, undefined);
 });
+
+test('a refused-unless-harmless bool reads a key alone as true: use_journal alone is refused, allow_anonymous_source alone and standby no are not', (t) => {
+  const m = map(t, '<source>\n  @type forward\n  <security>\n    shared_key k\n    self_hostname h\n    allow_anonymous_source\n  </security>\n</source>\n<filter **>\n  @type kubernetes_metadata\n  use_journal\n</filter>\n<match **>\n  @type forward\n  <server>\n    host h\n    standby no\n  </server>\n</match>\n');
+  assert.equal(m.refused.length, 1, m.refused.join('\n'));
+  has(m.refused, '11: <filter **> @type kubernetes_metadata: use_journal');
+});

@@ -112,7 +112,10 @@ export class Directive {
   refuseIf(key: string, reason: string, harmless?: (value: string) => boolean): void {
     const p = this.param(key);
     if (p === undefined || p.value === null) return;
-    if (harmless && harmless(p.value.trim())) return;
+    // A key alone on its line is Fluentd's true (yes and no too): `use_journal` alone is not harmless.
+    const v = p.value.trim();
+    const asBool = v === '' || v.toLowerCase() === 'yes' ? 'true' : v.toLowerCase() === 'no' ? 'false' : v;
+    if (harmless && harmless(asBool)) return;
     this.report.refuse(p, `${this.what}: ${key} ${p.value}`.trim(), reason);
   }
 

@@ -71,7 +71,7 @@ function kubernetes(d: Directive): FlokiSection {
   d.ignore(['watch', 'watch_retry_interval', 'watch_retry_exponential_backoff_base', 'watch_retry_max_times', 'stats_interval', 'open_timeout', 'read_timeout', 'apiVersion', 'api_version'], "floki's kubernetes client keeps a watch of the node's pods");
   d.refuseIf('client_cert', "floki authenticates with the service account's token");
   d.refuseIf('client_key', "floki authenticates with the service account's token");
-  d.refuseIf('use_journal', 'floki reads the metadata from the tag (container log files)', (v) => v === 'false' || v === '');
+  d.refuseIf('use_journal', 'floki reads the metadata from the tag (container log files)', (v) => v === 'false');
   d.refuseIf('lookup_from_k8s_field', 'not supported by floki', (v) => v === 'true');
   d.refuseIf('ssl_partial_chain', 'not supported by floki', (v) => v === 'false');
   return s;
