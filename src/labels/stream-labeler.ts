@@ -26,6 +26,11 @@ export interface StreamLabelerOptions {
   cacheBytes?: number;
   /** Fluent Bit's `auto_kubernetes_labels`: the record's `kubernetes.labels` become labels. */
   autoKubernetesLabels?: boolean;
+  /**
+   * fluent-plugin-grafana-loki's order: record-accessor labels, then the kubernetes labels, then the
+   * fixed labels (its extra_labels), which win. Without it the kubernetes labels win over every rule.
+   */
+  fixedLabelsWin?: boolean;
 }
 
 export class StreamLabeler {
@@ -35,6 +40,7 @@ export class StreamLabeler {
   private readonly cache: StringCache<string>;
   private readonly byLabels = new WeakMap<Readonly<Record<string, string>>, string>();
   private readonly kubernetesLabels: boolean;
+  private readonly fixedLabelsWin: boolean;
   /** The label string when nothing depends on the event. */
   private readonly staticString: string | undefined;
   /** The rules' values for the last event, and its label string when they alone made it. */
@@ -47,6 +53,7 @@ export class StreamLabeler {
     this.fallback = options.fallback ?? ['job', 'floki'];
     this.cache = new StringCache<string>(options.cacheBytes ?? LABEL_CACHE_BYTES, stringBytes, LABEL_CACHE_MAX_KEY_CHARS);
     this.kubernetesLabels = options.autoKubernetesLabels === true;
+    this.fixedLabelsWin = options.fixedLabelsWin === true;
     this.staticString = this.dynamic.length === 0 && !this.kubernetesLabels ? this.render(undefined, '', undefined) : undefined;
   }
 
@@ -134,6 +141,7 @@ export class StreamLabeler {
         const v = k8s[name];
         if (typeof v === 'string' && v.length > 0) labels.set(sanitizeLabelName(name), v);
       }
+      if (this.fixedLabelsWin) for (const rule of this.rules) if (rule.accessor === undefined && rule.value !== undefined && rule.value.length > 0) labels.set(rule.name, rule.value);
     }
     if (extra !== undefined) {
       for (const name in extra) {

@@ -801,3 +801,224 @@ test('the public configs load through the plugins: the daemonset (systemd disabl
   );
   assert.equal(daemonset.inputs.length, 14);
 });
+
+test('a bool parameter alone on its line is true, as in Fluentd, for every plugin that takes one (not dropped, not passed on empty)', (t) => {
+  const dir = writeFiles(t, {
+    'fluent.conf': [
+      '<source>',
+      '  @type dummy',
+      '  tag app',
+      '</source>',
+      '<filter app>',
+      '  @type kubernetes_metadata',
+      '  skip_labels',
+      '  de_dot no',
+      '</filter>',
+      '<filter app>',
+      '  @type record_transformer',
+      '  enable_ruby',
+      '  <record>',
+      '    ns ${record["kubernetes"]["namespace_name"]}',
+      '  </record>',
+      '</filter>',
+      '<filter app>',
+      '  @type concat',
+      '  key log',
+      '  use_first_timestamp',
+      '  multiline_start_regexp /^S/',
+      '</filter>',
+      '<match app>',
+      '  @type loki',
+      '  url http://loki:3100',
+      '  extract_kubernetes_labels',
+      '  drop_single_key',
+      '</match>',
+      '',
+    ].join('\n'),
+  });
+  const r = loadConfig(join(dir, 'fluent.conf'), PLUGINS);
+  assert.ok(r.config, r.problems.map((p) => `${p.file}:${p.line}: ${p.message}`).join('\n'));
+  const [kube, rt, concat] = r.config.filters;
+  assert.equal(kube!.options.skip_labels, true);
+  assert.equal(kube!.options.de_dot, false);
+  assert.equal(rt!.options.enable_ruby, true);
+  assert.equal(concat!.options.use_first_timestamp, true);
+  const loki = r.config.outputs[0]!;
+  assert.equal(loki.options.extract_kubernetes_labels, true);
+  assert.equal(loki.options.drop_single_key, 'raw');
+
+  // Not a boolean: refused by name and line, not taken as false.
+  const bad = readFluentdConfig(join(writeFiles(t, { 'fluent.conf': '<filter **>\n  @type kubernetes_metadata\n  skip_labels maybe\n</filter>\n' }), 'fluent.conf'), new DiskFiles());
+  assert.deepEqual(
+    bad.model.refused.map((x) => `${x.line}: ${x.name}`),
+    ['3: <filter **> @type kubernetes_metadata: skip_labels'],
+  );
+});
+
+test("concat's timeout_label: sent on (timeout_action pass) when the next <match> relabels every tag to it; refused by line otherwise", (t) => {
+  const conf = (next: string) =>
+    [
+      '<source>',
+      '  @type dummy',
+      '  tag app.x',
+      '</source>',
+      '<filter app.**>',
+      '  @type concat',
+      '  key message',
+      '  multiline_start_regexp /^S/',
+      '  timeout_label @NORMAL',
+      '</filter>',
+      next,
+      '<label @NORMAL>',
+      '  <match **>',
+      '    @type stdout',
+      '  </match>',
+      '</label>',
+      '',
+    ].join('\n');
+  // The plugin's documented pattern: the timed-out entry reaches @NORMAL either way.
+  const ok = map(t, conf('<match **>\n  @type relabel\n  @label @NORMAL\n</match>'));
+  assert.deepEqual(ok.refused, []);
+  const concat = keys(ok.model.filters[0]);
+  assert.equal(concat.timeout_action, 'pass');
+  assert.equal(concat.timeout_label, undefined);
+  const loaded = loadConfig(join(ok.dir, 'fluent.conf'), PLUGINS);
+  assert.ok(loaded.config, loaded.problems.map((p) => `${p.line}: ${p.message}`).join('\n'));
+
+  // Anything else would send timed-out entries elsewhere than Fluentd does: refused at the timeout_label line.
+  for (const next of ['<match other.**>\n  @type relabel\n  @label @NORMAL\n</match>\n<match **>\n  @type null\n</match>', '<match **>\n  @type stdout\n</match>', '<match **>\n  @type copy\n  <store>\n    @type relabel\n    @label @NORMAL\n  </store>\n  <store>\n    @type stdout\n  </store>\n</match>']) {
+    const bad = map(t, conf(next));
+    assert.equal(bad.refused.length, 1, bad.refused.join('\n'));
+    has(bad.refused, '9: <filter app.**> @type concat: timeout_label @NORMAL');
+  }
+  // A label that does not exist is named too.
+  has(map(t, conf('<match **>\n  @type relabel\n  @label @NORMAL\n</match>').replace('timeout_label @NORMAL', 'timeout_label @NOPE')).refused, '9: @label @NOPE');
+});
+
+test("<buffer> retries: Fluentd's uncapped waits and retry_type periodic kept, so a long outage is retried over retry_timeout as Fluentd does", (t) => {
+  const silent = loadConfig(join(writeFiles(t, { 'fluent.conf': '<source>\n  @type dummy\n</source>\n<match **>\n  @type loki\n  url http://l\n  extra_labels {"job":"x"}\n</match>\n' }), 'fluent.conf'), PLUGINS);
+  assert.ok(silent.config, silent.problems.map((p) => p.message).join('\n'));
+  const o = silent.config.outputs[0]!.options;
+  // 1s, 2s, ... 2^16 s: 17 retries over about 36 hours, not 17 retries capped at floki's 5 minutes (48 minutes).
+  assert.equal(String(o.retry_limit), '17');
+  assert.ok(Number(o.retry_max_backoff) >= 2 ** 16 * 1000, `retry_max_backoff ${String(o.retry_max_backoff)}`);
+  const periodic = keys(map(t, '<match **>\n  @type loki\n  url http://l\n  <buffer>\n    retry_type periodic\n    retry_wait 10s\n    retry_timeout 1h\n  </buffer>\n</match>').model.outputs[0]);
+  assert.deepEqual([periodic.retry_min_backoff, periodic.retry_max_backoff, periodic.retry_limit], ['10000ms', '10000ms', '360']);
+  // Past retry_max_interval the waits stop growing: as many as the rest of the timeout holds (1+2+4+8 s, then 10 s each).
+  assert.equal(retriesWithin(100_000, 1000, 2, 10_000), 4 + 8);
+  assert.equal(retriesWithin(72 * 3600 * 1000, 1000, 1, 1000), 72 * 3600);
+});
+
+test('a time or size that is not one is refused by line, never taken as the default (a 0-byte buffer, a 60 s flush)', (t) => {
+  const m = map(
+    t,
+    [
+      '<source>',
+      '  @type tail',
+      '  path /x/*.log',
+      '  tag x.*',
+      '  rotate_wait soon',
+      '  max_line_size big',
+      '  <parse>',
+      '    @type none',
+      '  </parse>',
+      '</source>',
+      '<match **>',
+      '  @type loki',
+      '  url http://l',
+      '  <buffer>',
+      '    flush_interval soon',
+      '    chunk_limit_size 1x',
+      '    total_limit_size lots',
+      '    retry_wait 1ms',
+      '  </buffer>',
+      '</match>',
+      '',
+    ].join('\n'),
+  );
+  for (const [line, what] of [
+    [5, 'rotate_wait soon'],
+    [6, 'max_line_size big'],
+    [15, 'flush_interval soon'],
+    [16, 'chunk_limit_size 1x'],
+    [17, 'total_limit_size lots'],
+    [18, 'retry_wait 1ms'],
+  ] as const) {
+    assert.ok(m.refused.some((r) => r.startsWith(`${line}: `) && r.includes(what)), `line ${line} ${what} in:\n${m.refused.join('\n')}`);
+  }
+  assert.equal(m.refused.length, 6, m.refused.join('\n'));
+  const loki = keys(m.model.outputs[0]);
+  assert.notEqual(loki.mem_buf_limit, '0');
+});
+
+test("<parse> format /re/ (Fluentd's older regexp form, in the Loki docs' multi_format <pattern>s): a regex parser of that expression", (t) => {
+  const m = map(t, tailWithParse('    @type multi_format\n    <pattern>\n      format json\n    </pattern>\n    <pattern>\n      format /^(?<time>.+) (?<stream>stdout|stderr) [^ ]* (?<log>.*)$/\n      time_format %Y-%m-%dT%H:%M:%S.%N%:z\n    </pattern>'));
+  assert.deepEqual(m.refused, []);
+  const multi = parserOf(m, keys(m.model.inputs[0]).parser);
+  const second = parserOf(m, multi.parsers!.split(',')[1]);
+  assert.deepEqual(second, { name: second.name!, format: 'regex', regex: '^(?<time>.+) (?<stream>stdout|stderr) [^ ]* (?<log>.*)$', time_key: 'time', time_format: '%Y-%m-%dT%H:%M:%S.%L%z', time_system_timezone: 'on', time_keep: 'off' });
+  const typed = map(t, tailWithParse('    @type /^(?<a>.*)$/'));
+  assert.deepEqual(typed.refused, []);
+  assert.equal(parserOf(typed, keys(typed.model.inputs[0]).parser).regex, '^(?<a>.*)$');
+});
+
+test('v0.12 parse parameters in the <source> or parser <filter> itself (format json, time_format, format /re/) make its <parse>, as Fluentd converts them', (t) => {
+  const m = map(
+    t,
+    [
+      '<source>',
+      '  @type tail',
+      '  path /var/log/app.log',
+      '  tag app',
+      '  format json',
+      '  time_key ts',
+      '  time_format %Y-%m-%dT%H:%M:%S%z',
+      '</source>',
+      '<filter app>',
+      '  @type parser',
+      '  key_name log',
+      '  format /^(?<level>\\w+) (?<msg>.*)$/',
+      '</filter>',
+      '<match **>',
+      '  @type null',
+      '</match>',
+      '',
+    ].join('\n'),
+  );
+  assert.deepEqual(m.refused, []);
+  const tail = parserOf(m, keys(m.model.inputs[0]).parser);
+  assert.deepEqual(tail, { name: tail.name!, format: 'json', time_key: 'ts', time_format: '%Y-%m-%dT%H:%M:%S%z', time_system_timezone: 'on', time_keep: 'off' });
+  const filter = parserOf(m, keys(m.model.filters[0]).parser);
+  assert.equal(filter.format, 'regex');
+  assert.equal(filter.regex, '^(?<level>\\w+) (?<msg>.*)$');
+  // Neither a <parse> nor a format: still refused, as Fluentd refuses it.
+  has(map(t, '<source>\n  @type tail\n  path /x\n  tag x\n</source>\n').refused, '1: <source> @type tail: it has no <parse>');
+});
+
+test('v0.12 buffer parameters in the <match> itself (flush_interval, buffer_chunk_limit, ...) make its <buffer>, as Fluentd converts them', (t) => {
+  const m = map(t, '<match **>\n  @type loki\n  url http://l\n  extra_labels {"job":"x"}\n  flush_interval 10s\n  flush_at_shutdown true\n  buffer_chunk_limit 1m\n  buffer_type file\n  buffer_path /var/log/fluentd-buffers/loki\n  retry_limit 5\n  max_retry_wait 30\n  num_threads 2\n</match>\n');
+  assert.deepEqual(m.refused, []);
+  const k = keys(m.model.outputs[0]);
+  assert.equal(k.batch_wait, '10000ms');
+  assert.equal(k.batch_size, String(1024 * 1024));
+  assert.equal(k['storage.type'], 'filesystem');
+  assert.equal(k.retry_limit, '5');
+  assert.equal(k.retry_max_backoff, '30000ms');
+  assert.equal(k.workers, '2');
+  assert.deepEqual(k.labels, ['job=x', 'fluentd_thread=flush_thread_0']);
+  assert.deepEqual(m.model.service.flatMap((x) => x.entries).find((e) => e.key === 'storage.path')?.value, '/var/log/fluentd-buffers/loki');
+  // A <buffer> written beside them wins, as in Fluentd: the older keys are then unknown to the plugin.
+  has(map(t, '<match **>\n  @type loki\n  url http://l\n  flush_interval 10s\n  <buffer>\n  </buffer>\n</match>\n').refused, "4: <match **> @type loki: parameter 'flush_interval'");
+});
+
+test('loki url empty (an unset "#{ENV[\'LOKI_URL\']}"): named at its line, not reported as the bare push path', (t) => {
+  const m = map(t, '<match **>\n  @type loki\n  url "#{ENV[\'LOKI_URL\']}"\n  extra_labels {"job":"x"}\n</match>\n');
+  has(m.refused, '3: <match **> @type loki: url: it is empty');
+  assert.equal(keys(m.model.outputs[0]).url, undefined);
+});
+
+test('a refused-unless-harmless bool reads a key alone as true: use_journal alone is refused, allow_anonymous_source alone and standby no are not', (t) => {
+  const m = map(t, '<source>\n  @type forward\n  <security>\n    shared_key k\n    self_hostname h\n    allow_anonymous_source\n  </security>\n</source>\n<filter **>\n  @type kubernetes_metadata\n  use_journal\n</filter>\n<match **>\n  @type forward\n  <server>\n    host h\n    standby no\n  </server>\n</match>\n');
+  assert.equal(m.refused.length, 1, m.refused.join('\n'));
+  has(m.refused, '11: <filter **> @type kubernetes_metadata: use_journal');
+});

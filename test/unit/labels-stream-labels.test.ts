@@ -165,3 +165,10 @@ test('labels objects a filter shares (frozen) render once each; a plain object i
   mutable.type = 'Warning';
   assert.equal(l.labelsFor(event({}, { labels: mutable })), '{job="floki", type="Warning"}');
 });
+
+test("fixedLabelsWin (the loki output's extract_kubernetes_labels): fluent-plugin-grafana-loki's order, accessor labels < kubernetes labels < extra_labels", () => {
+  const l = new StreamLabeler(compileLabelRules(['env=prod', "app=$kubernetes['container_name']"]).rules, { autoKubernetesLabels: true, fixedLabelsWin: true });
+  const rec = { kubernetes: { container_name: 'nginx', labels: { env: 'dev', app: 'web', tier: 'front' } } };
+  assert.equal(l.labelsFor(event(rec)), '{app="web", env="prod", tier="front"}');
+  assert.equal(l.labelsFor(event({ kubernetes: { container_name: 'nginx' } })), '{app="nginx", env="prod"}');
+});

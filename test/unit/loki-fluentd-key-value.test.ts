@@ -58,6 +58,9 @@ test('the loki output options: line_format fluentd_key_value with drop_single_ke
   const config = resolveLokiConfig({ line_format: 'fluentd_key_value', extract_kubernetes_labels: true, bearer_token_file: token });
   assert.equal(config.lineFormat, 'fluentd_key_value');
   assert.equal(config.autoKubernetesLabels, true);
+  // The plugin's extra_labels win over the kubernetes labels; Fluent Bit's auto_kubernetes_labels keeps its own order.
+  assert.equal(config.fixedLabelsWin, true);
+  assert.equal(resolveLokiConfig({ auto_kubernetes_labels: true }).fixedLabelsWin, false);
   assert.equal(config.headers.Authorization, 'Bearer secret');
   const empty = join(dir, 'empty');
   writeFileSync(empty, '');

@@ -85,7 +85,7 @@ export class LokiOutput implements Output {
     const rules = labels.rules;
     this.metadata = labels.metadata;
     this.tenantAccessor = labels.tenantAccessor;
-    this.labeler = new StreamLabeler(rules, { autoKubernetesLabels: config.autoKubernetesLabels });
+    this.labeler = new StreamLabeler(rules, { autoKubernetesLabels: config.autoKubernetesLabels, fixedLabelsWin: config.fixedLabelsWin });
     this.formatter = new LineFormatter({
       format: config.lineFormat,
       dropSingleKey: config.dropSingleKey,

@@ -44,7 +44,7 @@ export const LOKI_OPTIONS: readonly OptionSpec[] = [
     name: 'extract_kubernetes_labels',
     type: 'bool',
     default: false,
-    description: "fluent-plugin-grafana-loki's name for auto_kubernetes_labels (either turns it on): kubernetes.labels become labels, `.`, `-` and `/` in their keys made `_`.",
+    description: "fluent-plugin-grafana-loki's name for auto_kubernetes_labels (either turns it on): kubernetes.labels become labels, `.`, `-` and `/` in their keys made `_`; as in the plugin, fixed labels (its extra_labels) win over them, record-accessor labels do not.",
   },
   { name: 'remove_keys', type: 'list', default: [], description: 'Record keys (or $accessors) removed from the record before the line is formatted.' },
   {
@@ -238,6 +238,8 @@ export interface LokiConfig {
   /** Leaves of the `label_map_path` file. */
   labelMap: LabelMapEntry[];
   autoKubernetesLabels: boolean;
+  /** Set by `extract_kubernetes_labels` (fluent-plugin-grafana-loki's): fixed labels win over the kubernetes labels, as the plugin's extra_labels do. */
+  fixedLabelsWin: boolean;
   removeKeys: string[];
   lineFormat: LineFormat;
   dropSingleKey: DropSingleKey;
@@ -454,6 +456,7 @@ export function resolveLokiConfig(options: ResolvedOptions): LokiConfig {
     labelKeys: get<string[]>('label_keys'),
     labelMap,
     autoKubernetesLabels: get<boolean>('auto_kubernetes_labels') || get<boolean>('extract_kubernetes_labels'),
+    fixedLabelsWin: get<boolean>('extract_kubernetes_labels') && !get<boolean>('auto_kubernetes_labels'),
     removeKeys: get<string[]>('remove_keys'),
     lineFormat,
     dropSingleKey,

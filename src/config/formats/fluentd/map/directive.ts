@@ -6,6 +6,7 @@
  */
 import type { ConfigEntry, ConfigModel, ConfigValue, PluginKind, PluginSection } from '../../../model.js';
 import type { FluentdElement, FluentdParam } from '../tree.js';
+import { durationOf, msText, sizeOf } from './values.js';
 
 /** Where a mapped plugin's problems and warnings go. */
 export class MapReport {
@@ -55,13 +56,39 @@ export class Directive {
 
   /** Fluentd's bool: `true`/`yes`/empty for true (a key alone on its line), `false`/`no` for false. */
   bool(key: string, fallback: boolean): boolean {
+    return this.boolParam(key)?.value ?? fallback;
+  }
+
+  /**
+   * A bool parameter as Fluentd reads it (a key alone on its line is true, `yes`/`no` too), with where
+   * it was written; undefined when not given (or not a boolean, which is refused).
+   */
+  boolParam(key: string): { value: boolean; at: FluentdParam } | undefined {
     const p = this.param(key);
-    if (p === undefined || p.value === null) return fallback;
+    if (p === undefined || p.value === null) return undefined;
     const v = p.value.trim().toLowerCase();
-    if (v === '' || v === 'true' || v === 'yes') return true;
-    if (v === 'false' || v === 'no') return false;
+    if (v === '' || v === 'true' || v === 'yes') return { value: true, at: p };
+    if (v === 'false' || v === 'no') return { value: false, at: p };
     this.report.refuse(p, `${this.what}: ${key}`, `'${p.value}' is not a boolean (true or false)`);
-    return fallback;
+    return undefined;
+  }
+
+  /** A time parameter (`10s`, `5m`, `1.5`) in milliseconds; one that is not a time is refused, never taken as the default. */
+  duration(key: string): number | undefined {
+    const p = this.param(key);
+    if (p === undefined || p.value === null) return undefined;
+    const ms = durationOf(p.value);
+    if (ms === undefined) this.report.refuse(p, `${this.what}: ${key} ${p.value}`, 'not a time (such as 10, 10s, 5m, 1h, 1d)');
+    return ms;
+  }
+
+  /** A size parameter (`8m`, `256k`, bytes) in bytes; one that is not a size is refused. */
+  size(key: string): number | undefined {
+    const p = this.param(key);
+    if (p === undefined || p.value === null) return undefined;
+    const bytes = sizeOf(p.value);
+    if (bytes === undefined) this.report.refuse(p, `${this.what}: ${key} ${p.value}`, 'not a size (such as 512, 256k, 8m, 1g)');
+    return bytes;
   }
 
   has(key: string): boolean {
@@ -85,7 +112,10 @@ export class Directive {
   refuseIf(key: string, reason: string, harmless?: (value: string) => boolean): void {
     const p = this.param(key);
     if (p === undefined || p.value === null) return;
-    if (harmless && harmless(p.value.trim())) return;
+    // A key alone on its line is Fluentd's true (yes and no too): `use_journal` alone is not harmless.
+    const v = p.value.trim();
+    const asBool = v === '' || v.toLowerCase() === 'yes' ? 'true' : v.toLowerCase() === 'no' ? 'false' : v;
+    if (harmless && harmless(asBool)) return;
     this.report.refuse(p, `${this.what}: ${key} ${p.value}`.trim(), reason);
   }
 
@@ -141,6 +171,26 @@ export class FlokiSection {
     const p = d.param(fluentdKey);
     if (p === undefined || p.value === null) return;
     this.set(key, convert(p.value), p);
+  }
+
+  /** Sets `key` from a Fluentd bool parameter when given: `on` or `off` (`true`/`false` by default). */
+  fromBool(d: Directive, fluentdKey: string, key: string, on = 'true', off = 'false'): boolean | undefined {
+    const b = d.boolParam(fluentdKey);
+    if (b === undefined) return undefined;
+    this.set(key, b.value ? on : off, b.at);
+    return b.value;
+  }
+
+  /** Sets `key` from a Fluentd time parameter when given and valid, in milliseconds. */
+  fromDuration(d: Directive, fluentdKey: string, key: string): void {
+    const ms = d.duration(fluentdKey);
+    if (ms !== undefined) this.set(key, msText(ms), d.param(fluentdKey)!);
+  }
+
+  /** Sets `key` from a Fluentd size parameter when given and valid, in bytes. */
+  fromSize(d: Directive, fluentdKey: string, key: string): void {
+    const bytes = d.size(fluentdKey);
+    if (bytes !== undefined) this.set(key, String(bytes), d.param(fluentdKey)!);
   }
 
   get(key: string): ConfigValue | undefined {

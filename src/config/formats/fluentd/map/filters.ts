@@ -2,8 +2,8 @@
 import type { ConfigModel } from '../../../model.js';
 import type { FluentdElement } from '../tree.js';
 import { Directive, FlokiSection, type MapReport } from './directive.js';
-import { mapParse } from './parse.js';
-import { accessorOf, durationOf, listOf, msText, regexBody } from './values.js';
+import { mapParse, parseSectionOf } from './parse.js';
+import { accessorOf, listOf, regexBody } from './values.js';
 
 /** Maps one `<filter PATTERN>` (its match is set by the router); undefined when refused. */
 export function mapFilter(el: FluentdElement, model: ConfigModel, report: MapReport): FlokiSection[] {
@@ -60,18 +60,18 @@ function kubernetes(d: Directive): FlokiSection {
   nonEmpty('kubernetes_url', 'kube_url');
   nonEmpty('ca_file', 'kube_ca_file');
   nonEmpty('bearer_token_file', 'kube_token_file');
-  const verify = d.param('verify_ssl');
-  if (verify?.value) s.set('tls.verify', verify.value === 'false' ? 'off' : 'on', verify);
-  for (const key of ['skip_labels', 'skip_pod_labels', 'skip_namespace_labels', 'skip_container_metadata', 'skip_master_url', 'skip_namespace_metadata', 'include_ownerrefs_metadata', 'allow_orphans', 'orphaned_namespace_name', 'orphaned_namespace_id', 'de_dot', 'de_dot_separator', 'tag_to_kubernetes_name_regexp']) nonEmpty(key, key);
+  s.fromBool(d, 'verify_ssl', 'tls.verify', 'on', 'off');
+  // A bool alone on its line is true in Fluentd (skip_labels with no value skips them).
+  for (const key of ['skip_labels', 'skip_pod_labels', 'skip_namespace_labels', 'skip_container_metadata', 'skip_master_url', 'skip_namespace_metadata', 'include_ownerrefs_metadata', 'allow_orphans', 'de_dot']) s.fromBool(d, key, key);
+  for (const key of ['orphaned_namespace_name', 'orphaned_namespace_id', 'de_dot_separator', 'tag_to_kubernetes_name_regexp']) nonEmpty(key, key);
   const annotations = d.param('annotation_match');
   if (annotations?.value) s.set('annotation_match', listOf(annotations.value), annotations);
   nonEmpty('cache_size', 'kube_meta_cache_size');
-  const ttl = d.param('cache_ttl');
-  if (ttl?.value) s.set('kube_meta_cache_ttl', msText(durationOf(ttl.value) ?? 3600000), ttl);
+  s.fromDuration(d, 'cache_ttl', 'kube_meta_cache_ttl');
   d.ignore(['watch', 'watch_retry_interval', 'watch_retry_exponential_backoff_base', 'watch_retry_max_times', 'stats_interval', 'open_timeout', 'read_timeout', 'apiVersion', 'api_version'], "floki's kubernetes client keeps a watch of the node's pods");
   d.refuseIf('client_cert', "floki authenticates with the service account's token");
   d.refuseIf('client_key', "floki authenticates with the service account's token");
-  d.refuseIf('use_journal', 'floki reads the metadata from the tag (container log files)', (v) => v === 'false' || v === '');
+  d.refuseIf('use_journal', 'floki reads the metadata from the tag (container log files)', (v) => v === 'false');
   d.refuseIf('lookup_from_k8s_field', 'not supported by floki', (v) => v === 'true');
   d.refuseIf('ssl_partial_chain', 'not supported by floki', (v) => v === 'false');
   return s;
@@ -86,7 +86,8 @@ function recordTransformer(d: Directive): FlokiSection {
     s.set('record', map, rec);
     for (const e of rec.elements) d.report.refuse(e, `${d.what} <record> <${e.name}>`, 'not supported by floki');
   }
-  for (const key of ['remove_keys', 'keep_keys', 'renew_record', 'renew_time_key', 'enable_ruby', 'auto_typecast']) s.from(d, key, key);
+  for (const key of ['remove_keys', 'keep_keys', 'renew_time_key']) s.from(d, key, key);
+  for (const key of ['renew_record', 'enable_ruby', 'auto_typecast']) s.fromBool(d, key, key);
   return s;
 }
 
@@ -157,10 +158,11 @@ function parser(d: Directive, model: ConfigModel, report: MapReport): FlokiSecti
   const s = new FlokiSection('filter', 'parser', d.el);
   // filter_parser's own record rules (reserve_data merge, remove_key_name_field, reserve_time, unparsed records).
   s.set('record_layout', 'fluentd', d.el);
-  for (const key of ['key_name', 'reserve_data', 'reserve_time', 'remove_key_name_field', 'inject_key_prefix', 'hash_value_field']) s.from(d, key, key);
+  for (const key of ['key_name', 'inject_key_prefix', 'hash_value_field']) s.from(d, key, key);
+  for (const key of ['reserve_data', 'reserve_time', 'remove_key_name_field']) s.fromBool(d, key, key);
   // Both concern Fluentd's error stream and invalid byte sequences, which floki has no use for.
   d.accept(['emit_invalid_record_to_error', 'replace_invalid_sequence']);
-  const parse = d.section('parse');
+  const parse = parseSectionOf(d);
   if (parse === undefined) report.refuse(d.el, d.what, 'it has no <parse>');
   else {
     const mapped = mapParse(parse, d.what, report, model, false);
@@ -169,10 +171,12 @@ function parser(d: Directive, model: ConfigModel, report: MapReport): FlokiSecti
   return s;
 }
 
-const CONCAT_KEYS = ['key', 'separator', 'n_lines', 'multiline_start_regexp', 'multiline_end_regexp', 'continuous_line_regexp', 'stream_identity_key', 'flush_interval', 'use_first_timestamp', 'partial_key', 'partial_value', 'keep_partial_key', 'use_partial_cri_logtag', 'partial_cri_logtag_key', 'partial_cri_stream_key', 'timeout_label', 'buffer_limit_size', 'buffer_overflow_method', 'use_partial_metadata', 'partial_metadata_format', 'keep_partial_metadata'];
+const CONCAT_KEYS = ['key', 'separator', 'n_lines', 'multiline_start_regexp', 'multiline_end_regexp', 'continuous_line_regexp', 'stream_identity_key', 'flush_interval', 'partial_key', 'partial_value', 'partial_cri_logtag_key', 'partial_cri_stream_key', 'timeout_label', 'buffer_limit_size', 'buffer_overflow_method', 'partial_metadata_format'];
+const CONCAT_BOOLS = ['use_first_timestamp', 'keep_partial_key', 'use_partial_cri_logtag', 'use_partial_metadata', 'keep_partial_metadata'];
 
 function concat(d: Directive): FlokiSection {
   const s = new FlokiSection('filter', 'concat', d.el);
   for (const key of CONCAT_KEYS) s.from(d, key, key);
+  for (const key of CONCAT_BOOLS) s.fromBool(d, key, key);
   return s;
 }

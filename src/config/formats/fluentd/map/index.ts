@@ -82,6 +82,7 @@ class FluentdMapper {
   map(root: FluentdElement): void {
     this.top(root.elements);
     for (const p of root.params) this.report.refuse(p, `top-level parameter '${p.key}'`, 'Fluentd takes only directives at the top level');
+    for (const items of this.groups.values()) this.concatTimeoutLabels(items);
     this.checkLabels();
     for (const [group, items] of this.groups) this.route(group, items);
   }
@@ -221,6 +222,31 @@ class FluentdMapper {
       done.add(group);
     };
     for (const g of this.relabels.keys()) walk(g);
+  }
+
+  /**
+   * concat's `timeout_label @X` sends a timed-out entry into label @X. floki's concat can only send it
+   * on (`timeout_action pass`), which is the same thing when the very next `<match>` takes every tag the
+   * filter sees and relabels it all to @X: the plugin's documented pattern (`<match **> @type relabel
+   * @label @NORMAL`). Anything else is refused here, by name and line.
+   */
+  private concatTimeoutLabels(items: Routed[]): void {
+    items.forEach((item, i) => {
+      if (item.kind !== 'filter') return;
+      for (const s of item.sections) {
+        if (s.get('name') !== 'concat') continue;
+        const entry = s.section.entries.find((e) => e.key === 'timeout_label');
+        if (entry === undefined) continue;
+        s.section.entries = s.section.entries.filter((e) => e !== entry);
+        const label = String(entry.value).trim();
+        this.labelsUsed.push({ name: label, at: entry });
+        const next = items[i + 1];
+        const only = next?.kind === 'match' && next.sections.length === 1 ? next.sections[0]! : undefined;
+        const covers = next !== undefined && (next.pattern.trim() === '**' || next.pattern.trim() === item.pattern.trim());
+        if (only?.section.relabel === label && covers) s.set('timeout_action', 'pass', entry);
+        else this.report.refuse(entry, `<filter ${item.pattern}> @type concat: timeout_label ${label}`, `floki sends timed-out entries on with the others, which is ${label} only when the next <match> takes every tag of this filter and relabels it to ${label} (<match **> @type relabel, @label ${label}); without timeout_label they are dropped as Fluentd drops them`);
+      }
+    });
   }
 
   /** Compiles each filter's and match's pattern with first-match-wins, and adds them to the model. */

@@ -3,8 +3,8 @@ import { normalize } from 'node:path';
 import type { ConfigModel } from '../../../model.js';
 import type { FluentdElement } from '../tree.js';
 import { Directive, FlokiSection, type MapReport } from './directive.js';
-import { mapParse } from './parse.js';
-import { durationOf, listOf, msText, sizeOf } from './values.js';
+import { mapParse, parseSectionOf } from './parse.js';
+import { listOf } from './values.js';
 
 /** Sources whose events floki does not need: accepted with a warning. */
 const HARMLESS_SOURCES: Record<string, string> = {
@@ -73,8 +73,7 @@ function tls(d: Directive, s: FlokiSection, where: string): void {
   s.from(td, 'private_key_passphrase', 'tls.key_passwd');
   if (where === 'forward') {
     s.from(td, 'ca_path', 'tls.ca_file');
-    const auth = td.param('client_cert_auth');
-    if (auth?.value) s.set('tls.verify', auth.value === 'true' ? 'on' : 'off', auth);
+    s.fromBool(td, 'client_cert_auth', 'tls.verify', 'on', 'off');
   }
   td.ignore(['version', 'min_version', 'max_version', 'ciphers', 'insecure', 'cert_verifier'], 'floki uses Node.js TLS defaults (TLS 1.2 or newer)');
   td.refuseIf('ca_cert_path', 'floki does not generate certificates');
@@ -88,7 +87,7 @@ function forward(d: Directive): FlokiSection {
   s.from(d, 'port', 'port');
   s.from(d, 'bind', 'listen');
   s.from(d, 'add_tag_prefix', 'tag_prefix', (v) => `${v}.`);
-  s.from(d, 'chunk_size_limit', 'buffer_max_size', (v) => String(sizeOf(v) ?? v));
+  s.fromSize(d, 'chunk_size_limit', 'buffer_max_size');
   d.ignore(['linger_timeout', 'resolve_hostname', 'chunk_size_warn_limit', 'send_keepalive_packet', 'deny_keepalive', 'blocking_timeout', 'skip_invalid_event'], 'it changes nothing floki delivers');
   d.refuseIf('source_hostname_key', 'floki does not add the client host name');
   d.refuseIf('source_address_key', 'floki does not add the client address');
@@ -125,11 +124,11 @@ function tail(d: Directive, model: ConfigModel, report: MapReport): FlokiSection
   if (ex?.value) s.set('exclude_path', listOf(ex.value).join(','), ex);
   s.from(d, 'tag', 'tag');
   s.set('read_from_head', d.bool('read_from_head', false) ? 'on' : 'off', d.param('read_from_head') ?? d.el);
-  s.from(d, 'rotate_wait', 'rotate_wait', (v) => msText(durationOf(v) ?? 5000));
-  s.from(d, 'refresh_interval', 'refresh_interval', (v) => msText(durationOf(v) ?? 60000));
+  s.fromDuration(d, 'rotate_wait', 'rotate_wait');
+  s.fromDuration(d, 'refresh_interval', 'refresh_interval');
   s.from(d, 'path_key', 'path_key');
-  s.from(d, 'limit_recently_modified', 'ignore_older', (v) => msText(durationOf(v) ?? 0));
-  s.from(d, 'multiline_flush_interval', 'flush_timeout', (v) => msText(durationOf(v) ?? 5000));
+  s.fromDuration(d, 'limit_recently_modified', 'ignore_older');
+  s.fromDuration(d, 'multiline_flush_interval', 'flush_timeout');
   const pos = d.param('pos_file');
   if (pos?.value) {
     // floki keeps its own positions beside Fluentd's file, seeded from it on the first start.
@@ -139,17 +138,17 @@ function tail(d: Directive, model: ConfigModel, report: MapReport): FlokiSection
   }
   d.accept(['follow_inodes']);
   d.ignore(['pos_file_compaction_interval', 'enable_watch_timer', 'enable_stat_watcher', 'skip_refresh_on_startup', 'read_lines_limit', 'read_bytes_limit_per_second', 'open_on_every_update', 'ignore_repeated_permission_error'], 'floki reads files its own way: this changes nothing delivered');
-  const maxLine = d.param('max_line_size');
-  if (maxLine?.value) {
+  const maxLine = d.size('max_line_size');
+  if (maxLine !== undefined) {
     // Fluentd skips a longer line.
-    s.set('buffer_max_size', String(sizeOf(maxLine.value) ?? maxLine.value), maxLine);
-    s.set('skip_long_lines', 'on', maxLine);
+    s.set('buffer_max_size', String(maxLine), d.param('max_line_size')!);
+    s.set('skip_long_lines', 'on', d.param('max_line_size')!);
   }
   d.refuseIf('encoding', 'floki reads UTF-8');
   d.refuseIf('from_encoding', 'floki reads UTF-8');
   d.refuseIf('emit_unmatched_lines', 'not supported by floki', (v) => v === 'false');
   d.refuseIf('path_timezone', 'time placeholders in paths are not supported by floki');
-  const parse = d.section('parse');
+  const parse = parseSectionOf(d);
   if (parse === undefined) report.refuse(d.el, d.what, 'it has no <parse> (Fluentd requires one)');
   else {
     const mapped = mapParse(parse, d.what, report, model, true);
@@ -163,9 +162,8 @@ function http(d: Directive, model: ConfigModel, report: MapReport): FlokiSection
   const s = new FlokiSection('input', 'http', d.el);
   s.from(d, 'port', 'port');
   s.from(d, 'bind', 'listen');
-  s.from(d, 'body_size_limit', 'buffer_max_size', (v) => String(sizeOf(v) ?? v));
-  const remote = d.param('add_remote_addr');
-  if (remote?.value === 'true') s.set('add_remote_addr', 'on', remote);
+  s.fromSize(d, 'body_size_limit', 'buffer_max_size');
+  if (d.boolParam('add_remote_addr')?.value === true) s.set('add_remote_addr', 'on', d.param('add_remote_addr')!);
   d.ignore(['keepalive_timeout', 'backlog', 'blocking_timeout', 'use_204_response', 'dump_error_log', 'respond_with_empty_img'], 'it changes nothing floki delivers');
   d.refuseIf('add_http_headers', 'not supported by floki', (v) => v === 'false');
   d.refuseIf('cors_allow_origins', 'not supported by floki');

@@ -6,7 +6,7 @@ import type { ConfigFiles } from '../../../files.js';
 import type { ConfigModel } from '../../../model.js';
 import type { FluentdElement } from '../tree.js';
 import { Directive, FlokiSection, type MapReport } from './directive.js';
-import { accessorOf, durationOf, hashOf, listOf, msText, sizeOf } from './values.js';
+import { accessorOf, hashOf, listOf, msText } from './values.js';
 
 export interface OutputMapContext {
   model: ConfigModel;
@@ -94,7 +94,10 @@ function loki(d: Directive, ctx: OutputMapContext): FlokiSection {
   const s = new FlokiSection('output', 'loki', d.el);
   const report = ctx.report;
   // The plugin posts to `url` + /loki/api/v1/push; floki's url is the whole push address.
-  s.from(d, 'url', 'url', (v) => `${v.replace(/\/+$/, '')}/loki/api/v1/push`);
+  const url = d.param('url');
+  // An empty url (an unset "#{ENV['LOKI_URL']}") is named as such, not as the path floki would append to it.
+  if (url?.value != null && url.value.trim() === '') report.refuse(url, `${d.what}: url`, 'it is empty: the plugin needs an http or https URL');
+  else s.from(d, 'url', 'url', (v) => `${v.replace(/\/+$/, '')}/loki/api/v1/push`);
   s.from(d, 'username', 'http_user');
   s.from(d, 'password', 'http_passwd');
   s.from(d, 'bearer_token_file', 'bearer_token_file');
@@ -125,27 +128,24 @@ function loki(d: Directive, ctx: OutputMapContext): FlokiSection {
     else for (const [k, v] of Object.entries(h)) labels.set(labelName(k), v);
   }
   // The plugin labels each entry with its flush thread when there are several: floki has one order per stream, so one constant.
-  const threads = Number(d.el.elements.find((e) => e.name === 'buffer')?.params.find((p) => p.key === 'flush_thread_count')?.value ?? '1');
+  const threads = Number(d.el.elements.find((e) => e.name === 'buffer')?.params.find((p) => p.key === 'flush_thread_count')?.value ?? d.el.params.find((p) => p.key === 'num_threads')?.value ?? '1');
   if (d.bool('include_thread_label', true) && threads > 1 && !labels.has('fluentd_thread')) labels.set('fluentd_thread', 'flush_thread_0');
   // floki's loki output has `job=floki` by default; the plugin has no label of its own.
   s.set('labels', [...labels].map(([k, v]) => `${k}=${v}`), d.el);
-  if (labels.size === 0 && d.param('extract_kubernetes_labels')?.value !== 'true') report.note(d.el, `${d.what}: no extra_labels and no <label>: Loki refuses a stream without labels (as it refuses the plugin's)`);
+  const k8s = s.fromBool(d, 'extract_kubernetes_labels', 'extract_kubernetes_labels', 'on', 'off');
+  if (labels.size === 0 && k8s !== true) report.note(d.el, `${d.what}: no extra_labels and no <label>: Loki refuses a stream without labels (as it refuses the plugin's)`);
   const rk = d.param('remove_keys');
   if (rk?.value) s.set('remove_keys', listOf(rk.value).map((k) => (k.startsWith('$') ? accessorOf(k) : k)), rk);
-  const k8s = d.param('extract_kubernetes_labels');
-  if (k8s?.value) s.set('extract_kubernetes_labels', k8s.value === 'true' ? 'on' : 'off', k8s);
   const lf = d.param('line_format');
   if (lf?.value && lf.value !== 'json' && lf.value !== 'key_value') report.refuse(lf, `${d.what}: line_format ${lf.value}`, 'json or key_value');
   s.set('line_format', lf?.value === 'json' ? 'json' : 'fluentd_key_value', lf ?? d.el);
-  const drop = d.param('drop_single_key');
-  if (drop?.value) s.set('drop_single_key', drop.value === 'true' ? 'raw' : 'off', drop);
+  s.fromBool(d, 'drop_single_key', 'drop_single_key', 'raw', 'off');
   s.from(d, 'cert', 'tls.crt_file');
   s.from(d, 'key', 'tls.key_file');
   s.from(d, 'ca_cert', 'tls.ca_file');
   d.refuseIf('ciphers', 'floki uses Node.js TLS defaults (TLS 1.2 or newer, its cipher list)');
   d.refuseIf('min_version', 'floki uses Node.js TLS defaults (TLS 1.2 or newer, its cipher list)');
-  const insecure = d.param('insecure_tls');
-  if (insecure?.value === 'true') s.set('tls.verify', 'off', insecure);
+  if (d.boolParam('insecure_tls')?.value === true) s.set('tls.verify', 'off', d.param('insecure_tls')!);
   if (['tls.crt_file', 'tls.ca_file', 'tls.verify'].some((k) => s.get(k) !== undefined)) s.set('tls', 'on', d.el);
   const headers = d.param('custom_headers');
   if (headers?.value) {
@@ -188,18 +188,15 @@ function forward(d: Directive): FlokiSection {
   if (transport === 'tls') {
     s.set('tls', 'on', d.param('transport')!);
     s.from(d, 'tls_cert_path', 'tls.ca_file');
-    const verify = d.param('tls_verify_hostname');
-    if (verify?.value === 'false') s.set('tls.verify', 'off', verify);
-    const insecure = d.param('tls_insecure_mode');
-    if (insecure?.value === 'true') s.set('tls.verify', 'off', insecure);
+    if (d.boolParam('tls_verify_hostname')?.value === false) s.set('tls.verify', 'off', d.param('tls_verify_hostname')!);
+    if (d.boolParam('tls_insecure_mode')?.value === true) s.set('tls.verify', 'off', d.param('tls_insecure_mode')!);
     s.from(d, 'tls_client_cert_path', 'tls.crt_file');
     s.from(d, 'tls_client_private_key_path', 'tls.key_file');
     s.from(d, 'tls_client_private_key_passphrase', 'tls.key_passwd');
     d.ignore(['tls_version', 'tls_ciphers', 'tls_allow_self_signed_cert'], 'floki uses Node.js TLS defaults');
   } else if (transport !== undefined && transport !== 'tcp') d.report.refuse(d.param('transport')!, `${d.what}: transport ${transport}`, 'tcp or tls');
-  const ack = d.param('require_ack_response');
-  if (ack?.value) s.set('require_ack_response', ack.value === 'true' ? 'on' : 'off', ack);
-  s.from(d, 'ack_response_timeout', 'ack_response_timeout', (v) => msText(durationOf(v) ?? 190000));
+  s.fromBool(d, 'require_ack_response', 'require_ack_response', 'on', 'off');
+  s.fromDuration(d, 'ack_response_timeout', 'ack_response_timeout');
   const compress = d.param('compress');
   if (compress?.value === 'gzip') s.set('compress', 'gzip', compress);
   d.ignore(['heartbeat_type', 'heartbeat_interval', 'phi_failure_detector', 'phi_threshold', 'hard_timeout', 'expire_dns_cache', 'dns_round_robin', 'ignore_network_errors_at_startup', 'recover_wait', 'send_timeout', 'connect_timeout', 'keepalive', 'keepalive_timeout', 'verify_connection_at_startup'], 'floki manages its connection its own way');
@@ -216,23 +213,58 @@ const DEFAULTS = {
   fileTotal: 64 * 1024 * 1024 * 1024,
 };
 
-/** The retries Fluentd makes within retry_timeout, waits growing from retry_wait by the base up to the max interval. */
+/**
+ * The retries Fluentd makes within retry_timeout, waits growing from retry_wait by the base up to the
+ * max interval (once the waits stop growing, as many as the rest of the timeout holds).
+ */
 export function retriesWithin(timeoutMs: number, waitMs: number, base: number, maxMs: number | undefined): number {
   let total = 0;
   let n = 0;
-  let wait = waitMs;
-  while (n < 1000) {
-    const w = maxMs === undefined ? wait : Math.min(wait, maxMs);
-    if (total + w > timeoutMs) break;
+  let wait = Math.max(1, waitMs);
+  for (;;) {
+    const w = maxMs === undefined ? wait : Math.max(1, Math.min(wait, maxMs));
+    if (base <= 1 || w === maxMs) return Math.max(1, n + Math.floor((timeoutMs - total) / w));
+    if (total + w > timeoutMs) return Math.max(1, n);
     total += w;
     n++;
     wait *= base;
   }
-  return Math.max(1, n);
+}
+
+/** Fluentd's v0.12 buffer parameters and their `<buffer>` names (compat_parameters.rb BUFFER_PARAMS). */
+const COMPAT_BUFFER_KEYS: Record<string, string> = {
+  buffer_type: '@type',
+  buffer_path: 'path',
+  num_threads: 'flush_thread_count',
+  flush_interval: 'flush_interval',
+  try_flush_interval: 'flush_thread_interval',
+  queued_chunk_flush_interval: 'flush_thread_burst_interval',
+  disable_retry_limit: 'retry_forever',
+  retry_limit: 'retry_max_times',
+  max_retry_wait: 'retry_max_interval',
+  buffer_chunk_limit: 'chunk_limit_size',
+  buffer_queue_limit: 'queue_limit_length',
+  buffer_queue_full_action: 'overflow_action',
+  flush_at_shutdown: 'flush_at_shutdown',
+};
+
+/**
+ * The output's `<buffer>`, or, when it has none, the one Fluentd makes of the v0.12 buffer parameters
+ * written in the `<match>` itself (compat_parameters_buffer: `flush_interval 10s`, `buffer_chunk_limit
+ * 1m`, ... as in older Loki and Kubernetes examples); those are taken from the directive.
+ */
+function bufferSectionOf(d: Directive): FluentdElement | undefined {
+  const el = d.section('buffer');
+  if (el !== undefined) return el;
+  const params = d.el.params.filter((p) => Object.hasOwn(COMPAT_BUFFER_KEYS, p.key));
+  if (params.length === 0) return undefined;
+  for (const p of params) d.param(p.key);
+  const renamed = params.map((p) => ({ ...p, key: COMPAT_BUFFER_KEYS[p.key]!, value: p.key === 'buffer_queue_full_action' && p.value === 'exception' ? 'throw_exception' : p.value }));
+  return { name: 'buffer', arg: '', params: renamed, elements: [], file: d.el.file, line: params[0]!.line };
 }
 
 function buffer(d: Directive, s: FlokiSection, ctx: OutputMapContext, plugin: 'loki' | 'forward'): void {
-  const el = d.section('buffer');
+  const el = bufferSectionOf(d);
   const at = el ?? d.el;
   const bd = el ? new Directive(el, `${d.what} <buffer${el.arg ? ` ${el.arg}` : ''}>`, ctx.report) : undefined;
   const str = (k: string) => bd?.str(k);
@@ -249,26 +281,29 @@ function buffer(d: Directive, s: FlokiSection, ctx: OutputMapContext, plugin: 'l
     }
   }
   const mode = str('flush_mode');
-  const interval = str('flush_interval');
-  const flushMs = mode === 'immediate' ? 0 : interval !== undefined ? (durationOf(interval) ?? DEFAULTS.flushIntervalMs) : DEFAULTS.flushIntervalMs;
+  const interval = bd?.duration('flush_interval');
+  const flushMs = mode === 'immediate' ? 0 : (interval ?? DEFAULTS.flushIntervalMs);
   if (plugin === 'loki') s.set('batch_wait', msText(flushMs), bd?.param('flush_interval') ?? at);
   else if (flushMs !== DEFAULTS.flushIntervalMs) ctx.report.warn(at, `${d.what} <buffer> flush_interval`, 'the forward output sends as the service flush interval says');
-  const chunk = str('chunk_limit_size');
-  if (chunk !== undefined) s.set('batch_size', String(sizeOf(chunk) ?? chunk), bd!.param('chunk_limit_size')!);
-  const total = str('total_limit_size');
-  const totalBytes = total !== undefined ? (sizeOf(total) ?? 0) : file ? DEFAULTS.fileTotal : DEFAULTS.memoryTotal;
+  if (bd) s.fromSize(bd, 'chunk_limit_size', 'batch_size');
+  const totalBytes = bd?.size('total_limit_size') ?? (file ? DEFAULTS.fileTotal : DEFAULTS.memoryTotal);
   s.set(file ? 'storage.total_limit_size' : 'mem_buf_limit', String(totalBytes), bd?.param('total_limit_size') ?? at);
   const threads = str('flush_thread_count');
   if (threads !== undefined) s.set('workers', threads, bd!.param('flush_thread_count')!);
-  const waitMs = durationOf(str('retry_wait') ?? '1') ?? DEFAULTS.retryWaitMs;
-  const maxText = str('retry_max_interval');
-  const maxMs = maxText === undefined ? undefined : durationOf(maxText);
+  const waitMs = bd?.duration('retry_wait') ?? DEFAULTS.retryWaitMs;
+  const maxInterval = bd?.duration('retry_max_interval');
+  // retry_type periodic: every wait is retry_wait.
+  const periodic = str('retry_type') === 'periodic';
+  const maxMs = periodic ? waitMs : maxInterval;
+  const timeoutMs = bd?.duration('retry_timeout') ?? DEFAULTS.retryTimeoutMs;
   s.set('retry_min_backoff', msText(waitMs), at);
-  if (maxMs !== undefined) s.set('retry_max_backoff', msText(maxMs), at);
-  const base = Number(str('retry_exponential_backoff_base') ?? DEFAULTS.retryBase);
+  // Without retry_max_interval Fluentd's waits have no cap: floki's own (5m) would spend the retries in
+  // minutes where Fluentd spends them over the retry_timeout, dropping a long outage's logs far sooner.
+  s.set('retry_max_backoff', msText(maxMs ?? timeoutMs), bd?.param('retry_max_interval') ?? at);
+  const base = periodic ? 1 : Number(str('retry_exponential_backoff_base') ?? DEFAULTS.retryBase);
   if (bd?.bool('retry_forever', false)) s.set('retry_limit', 'no_limits', at);
   else if (str('retry_max_times') !== undefined) s.set('retry_limit', str('retry_max_times')!, at);
-  else s.set('retry_limit', String(retriesWithin(durationOf(str('retry_timeout') ?? '72h') ?? DEFAULTS.retryTimeoutMs, waitMs, base, maxMs ?? (plugin === 'loki' ? undefined : undefined))), at);
+  else s.set('retry_limit', String(retriesWithin(timeoutMs, waitMs, base, maxMs)), at);
   const overflow = str('overflow_action');
   if (overflow === 'drop_oldest_chunk') {
     if (file) s.set('storage.full_action', 'drop_oldest', at);

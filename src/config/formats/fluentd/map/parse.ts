@@ -36,13 +36,35 @@ class SpecBuilder {
   }
 }
 
+/** Fluentd's v0.12 parse parameters, written in the plugin itself (compat_parameters.rb PARSER_PARAMS). */
+const COMPAT_PARSE_KEYS = ['format', 'types', 'time_key', 'time_format', 'localtime', 'utc', 'keep_time_key', 'null_empty_string', 'null_value_pattern', 'json_parser', 'format_firstline', 'message_key', 'with_priority', 'message_format', 'delimiter', 'keys', 'label_delimiter', 'rfc5424_time_format', 'types_delimiter', 'types_label_delimiter'];
+
+/**
+ * The plugin's `<parse>`, or, when it has none, the one Fluentd makes of its v0.12 parameters (`format
+ * json`, `time_format ...` in the `<source>` itself; compat_parameters_parser): those are taken from the
+ * directive, and `format /re/` is a regexp parser. Undefined when neither is written.
+ */
+export function parseSectionOf(d: Directive): FluentdElement | undefined {
+  const parse = d.section('parse');
+  if (parse !== undefined) return parse;
+  const params = d.el.params.filter((p) => COMPAT_PARSE_KEYS.includes(p.key) || /^format\d+$/.test(p.key));
+  if (!params.some((p) => COMPAT_PARSE_KEYS.includes(p.key))) return undefined;
+  for (const p of params) d.param(p.key);
+  return { name: 'parse', arg: '', params, elements: [], file: d.el.file, line: params[0]!.line };
+}
+
 /**
  * Maps a `<parse>` section. `where` names its directive in messages. `forTail`: multiline is allowed.
  * Parser definitions go into `parsers`/`multilineParsers`.
  */
 export function mapParse(el: FluentdElement, where: string, report: MapReport, out: { parsers: ParserSpec[]; multilineParsers: ParserSpec[] }, forTail: boolean, suffix = ''): MappedParse | undefined {
   const d = new Directive(el, `${where} <parse>`, report);
-  const type = d.str('@type') ?? d.str('format');
+  const typeParam = d.param('@type') ?? d.param('format');
+  const written = typeParam?.value ?? undefined;
+  // `format /re/` (or `@type /re/`): Fluentd's older form of a regexp parser, the value its expression
+  // (Fluent::Plugin.new_parser, Fluent::TextParser.lookup); the Loki and Kubernetes docs' configs use it.
+  const inline = written !== undefined && written.length > 2 && written.startsWith('/') && written.endsWith('/');
+  const type = inline ? 'regexp' : written;
   if (type === undefined) {
     report.refuse(el, `${where} <parse>`, 'it has no @type');
     return undefined;
@@ -75,7 +97,7 @@ export function mapParse(el: FluentdElement, where: string, report: MapReport, o
       result = { parser: name };
       break;
     case 'regexp': {
-      const expr = d.param('expression') ?? d.param('format');
+      const expr = inline ? typeParam : (d.param('expression') ?? d.param('format'));
       if (expr === undefined || expr.value === null) {
         report.refuse(el, `${where} <parse> @type regexp`, 'it has no expression');
         return undefined;
