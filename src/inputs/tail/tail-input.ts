@@ -679,16 +679,21 @@ export class TailInput implements Input {
     this.metrics.filesRotated.inc();
     this.ctx.log.debug({ file: f.path, real_path: f.realPath }, 'tail: file rotated away from its path');
     if (st !== undefined && st.isFile() && !this.discovery.excluded(f.path) && !this.byInode.has(inodeKey(st.dev, st.ino))) {
-      // Files that were at the path after `f` and were rotated away again before floki saw them (a burst
-      // of rotations on a busy node): each from its start, in order, before the new file.
-      const missed = await this.rotatedSince(f, String(st.dev), String(st.ino));
+      // The new file started after the rotation: all of it is new. (What is opened is whatever is at the
+      // path by then, which may be a later file than the one just stat'ed.)
+      const live = await this.open({ path: f.path, start: 0, live: true, after: f });
+      if (live === undefined) return;
+      // Files that were at the path after `f` and were rotated away again before floki followed them (a
+      // burst of rotations on a busy node): each from its start, in order, between `f` and the new file.
       let previous: TailedFile = f;
-      for (const r of missed) {
+      for (const r of await this.rotatedSince(f, live.identity.dev, live.identity.ino)) {
         this.ctx.log.info({ file: f.path, rotated_to: r.path }, 'tail: reading a file that was rotated away before it was followed');
         previous = (await this.open({ path: f.path, realPath: r.path, start: 0, live: false, after: previous })) ?? previous;
       }
-      // The new file started after the rotation: all of it is new.
-      await this.open({ path: f.path, start: 0, live: true, after: previous });
+      if (previous !== f && !previous.closed) {
+        live.after = previous;
+        previous.successor = live;
+      }
     }
   }
 
