@@ -125,6 +125,11 @@ export class FrameBatcher {
     if (w.length >= this.options.batchSizeBytes) this.closeFrame(key, frame);
   }
 
+  /** Some frame is open. */
+  get hasOpen(): boolean {
+    return this.open.size > 0;
+  }
+
   /** Closes every open frame now. */
   close(): void {
     for (const [key, frame] of [...this.open]) this.closeFrame(key, frame);
