@@ -5,7 +5,7 @@
  * 5.1.1 binary): `chunk`, `size` (entries; not in Message mode), `compressed`, `fluent_signal` (0:
  * logs), the `add_option` pairs, then `metadata` (Message mode, when the entry has some).
  */
-import { createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { MsgpackWriter } from './msgpack-writer.js';
 
 /** Fluent Bit's `fluent_signal` for logs, the only signal floki sends. */
@@ -53,10 +53,19 @@ export function writeFrameOptions(w: MsgpackWriter, o: FrameOptionValues): void 
   }
 }
 
+/** Chunk ids are this process's random prefix and a counter (see newChunkId). */
+const chunkIdBytes = randomBytes(16);
+let chunkCounter = 0;
+
 /**
- * The `chunk` option: Base64 of the first 16 bytes of the SHA-512 of the entries, as Fluent Bit
- * computes it. It depends only on the content, so a chunk sent again carries the same id.
+ * A new `chunk` option: 16 bytes in Base64, as long as Fluent Bit's. Fluent Bit hashes the entries
+ * (SHA-512); an id only has to be unique among the chunks a receiver is acking, and a frame sent again
+ * keeps the id it was given, so floki takes 8 random bytes per process and a counter rather than spend
+ * a hash over every byte sent (an eighth of a forwarding node agent's CPU).
  */
-export function chunkIdOf(bytes: Uint8Array): string {
-  return createHash('sha512').update(bytes).digest().subarray(0, 16).toString('base64');
+export function newChunkId(): string {
+  chunkCounter = chunkCounter === 0xffffffff ? 0 : chunkCounter + 1;
+  if (chunkCounter === 0) chunkIdBytes.writeUInt32BE((chunkIdBytes.readUInt32BE(8) + 1) >>> 0, 8);
+  chunkIdBytes.writeUInt32BE(chunkCounter, 12);
+  return chunkIdBytes.toString('base64');
 }

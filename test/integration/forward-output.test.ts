@@ -58,8 +58,10 @@ test('several tags make several frames; batch_size splits a tag into several fra
   const receiver = await startReceiver(t);
   const sender = await startSender(t, { port: receiver.port, batch_size: '1K', require_ack_response: true });
   const events = [...makeEvents(40, 'a'), ...makeEvents(40, 'b', 40)];
-  await sender.send(events);
+  const { settled } = await sender.send(events);
   await waitForEvents(receiver, 80);
+  // Frames are counted once acked: the receiver has the events a moment before that.
+  await waitFor(settled, 'every frame acked');
   assertDeliveredOnceInLokiTerms(events, receiver.events);
   const frames = await sender.metric('floki_output_batches_total');
   const bytes = await sender.metric('floki_output_proc_bytes_total');
@@ -94,15 +96,47 @@ test('an aggregator hop: records a forward input kept as msgpack bytes are forwa
   assertDeliveredOnceInLokiTerms(events, last.events);
 });
 
+/** A receiver that holds its first chunk's ack until released; `taken` counts the chunks it got. */
+async function gatedReceiver(t: Parameters<typeof startReceiver>[0]): Promise<{ receiver: Awaited<ReturnType<typeof startReceiver>>; release: () => void; taken: () => number }> {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let taken = 0;
+  const receiver = await startReceiver(t, {}, () => (++taken === 1 ? gate : Promise.resolve()));
+  return { receiver, release, taken: () => taken };
+}
+
+test('a free worker sends what is open at once; while every worker waits for an ack, entries gather into one frame', async (t) => {
+  const { receiver, release, taken } = await gatedReceiver(t);
+  // flush 60 s: nothing here may wait for it.
+  const sender = await startSender(t, { port: receiver.port, require_ack_response: true, workers: 1 }, { flushMs: 60_000 });
+  const first = makeEvents(3);
+  await sender.send(first);
+  await waitFor(() => taken() === 1, 'the first frame sent without waiting for flush');
+  const later = [...makeEvents(4, 'app.one', 3), ...makeEvents(5, 'app.one', 7)];
+  await sender.send(later.slice(0, 4));
+  await sender.send(later.slice(4));
+  release();
+  await waitForEvents(receiver, 12);
+  assertDeliveredOnceInLokiTerms([...first, ...later], receiver.events);
+  assert.equal(await sender.metric('floki_output_batches_total'), 2, 'what came while the worker waited went as one frame');
+});
+
 test('stop() sends what is open before it returns', async (t) => {
-  const receiver = await startReceiver(t);
-  const sender = await startSender(t, { port: receiver.port, require_ack_response: true }, { flushMs: 60_000 });
-  const events = makeEvents(7);
-  const { settled } = await sender.send(events);
-  assert.equal(receiver.events.length, 0, 'held until flush');
-  await sender.output.stop(2000);
-  assert.equal(settled(), true);
-  assertDeliveredOnceInLokiTerms(events, receiver.events);
+  const { receiver, release, taken } = await gatedReceiver(t);
+  const sender = await startSender(t, { port: receiver.port, require_ack_response: true, workers: 1 }, { flushMs: 60_000 });
+  const first = makeEvents(2);
+  const a = await sender.send(first);
+  await waitFor(() => taken() === 1, 'the first frame waiting for its ack');
+  // The only worker waits: these stay in an open frame until stop().
+  const events = makeEvents(7, 'app.one', 2);
+  const b = await sender.send(events);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(taken(), 1);
+  const stopped = sender.output.stop(2000);
+  release();
+  await stopped;
+  assert.equal(a.settled() && b.settled(), true);
+  assertDeliveredOnceInLokiTerms([...first, ...events], receiver.events);
 });
 
 test('backpressure: over mem_buf_limit the output asks for a pause, and lifts it once delivered', async (t) => {

@@ -436,3 +436,30 @@ test('fluent-logger PackedForward batches several records into one acked chunk',
     [0, 1, 2, 3, 4].map((i) => ['fl.batch', NS(SEC + i, i), i]),
   );
 });
+
+test('threaded: records are printed ahead only while the pipeline reads their JSON (a forward output passing bytes on does not)', async (t) => {
+  let reading = false;
+  const h = await startServer(t, { threaded: true }, (batch, collected) => {
+    if (reading) for (const e of batch) void e.msgpack?.json;
+    collected.push(...batch);
+    return Promise.resolve();
+  });
+  const client = await RawClient.connect(t, h.port);
+  const frame = (f: number): Buffer => cat(arr(2), str('json'), bin(cat(...Array.from({ length: 50 }, (_, i) => entry(eventTime(SEC, i), { f, i, log: 'x'.repeat(100) })))));
+  let sent = 0;
+  const send = async (frames: number): Promise<void> => {
+    for (let i = 0; i < frames; i++) {
+      await client.write(frame(sent++));
+      await waitFor(() => h.events.length === sent * 50, `frame ${sent} emitted`);
+    }
+  };
+  await send(12);
+  const printed = await h.metric('floki_input_thread_printed_records_total');
+  assert.ok(printed >= 8 * 50 && printed <= 10 * 50, `printed ahead until 8 chunks went unread (${printed} records)`);
+  await send(6);
+  assert.equal(await h.metric('floki_input_thread_printed_records_total'), printed, 'nothing printed while nobody reads it');
+  reading = true;
+  await send(6);
+  assert.ok((await h.metric('floki_input_thread_printed_records_total')) >= printed + 4 * 50, 'printing again once read');
+  assert.equal(new Set(h.events.map((e) => e.record.log)).size, 1);
+});

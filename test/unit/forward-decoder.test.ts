@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
-import { arr, be32, bin, cat, entry, ext8Time, fixext8Time, float64, map, NIL, rawStr, rec, str, uint32 } from '../helpers/msgpack-wire.js';
+import { arr, be32, bin, cat, entry, ext8Time, fixext8Time, float64, map, NIL, NS, rawStr, rec, str, uint32 } from '../helpers/msgpack-wire.js';
 import { nowNs, type LogEvent } from '../../src/core/event.js';
 import { MsgpackEvent } from '../../src/inputs/forward/msgpack-event.js';
 import { plainEvent } from '../helpers/plain-event.js';
@@ -297,6 +297,52 @@ test('packed records are kept as msgpack bytes, and later reads do not overwrite
     ]),
   );
   assert.ok(events.every((e) => e.msgpack === undefined), 'a record once read drops its bytes');
+});
+
+test('Forward mode entries that are all plain keep their records as msgpack bytes, v1.5 empty metadata too', () => {
+  // floki's and Fluent Bit 5's forward outputs: [[EventTime, {}], record]; older senders: [time, record].
+  const v15 = (n: number): Buffer => cat(arr(2), arr(2), fixext8Time(SEC, n), map(0), rec({ n }));
+  const many = Array.from({ length: 20 }, (_, i) => entry(uint32(SEC + i), { i }));
+  const f = decodeOne(
+    cat(arr(3), str('fwd'), arr(3), v15(1), entry(fixext8Time(SEC, 2), { n: 2 }), v15(3), rec({ size: 3, chunk: 'abc' })),
+    decoder({ tagPrefix: 'in.' }),
+  );
+  assert.equal(f.mode, 'forward');
+  assert.equal(f.tag, 'fwd');
+  assert.deepEqual(f.option, { size: 3, chunk: 'abc' });
+  assert.ok(f.events.every((e) => e instanceof MsgpackEvent && e.msgpack !== undefined), 'no record was built while decoding');
+  assert.deepEqual(
+    f.events.map((e) => [e.tag, e.time, e.metadata, e.record.n]),
+    [1, 2, 3].map((n) => ['in.fwd', NS(SEC, n), undefined, n]),
+  );
+  const d = decoder();
+  d.push(cat(arr(2), str('fwd'), Buffer.from([0xdc, 0, 20]), ...many));
+  const g = d.next()!;
+  assert.deepEqual(g.events.map((e) => [e.time, e.record.i]), many.map((_, i) => [NS(SEC + i), i]));
+  assert.ok(g.events.every((e) => e.metadata === undefined));
+});
+
+test('a Forward frame with one entry that is not plain is decoded whole, as before: metadata, refusals, size', () => {
+  const frame = cat(
+    arr(3),
+    str('fwd'),
+    arr(4),
+    entry(fixext8Time(SEC, 1), { n: 1 }),
+    cat(arr(2), arr(2), fixext8Time(SEC, 2), rec({ stream: 'x' }), rec({ n: 2 })),
+    entry(float64(-1.5), { n: 3 }),
+    cat(arr(2), fixext8Time(SEC, 4), str('not a map')),
+    rec({ size: 4 }),
+  );
+  const f = decodeOne(frame);
+  assert.equal(f.mode, 'forward');
+  assert.deepEqual(plain(f.events).map((e) => [e.time, e.record.n, e.metadata]), [
+    [NS(SEC, 1), 1, undefined],
+    [NS(SEC, 2), 2, { stream: 'x' }],
+  ]);
+  assert.equal(f.outOfRange, 1);
+  assert.equal(f.skipped, 1);
+  // A size that does not match refuses the frame either way.
+  assertProtocolError(cat(arr(3), str('fwd'), arr(1), entry(fixext8Time(SEC, 1), { n: 1 }), rec({ size: 2 })), /size says 2 entries/);
 });
 
 test('a packed entry that is not plain (an ext in the record, a float time) is decoded as before, and so is the rest', () => {

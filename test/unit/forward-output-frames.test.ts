@@ -89,13 +89,19 @@ test('send_options and add_option: the option map Fluent Bit sends, in its order
   }
 });
 
-test('require_ack_response: the chunk id is the one Fluent Bit computes (SHA-512 of the entries, 16 bytes, Base64)', async () => {
+test('require_ack_response: the frame Fluent Bit sends, with a chunk id of its own (16 bytes, Base64)', async () => {
   const fb = fluentBit('ack');
   const frame = await floki({ sendOptions: true, requireAck: true }, 'app.one', fb.ns);
-  const ours = unpack(frame.bytes) as unknown[];
-  assert.deepEqual(ours, fb.frame);
-  assert.equal((fb.frame[2] as { chunk: string }).chunk, 'qCuJCLV7IqELsulkDe7KKQ==');
-  assert.deepEqual(frame.chunks, ['qCuJCLV7IqELsulkDe7KKQ==']);
+  const ours = unpack(frame.bytes) as [string, unknown, { chunk: string }];
+  const theirs = fb.frame as [string, unknown, { chunk: string }];
+  // Fluent Bit hashes the entries (SHA-512); floki numbers its chunks (frame-options.ts newChunkId).
+  assert.equal(theirs[2].chunk, 'qCuJCLV7IqELsulkDe7KKQ==');
+  assert.match(ours[2].chunk, /^[A-Za-z0-9+/]{22}==$/);
+  assert.deepEqual(frame.chunks, [ours[2].chunk]);
+  assert.deepEqual(ours, [theirs[0], theirs[1], { ...theirs[2], chunk: ours[2].chunk }]);
+  assert.deepEqual(Object.keys(ours[2]), Object.keys(theirs[2]));
+  const again = await floki({ sendOptions: true, requireAck: true }, 'app.one', fb.ns);
+  assert.notEqual(again.chunks[0], ours[2].chunk, 'each frame has its own id');
 });
 
 test('compress gzip: CompressedPackedForward, the same entries once gunzipped, the same options', async () => {
@@ -119,8 +125,8 @@ test('a tag that reads the record: Message mode, each event with its own tag and
   const theirs = fb.frame;
   assert.equal(ours.length, 4);
   assert.deepEqual(ours.slice(0, 3), theirs.slice(0, 3));
-  // Fluent Bit hashes its internal record (with its metadata wrapper), floki the message it sends:
-  // both are 16-byte Base64 ids that depend only on the content.
+  // Fluent Bit hashes its internal record (with its metadata wrapper); floki numbers its chunks:
+  // both are 16-byte Base64 ids.
   const [o, t] = [ours[3], theirs[3]] as { chunk: string; fluent_signal: number }[];
   assert.deepEqual(Object.keys(o!), Object.keys(t!));
   assert.match(o!.chunk, /^[A-Za-z0-9+/]{22}==$/);

@@ -7,6 +7,7 @@ import { ForwardHandshake, type ForwardSecurityOptions, type PingMessage } from 
 import { FrameReport } from './frame-report.js';
 import type { ForwardMetrics, TimeoutReason } from './metrics.js';
 import type { TranscodePool } from '../../msgpack/transcode-pool.js';
+import type { JsonDemand } from './json-demand.js';
 
 const packr = new Packr({ useRecords: false });
 
@@ -21,6 +22,8 @@ export interface ForwardConnectionHost {
   readonly paused: boolean;
   /** Prints packed records' JSON on a worker thread before their chunk is emitted (`threaded`). */
   readonly transcoder: TranscodePool | undefined;
+  /** Whether the transcoder's JSON gets read: it prints only while it does. */
+  readonly jsonDemand?: JsonDemand;
   closed(connection: ForwardConnection): void;
   /** The bytes a connection's decoder holds changed by `delta` (the buffer_total_limit_size budget). */
   holding(connection: ForwardConnection, delta: number): void;
@@ -366,7 +369,7 @@ export class ForwardConnection {
       this.received(frame);
       const queued: QueuedFrame = { frame, ready: true };
       this.queue.push(queued);
-      const printed = this.host.transcoder?.prepare(frame.events);
+      const printed = this.host.jsonDemand?.wanted === false ? undefined : this.host.transcoder?.prepare(frame.events);
       if (printed !== undefined) {
         queued.ready = false;
         void printed.then((n) => {
@@ -405,6 +408,7 @@ export class ForwardConnection {
 
   private emitted(frame: ForwardFrame): void {
     this.emitting = false;
+    this.host.jsonDemand?.observe(frame.events);
     if (!this.closed && !this.failed) this.ack(frame);
     this.proceed();
   }

@@ -68,6 +68,11 @@ interface FrameScanner {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** A Forward frame's entries, made events without decoding their records (plainForwardFrame). */
+class PlainEntries {
+  constructor(readonly events: LogEvent[]) {}
+}
 /** Past a frame of known size, room for the start of the next one: one socket read. */
 const NEXT_FRAME_ROOM = 64 * 1024;
 
@@ -271,9 +276,50 @@ export class ForwardFrameDecoder {
    * headers says: for a PackedForward frame, a few of them); else element by element (frame-nesting.ts).
    */
   private unpack(start: number, end: number): unknown {
+    const plain = this.plainForwardFrame(start, end);
+    if (plain !== undefined) return plain;
     const walked = measureValue(this.buf, start, end, FRAME_LEVELS, this.measured);
     if (walked < 0 || this.measured.levels <= FRAME_LEVELS) return unpackr.unpack(this.buf, { start, end });
     return unpackDeepFrame(this.buf, start, end, this.measured);
+  }
+
+  /**
+   * A Forward frame `[tag, [entry, ...], option?]` whose entries are all plain (entry-reader.ts
+   * addPlainEntries) as `[tag, PlainEntries, option]`, its records left as the bytes they arrived in,
+   * as PackedForward's are: Fluent Bit's and floki's forward outputs send this mode. Undefined for
+   * anything else, which msgpackr decodes whole as before.
+   */
+  private plainForwardFrame(start: number, end: number): unknown[] | undefined {
+    const buf = this.buf;
+    const n = buf[start] === 0x92 ? 2 : buf[start] === 0x93 ? 3 : 0;
+    if (n === 0) return undefined;
+    const tagRange = payloadRange(buf, start + 1, end, false);
+    if (tagRange === undefined || tagRange[1] > end) return undefined;
+    let p = tagRange[1];
+    const h = buf[p];
+    let count: number;
+    if (h !== undefined && h > 0x90 && h <= 0x9f) {
+      count = h & 0x0f;
+      p += 1;
+    } else if (h === 0xdc && p + 3 <= end) {
+      count = (buf[p + 1]! << 8) | buf[p + 2]!;
+      p += 3;
+    } else if (h === 0xdd && p + 5 <= end) {
+      count = uint32(buf, p + 1);
+      p += 5;
+    } else {
+      return undefined;
+    }
+    if (count === 0) return undefined;
+    const tag = buf.toString('utf8', tagRange[0], tagRange[1]);
+    const events: LogEvent[] = [];
+    const entriesEnd = this.entries.addPlainEntries(events, this.tagOverride ?? this.tagPrefix + tag, buf, p, end, count);
+    if (entriesEnd < 0) return undefined;
+    if (n === 2) return entriesEnd === end ? [tag, new PlainEntries(events)] : undefined;
+    // The option map: small, but walked first like any frame so that msgpackr never recurses deeply.
+    const walked = measureValue(buf, entriesEnd, end, FRAME_LEVELS, this.measured);
+    if (walked !== end || this.measured.levels > FRAME_LEVELS) return undefined;
+    return [tag, new PlainEntries(events), unpackr.unpack(buf, { start: entriesEnd, end })];
   }
 
   private release(): void {
@@ -295,11 +341,19 @@ export class ForwardFrameDecoder {
     const bytes = end - start;
     const reader = this.entries;
     reader.startFrame();
-    const events: LogEvent[] = [];
+    let events: LogEvent[] = [];
     let option: ForwardOption | undefined;
     let mode: ForwardMode;
 
-    if (second instanceof Uint8Array || typeof second === 'string') {
+    if (second instanceof PlainEntries) {
+      // Forward mode, every entry plain (plainForwardFrame).
+      option = optionOf(value[2]);
+      mode = 'forward';
+      const signal = signalOf(option);
+      if (signal !== 0) return { tag, mode, events, option, skipped: 0, outOfRange: 0, tooDeep: 0, bytes, signal };
+      events = second.events;
+      checkSize(option, events.length, -1, -1);
+    } else if (second instanceof Uint8Array || typeof second === 'string') {
       // PackedForward: [tag, entries (bin or str), option?]; entries = concatenated [time, record].
       if (n > 3) throw new ForwardProtocolError(`a PackedForward frame has 2 or 3 elements, got ${n}`);
       if (this.formatFound === 'json') {

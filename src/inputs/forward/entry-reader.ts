@@ -77,6 +77,38 @@ export class ForwardEntryReader {
   }
 
   /**
+   * Forward mode's `count` entries starting at `p`, as MsgpackEvents over their records' bytes, when
+   * every one is plain: `[time, map]` or `[[time, {}], map]` (v1.5 with empty metadata, as Fluent Bit
+   * 5 and floki's forward output send them), the time as addPackedEntries takes it, the map plain
+   * msgpack within the nesting limit. Returns where the entries end; -1 (nothing added) at the first
+   * entry that is anything else, for the caller to decode the frame the general way.
+   */
+  addPlainEntries(events: LogEvent[], tag: string, bytes: Buffer, p: number, end: number, count: number): number {
+    const first = events.length;
+    for (let i = 0; i < count; i++) {
+      if (bytes[p] !== 0x92) return undo(events, first);
+      let ns: bigint;
+      let recordAt: number;
+      if (bytes[p + 1] === 0x92) {
+        ns = this.plainTime(bytes, p + 2, end);
+        if (ns < 0n || bytes[this.timeEnd] !== 0x80) return undo(events, first);
+        recordAt = this.timeEnd + 1;
+      } else {
+        ns = this.plainTime(bytes, p + 1, end);
+        if (ns < 0n) return undo(events, first);
+        recordAt = this.timeEnd;
+      }
+      const h = bytes[recordAt];
+      if (h === undefined || !((h >= 0x80 && h <= 0x8f) || h === 0xde || h === 0xdf)) return undo(events, first);
+      const recordEnd = plainValueEnd(bytes, recordAt, end);
+      if (recordEnd < 0) return undo(events, first);
+      events.push(new MsgpackEvent(tag, ns, bytes, recordAt, recordEnd));
+      p = recordEnd;
+    }
+    return p;
+  }
+
+  /**
    * The time at `p` in ns when it is an EventTime (ext type 0, as fixext 8 or ext 8) or a positive
    * integer, with `timeEnd` set past it; -1n for anything else (read by the general path).
    */
@@ -211,4 +243,9 @@ function metadataOf(time: unknown[]): Record<string, unknown> | undefined | null
 function isMap(value: unknown): value is Record<string, unknown> {
   // msgpackr builds maps as object literals; arrays, Buffers and EventTime have other prototypes.
   return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+function undo(events: LogEvent[], length: number): number {
+  events.length = length;
+  return -1;
 }

@@ -30,8 +30,9 @@ export class MsgpackEvent implements LogEvent, MsgpackRecord {
   readonly buf: Buffer;
   readonly start: number;
   readonly end: number;
-  /** Set by a TranscodePool: the record's JSON text, printed on a worker thread. */
-  json: string | undefined = undefined;
+  /** Something read `json` (printed or not): see json-demand.ts. */
+  jsonWanted = false;
+  private printed: string | undefined = undefined;
   private decoded: Record<string, unknown> | undefined = undefined;
 
   constructor(tag: string, time: bigint, buf: Buffer, start: number, end: number) {
@@ -40,6 +41,16 @@ export class MsgpackEvent implements LogEvent, MsgpackRecord {
     this.buf = buf;
     this.start = start;
     this.end = end;
+  }
+
+  /** Set by a TranscodePool: the record's JSON text, printed on a worker thread. */
+  get json(): string | undefined {
+    this.jsonWanted = true;
+    return this.printed;
+  }
+
+  set json(text: string | undefined) {
+    this.printed = text;
   }
 
   /** The bytes (this event itself: no allocation per read) until the record is built. */

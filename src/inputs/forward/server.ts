@@ -5,6 +5,7 @@ import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from
 import type { Input, InputContext } from '../../core/plugin.js';
 import { TranscodePool } from '../../msgpack/transcode-pool.js';
 import { ForwardConnection, type ForwardConnectionHost } from './connection.js';
+import { JsonDemand } from './json-demand.js';
 import type { ForwardFrameDecoderOptions } from './decoder.js';
 import { ConnectionLimits } from './connection-limits.js';
 import { forwardMetrics, type ForwardMetrics } from './metrics.js';
@@ -34,6 +35,7 @@ export class ForwardServer implements Input, ForwardConnectionHost {
   readonly decoderOptions: ForwardFrameDecoderOptions;
   readonly security: ForwardSecurityOptions | undefined;
   readonly transcoder: TranscodePool | undefined;
+  readonly jsonDemand = new JsonDemand();
   private server: Server | undefined;
   private udp: UdpSocket | undefined;
   /** Open connections, and the limits on what they hold (net.max_connections, buffer_total_limit_size). */

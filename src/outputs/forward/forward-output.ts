@@ -59,6 +59,8 @@ export class ForwardOutput implements Output {
   private full = false;
   private stopping: Promise<void> | undefined;
   private feeding = false;
+  /** sendWhenFree() has a check scheduled. */
+  private freeCheck = false;
   private feedAgain = false;
   private feedStopped = false;
   private gaugeTimer: NodeJS.Timeout | undefined;
@@ -97,6 +99,7 @@ export class ForwardOutput implements Output {
       onSettled: () => {
         this.updateHeld();
         if (this.disk) this.feed();
+        this.sendWhenFree();
       },
     });
     this.batcher = new FrameBatcher({
@@ -173,6 +176,7 @@ export class ForwardOutput implements Output {
     }
     this.formatFailed(failed, lastError, delivery);
     this.updateHeld();
+    this.sendWhenFree();
   }
 
   /** Bytes held in memory: open frames, frames being compressed, queued and in flight, disk blocks kept for the reader. */
@@ -303,7 +307,24 @@ export class ForwardOutput implements Output {
         this.batcher.add(e.tag, e.timestamp, e.record, 0, e.record.length, e.metadata.length === 0 ? undefined : e.metadata, block.segment);
       }
       this.updateHeld();
+      this.sendWhenFree();
     }
+  }
+
+  /**
+   * A worker with nothing to send takes the open frames at once, rather than at `flush` or
+   * `batch_size`: entries then wait only while every worker is busy (for an ack, or a slow socket),
+   * which is when frames fill up. A receiver that keeps up gets what arrived since the last frame
+   * left; one behind gets full frames, as before. Checked once the events written in the same turn
+   * of the event loop are in, so that a burst of small writes makes one frame.
+   */
+  private sendWhenFree(): void {
+    if (this.freeCheck || this.stopping !== undefined) return;
+    this.freeCheck = true;
+    setImmediate(() => {
+      this.freeCheck = false;
+      if (this.stopping === undefined && this.encoding.size === 0 && this.sender.hasRoom && this.batcher.hasOpen) this.batcher.close();
+    });
   }
 
   private flowing(): number {

@@ -17,7 +17,7 @@
  */
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import { chunkIdOf, writeFrameOptions } from '../../forward/frame-options.js';
+import { newChunkId, writeFrameOptions } from '../../forward/frame-options.js';
 import { MsgpackWriter } from '../../forward/msgpack-writer.js';
 import { addRun, type Settleable, type SettleRun } from '../common/settlement.js';
 
@@ -125,6 +125,11 @@ export class FrameBatcher {
     if (w.length >= this.options.batchSizeBytes) this.closeFrame(key, frame);
   }
 
+  /** Some frame is open. */
+  get hasOpen(): boolean {
+    return this.open.size > 0;
+  }
+
   /** Closes every open frame now. */
   close(): void {
     for (const [key, frame] of [...this.open]) this.closeFrame(key, frame);
@@ -139,7 +144,6 @@ export class FrameBatcher {
   private writeMessage(frame: OpenFrame, tag: string, time: bigint, record: Uint8Array, start: number, end: number, metadata: Uint8Array | undefined): void {
     const { format } = this.options;
     const w = frame.writer;
-    const at = w.length;
     w.arrayHeader(4);
     w.str(tag);
     if (format.timeAsInteger) w.integerTime(time);
@@ -147,7 +151,7 @@ export class FrameBatcher {
     w.raw(record, start, end);
     let chunk: string | undefined;
     if (format.requireAck) {
-      chunk = chunkIdOf(w.view(at));
+      chunk = newChunkId();
       frame.chunks.push(chunk);
     }
     // Fluent Bit always ends a message with options; metadata only when the entry has some.
@@ -169,7 +173,7 @@ export class FrameBatcher {
     const entries = frame.writer.view();
     const done = (bytes: Buffer, chunks: readonly string[]): Frame => ({ bytes, chunks, entries: frame.entries, runs: frame.runs, tag: frame.tag, firstAt: frame.firstAt });
     if (format.messages) return done(frame.writer.copy(), frame.chunks);
-    const chunk = format.requireAck ? chunkIdOf(entries) : undefined;
+    const chunk = format.requireAck ? newChunkId() : undefined;
     const body = format.compress ? await gzip(entries) : entries;
     const w = new MsgpackWriter(body.length + frame.tag.length + 128);
     w.arrayHeader(format.sendOptions ? 3 : 2);

@@ -62,6 +62,11 @@ export class FrameSender {
     return this.heldBytes - waiting;
   }
 
+  /** A frame enqueued now would be sent at once: nothing waits (a retry's backoff included) and a worker is free. */
+  get hasRoom(): boolean {
+    return this.queue.length === 0 && this.inFlight.size < this.options.workers && !this.aborted;
+  }
+
   get idle(): boolean {
     return this.inFlight.size === 0 && this.queue.length === 0;
   }

@@ -62,8 +62,20 @@ export const FORWARD_OUTPUT_OPTIONS: readonly OptionSpec[] = [
   { name: 'tls.key_file', type: 'string', description: 'PEM private key of tls.crt_file.' },
   { name: 'tls.key_passwd', type: 'string', description: 'Password of tls.key_file, if it is encrypted.' },
   { name: 'tls.vhost', type: 'string', description: 'Server name to send (SNI) and verify, when it differs from host.' },
-  { name: 'workers', type: 'int', default: 2, description: 'Frames in flight at once, each on its own connection (Fluent Bit: flush workers, default 2).' },
-  { name: 'batch_size', type: 'size', default: '2M', description: "A tag's frame is sent once its entries reach this many bytes, else at service flush. Keep it under the receiver's buffer_max_size (6144000 in Fluent Bit and floki)." },
+  {
+    name: 'workers',
+    type: 'int',
+    default: 8,
+    description:
+      "Frames in flight at once, each on its own connection (kept open while used; one unused for net.keepalive_idle_timeout is closed). Fluent Bit's default is 2 flush workers; with acks a frame's connection waits for the receiver to take it, so 2 left a floki aggregator idle half the time.",
+  },
+  {
+    name: 'batch_size',
+    type: 'size',
+    default: '1M',
+    description:
+      "A tag's frame is sent once its entries reach this many bytes, or as soon as a worker is free, else at service flush. Keep it under the receiver's buffer_max_size (6144000 in Fluent Bit and floki); a floki receiver prints the records of frames up to 2M on its transcode thread.",
+  },
   {
     name: 'retry_limit',
     type: 'string',
