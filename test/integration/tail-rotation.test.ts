@@ -130,7 +130,7 @@ test('two rotations before floki looks: the file in between, never followed, is 
   const w = new Writer(web.target, 'web');
   t.after(() => w.close());
   w.write(20);
-  await s.start();
+  const p = await s.start();
   await waitFor(() => s.seqs('web-0').length >= 20, 'the first lines');
   // All in one turn of the event loop: floki cannot see the second file while it is at the path.
   w.renameAndCreate(`${web.target}.20261125-100001`);
@@ -139,6 +139,7 @@ test('two rotations before floki looks: the file in between, never followed, is 
   w.write(30);
   await waitFor(() => s.seqs('web-0').length >= w.seq, 'every line', 30_000);
   assertExactlyOnceInOrder(s.loki, 'web-0', w.seq);
+  assert.equal(await p.metric('floki_input_tail_files_rotated_total'), 2, 'both rotations counted');
 });
 
 test("kubelet rotation (rename, create, late lines, gzip) and a new pod's file, while writing steadily", async (t) => {

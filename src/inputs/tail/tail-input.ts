@@ -688,6 +688,7 @@ export class TailInput implements Input {
       let previous: TailedFile = f;
       for (const r of await this.rotatedSince(f, live.identity.dev, live.identity.ino)) {
         this.ctx.log.info({ file: f.path, rotated_to: r.path }, 'tail: reading a file that was rotated away before it was followed');
+        this.metrics.filesRotated.inc();
         previous = (await this.open({ path: f.path, realPath: r.path, start: 0, live: false, after: previous })) ?? previous;
       }
       if (previous !== f && !previous.closed) {
