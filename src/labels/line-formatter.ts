@@ -11,7 +11,8 @@
  */
 import type { LogEvent } from '../core/event.js';
 import type { PathSegment } from './record-accessor.js';
-import { RecordPruner } from './record-pruner.js';
+import { RecordPruner, REMOVED, type PruneNode } from './record-pruner.js';
+import { isSharedMap } from './shared-map.js';
 import { MsgpackJsonTranscoder } from '../msgpack/json-transcoder.js';
 import { MAX_JSON_CHARS, toJson } from './json-text.js';
 import { fluentdKeyValueLine, rubyToS } from './fluentd-key-value.js';
@@ -43,6 +44,17 @@ export interface LineFormatterOptions {
   maxChars?: number;
 }
 
+/** A top-level key under which shared maps were seen: `,"key":`, what is removed under it, each map's text. */
+interface SharedKey {
+  readonly prefix: string;
+  readonly node: PruneNode | undefined;
+  /** `,"key":<the map's JSON>`, '' when the key is removed, null when the map is not one to keep text of. */
+  readonly texts: WeakMap<object, string | null>;
+}
+
+/** Top-level keys whose shared maps' texts are kept (the kubernetes filter's: `kubernetes`, `kubernetes_namespace`). */
+const MAX_SHARED_KEYS = 16;
+
 export class LineFormatter {
   private readonly pruner: RecordPruner;
   private readonly keyValue: boolean;
@@ -53,6 +65,9 @@ export class LineFormatter {
   private readonly wholeJson: boolean;
   private readonly printer = new MsgpackJsonTranscoder([]);
   private readonly maxChars: number;
+  /** json, drop_single_key off: a record ending with shared maps is printed with their kept texts. */
+  private readonly sharedJson: boolean;
+  private readonly sharedKeys = new Map<string, SharedKey>();
 
   constructor(options: LineFormatterOptions) {
     this.maxChars = options.maxChars ?? MAX_JSON_CHARS;
@@ -60,7 +75,8 @@ export class LineFormatter {
     this.keyValue = options.format === 'key_value';
     this.fluentdKeyValue = options.format === 'fluentd_key_value';
     this.dropSingleKey = options.dropSingleKey;
-    this.wholeJson = !this.keyValue && !this.fluentdKeyValue && this.dropSingleKey === 'off' && options.removePaths.length === 0;
+    this.sharedJson = !this.keyValue && !this.fluentdKeyValue && this.dropSingleKey === 'off';
+    this.wholeJson = this.sharedJson && options.removePaths.length === 0;
   }
 
   lineFor(event: LogEvent): string {
@@ -76,6 +92,10 @@ export class LineFormatter {
   }
 
   format(record: Record<string, unknown>): string {
+    if (this.sharedJson) {
+      const line = this.jsonWithShared(record);
+      if (line !== undefined) return line;
+    }
     const rec = this.pruner.prune(record);
     if (this.dropSingleKey !== 'off') {
       const only = singleKey(rec);
@@ -83,6 +103,68 @@ export class LineFormatter {
     }
     if (this.fluentdKeyValue) return fluentdKeyValueLine(rec, this.maxChars);
     return this.keyValue ? keyValueLine(rec, this.maxChars) : toJson(rec, this.maxChars);
+  }
+
+  /**
+   * The json line of a record whose last keys hold shared maps (see shared-map.ts; the kubernetes
+   * filter's `kubernetes` map, some 700 bytes of the line): their text, pruned, is printed once per map
+   * and kept, and only the keys before them are printed per record. The same text as the general way;
+   * undefined when the record does not end with such a map, or its other keys cannot be printed by
+   * JSON.stringify (then the general way prints it).
+   */
+  private jsonWithShared(record: Record<string, unknown>): string | undefined {
+    const keys = Object.keys(record);
+    let first = keys.length;
+    let tail = '';
+    while (first > 0) {
+      const key = keys[first - 1]!;
+      const text = this.sharedText(key, record[key]);
+      if (text === undefined) break;
+      tail = text + tail;
+      first--;
+    }
+    if (first === keys.length) return undefined;
+    const rest: Record<string, unknown> = {};
+    for (let i = 0; i < first; i++) {
+      const key = keys[i]!;
+      // JSON.stringify would call a record's own toJSON with the record itself: leave that to the general way.
+      if (key === 'toJSON') return undefined;
+      if (key === '__proto__') Object.defineProperty(rest, key, { value: record[key], enumerable: true, writable: true, configurable: true });
+      else rest[key] = record[key];
+    }
+    let head: string;
+    try {
+      head = JSON.stringify(this.pruner.prune(rest));
+    } catch {
+      return undefined;
+    }
+    if (tail.length === 0) return head;
+    return head.length === 2 ? `{${tail.slice(1)}}` : `${head.slice(0, -1)}${tail}}`;
+  }
+
+  /** `,"key":<text>` of a shared map under a top-level key ('' when the key is removed), else undefined. */
+  private sharedText(key: string, value: unknown): string | undefined {
+    if (value === null || typeof value !== 'object' || !Object.isFrozen(value)) return undefined;
+    let entry = this.sharedKeys.get(key);
+    if (entry === undefined) {
+      if (this.sharedKeys.size >= MAX_SHARED_KEYS) return undefined;
+      entry = { prefix: `,${JSON.stringify(key)}:`, node: this.pruner.under(key), texts: new WeakMap() };
+      this.sharedKeys.set(key, entry);
+    }
+    let text = entry.texts.get(value);
+    if (text === undefined) {
+      text = null;
+      if (isSharedMap(value)) {
+        const pruned = RecordPruner.pruneUnder(value, entry.node);
+        try {
+          text = pruned === REMOVED ? '' : entry.prefix + JSON.stringify(pruned);
+        } catch {
+          // Longer than V8's strings: printed the general way (which cuts it).
+        }
+      }
+      entry.texts.set(value, text);
+    }
+    return text ?? undefined;
   }
 
   private formatSingle(value: unknown): string {
