@@ -48,8 +48,15 @@ export interface LineFormatterOptions {
 interface SharedKey {
   readonly prefix: string;
   readonly node: PruneNode | undefined;
-  /** `,"key":<the map's JSON>`, '' when the key is removed, null when the map is not one to keep text of. */
-  readonly texts: WeakMap<object, string | null>;
+  /** Null when the map is not one to keep text of. */
+  readonly texts: WeakMap<object, SharedText | null>;
+}
+
+interface SharedText {
+  /** `,"key":<the map's JSON>`; '' when the key is removed. */
+  readonly text: string;
+  /** Its UTF-8 length. */
+  readonly bytes: number;
 }
 
 /** Top-level keys whose shared maps' texts are kept (the kubernetes filter's: `kubernetes`, `kubernetes_namespace`). */
@@ -68,6 +75,9 @@ export class LineFormatter {
   /** json, drop_single_key off: a record ending with shared maps is printed with their kept texts. */
   private readonly sharedJson: boolean;
   private readonly sharedKeys = new Map<string, SharedKey>();
+  /** The last line jsonWithShared made, and its UTF-8 length. */
+  private lastLine: string | undefined;
+  private lastBytes = 0;
 
   constructor(options: LineFormatterOptions) {
     this.maxChars = options.maxChars ?? MAX_JSON_CHARS;
@@ -80,6 +90,7 @@ export class LineFormatter {
   }
 
   lineFor(event: LogEvent): string {
+    this.lastLine = undefined;
     if (event.line !== undefined) return event.line;
     // A record still in its msgpack bytes (forward input) is printed from them: as a worker thread
     // printed it ahead, or here. The same text as format(), and the same whichever prints it.
@@ -92,6 +103,7 @@ export class LineFormatter {
   }
 
   format(record: Record<string, unknown>): string {
+    this.lastLine = undefined;
     if (this.sharedJson) {
       const line = this.jsonWithShared(record);
       if (line !== undefined) return line;
@@ -106,6 +118,15 @@ export class LineFormatter {
   }
 
   /**
+   * The UTF-8 length of a line this formatter just returned, without flattening it: a line made with
+   * a shared map's kept text is a rope of the record's own text and that text, and stays one (the
+   * batch holding it holds ~400 bytes, not a copy of the ~700 shared ones) until it is encoded.
+   */
+  utf8Bytes(line: string): number {
+    return line === this.lastLine ? this.lastBytes : Buffer.byteLength(line);
+  }
+
+  /**
    * The json line of a record whose last keys hold shared maps (see shared-map.ts; the kubernetes
    * filter's `kubernetes` map, some 700 bytes of the line): their text, pruned, is printed once per map
    * and kept, and only the keys before them are printed per record. The same text as the general way;
@@ -116,11 +137,13 @@ export class LineFormatter {
     const keys = Object.keys(record);
     let first = keys.length;
     let tail = '';
+    let tailBytes = 0;
     while (first > 0) {
       const key = keys[first - 1]!;
-      const text = this.sharedText(key, record[key]);
-      if (text === undefined) break;
-      tail = text + tail;
+      const shared = this.sharedText(key, record[key]);
+      if (shared === undefined) break;
+      tail = shared.text + tail;
+      tailBytes += shared.bytes;
       first--;
     }
     if (first === keys.length) return undefined;
@@ -138,12 +161,26 @@ export class LineFormatter {
     } catch {
       return undefined;
     }
-    if (tail.length === 0) return head;
-    return head.length === 2 ? `{${tail.slice(1)}}` : `${head.slice(0, -1)}${tail}}`;
+    let line: string;
+    let bytes: number;
+    if (tail.length === 0) {
+      line = head;
+      bytes = Buffer.byteLength(head);
+    } else if (head.length === 2) {
+      // `{` + the tail without its leading comma + `}`.
+      line = `{${tail.slice(1)}}`;
+      bytes = tailBytes + 1;
+    } else {
+      line = `${head.slice(0, -1)}${tail}}`;
+      bytes = Buffer.byteLength(head) + tailBytes;
+    }
+    this.lastLine = line;
+    this.lastBytes = bytes;
+    return line;
   }
 
   /** `,"key":<text>` of a shared map under a top-level key ('' when the key is removed), else undefined. */
-  private sharedText(key: string, value: unknown): string | undefined {
+  private sharedText(key: string, value: unknown): SharedText | undefined {
     if (value === null || typeof value !== 'object' || !Object.isFrozen(value)) return undefined;
     let entry = this.sharedKeys.get(key);
     if (entry === undefined) {
@@ -151,20 +188,22 @@ export class LineFormatter {
       entry = { prefix: `,${JSON.stringify(key)}:`, node: this.pruner.under(key), texts: new WeakMap() };
       this.sharedKeys.set(key, entry);
     }
-    let text = entry.texts.get(value);
-    if (text === undefined) {
-      text = null;
+    let shared = entry.texts.get(value);
+    if (shared === undefined) {
+      shared = null;
       if (isSharedMap(value)) {
         const pruned = RecordPruner.pruneUnder(value, entry.node);
         try {
-          text = pruned === REMOVED ? '' : entry.prefix + JSON.stringify(pruned);
+          const text = pruned === REMOVED ? '' : entry.prefix + JSON.stringify(pruned);
+          // (Counting its bytes joins the two parts into one string, once.)
+          shared = { text, bytes: Buffer.byteLength(text) };
         } catch {
           // Longer than V8's strings: printed the general way (which cuts it).
         }
       }
-      entry.texts.set(value, text);
+      entry.texts.set(value, shared);
     }
-    return text ?? undefined;
+    return shared ?? undefined;
   }
 
   private formatSingle(value: unknown): string {
