@@ -102,3 +102,15 @@ test('removing a key keeps a `__proto__` key beside it (JSON.parse makes one; as
   assert.equal(formatter(['$stream']).format(record), '{"__proto__":"p","log":"x"}');
   assert.deepEqual(Object.keys(new RecordPruner([['stream']]).prune(record)), ['__proto__', 'log']);
 });
+
+test('utf8Bytes counts a line made from a kept text as Buffer.byteLength does (multi-byte text in both parts)', () => {
+  const f = formatter(REMOVE);
+  const shared = freezeShared({ ...kube(), host: 'nœud-1 ☃' });
+  for (const record of [{ log: 'héllo 🌍', kubernetes: shared }, { kubernetes: shared }, { log: 'plain' }, { log: 'x', kubernetes: kube() }]) {
+    const line = f.format(record);
+    assert.equal(f.utf8Bytes(line), Buffer.byteLength(line), line);
+  }
+  const line = f.format({ log: 'a', kubernetes: shared });
+  f.format({ log: 'another line', kubernetes: shared });
+  assert.equal(f.utf8Bytes(line), Buffer.byteLength(line), 'an earlier line is counted afresh');
+});
