@@ -3,15 +3,19 @@ import { join } from 'node:path';
 import { loadConfig } from './config/load.js';
 import { formatProblem } from './config/errors.js';
 import type { FlokiConfig } from './core/pipeline-config.js';
+import type { ConfigFormat } from './config/model.js';
 import { PACKAGE_ROOT, VERSION } from './package-root.js';
 import { PLUGINS } from './plugins.js';
 import { Floki } from './runtime.js';
 
-const USAGE = `usage: floki [-c FILE] [--dry-run] [-Y] [--version]
+const USAGE = `usage: floki [-c FILE] [--format FORMAT] [--dry-run] [-Y] [--version]
 
   -c, --config FILE          a Fluent Bit config: YAML (.yaml, .yml) or the classic format (any
-                             other name), with its includes and parsers files
-                             (default: configs/default.yaml)
+                             other name), with its includes and parsers files; or a Fluentd
+                             config (its first directive is <source>, <match>, <filter>, <label>,
+                             <system> or <worker>) (default: configs/default.yaml)
+  -F, --format FORMAT        read the config as 'yaml', 'classic' or 'fluentd' whatever its name
+                             and content
   -D, --dry-run              validate the config, print 'config ok' (and any warning) or every
                              error, and exit
   -Y, --enable-hot-reload    reload the config on SIGHUP and POST /api/v2/reload, as service
@@ -25,6 +29,7 @@ when hot reload is on.
 
 interface Args {
   config: string;
+  format?: ConfigFormat;
   dryRun: boolean;
   hotReload: boolean;
 }
@@ -38,7 +43,11 @@ function parseArgs(argv: string[]): Args | number {
       if (!v) return fail(`${a} needs a file`);
       args.config = v;
     } else if (a.startsWith('--config=')) args.config = a.slice('--config='.length);
-    else if (a === '--dry-run' || a === '-D') args.dryRun = true;
+    else if (a === '-F' || a === '--format' || a.startsWith('--format=')) {
+      const v = a.startsWith('--format=') ? a.slice('--format='.length) : argv[++i];
+      if (v !== 'yaml' && v !== 'classic' && v !== 'fluentd') return fail(`${a.split('=')[0]} needs yaml, classic or fluentd`);
+      args.format = v;
+    } else if (a === '--dry-run' || a === '-D') args.dryRun = true;
     else if (a === '--enable-hot-reload' || a === '-Y') args.hotReload = true;
     else if (a === '-V' || a === '--version') {
       process.stdout.write(`floki ${VERSION}\n`);
@@ -59,7 +68,8 @@ function fail(message: string): number {
 async function main(): Promise<number | undefined> {
   const args = parseArgs(process.argv.slice(2));
   if (typeof args === 'number') return args;
-  const loaded = loadConfig(args.config, PLUGINS);
+  const options = args.format ? { format: args.format } : {};
+  const loaded = loadConfig(args.config, PLUGINS, options);
   if (!loaded.config) {
     process.stderr.write(loaded.problems.map(formatProblem).join('\n') + '\n');
     return 1;
@@ -71,7 +81,7 @@ async function main(): Promise<number | undefined> {
     return 0;
   }
   const floki = new Floki(config, undefined, {
-    reader: () => loadConfig(args.config, PLUGINS),
+    reader: () => loadConfig(args.config, PLUGINS, options),
     hotReload: args.hotReload,
     onFatal: () => {
       process.exitCode = 1;

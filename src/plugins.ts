@@ -21,6 +21,7 @@ import { stdoutFilter } from './filters/stdout/index.js';
 import { forwardOutput } from './outputs/forward/index.js';
 import { lokiOutput } from './outputs/loki/index.js';
 import { stdoutOutput } from './outputs/stdout/index.js';
+import { nullOutput } from './outputs/null/index.js';
 
 /** Every plugin floki knows. */
 export const PLUGIN_LIST: readonly AnyPlugin[] = [
@@ -45,6 +46,7 @@ export const PLUGIN_LIST: readonly AnyPlugin[] = [
   lokiOutput,
   forwardOutput,
   stdoutOutput,
+  nullOutput,
   // After the output: a plain `stdout` stays the output's name; the filter is found by kind.
   stdoutFilter,
 ];

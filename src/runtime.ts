@@ -26,7 +26,7 @@ const SERVER_KEYS = ['httpServer', 'httpListen', 'httpPort', 'healthCheck', 'hcE
  * (SIGHUP or `/api/v2/reload` read the config again and replace the pipeline; see Engine.reload).
  */
 export class Floki implements ReloadControl {
-  readonly metrics = new Metrics({ processMetrics: true });
+  readonly metrics = new Metrics();
   readonly engine: Engine;
   private server?: MonitoringServer;
   private health?: HealthCheck;
@@ -154,6 +154,7 @@ export class Floki implements ReloadControl {
 
   private async startServer(s: ServiceConfig): Promise<void> {
     if (!s.httpServer) return;
+    this.metrics.enableProcessMetrics();
     if (s.healthCheck) {
       this.health = new HealthCheck(this.metrics, { errorsCount: s.hcErrorsCount, retryFailureCount: s.hcRetryFailureCount, periodMs: s.hcPeriodMs });
       this.health.start();

@@ -25,6 +25,8 @@ export interface ConfigFiles {
   read(path: string): string;
   /** Whether a regular file exists at `path`. */
   exists(path: string): boolean;
+  /** The text of a file, not counted against the limits of the files read (to look at its format first). */
+  peek?(path: string): string;
   /** The files a pattern with `*`, `?` or `[...]` names, sorted; absolute patterns only. */
   glob(pattern: string): string[];
   /** An identity for a path, the same for every name of one file (to refuse including a file twice). */
@@ -67,6 +69,10 @@ export class DiskFiles implements ConfigFiles {
     this.bytes += size;
     if (this.bytes > CONFIG_LIMITS.totalBytes) throw new ConfigFileError(path, `the config's files together are larger than ${formatBytes(CONFIG_LIMITS.totalBytes)}`);
     return text;
+  }
+
+  peek(path: string): string {
+    return this.preloaded.get(path) ?? readRegularFile(path);
   }
 
   exists(path: string): boolean {

@@ -225,6 +225,12 @@ export const FLUENT_BIT_KEYS: Readonly<Record<PluginKind, Readonly<Record<string
     // The Loki output does these TLS keys and net.keepalive itself.
     loki: [...EVERY_OUTPUT, ...OUTPUT_NET.filter((k) => !['tls.verify_hostname', 'tls.ca_path', 'tls.key_passwd', 'tls.min_version', 'tls.max_version', 'tls.ciphers', 'net.keepalive'].includes(k.key))],
     stdout: [...EVERY_OUTPUT],
+    null: [
+      ...EVERY_OUTPUT,
+      ignore('format', 'the null output writes nothing'),
+      ignore('json_date_key', 'the null output writes nothing'),
+      ignore('json_date_format', 'the null output writes nothing'),
+    ],
     // The forward output has its own TLS key password and connection keys.
     forward: [...EVERY_OUTPUT, ...OUTPUT_NET.filter((k) => !['tls.key_passwd', 'net.connect_timeout', 'net.keepalive', 'net.keepalive_idle_timeout'].includes(k.key))],
   },

@@ -8,7 +8,7 @@ import type { ConfigWarning, FlokiConfig } from '../core/pipeline-config.js';
 import { ParserRegistry } from '../parsers/registry.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
 import { DiskFiles, folderOf, resolveAgainst, type ConfigFiles } from './files.js';
-import { formatOf, readConfig, readParsersFile } from './formats/index.js';
+import { detectFormat, readConfig, readParsersFile } from './formats/index.js';
 import type { ConfigFormat, ConfigModel } from './model.js';
 import { parseEntries } from './resolve/options.js';
 import { resolveModel, variablesOf } from './resolve/index.js';
@@ -26,7 +26,7 @@ export interface LoadOptions {
   environment?: NodeJS.ProcessEnv;
   /** How files are read (tests give them from memory). */
   files?: ConfigFiles;
-  /** The format, when not the one the file name says (`.yaml`/`.yml`: YAML; else classic). */
+  /** The format, when not the one the file says (`.yaml`/`.yml`: YAML; a first directive `<source>`, `<match>`, ...: Fluentd; else classic). */
   format?: ConfigFormat;
   /** Files floki ships, by base name: a `parsers_file` named so that does not exist is read from here. */
   stockFiles?: ReadonlyMap<string, string>;
@@ -46,7 +46,7 @@ export function loadConfig(path: string, registry: PluginRegistry, options: Load
   const files = options.files ?? new DiskFiles();
   const environment = options.environment ?? process.env;
   const display = displayName(path);
-  const front = readConfig(path, files, options.format ?? formatOf(path));
+  const front = readConfig(path, files, options.format ?? detectFormat(path, files), environment);
   if (front.problems.length) return { problems: front.problems.map(display), warnings: [] };
   const model = front.model;
   const variables = variablesOf(model, environment);

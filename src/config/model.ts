@@ -1,5 +1,5 @@
 /**
- * The config model every format's front-end produces (Fluent Bit YAML, Fluent Bit classic, and later
+ * The config model every format's front-end produces (Fluent Bit YAML, Fluent Bit classic, and
  * Fluentd): sections of `{key, value, file, line}` entries, nested sections for processors, parser
  * definitions and upstreams. It says nothing about plugins: option tables, defaults, validation and
  * docs come after it, once per plugin, whatever the format the user wrote.
@@ -38,6 +38,10 @@ export interface PluginSection extends ConfigSection {
    * Each is a `filter` section without `match`.
    */
   processors: PluginSection[];
+  /** Fluentd front-end only: the route group (label) of the instance (see PluginInstanceConfig.routeGroup). */
+  routeGroup?: string;
+  /** Fluentd front-end only: an output that is `relabel` to this route group. */
+  relabel?: string;
 }
 
 /** A variable set by the config itself (`@SET name=value`, YAML `env`); the environment comes after these. */
@@ -73,7 +77,7 @@ export interface IgnoredSection {
   reason: string;
 }
 
-export type ConfigFormat = 'yaml' | 'classic';
+export type ConfigFormat = 'yaml' | 'classic' | 'fluentd';
 
 export interface ConfigModel {
   /** The main file (its path as given). */
@@ -92,6 +96,8 @@ export interface ConfigModel {
   upstreams: UpstreamSpec[];
   refused: RefusedSection[];
   ignored: IgnoredSection[];
+  /** Other warnings of the front-end, as they are to be shown (Fluentd's parser: a key given twice, an include matching nothing). */
+  warnings?: { file: string; line: number; message: string }[];
 }
 
 export function emptyModel(file: string, format: ConfigFormat): ConfigModel {

@@ -21,6 +21,8 @@ export class Variables {
     private readonly environment: NodeJS.ProcessEnv,
     /** How the config sets variables, for the error message: `env` or `@SET`. */
     private readonly setBy: string,
+    /** Fluentd's configs have no `${NAME}` (their `${tag}` is the plugins'): values are kept as written. */
+    private readonly literal = false,
   ) {
     for (const v of variables) this.defined.set(v.name, v.value);
   }
@@ -33,7 +35,7 @@ export class Variables {
 
   /** The value with its variables replaced, or why it cannot be. */
   expand(value: string): { value: string } | { error: string } {
-    if (!value.includes('${')) return { value };
+    if (this.literal || !value.includes('${')) return { value };
     let out = '';
     let last = 0;
     for (const m of value.matchAll(REFERENCE)) {

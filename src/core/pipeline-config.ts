@@ -35,6 +35,17 @@ export interface PluginInstanceConfig {
   processors?: PluginInstanceConfig[];
   /** The instance's own `log_level`, when it sets one (else the service's). */
   logLevel?: string;
+  /**
+   * Fluentd's labels (set only by the Fluentd front-end): an input's events enter this route group,
+   * and a filter or output takes events of its own group only. Undefined everywhere for Fluent Bit
+   * configs: one group, routing as Fluent Bit routes.
+   */
+  routeGroup?: string;
+  /**
+   * An output that is Fluentd's `relabel` (or a `copy` store of one): the events it matches go on into
+   * this route group's filters and outputs instead of being written.
+   */
+  relabel?: string;
   /** Where the instance is defined. */
   file?: string;
   line: number;

@@ -87,6 +87,8 @@ export class Pipeline {
   readonly backpressure: Backpressure;
   /** Routes of events that filters send on, by tag. */
   private readonly passRoutes = new RouteCache();
+  /** The same for Fluentd's labels (route groups other than the default), by group. */
+  private readonly groupRoutes = new Map<string, RouteCache>();
   /** While false, paused inputs are not resumed (they are stopping). */
   live = false;
   /** Once true, filters can no longer send on or emit (their pipeline is gone). */
@@ -104,8 +106,10 @@ export class Pipeline {
   /** Gives the pipeline an output instance, taking `c`'s match and processors. */
   addOutput(unit: OutputUnit, c: PluginInstanceConfig): OutputSlot {
     const slot: OutputSlot = { name: unit.name, unit, matcher: c.matcher!, processors: [], feeders: new Set(), backpressure: this.backpressure };
+    if (c.routeGroup !== undefined) slot.group = c.routeGroup;
+    if (c.relabel !== undefined) slot.relabel = c.relabel;
     slot.processors = (c.processors ?? []).map((p, index) => this.filterSlot(p, 'output', index, slot));
-    if (slot.processors.length) this.failures.set(slot, new RecordFailures(this.host.context(c)));
+    if (slot.processors.length || slot.relabel !== undefined) this.failures.set(slot, new RecordFailures(this.host.context(c)));
     this.outputs.push(slot);
     return slot;
   }
@@ -118,6 +122,7 @@ export class Pipeline {
   addInput(c: PluginInstanceConfig, handedOver: unknown): InputSlot {
     const plugin = c.plugin as InputPlugin;
     const slot: InputSlot = { name: c.instanceName, plugin, paused: false, processors: [], feeds: new Set(), routes: new RouteCache() };
+    if (c.routeGroup !== undefined) slot.group = c.routeGroup;
     slot.processors = (c.processors ?? []).map((p, index) => this.filterSlot(p, 'input', index, slot));
     const pipeline = this;
     const ctx: InputContext = {
@@ -155,6 +160,7 @@ export class Pipeline {
       busy: undefined,
       upstream: new Set(),
     };
+    if (c.routeGroup !== undefined) slot.group = c.routeGroup;
     const ctx: FilterContext = {
       ...this.host.context(c),
       pass: (events, holds) => this.carry(holds, (delivery) => this.passOn(slot, events, delivery, sourceOf(holds[0]))),
@@ -211,7 +217,10 @@ export class Pipeline {
    */
   private emitFrom(slot: FilterSlot, events: LogEvent[], delivery: Delivery | undefined, holds: readonly Hold[]): Queued {
     if (events.length === 0) return undefined;
-    slot.emitter ??= { name: `emitter_for_${slot.name}`, paused: false, processors: [], feeds: new Set(), routes: new RouteCache(), emitterOf: slot };
+    if (slot.emitter === undefined) {
+      slot.emitter = { name: `emitter_for_${slot.name}`, paused: false, processors: [], feeds: new Set(), routes: new RouteCache(), emitterOf: slot };
+      if (slot.group !== undefined) slot.emitter.group = slot.group;
+    }
     for (const h of holds) {
       const source = sourceOf(h);
       if (source !== undefined) this.backpressure.through(source, slot);
@@ -232,7 +241,7 @@ export class Pipeline {
       return this.runChain(output.processors, slot.index + 1, events, delivery, source, (out) => this.write(output, out, delivery, source));
     }
     return this.byTag(events, (tag, list) => {
-      const route = this.passRoute(tag);
+      const route = this.passRoute(slot.group, tag);
       let from = 0;
       while (from < route.filters.length && route.filters[from]!.index <= slot.index) from++;
       return this.runChain(route.filters, from, list, delivery, source, (out) => this.toOutputs(route.outputs, out, delivery, undefined, source));
@@ -415,8 +424,8 @@ export class Pipeline {
     if (outputs.length === 1) return this.write(outputs[0]!, events, delivery, source);
     const waits: Promise<void>[] = [];
     for (const o of outputs) {
-      // An output's processors change events in place: give them a copy of their own.
-      const list = o.processors.length ? this.copiesFor(o, events) : events;
+      // An output's processors change events in place: give them a copy of their own. A relabel's filters (Fluentd's `<label>`) do too.
+      const list = o.processors.length || o.relabel !== undefined ? this.copiesFor(o, events) : events;
       if (list.length === 0) continue;
       const w = this.write(o, list, delivery, source);
       if (w) waits.push(w);
@@ -425,8 +434,17 @@ export class Pipeline {
   }
 
   private write(output: OutputSlot, events: LogEvent[], delivery: Delivery | undefined, source: InputSlot | undefined): Queued {
+    if (output.relabel !== undefined) return this.relabel(output.relabel, events, delivery, source);
     if (output.processors.length) return this.runChain(output.processors, 0, events, delivery, source, (out) => this.take(output, out, delivery));
     return this.take(output, events, delivery);
+  }
+
+  /** Fluentd's `relabel`: the events go on through `group`'s filters to its outputs. */
+  private relabel(group: string, events: LogEvent[], delivery: Delivery | undefined, source: InputSlot | undefined): Queued {
+    return this.byTag(events, (tag, list) => {
+      const route = this.passRoute(group, tag);
+      return this.runChain(route.filters, 0, list, delivery, source, (out) => this.toOutputs(route.outputs, out, delivery, undefined, source));
+    });
   }
 
   private take(output: OutputSlot, events: LogEvent[], delivery: Delivery | undefined): Queued {
@@ -437,25 +455,45 @@ export class Pipeline {
   private route(input: InputSlot, tag: string): Route {
     let route = input.routes.get(tag);
     if (route) return route;
-    route = this.matching(tag);
+    route = this.matching(input.group, tag);
     input.routes.set(tag, route);
-    for (const o of route.outputs) this.backpressure.link(input, o);
+    this.linkAll(input, route.outputs, tag, undefined);
     return route;
+  }
+
+  /** Links the input to the outputs it feeds, through `relabel`s to the outputs of their groups. */
+  private linkAll(input: InputSlot, outputs: OutputSlot[], tag: string, seen: Set<string> | undefined): void {
+    for (const o of outputs) {
+      if (o.relabel === undefined) {
+        this.backpressure.link(input, o);
+        continue;
+      }
+      seen ??= new Set();
+      if (seen.has(o.relabel)) continue;
+      seen.add(o.relabel);
+      this.linkAll(input, this.passRoute(o.relabel, tag).outputs, tag, seen);
+    }
   }
 
   /** The route for events a filter sends on: no input to pause, so no feeds are recorded. */
-  private passRoute(tag: string): Route {
-    let route = this.passRoutes.get(tag);
+  private passRoute(group: string | undefined, tag: string): Route {
+    let cache = this.passRoutes;
+    if (group !== undefined) {
+      cache = this.groupRoutes.get(group) ?? new RouteCache();
+      this.groupRoutes.set(group, cache);
+    }
+    let route = cache.get(tag);
     if (route) return route;
-    route = this.matching(tag);
-    this.passRoutes.set(tag, route);
+    route = this.matching(group, tag);
+    cache.set(tag, route);
     return route;
   }
 
-  private matching(tag: string): Route {
+  /** The filters and outputs of `group` (undefined: Fluent Bit's one group) that take `tag`. */
+  private matching(group: string | undefined, tag: string): Route {
     return {
-      filters: this.filters.filter((f) => f.matcher!.matches(tag)),
-      outputs: this.outputs.filter((o) => o.matcher.matches(tag)),
+      filters: this.filters.filter((f) => f.group === group && f.matcher!.matches(tag)),
+      outputs: this.outputs.filter((o) => o.group === group && o.matcher.matches(tag)),
     };
   }
 }

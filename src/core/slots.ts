@@ -25,6 +25,8 @@ export interface InputSlot {
   emitterOf?: FilterSlot;
   /** The flow given to filters with this input's events when the emit does not wait for settlement (made on first use). */
   flow?: FilterFlow;
+  /** The route group its events enter (Fluentd's `@label`); undefined for Fluent Bit configs. */
+  group?: string;
 }
 
 export interface FilterSlot {
@@ -42,6 +44,8 @@ export interface FilterSlot {
   emitter?: InputSlot;
   /** Inputs whose records this filter re-emitted: what its emitter feeds pauses them too. */
   upstream: Set<InputSlot>;
+  /** The route group it belongs to (Fluentd's `<label>`). */
+  group?: string;
 }
 
 /** An output instance, for as long as it runs (across reloads that keep it). */
@@ -63,6 +67,10 @@ export interface OutputSlot {
   feeders: Set<InputSlot>;
   /** Its pipeline's, which pauses the feeders when the output is full. */
   backpressure: Backpressure;
+  /** The route group it belongs to (Fluentd's `<label>`). */
+  group?: string;
+  /** Fluentd's `relabel`: the events go on into this route group instead of the output. */
+  relabel?: string;
 }
 
 export interface Route {

@@ -14,6 +14,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { LogEvent, MsgpackRecord } from '../core/event.js';
+import type { TranscodeJob } from './transcode-worker.js';
 
 /** A record the pool can print: its bytes, and where the text goes. */
 export interface PrintableRecord extends MsgpackRecord {
@@ -31,10 +32,15 @@ export interface TranscodePoolOptions {
 }
 
 interface Slot {
+  index: number;
+  /** The thread has not seen this slot's buffers yet (new, or results grown): the next job sends them. */
+  announce: boolean;
   input: SharedArrayBuffer;
+  inputView: Buffer;
   output: SharedArrayBuffer;
   outputView: Buffer;
   results: SharedArrayBuffer;
+  resultsView: Int32Array;
   busy: boolean;
 }
 
@@ -89,8 +95,10 @@ export class TranscodePool {
     const worker = slot && (this.worker ?? this.startWorker());
     if (slot === undefined || worker === undefined) return undefined;
 
-    buf.copy(Buffer.from(slot.input), 0, from, to);
-    const offsets = new Int32Array(2 * records.length);
+    buf.copy(slot.inputView, 0, from, to);
+    // The records' offsets go in the slot's shared results (the thread reads each pair, then writes
+    // its result there): a job message is a few numbers, not a structured clone of buffers.
+    const offsets = slot.resultsView;
     for (let i = 0; i < records.length; i++) {
       offsets[2 * i] = records[i]!.start - from;
       offsets[2 * i + 1] = records[i]!.end - from;
@@ -100,7 +108,14 @@ export class TranscodePool {
     return new Promise<number>((resolve) => {
       this.jobs.set(id, { slot, records, resolve });
       if (this.jobs.size === 1) worker.ref();
-      worker.postMessage({ id, input: slot.input, length: to - from, offsets, output: slot.output, results: slot.results });
+      const job: TranscodeJob = { id, slot: slot.index, length: to - from, count: records.length };
+      if (slot.announce) {
+        slot.announce = false;
+        job.input = slot.input;
+        job.output = slot.output;
+        job.results = slot.results;
+      }
+      worker.postMessage(job);
     });
   }
 
@@ -117,10 +132,26 @@ export class TranscodePool {
     if (slot === undefined) {
       if (this.slots.length >= this.maxSlots) return undefined;
       const output = new SharedArrayBuffer(Math.ceil(this.slotBytes * OUTPUT_RATIO));
-      slot = { input: new SharedArrayBuffer(this.slotBytes), output, outputView: Buffer.from(output), results: new SharedArrayBuffer(0), busy: false };
+      const input = new SharedArrayBuffer(this.slotBytes);
+      const results = new SharedArrayBuffer(0);
+      slot = {
+        index: this.slots.length,
+        announce: true,
+        input,
+        inputView: Buffer.from(input),
+        output,
+        outputView: Buffer.from(output),
+        results,
+        resultsView: new Int32Array(results),
+        busy: false,
+      };
       this.slots.push(slot);
     }
-    if (slot.results.byteLength < 8 * records) slot.results = new SharedArrayBuffer(8 * Math.max(records, 1024));
+    if (slot.results.byteLength < 8 * records) {
+      slot.results = new SharedArrayBuffer(8 * Math.max(records, 1024));
+      slot.resultsView = new Int32Array(slot.results);
+      slot.announce = true;
+    }
     return slot;
   }
 
@@ -130,7 +161,7 @@ export class TranscodePool {
     this.jobs.delete(id);
     if (this.jobs.size === 0) this.worker?.unref();
     const { slot, records } = job;
-    const results = new Int32Array(slot.results);
+    const results = slot.resultsView;
     const out = slot.outputView;
     let start = 0;
     let printed = 0;

@@ -8,8 +8,22 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export class Metrics {
   readonly registry = new Registry();
 
+  private processMetrics = false;
+
   constructor(options: { processMetrics?: boolean } = {}) {
-    if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'floki_' });
+    if (options.processMetrics) this.enableProcessMetrics();
+  }
+
+  /**
+   * Adds the process's own metrics (CPU, memory, event loop lag, GC), once. The runtime does this when
+   * its monitoring server starts, the only place they are read: their event loop monitor is a timer,
+   * and at prom-client's default precision (10 ms) it was most of an idle process's CPU. Lag is
+   * sampled every 100 ms here; a stall longer than that still shows in full.
+   */
+  enableProcessMetrics(): void {
+    if (this.processMetrics) return;
+    this.processMetrics = true;
+    collectDefaultMetrics({ register: this.registry, prefix: 'floki_', eventLoopMonitoringPrecision: 100 });
   }
 
   counter(name: string, help: string, labelNames: readonly string[] = ['name']): Counter<string> {

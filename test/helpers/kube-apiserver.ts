@@ -110,6 +110,8 @@ export class KubeApiServer {
   splitLines = true;
   /** Answers every request after this many ms (a slow API server). */
   latencyMs = 0;
+  /** Serve requests without a token too (an API server allowing anonymous reads), for configs that name no token file. */
+  allowAnonymous = false;
   /** The node whose pods the kubelet's `/pods` lists (every pod when undefined). */
   kubeletNode: string | undefined;
   /** Consulted first for every request: answer it otherwise (an outage, 403, 404...); `token` tells clients apart. */
@@ -322,7 +324,7 @@ export class KubeApiServer {
         return;
       }
       if (intercepted !== undefined) return send(intercepted.status, intercepted.body);
-      if (token === undefined || !this.tokens.has(token)) return send(401, status(401, 'Unauthorized', 'Unauthorized'));
+      if (token === undefined ? !this.allowAnonymous : !this.tokens.has(token)) return send(401, status(401, 'Unauthorized', 'Unauthorized'));
       const lease = LEASE_PATH.exec(url.pathname);
       if (lease) return this.leases.request(req, lease[1]!, lease[2], send);
       if (req.method !== 'GET') return send(405, status(405, 'MethodNotAllowed', 'only GET'));

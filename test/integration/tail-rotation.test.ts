@@ -150,7 +150,7 @@ test("kubelet rotation (rename, create, late lines, gzip) and a new pod's file, 
   await waitFor(() => s.seqs('api-1').length > 20, 'the new pod', 5000);
   w.stop();
   w2.stop();
-  await waitFor(() => s.seqs('web-0').length >= w.seq && s.seqs('api-1').length >= w2.seq, 'every line', 5000);
+  await waitFor(() => s.seqs('web-0').length >= w.seq && s.seqs('api-1').length >= w2.seq, 'every line', 30_000);
   await waitFor(async () => (await p.metric('floki_input_tail_files_closed_total')) === 3, 'rotated files closed after rotate_wait', 5000);
   assertExactlyOnceInOrder(s.loki, 'web-0', w.seq);
   assertExactlyOnceInOrder(s.loki, 'api-1', w2.seq);
@@ -180,7 +180,7 @@ test('copytruncate: the file shrinks and is read again from its start', async (t
   await waitFor(async () => (await p.metric('floki_input_tail_files_truncated_total')) === 2, 'both truncations noticed', 5000);
   await waitFor(() => w.seq > 800, 'more lines', 5000);
   w.stop();
-  await waitFor(() => s.seqs('web-0').length >= w.seq, 'every line', 5000);
+  await waitFor(() => s.seqs('web-0').length >= w.seq, 'every line', 30_000);
   assertExactlyOnceInOrder(s.loki, 'web-0', w.seq);
 });
 
@@ -201,7 +201,7 @@ test('a deleted file is finished and closed; the file created at its path is rea
   await waitFor(async () => (await p.metric('floki_input_tail_files_closed_total')) === 1, 'the deleted file closed once drained', 5000);
   await waitFor(() => w.seq > 800, 'more lines', 5000);
   w.stop();
-  await waitFor(() => s.seqs('web-0').length >= w.seq, 'every line', 5000);
+  await waitFor(() => s.seqs('web-0').length >= w.seq, 'every line', 30_000);
   assertExactlyOnceInOrder(s.loki, 'web-0', w.seq);
   assert.equal(await p.metric('floki_input_tail_files_open'), 1);
 });

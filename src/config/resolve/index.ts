@@ -18,12 +18,13 @@ export interface Resolved {
 }
 
 export function variablesOf(model: ConfigModel, environment: NodeJS.ProcessEnv): Variables {
-  return new Variables(model.variables, environment, model.format === 'yaml' ? 'env' : '@SET');
+  return new Variables(model.variables, environment, model.format === 'yaml' ? 'env' : '@SET', model.format === 'fluentd');
 }
 
 export function resolveModel(model: ConfigModel, registry: PluginRegistry, variables: Variables, parsers: ParserRegistry, report = new Report()): Resolved {
   for (const r of model.refused) report.problem(r, `${r.name} is not supported by floki (${r.reason})`);
   for (const i of model.ignored) report.warning(i, `${i.name} is ignored by floki (${i.reason})`);
+  for (const w of model.warnings ?? []) report.warning(w, w.message);
 
   const service = resolveService(model.service, variables, report, model.file);
 

@@ -100,6 +100,8 @@ export function resolveInstance(section: PluginSection, index: number, where: st
     file: section.file,
   };
   if (commons.logLevel !== undefined) instance.logLevel = commons.logLevel;
+  if (section.routeGroup !== undefined) instance.routeGroup = section.routeGroup;
+  if (section.relabel !== undefined) instance.relabel = section.relabel;
   if (!processor && kind !== 'input') {
     const matcher = matcherOf(groups, variables, label, report);
     if (matcher) instance.matcher = matcher;

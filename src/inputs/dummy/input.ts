@@ -117,10 +117,12 @@ export class DummyInput implements Input {
     const elapsed = performance.now() - this.since + TIMER_SLACK_MS;
     let due = Math.floor((elapsed * this.rate) / 1000) + 1 - this.sentSince;
     if (due <= 0) return;
-    if (due > this.rate) {
-      // Fell behind by over a second (a slow emit, ctx.paused): send one second's worth, not the whole
-      // backlog, and start the schedule over with this batch as its first record.
-      due = this.rate;
+    const catchUp = Math.max(1, Math.ceil(this.rate / 10));
+    if (due > catchUp) {
+      // Fell behind by over 100 ms (a slow emit, a busy machine, ctx.paused): send 100 ms' worth, not the
+      // whole backlog, and start the schedule over with this batch as its first record. One emit stays
+      // small beside mem_buf_limit, which takes the write that crosses it whole.
+      due = catchUp;
       this.since = performance.now();
       this.sentSince = 1 - due;
     }

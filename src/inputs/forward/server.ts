@@ -95,7 +95,6 @@ export class ForwardServer implements Input, ForwardConnectionHost {
     }
     const bound = this.address();
     if (bound) await this.startHeartbeat(bound.port);
-    this.startTimer();
     this.ctx.log.info(
       {
         listen: options.unixPath ?? bound?.address ?? options.listen,
@@ -242,13 +241,23 @@ export class ForwardServer implements Input, ForwardConnectionHost {
     this.udp = udp;
   }
 
-  /** One timer for every connection's net.io_timeout, net.frame_timeout and handshake deadline. */
+  /**
+   * One timer for every connection's net.io_timeout, net.frame_timeout and handshake deadline. It
+   * runs while there are connections (started by the first, stopped when the last has gone), so an
+   * idle input wakes nobody.
+   */
   private startTimer(): void {
+    if (this.timer !== undefined || this.stopped) return;
     const { ioTimeoutMs, acceptTimeoutMs, frameTimeoutMs } = this.options;
     const timeouts = [ioTimeoutMs, frameTimeoutMs, this.security !== undefined ? acceptTimeoutMs : 0].filter((ms) => ms > 0);
     if (timeouts.length === 0) return;
     const every = Math.min(1000, Math.max(20, Math.floor(Math.min(...timeouts) / 4)));
     this.timer = setInterval(() => {
+      if (this.limits.connections.size === 0) {
+        clearInterval(this.timer);
+        this.timer = undefined;
+        return;
+      }
       const now = Date.now();
       for (const connection of this.limits.connections) connection.checkTimeouts(now, ioTimeoutMs, acceptTimeoutMs, frameTimeoutMs);
     }, every);
@@ -264,6 +273,7 @@ export class ForwardServer implements Input, ForwardConnectionHost {
     if (admit && !this.limits.admit(socket)) return;
     this.metrics.connections.inc();
     this.limits.add(new ForwardConnection(socket, this));
+    this.startTimer();
   }
 }
 

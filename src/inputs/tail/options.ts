@@ -27,6 +27,12 @@ export const tailOptions: readonly OptionSpec[] = [
       'Positions file: each followed file\'s identity (device, inode, hash of its first bytes) and the offset up to which its lines are delivered. JSON, replaced atomically. Without it, a restart starts over per read_from_head.',
   },
   {
+    name: 'fluentd_pos_file',
+    type: 'string',
+    description:
+      "Fluentd's in_tail pos_file, read once while the db does not exist yet: each file Fluentd knew resumes where Fluentd stopped (same inode: its position; replaced or truncated: from the start). Needs db; Fluentd's file is not written. The Fluentd front-end sets it from pos_file.",
+  },
+  {
     name: 'multiline.parser',
     type: 'list',
     default: [],
@@ -48,9 +54,9 @@ export const tailOptions: readonly OptionSpec[] = [
   {
     name: 'mem_buf_limit',
     type: 'size',
-    default: '4M',
+    default: '16M',
     description:
-      'Bytes of lines read and not yet delivered (or persisted by a disk buffer) above which reading pauses until they are: the files are the buffer, so memory stays low whatever the outputs\' own limits (Fluent Bit\'s Kubernetes examples use 5MB).',
+      'Bytes of lines read and not yet delivered (or persisted by a disk buffer) above which reading pauses until they are: the files are the buffer, so memory stays low whatever the outputs\' own limits. Fluent Bit\'s Kubernetes examples use 5MB; at 4M, reading waited on Loki round trips (issue #12\'s W2 read 10-11 MiB/s, 13-17 at 16M, with the same peak RSS).',
   },
   { name: 'skip_long_lines', type: 'bool', default: false, description: 'Drop lines longer than buffer_max_size (counted in floki_input_tail_long_lines_total).' },
   {
@@ -124,6 +130,7 @@ export interface TailOptions {
   ignoreOlderMs?: number;
   db?: string;
   dbSync: DbSync;
+  fluentdPosFile?: string;
   /** `multiline.parser` names that are container log formats (cri, docker), in order. */
   formats: LogFormat[];
   /** The other `multiline.parser` names (stack traces, user parsers), in order. */
@@ -219,12 +226,13 @@ export function resolveTailOptions(options: ResolvedOptions, instanceName: strin
     readNewFromHead: options.read_newly_discovered_files_from_head !== false,
     ignoreOlderMs: typeof options.ignore_older === 'number' && options.ignore_older > 0 ? options.ignore_older : undefined,
     db: str(options.db),
+    fluentdPosFile: str(options.fluentd_pos_file),
     dbSync: dbSync as DbSync,
     formats,
     multilineParsers,
     blockBytes,
     maxLineBytes,
-    memBufLimit: num(options.mem_buf_limit, 4 * 1024 * 1024),
+    memBufLimit: num(options.mem_buf_limit, 16 * 1024 * 1024),
     longLines: skip ? 'skip' : 'truncate',
     skipEmptyLines: options.skip_empty_lines === true,
     rotateWaitMs: num(options.rotate_wait, 5000),

@@ -8,7 +8,7 @@
  * - Housekeeping (looking for new files, noticing rotation, truncation and deletion, closing files)
  *   runs one task at a time beside the read loop, woken by inotify and by stat polling.
  */
-import { open as openCb, stat, type BigIntStats } from 'node:fs';
+import { existsSync, open as openCb, stat, type BigIntStats } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import type { ResolvedOptions } from '../../config/options.js';
 import type { LogEvent } from '../../core/event.js';
@@ -24,6 +24,7 @@ import { LineReader, SharedReadBuffer } from './line-reader.js';
 import { TailMetrics } from './metrics.js';
 import { resolveTailOptions, tailParsers, type TailOptions, type TailParsers } from './options.js';
 import { PositionsFile, type PositionEntry } from './positions-file.js';
+import { seedFromFluentdPosFile } from './fluentd-pos-seed.js';
 import { locateFile, olderFirst, rotatedSiblings, type RotatedFile } from './rotation.js';
 import { SettledOffsets } from './settled-offsets.js';
 import { TailedFile } from './tailed-file.js';
@@ -128,6 +129,7 @@ export class TailInput implements Input {
       } catch (err) {
         this.ctx.log.warn({ err: (err as Error).message }, 'tail: starting without the saved positions');
       }
+      if (this.o.fluentdPosFile !== undefined && !existsSync(this.positions.path)) saved = await this.fluentdPositions(this.o.fluentdPosFile);
     }
     await this.task(() => this.resumeFiles(saved));
     for (const f of this.files) this.atStart.add(f);
@@ -434,6 +436,19 @@ export class TailInput implements Input {
         this.polling = false;
       }
     });
+  }
+
+  /** The first start after Fluentd: where Fluentd's pos file says each file was. */
+  private async fluentdPositions(posFile: string): Promise<PositionEntry[]> {
+    try {
+      const found = await this.discovery.scan();
+      const seeded = await seedFromFluentdPosFile(posFile, found.map((f) => f.path), this.o.readFromHead);
+      this.ctx.log.info({ input: this.ctx.name, pos_file: posFile, files: seeded.entries.length, unparsable_lines: seeded.unparsable }, "tail: resuming from Fluentd's pos_file");
+      return seeded.entries;
+    } catch (err) {
+      this.ctx.log.warn({ pos_file: posFile, err: (err as Error).message }, "tail: cannot read Fluentd's pos_file; files start per read_from_head");
+      return [];
+    }
   }
 
   /** At start: every file the patterns match, resumed from the db where it knows them. */

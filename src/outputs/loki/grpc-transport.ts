@@ -10,7 +10,8 @@
  *   codes from 100 to 599 are taken as that status.
  */
 import { createSecureContext } from 'node:tls';
-import * as grpc from '@grpc/grpc-js';
+import { createRequire } from 'node:module';
+import type * as Grpc from '@grpc/grpc-js';
 import { failure, MAX_BODY_CHARS, type PushOutcome, type TlsSettings } from './http-transport.js';
 
 export interface GrpcTransportOptions {
@@ -26,8 +27,15 @@ export interface GrpcTransportOptions {
 const PUSH_PATH = '/logproto.Pusher/Push';
 const identity = (b: Buffer): Buffer => b;
 
+let grpcModule: typeof Grpc | undefined;
+/** @grpc/grpc-js, loaded on first use: a process that does not speak gRPC does not pay its ~5 MiB. */
+function grpcLib(): typeof Grpc {
+  return (grpcModule ??= createRequire(import.meta.url)('@grpc/grpc-js') as typeof Grpc);
+}
+
 export function grpcStatusToHttp(code: number): number {
   if (code >= 100 && code < 600) return code;
+  const grpc = grpcLib();
   switch (code) {
     case grpc.status.OK:
       return 200;
@@ -58,16 +66,17 @@ export function grpcStatusToHttp(code: number): number {
 }
 
 export class GrpcTransport {
-  private readonly client: grpc.Client;
+  private readonly client: Grpc.Client;
   private readonly baseMetadata: Record<string, string> = {};
-  private readonly inFlight = new Set<grpc.ClientUnaryCall>();
+  private readonly inFlight = new Set<Grpc.ClientUnaryCall>();
   private closed = false;
 
   constructor(private readonly options: GrpcTransportOptions) {
+    const grpc = grpcLib();
     const tls = options.tls;
     let credentials = grpc.credentials.createInsecure();
     if (tls) {
-      const verifyOptions: grpc.VerifyOptions | undefined = !tls.verify
+      const verifyOptions: Grpc.VerifyOptions | undefined = !tls.verify
         ? { checkServerIdentity: () => undefined, rejectUnauthorized: false }
         : tls.verifyHostname === false
           ? { checkServerIdentity: () => undefined }
@@ -80,7 +89,7 @@ export class GrpcTransport {
             )
           : grpc.credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null, verifyOptions);
     }
-    const channelOptions: grpc.ChannelOptions = {
+    const channelOptions: Grpc.ChannelOptions = {
       'grpc.primary_user_agent': options.userAgent,
       'grpc.max_send_message_length': -1,
       'grpc.keepalive_time_ms': 30_000,
@@ -92,6 +101,7 @@ export class GrpcTransport {
 
   push(body: Uint8Array, tenant?: string): Promise<PushOutcome> {
     if (this.closed) return Promise.resolve(failure(new Error('transport closed')));
+    const grpc = grpcLib();
     const metadata = new grpc.Metadata();
     for (const name in this.baseMetadata) metadata.set(name, this.baseMetadata[name]!);
     if (tenant !== undefined) metadata.set('x-scope-orgid', tenant);

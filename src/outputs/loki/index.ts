@@ -3,7 +3,6 @@ import type { OutputPlugin } from '../../core/registry-types.js';
 import { LokiOutput } from './loki-output.js';
 import { LOKI_OPTIONS, resolveLokiConfig } from './options.js';
 import { compileOutputLabels } from './output-labels.js';
-import { loadPushProto } from './push-proto.js';
 
 export const lokiOutput: OutputPlugin = {
   kind: 'output',
@@ -12,9 +11,14 @@ export const lokiOutput: OutputPlugin = {
   options: LOKI_OPTIONS,
   check: (options) => void compileOutputLabels(resolveLokiConfig(options)),
   create(options, ctx) {
-    // Load the .proto now so a broken install fails at startup, not at the first flush.
-    loadPushProto();
-    return new LokiOutput(resolveLokiConfig(options), ctx);
+    // The .proto is not loaded here: the push body is encoded without it (encoder.ts); protobufjs
+    // is loaded only to decode (tests, gRPC replies), which keeps ~3 MiB out of every process.
+    const config = resolveLokiConfig(options);
+    // Fluent Bit flushes every service.flush: unset, batch_wait is no longer than that. A batch
+    // still fills to batch_size first under load; what changes is how long the last one waits.
+    const batchWaitSet = options.batch_wait !== undefined && options.batch_wait !== null;
+    if (!batchWaitSet && ctx.service.flushMs > 0 && ctx.service.flushMs < config.batchWaitMs) return new LokiOutput({ ...config, batchWaitMs: ctx.service.flushMs }, ctx);
+    return new LokiOutput(config, ctx);
   },
 };
 

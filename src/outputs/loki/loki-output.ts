@@ -74,6 +74,7 @@ export class LokiOutput implements Output {
   private feedAgain = false;
   private feedStopped = false;
   private gaugeTimer: NodeJS.Timeout | undefined;
+  private finished = false;
 
   constructor(
     private readonly config: LokiConfig,
@@ -183,8 +184,7 @@ export class LokiOutput implements Output {
         },
       });
     }
-    this.gaugeTimer = setInterval(() => this.updateGauges(), 1000);
-    this.gaugeTimer.unref();
+    this.startGaugeTimer();
     this.updateHeld();
     this.feed();
     const scheme = transport === 'grpc' ? 'grpc' : this.config.tls ? 'https' : 'http';
@@ -202,6 +202,7 @@ export class LokiOutput implements Output {
   }
 
   write(events: LogEvent[], delivery?: Delivery): Promise<void> | void {
+    if (this.gaugeTimer === undefined) this.startGaugeTimer();
     if (this.disk) return this.writeToDisk(events, delivery);
     if (this.stopping !== undefined) {
       this.metrics.drop('shutdown', events.length);
@@ -409,8 +410,25 @@ export class LokiOutput implements Output {
     this.transport.close();
     await this.codec.close();
     if (this.gaugeTimer !== undefined) clearInterval(this.gaugeTimer);
+    this.gaugeTimer = undefined;
+    this.finished = true;
     this.updateHeld();
     this.updateGauges();
+  }
+
+  /**
+   * The age and queue gauges are sampled once a second while anything is held; once all is sent they
+   * read zero and the timer stops (an idle output wakes nobody), until the next write starts it again.
+   */
+  private startGaugeTimer(): void {
+    if (this.finished) return;
+    this.gaugeTimer = setInterval(() => {
+      if (this.updateGauges() && this.store === undefined && this.gaugeTimer !== undefined) {
+        clearInterval(this.gaugeTimer);
+        this.gaugeTimer = undefined;
+      }
+    }, 1000);
+    this.gaugeTimer.unref();
   }
 
   private updateHeld(): void {
@@ -437,12 +455,15 @@ export class LokiOutput implements Output {
     }
   }
 
-  private updateGauges(): void {
+  /** Sets the gauges; true when nothing is held (every gauge reads zero). */
+  private updateGauges(): boolean {
     let oldest = this.store?.oldestAt();
     for (const at of [this.batcher.oldestAt, this.sender.oldestAt]) if (at !== undefined && (oldest === undefined || at < oldest)) oldest = at;
     this.metrics.oldestAge.set(oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1000));
-    this.metrics.queueBytes.set(this.queuedBytes());
+    const queued = this.queuedBytes();
+    this.metrics.queueBytes.set(queued);
     this.metrics.storageBytes.set(this.store?.bytes ?? 0);
+    return oldest === undefined && queued === 0;
   }
 }
 

@@ -121,7 +121,7 @@ export const LOKI_OPTIONS: readonly OptionSpec[] = [
       'What happens to a label that would break one of the limits above: structured_metadata (moved to each entry’s structured metadata, Loki 3) or drop (left out, for a Loki without structured metadata: Loki 2.8 ignores it over protobuf and refuses it as JSON). Counted in floki_output_label_limited_total{label,limit}, logged once per label and limit.',
   },
   { name: 'batch_size', type: 'size', default: '1M', description: 'A batch is sent when its entries reach this many bytes.' },
-  { name: 'batch_wait', type: 'duration', default: '1s', description: 'A batch is sent at the latest this long after its first entry.' },
+  { name: 'batch_wait', type: 'duration', description: 'A batch is sent at the latest this long after its first entry. Unset: 1s, or `service.flush` when that is shorter (Fluent Bit flushes every `service.flush`).' },
   {
     name: 'mem_buf_limit',
     type: 'size',
@@ -469,7 +469,7 @@ export function resolveLokiConfig(options: ResolvedOptions): LokiConfig {
     labelValuesWindowMs,
     labelOverflow,
     batchSizeBytes,
-    batchWaitMs: get<number>('batch_wait'),
+    batchWaitMs: get<number | undefined>('batch_wait') ?? 1000,
     memBufLimitBytes: get<number>('mem_buf_limit'),
     retryLimit,
     retryMinBackoffMs: get<number>('retry_min_backoff'),

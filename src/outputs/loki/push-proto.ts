@@ -4,7 +4,8 @@
  * published package (which ships `proto/`).
  */
 import { isAbsolute, join } from 'node:path';
-import protobuf from 'protobufjs';
+import { createRequire } from 'node:module';
+import type protobuf from 'protobufjs';
 import { PACKAGE_ROOT } from '../../package-root.js';
 
 export interface PushProto {
@@ -21,7 +22,9 @@ let loaded: PushProto | undefined;
 export function loadPushProto(): PushProto {
   if (loaded) return loaded;
   const protoDir = PROTO_DIR;
-  const root = new protobuf.Root();
+  // protobufjs is loaded on first use (decoding bodies, gRPC): encoding does not need it.
+  const pb = createRequire(import.meta.url)('protobufjs') as typeof protobuf;
+  const root = new pb.Root();
   // Resolve imports (google/protobuf/timestamp.proto) inside our proto folder.
   root.resolvePath = (_origin, target) => (isAbsolute(target) ? target : join(protoDir, target));
   root.loadSync(join(protoDir, 'push.proto'), { keepCase: true });

@@ -16,6 +16,15 @@ import { compress } from 'snappyjs';
 
 type NativeSnappy = { compressSync(input: Buffer): Buffer };
 
+/** Where the native binding would load from, without loading it; undefined where it is not installed. */
+function nativeSnappyPath(): string | undefined {
+  try {
+    return createRequire(import.meta.url).resolve('snappy');
+  } catch {
+    return undefined;
+  }
+}
+
 /** The native snappy binding, or undefined where it is not installed or cannot load on this platform. */
 function loadNativeSnappy(): NativeSnappy | undefined {
   try {
@@ -86,7 +95,13 @@ export class SnappyCompressor {
   private nextId = 0;
   private readonly offloadMinBytes: number;
   private workerFailed: boolean;
-  private readonly native: NativeSnappy | undefined;
+  /**
+   * The binding, loaded at the first body compressed on this thread (most go to the worker): it
+   * brings a Rust runtime with two threads and ~4 MiB of RSS that an idle process does without.
+   * `null`: not wanted or not loadable.
+   */
+  private nativeModule: NativeSnappy | null | undefined;
+  private readonly nativePath: string | undefined;
   /** Shared input slots, and whether each is busy (allocated and not yet compressed). */
   private readonly slots = new Map<SharedArrayBuffer, boolean>();
 
@@ -94,12 +109,18 @@ export class SnappyCompressor {
     this.offloadMinBytes = options.offloadMinBytes ?? 64 * 1024;
     this.workerFailed = options.useWorker === false;
     const wantNative = options.native ?? process.env.FLOKI_SNAPPY !== 'js';
-    this.native = wantNative ? loadNativeSnappy() : undefined;
+    this.nativePath = wantNative ? nativeSnappyPath() : undefined;
+    if (this.nativePath === undefined) this.nativeModule = null;
   }
 
-  /** Which implementation compresses: `native` (snappy) or `js` (snappyjs). */
+  /** Which implementation compresses: `native` (snappy, where installed) or `js` (snappyjs). */
   get implementation(): 'native' | 'js' {
-    return this.native ? 'native' : 'js';
+    return this.nativePath !== undefined && this.nativeModule !== null ? 'native' : 'js';
+  }
+
+  private get native(): NativeSnappy | undefined {
+    if (this.nativeModule === undefined) this.nativeModule = loadNativeSnappy() ?? null;
+    return this.nativeModule ?? undefined;
   }
 
   /**
@@ -179,7 +200,8 @@ export class SnappyCompressor {
   private startWorker(): Worker | undefined {
     try {
       const require = createRequire(import.meta.url);
-      const nativePath = this.native === undefined ? undefined : require.resolve('snappy');
+      // The thread loads the binding itself (and falls back to snappyjs if it cannot).
+      const nativePath = this.nativePath;
       // execArgv: [] keeps the parent's loaders (tsx in tests) out of the thread.
       const worker = new Worker(workerSource(nativePath, require.resolve('snappyjs')), { eval: true, execArgv: [] });
       worker.unref();
