@@ -5,6 +5,8 @@ import { compileRecordAccessor } from '../../src/labels/record-accessor.js';
 import { RecordPruner } from '../../src/labels/record-pruner.js';
 import { toJson } from '../../src/labels/json-text.js';
 import { freezeShared, isSharedMap } from '../../src/labels/shared-map.js';
+import { compileLabelRules } from '../../src/labels/label-rules.js';
+import { StreamLabeler } from '../../src/labels/stream-labeler.js';
 
 const kube = () => ({
   pod_name: 'web-1',
@@ -113,4 +115,28 @@ test('utf8Bytes counts a line made from a kept text as Buffer.byteLength does (m
   const line = f.format({ log: 'a', kubernetes: shared });
   f.format({ log: 'another line', kubernetes: shared });
   assert.equal(f.utf8Bytes(line), Buffer.byteLength(line), 'an earlier line is counted afresh');
+});
+
+test('stream labels read under one shared map: the same label strings as from an unshared copy, per map', () => {
+  const rules = compileLabelRules(['job=k8s', "ns=$kubernetes['namespace_name']", "pod=$kubernetes['pod_name']", "app=$kubernetes['labels']['app']"]).rules;
+  for (const auto of [false, true]) {
+    const shared = new StreamLabeler(rules, { autoKubernetesLabels: auto });
+    const plain = new StreamLabeler(rules, { autoKubernetesLabels: auto });
+    const a = freezeShared(kube());
+    const b = freezeShared({ ...kube(), pod_name: 'web-2', labels: { app: 'api' } });
+    const events = [a, b, a, Object.freeze(kube()), kube()].map((k, i) => ({ tag: 't', time: 0n, record: { log: String(i), kubernetes: k } }));
+    for (const event of [...events, ...events]) {
+      const copy = { ...event, record: { ...event.record, kubernetes: structuredClone(event.record.kubernetes) } };
+      assert.equal(shared.labelsFor(event), plain.labelsFor(copy));
+    }
+    assert.notEqual(shared.labelsFor(events[0]!), shared.labelsFor(events[1]!));
+    // An event's own labels (a filter's) still count.
+    const withOwn = { ...events[0]!, labels: { extra: 'x' } };
+    assert.match(shared.labelsFor(withOwn), /extra="x"/);
+  }
+  // Rules under different keys (or the tag): no shared map to key on, the same answers.
+  const mixed = new StreamLabeler(compileLabelRules(["pod=$kubernetes['pod_name']", 'stream=$stream']).rules);
+  const shared = freezeShared(kube());
+  assert.equal(mixed.labelsFor({ tag: 't', time: 0n, record: { stream: 'stdout', kubernetes: shared } }), '{pod="web-1", stream="stdout"}');
+  assert.equal(mixed.labelsFor({ tag: 't', time: 0n, record: { stream: 'stderr', kubernetes: shared } }), '{pod="web-1", stream="stderr"}');
 });
