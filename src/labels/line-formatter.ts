@@ -11,7 +11,8 @@
  */
 import type { LogEvent } from '../core/event.js';
 import type { PathSegment } from './record-accessor.js';
-import { RecordPruner } from './record-pruner.js';
+import { RecordPruner, REMOVED, type PruneNode } from './record-pruner.js';
+import { isSharedMap } from './shared-map.js';
 import { MsgpackJsonTranscoder } from '../msgpack/json-transcoder.js';
 import { MAX_JSON_CHARS, toJson } from './json-text.js';
 import { fluentdKeyValueLine, rubyToS } from './fluentd-key-value.js';
@@ -43,6 +44,24 @@ export interface LineFormatterOptions {
   maxChars?: number;
 }
 
+/** A top-level key under which shared maps were seen: `,"key":`, what is removed under it, each map's text. */
+interface SharedKey {
+  readonly prefix: string;
+  readonly node: PruneNode | undefined;
+  /** Null when the map is not one to keep text of. */
+  readonly texts: WeakMap<object, SharedText | null>;
+}
+
+interface SharedText {
+  /** `,"key":<the map's JSON>`; '' when the key is removed. */
+  readonly text: string;
+  /** Its UTF-8 length. */
+  readonly bytes: number;
+}
+
+/** Top-level keys whose shared maps' texts are kept (the kubernetes filter's: `kubernetes`, `kubernetes_namespace`). */
+const MAX_SHARED_KEYS = 16;
+
 export class LineFormatter {
   private readonly pruner: RecordPruner;
   private readonly keyValue: boolean;
@@ -53,6 +72,12 @@ export class LineFormatter {
   private readonly wholeJson: boolean;
   private readonly printer = new MsgpackJsonTranscoder([]);
   private readonly maxChars: number;
+  /** json, drop_single_key off: a record ending with shared maps is printed with their kept texts. */
+  private readonly sharedJson: boolean;
+  private readonly sharedKeys = new Map<string, SharedKey>();
+  /** The last line jsonWithShared made, and its UTF-8 length. */
+  private lastLine: string | undefined;
+  private lastBytes = 0;
 
   constructor(options: LineFormatterOptions) {
     this.maxChars = options.maxChars ?? MAX_JSON_CHARS;
@@ -60,10 +85,12 @@ export class LineFormatter {
     this.keyValue = options.format === 'key_value';
     this.fluentdKeyValue = options.format === 'fluentd_key_value';
     this.dropSingleKey = options.dropSingleKey;
-    this.wholeJson = !this.keyValue && !this.fluentdKeyValue && this.dropSingleKey === 'off' && options.removePaths.length === 0;
+    this.sharedJson = !this.keyValue && !this.fluentdKeyValue && this.dropSingleKey === 'off';
+    this.wholeJson = this.sharedJson && options.removePaths.length === 0;
   }
 
   lineFor(event: LogEvent): string {
+    this.lastLine = undefined;
     if (event.line !== undefined) return event.line;
     // A record still in its msgpack bytes (forward input) is printed from them: as a worker thread
     // printed it ahead, or here. The same text as format(), and the same whichever prints it.
@@ -76,6 +103,11 @@ export class LineFormatter {
   }
 
   format(record: Record<string, unknown>): string {
+    this.lastLine = undefined;
+    if (this.sharedJson) {
+      const line = this.jsonWithShared(record);
+      if (line !== undefined) return line;
+    }
     const rec = this.pruner.prune(record);
     if (this.dropSingleKey !== 'off') {
       const only = singleKey(rec);
@@ -83,6 +115,95 @@ export class LineFormatter {
     }
     if (this.fluentdKeyValue) return fluentdKeyValueLine(rec, this.maxChars);
     return this.keyValue ? keyValueLine(rec, this.maxChars) : toJson(rec, this.maxChars);
+  }
+
+  /**
+   * The UTF-8 length of a line this formatter just returned, without flattening it: a line made with
+   * a shared map's kept text is a rope of the record's own text and that text, and stays one (the
+   * batch holding it holds ~400 bytes, not a copy of the ~700 shared ones) until it is encoded.
+   */
+  utf8Bytes(line: string): number {
+    return line === this.lastLine ? this.lastBytes : Buffer.byteLength(line);
+  }
+
+  /**
+   * The json line of a record whose last keys hold shared maps (see shared-map.ts; the kubernetes
+   * filter's `kubernetes` map, some 700 bytes of the line): their text, pruned, is printed once per map
+   * and kept, and only the keys before them are printed per record. The same text as the general way;
+   * undefined when the record does not end with such a map, or its other keys cannot be printed by
+   * JSON.stringify (then the general way prints it).
+   */
+  private jsonWithShared(record: Record<string, unknown>): string | undefined {
+    const keys = Object.keys(record);
+    let first = keys.length;
+    let tail = '';
+    let tailBytes = 0;
+    while (first > 0) {
+      const key = keys[first - 1]!;
+      const shared = this.sharedText(key, record[key]);
+      if (shared === undefined) break;
+      tail = shared.text + tail;
+      tailBytes += shared.bytes;
+      first--;
+    }
+    if (first === keys.length) return undefined;
+    const rest: Record<string, unknown> = {};
+    for (let i = 0; i < first; i++) {
+      const key = keys[i]!;
+      // JSON.stringify would call a record's own toJSON with the record itself: leave that to the general way.
+      if (key === 'toJSON') return undefined;
+      if (key === '__proto__') Object.defineProperty(rest, key, { value: record[key], enumerable: true, writable: true, configurable: true });
+      else rest[key] = record[key];
+    }
+    let head: string;
+    try {
+      head = JSON.stringify(this.pruner.prune(rest));
+    } catch {
+      return undefined;
+    }
+    let line: string;
+    let bytes: number;
+    if (tail.length === 0) {
+      line = head;
+      bytes = Buffer.byteLength(head);
+    } else if (head.length === 2) {
+      // `{` + the tail without its leading comma + `}`.
+      line = `{${tail.slice(1)}}`;
+      bytes = tailBytes + 1;
+    } else {
+      line = `${head.slice(0, -1)}${tail}}`;
+      bytes = Buffer.byteLength(head) + tailBytes;
+    }
+    this.lastLine = line;
+    this.lastBytes = bytes;
+    return line;
+  }
+
+  /** `,"key":<text>` of a shared map under a top-level key ('' when the key is removed), else undefined. */
+  private sharedText(key: string, value: unknown): SharedText | undefined {
+    if (value === null || typeof value !== 'object' || !Object.isFrozen(value)) return undefined;
+    let entry = this.sharedKeys.get(key);
+    if (entry === undefined) {
+      if (this.sharedKeys.size >= MAX_SHARED_KEYS) return undefined;
+      entry = { prefix: `,${JSON.stringify(key)}:`, node: this.pruner.under(key), texts: new WeakMap() };
+      this.sharedKeys.set(key, entry);
+    }
+    let shared = entry.texts.get(value);
+    if (shared === undefined) {
+      shared = null;
+      if (isSharedMap(value)) {
+        const pruned = RecordPruner.pruneUnder(value, entry.node);
+        try {
+          const text = pruned === REMOVED ? '' : entry.prefix + JSON.stringify(pruned);
+          // (Counting its bytes joins the two parts into one string, once.)
+          shared = { text, bytes: Buffer.byteLength(text) };
+        } catch {
+          // Longer than V8's strings: printed the general way (which cuts it).
+        }
+      }
+      entry.texts.set(value, shared);
+    }
+    return shared ?? undefined;
   }
 
   private formatSingle(value: unknown): string {

@@ -5,13 +5,14 @@
  */
 import type { PathSegment } from './record-accessor.js';
 
-interface PruneNode {
+export interface PruneNode {
   /** Remove this key entirely. */
   remove: boolean;
   children: Map<string, PruneNode>;
 }
 
-const REMOVED = Symbol('removed');
+/** A key removed entirely. */
+export const REMOVED = Symbol('removed');
 
 export class RecordPruner {
   private readonly root: PruneNode = { remove: false, children: new Map() };
@@ -39,6 +40,18 @@ export class RecordPruner {
   prune(record: Record<string, unknown>): Record<string, unknown> {
     return this.empty ? record : pruneMap(record, this.root);
   }
+
+  /** What is removed under a top-level key: undefined when nothing is. */
+  under(key: string): PruneNode | undefined {
+    return this.root.children.get(key);
+  }
+
+  /** `value` (a record's value under a key) as `under(key)` leaves it: REMOVED when the whole key goes. */
+  static pruneUnder(value: unknown, node: PruneNode | undefined): unknown {
+    if (node === undefined) return value;
+    if (node.remove) return REMOVED;
+    return isMap(value) ? pruneMap(value, node) : value;
+  }
 }
 
 function isMap(v: unknown): v is Record<string, unknown> {
@@ -63,11 +76,11 @@ function pruneMap(obj: Record<string, unknown>, node: PruneNode): Record<string,
   // Rebuild rather than spread-and-delete: keeps key order and keeps V8's fast object shape.
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(obj)) {
-    if (!changes.has(key)) out[key] = obj[key];
-    else {
-      const replacement = changes.get(key);
-      if (replacement !== REMOVED) out[key] = replacement;
-    }
+    const value = changes.has(key) ? changes.get(key) : obj[key];
+    if (value === REMOVED) continue;
+    // A `__proto__` key (JSON.parse makes one) stays a key: assigned, it would set the prototype.
+    if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    else out[key] = value;
   }
   return out;
 }

@@ -14,6 +14,7 @@ import type { RecordAccessor } from './record-accessor.js';
 import { labelValue } from './label-value.js';
 import { renderLabelString } from './label-string.js';
 import { StringCache, stringBytes } from './string-cache.js';
+import { isSharedMap } from './shared-map.js';
 
 /** Rendered label sets kept, in bytes (keys and strings); a set with longer values is rendered each time. */
 export const LABEL_CACHE_BYTES = 8 * 1024 * 1024;
@@ -46,6 +47,13 @@ export class StreamLabeler {
   /** The rules' values for the last event, and its label string when they alone made it. */
   private readonly values: (string | undefined)[] = [];
   private lastRendered: string | undefined;
+  /**
+   * The top-level key every rule reads under (`kubernetes` for `$kubernetes['pod_name']` and
+   * auto_kubernetes_labels), if there is one: a shared map there (shared-map.ts: frozen, as the
+   * kubernetes filter's) always gives the same labels, kept per map while it lives.
+   */
+  private readonly sharedRoot: string | undefined;
+  private readonly bySharedMap = new WeakMap<object, string | null>();
 
   constructor(rules: readonly LabelRule[], options: StreamLabelerOptions = {}) {
     this.rules = rules;
@@ -55,6 +63,9 @@ export class StreamLabeler {
     this.kubernetesLabels = options.autoKubernetesLabels === true;
     this.fixedLabelsWin = options.fixedLabelsWin === true;
     this.staticString = this.dynamic.length === 0 && !this.kubernetesLabels ? this.render(undefined, '', undefined) : undefined;
+    const roots = new Set(this.dynamic.map((a) => (a.isTag ? undefined : String(a.path[0]))));
+    if (this.kubernetesLabels) roots.add('kubernetes');
+    this.sharedRoot = roots.size === 1 && !roots.has(undefined) ? [...roots][0] : undefined;
   }
 
   labelsFor(event: LogEvent): string {
@@ -73,6 +84,26 @@ export class StreamLabeler {
       }
     }
 
+    const root = this.sharedRoot;
+    if (root !== undefined && extra === undefined) {
+      const record = event.record;
+      const map = Object.hasOwn(record, root) ? record[root] : undefined;
+      if (map !== null && typeof map === 'object' && Object.isFrozen(map)) {
+        let rendered = this.bySharedMap.get(map);
+        if (rendered === undefined) {
+          rendered = isSharedMap(map) ? this.fromValues(event, undefined) : null;
+          // A string of values too long for Loki is not kept (as in the cache).
+          if (rendered !== null && rendered.length > LABEL_CACHE_MAX_KEY_CHARS) rendered = null;
+          this.bySharedMap.set(map, rendered);
+        }
+        if (rendered !== null) return rendered;
+      }
+    }
+    return this.fromValues(event, extra);
+  }
+
+  /** The label string from the rules' values (and kubernetes labels, and the event's own labels). */
+  private fromValues(event: LogEvent, extra: Readonly<Record<string, string>> | undefined): string {
     // Only rules that read the record make it be read (a forward event may not have built it yet).
     const record = this.dynamic.length > 0 || this.kubernetesLabels ? event.record : undefined;
     const tag = event.tag;

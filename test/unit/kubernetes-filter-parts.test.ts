@@ -154,3 +154,14 @@ test('options: Fluent Bit defaults, NODE_NAME, parsers that must exist', () => {
   assert.throws(() => checkKubernetesFilterOptions(filterOptions({ regex_parser: 'tags' }), env), /regex_parser: no parser named 'tags'/);
   assert.throws(() => checkKubernetesFilterOptions(filterOptions({ kube_url: 'ftp://x' }), env), /kube_url/);
 });
+
+test('merge_log on, a log that is not JSON: the maps are appended to the record itself (nothing moves), as when nothing is merged', () => {
+  const text = { stream: 'stdout', log: 'plain text {not json' };
+  const out = merge(text, { mergeLog: true });
+  assert.equal(out, text);
+  assert.deepEqual(Object.keys(out), ['stream', 'log', 'kubernetes']);
+  // `kubernetes` not last: a copy in Fluent Bit's order, as before.
+  const moved = merge({ kubernetes: { old: 1 }, log: 'not json', stream: 'stderr' }, { mergeLog: true });
+  assert.deepEqual(moved, { log: 'not json', stream: 'stderr', kubernetes: { pod_name: 'p' } });
+  assert.deepEqual(Object.keys(moved), ['log', 'stream', 'kubernetes']);
+});

@@ -21,6 +21,7 @@ import { PodStore, isMiss, type Miss, type PodEntry } from './pod-store.js';
 import { mergeRecord, type MergeOptions, type MergeResult } from './record-merge.js';
 import { TagReader, type TagMetadata } from './tag-metadata.js';
 import { FluentdTagReader, fluentdMetadata, mergeFluentd, type FluentdTag } from './fluentd-layout.js';
+import { freezeShared } from '../../labels/shared-map.js';
 
 /** Timings that are not options; tests shorten them. */
 export interface KubernetesFilterTimings {
@@ -289,20 +290,23 @@ export class KubernetesFilter implements Filter {
     return kept ?? events;
   }
 
-  /** The tag's `kubernetes` map (shared by its records), made again only when its pod changed. */
+  /**
+   * The tag's `kubernetes` map, made again only when its pod changed: shared by its records, so frozen
+   * (labels/shared-map.ts: the Loki output prints it once, not per record).
+   */
   private kubeMap(s: TagState): Record<string, unknown> | undefined {
     const tag = s.tag!;
-    if (this.options.useTagForMeta) return (s.tagOnly ??= tagOnlyMap(tag));
+    if (this.options.useTagForMeta) return (s.tagOnly ??= freezeShared(tagOnlyMap(tag)));
     if (this.pods === undefined) return undefined;
     const pod = s.pod;
     if (pod === undefined || isMiss(pod)) {
       s.props = NO_PROPS;
       s.madeFrom = undefined;
-      return (s.tagOnly ??= tagOnlyMap(tag));
+      return (s.tagOnly ??= freezeShared(tagOnlyMap(tag)));
     }
     if (s.madeFrom !== pod) {
       s.madeFrom = pod;
-      s.kube = kubernetesMap(tag, pod.meta, this.options);
+      s.kube = freezeShared(kubernetesMap(tag, pod.meta, this.options));
       s.props = containerProps(pod.meta.annotations, tag.containerName, {
         allowParser: this.options.allowParserAnnotation,
         allowExclude: this.options.allowExcludeAnnotation,
@@ -323,8 +327,8 @@ export class KubernetesFilter implements Filter {
       s.fluentdNamespace = s.namespace;
       if (this.options.useTagForMeta) {
         // No API server: the plugin without kubernetes_url (the tag's names and id only).
-        s.fluentd = fluentdMetadata(tag, undefined, undefined, { ...this.options.fluentd!, skipNamespaceMetadata: true });
-      } else s.fluentd = fluentdMetadata(tag, pod?.meta, ns, this.options.fluentd!);
+        s.fluentd = freezeShared(fluentdMetadata(tag, undefined, undefined, { ...this.options.fluentd!, skipNamespaceMetadata: true }));
+      } else s.fluentd = freezeShared(fluentdMetadata(tag, pod?.meta, ns, this.options.fluentd!));
     }
     return s.fluentd;
   }
@@ -332,6 +336,6 @@ export class KubernetesFilter implements Filter {
   private namespaceMap(s: TagState): Record<string, unknown> {
     const ns = s.namespace;
     if (ns !== undefined && !isMiss(ns)) return ns.map;
-    return (s.namespaceOnly ??= { name: s.tag!.namespace });
+    return (s.namespaceOnly ??= freezeShared({ name: s.tag!.namespace }));
   }
 }

@@ -13,6 +13,7 @@ import { isObject } from '../../kube/list-watch.js';
 import type { ApiHealth } from './api-health.js';
 import type { KubernetesFilterMetrics } from './metrics.js';
 import type { Miss } from './pod-store.js';
+import { freezeShared } from '../../labels/shared-map.js';
 
 /** What `record_layout fluentd` takes from a namespace. */
 export interface NamespaceObject {
@@ -108,7 +109,7 @@ export class NamespaceStore {
       if (this.options.labels && metadata.labels !== undefined) map.labels = metadata.labels;
       if (this.options.annotations && metadata.annotations !== undefined) map.annotations = metadata.annotations;
       const object: NamespaceObject | undefined = this.options.keepObject ? { uid: metadata.uid, labels: metadata.labels, annotations: metadata.annotations } : undefined;
-      this.cache.set(name, { map, object, storedAt: performance.now() }, 128 + JSON.stringify(map).length + (object === undefined ? 0 : JSON.stringify(object).length));
+      this.cache.set(name, { map: freezeShared(map), object, storedAt: performance.now() }, 128 + JSON.stringify(map).length + (object === undefined ? 0 : JSON.stringify(object).length));
       this.misses.delete(name);
       this.metrics.cache('namespace', this.cache.bytes, this.cache.size);
     } catch (err) {

@@ -90,7 +90,9 @@ export function mergeRecord(
       }
     } else merge = Merge.Other;
   }
-  if (merge === Merge.Absent && appendInPlace(record, kube, namespace)) {
+  // Nothing merged (no `log`, or one that is not JSON, which stays as it is): the record's own keys
+  // keep their places, so the maps can be appended to it rather than to a copy.
+  if ((merge === Merge.Absent || merge === Merge.None) && appendInPlace(record, kube, namespace)) {
     out.record = record;
     return;
   }

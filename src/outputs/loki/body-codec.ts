@@ -26,7 +26,10 @@ export interface BodyCodec {
   readonly contentEncoding?: string;
   /** For the start-up log line: how bodies are encoded. */
   readonly description: string;
-  /** Starts encoding now (a batch is encoded as soon as it closes); compression may run elsewhere. */
+  /**
+   * Starts encoding now (a batch is encoded as soon as it closes); compression may run elsewhere.
+   * Reads `streams` before it returns: the sender lets the entries go then.
+   */
   encode(streams: ReadonlyMap<string, LokiEntry[]>): Promise<Uint8Array>;
   /**
    * The streams of a body this codec encoded. A queued batch keeps only its body (several times

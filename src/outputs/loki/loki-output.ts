@@ -217,9 +217,11 @@ export class LokiOutput implements Output {
       try {
         const labels = this.labeler.labelsFor(event);
         const line = this.lineOf(event);
+        // Counted by the formatter: a line it made from a shared map's text is left unflattened.
+        const lineBytes = this.formatter.utf8Bytes(line);
         const sm = this.metadata?.extract(event);
         const tenant = this.tenantAccessor ? this.tenantOf(event) : tenantDefault;
-        this.admit(tenant, labels, event.time, line, sm, delivery, now);
+        this.admit(tenant, labels, event.time, line, lineBytes, sm, delivery, now);
       } catch (err) {
         // A record that cannot be read (its input could not decode it): lose that event, counted, not the batch.
         failed++;
@@ -284,7 +286,7 @@ export class LokiOutput implements Output {
    * Into a batch, within Loki's limits (limits.ts): every path to Loki goes through here, the memory
    * buffer's writes and the disk buffer's replay alike. An entry dropped here is settled at once.
    */
-  private admit(tenant: string | undefined, labels: string, ts: bigint, line: string, sm: StructuredMetadata | undefined, target: Settleable | undefined, now: number): void {
+  private admit(tenant: string | undefined, labels: string, ts: bigint, line: string, lineBytes: number, sm: StructuredMetadata | undefined, target: Settleable | undefined, now: number): void {
     if (ts > MAX_TIMESTAMP_NS || ts < MIN_TIMESTAMP_NS) {
       this.limits.badTime(ts, (n) => this.metrics.drop('invalid_timestamp', n));
       target?.settle(1);
@@ -297,7 +299,7 @@ export class LokiOutput implements Output {
       // The entry's own structured metadata wins over a label moved there.
       if (stream.moved !== undefined) sm = sm === undefined ? stream.moved : { ...stream.moved, ...sm };
     }
-    this.batcher.add(tenant, stream.labels, { ts, line, sm }, Buffer.byteLength(line) + metadataBytes(sm), target);
+    this.batcher.add(tenant, stream.labels, { ts, line, sm }, lineBytes + metadataBytes(sm), target);
   }
 
   private lineOf(event: LogEvent): string {
@@ -364,7 +366,7 @@ export class LokiOutput implements Output {
       const now = Date.now();
       for (const e of block.entries) {
         const sm = hasKeys(e.structured_metadata) ? e.structured_metadata : undefined;
-        this.admit(e.tenant ?? undefined, e.labels, e.timestamp, e.line, sm, block.segment, now);
+        this.admit(e.tenant ?? undefined, e.labels, e.timestamp, e.line, Buffer.byteLength(e.line), sm, block.segment, now);
       }
       this.updateHeld();
     }
