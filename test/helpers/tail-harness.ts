@@ -70,12 +70,27 @@ export class CaptureOutput implements Output {
   readonly events: LogEvent[] = [];
   private held: { delivery: Delivery; n: number }[] = [];
   private holding = false;
+  /** When set, holding starts (without being full) with the write that goes past this many events. */
+  private holdFrom: number | undefined;
+  /** Events written (and settled) before holdAfter's hold began. */
+  settledBeforeHold: number | undefined;
 
   constructor(private readonly ctx: OutputContext) {}
+
+  /** From the write that goes past `n` events on, events are not settled (as hold(false)), whatever the machine's speed. */
+  holdAfter(n: number): void {
+    this.holdFrom = n;
+  }
 
   async start(): Promise<void> {}
 
   write(events: LogEvent[], delivery?: Delivery): void {
+    if (this.holdFrom !== undefined && !this.holding && this.events.length + events.length > this.holdFrom) {
+      // Settled as a whole or not at all: holding starts with the write that goes past the mark.
+      this.settledBeforeHold = this.events.length;
+      this.holdFrom = undefined;
+      this.holding = true;
+    }
     for (const e of events) this.events.push(e);
     if (!delivery) return;
     if (this.holding) this.held.push({ delivery, n: events.length });
@@ -114,14 +129,18 @@ export interface Pipeline {
  * Starts `config` (Fluent Bit YAML, or the format `file`'s name says, relative paths taken from its
  * folder) in this process; `capture` is available as an output.
  */
-export async function startPipeline(t: TestContext, config: string, file = 'floki.yaml'): Promise<Pipeline> {
+export async function startPipeline(t: TestContext, config: string, file = 'floki.yaml', onCapture?: (capture: CaptureOutput) => void): Promise<Pipeline> {
   let capture: CaptureOutput | undefined;
   const plugin: AnyPlugin = {
     kind: 'output',
     name: 'capture',
     description: 'test output',
     options: [],
-    create: (_o, ctx) => (capture = new CaptureOutput(ctx)),
+    create: (_o, ctx) => {
+      capture = new CaptureOutput(ctx);
+      onCapture?.(capture);
+      return capture;
+    },
   };
   const registry: PluginRegistry = new Map([...PLUGINS, ['capture', plugin]]);
   const metrics = new Metrics();

@@ -53,13 +53,15 @@ test('a full output pauses reading and holds positions; when it drains, reading 
     - name: capture
       match: '*'
 `,
+    undefined,
+    // From the first lines on nothing is settled, however fast the machine reads: first with reading
+    // going on, so that lines of big.log are delivered and not settled (a position settled as lines are
+    // emitted would pass them), then with the output full.
+    (capture) => capture.holdAfter(1),
   );
   const events = p.capture.events;
-  await waitFor(() => events.length > 0, 'the first lines', 20_000);
-  // From here nothing is settled: first with reading going on, so that lines of big.log are delivered
-  // and not settled (a position settled as lines are emitted would pass them), then with the output full.
-  p.capture.hold(false);
-  const settled = events.length;
+  await waitFor(() => p.capture.settledBeforeHold !== undefined, 'the first lines', 20_000);
+  const settled = p.capture.settledBeforeHold!;
   // Settled before the hold: the first `settledBig` lines of big.log, in order. No position may pass them.
   const settledBig = events.slice(0, settled).filter((e) => String(e.record.log).startsWith('big')).length;
   await waitFor(() => events.filter((e) => String(e.record.log).startsWith('big')).length >= settledBig + 300, 'lines of big.log delivered, not settled', 20_000);
@@ -106,11 +108,11 @@ pipeline:
     - name: capture
       match: '*'
 `;
-  const first = await startPipeline(t, config);
-  await waitFor(() => first.capture.events.length >= 100, 'the first lines');
-  // From here lines are delivered but not settled, and reading goes on (the output is not full).
-  first.capture.hold(false);
-  const settled = first.capture.events.length;
+  // From about the 1000th line on, lines are delivered but not settled, and reading goes on (the output is not full).
+  const first = await startPipeline(t, config, undefined, (capture) => capture.holdAfter(1000));
+  await waitFor(() => first.capture.settledBeforeHold !== undefined, 'the hold');
+  const settled = first.capture.settledBeforeHold!;
+  assert.ok(settled > 0 && settled <= 1000);
   await waitFor(() => first.capture.events.length >= settled + 500, 'lines delivered, not settled', 20_000);
   // Stopping writes the positions: exactly past the settled lines, whatever was delivered since.
   const writes = await first.metric('floki_input_tail_db_writes_total');
