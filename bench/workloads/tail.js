@@ -102,6 +102,9 @@ export const TAIL_WORKLOADS = [
     input: 'tail',
     tail: { files: 20, totalBytes: 500 * MiB, profile: 'app-350', present: true },
     sink: { delayMs: 0 },
+    // Fluent Bit 5.1.1 sends a few P pieces on before their F piece is read (seen on a quiet machine
+    // too): those pieces carry no number. Every number must still arrive once. floki: none allowed.
+    toleratesCutLines: (target) => target === 'fluentBit',
     floki: w2Floki,
     fluentBit: w2FluentBit,
     ...THROUGHPUT,

@@ -597,6 +597,11 @@ test('<buffer>: Fluentd defaults where silent; file buffer, limits, retries, ove
   const immediate = keys(map(t, '<match **>\n  @type loki\n  url http://l\n  <buffer>\n    flush_mode immediate\n    retry_max_times 3\n    queue_limit_length 8\n    overflow_action block\n  </buffer>\n</match>').model.outputs[0]);
   assert.equal(immediate['storage.full_action'], undefined, 'block: floki pauses the inputs, its default');
   has(map(t, '<match **>\n  @type loki\n  url http://l\n  <buffer>\n    overflow_action drop_oldest_chunk\n  </buffer>\n</match>').refused, 'drop_oldest_chunk');
+  // A flush_mode Fluentd does not know is refused at its line; lazy (only full chunks) is sent sooner, with a warning.
+  has(map(t, '<match **>\n  @type loki\n  url http://l\n  extra_labels {"job":"x"}\n  <buffer>\n    flush_mode sometimes\n  </buffer>\n</match>').refused, '6: <match **> @type loki <buffer> flush_mode sometimes');
+  const lazy = map(t, '<match **>\n  @type loki\n  url http://l\n  extra_labels {"job":"x"}\n  <buffer>\n    flush_mode lazy\n  </buffer>\n</match>');
+  assert.deepEqual(lazy.refused, []);
+  assert.ok((lazy.model.warnings ?? []).some((w) => w.line === 6 && /flush_mode lazy/.test(w.message)), JSON.stringify(lazy.model.warnings));
   assert.equal(immediate.batch_wait, '0ms');
   assert.equal(immediate.retry_limit, '3');
   const bad = map(t, '<match **>\n  @type loki\n  url http://l\n  <buffer time>\n    timekey 1h\n  </buffer>\n  <secondary>\n    @type file\n  </secondary>\n</match>');

@@ -281,6 +281,9 @@ function buffer(d: Directive, s: FlokiSection, ctx: OutputMapContext, plugin: 'l
     }
   }
   const mode = str('flush_mode');
+  if (mode !== undefined && !['default', 'interval', 'immediate', 'lazy'].includes(mode)) ctx.report.refuse(bd!.param('flush_mode')!, `${d.what} <buffer> flush_mode ${mode}`, 'default, interval, immediate or lazy');
+  // lazy without a time key flushes a chunk only when it is full: floki sends sooner, never later.
+  if (mode === 'lazy') ctx.report.note(bd!.param('flush_mode')!, `${d.what} <buffer> flush_mode lazy: floki sends every flush_interval (60s unless set), not only full chunks`);
   const interval = bd?.duration('flush_interval');
   const flushMs = mode === 'immediate' ? 0 : (interval ?? DEFAULTS.flushIntervalMs);
   if (plugin === 'loki') s.set('batch_wait', msText(flushMs), bd?.param('flush_interval') ?? at);
