@@ -1,5 +1,5 @@
 /**
- * Reading Loki's 400 texts (as Loki 2.8.0 printed them, by hand against /work/shared/peers/loki):
+ * Reading Loki's 400 texts (as Loki 2.8.0 printed them, by hand against the Loki 2.8.0 binary):
  * the reason a refused entry is counted under, and the time bounds that set many aside at once.
  */
 import { test } from 'node:test';
