@@ -6,6 +6,7 @@
  * (its route is worked out again each time: cheap next to receiving it), and when the bytes would
  * pass the budget the cache starts over (the tags in use come back at once).
  */
+import { ENTRY_OVERHEAD_BYTES, StringCache } from '../labels/string-cache.js';
 import type { Route } from './slots.js';
 
 /** A Map entry, the route object and its two arrays: measured, rounded up. */
@@ -13,38 +14,12 @@ export const ROUTE_ENTRY_BYTES = 160;
 /** Per cache: one per input (and emitter), one for filters' `pass()`. */
 export const ROUTE_CACHE_BYTES = 1024 * 1024;
 
-export class RouteCache {
-  private readonly map = new Map<string, Route>();
-  private bytes_ = 0;
-
-  constructor(
-    readonly maxBytes = ROUTE_CACHE_BYTES,
-    readonly maxTagChars = Math.floor(maxBytes / 20),
-  ) {}
-
-  get(tag: string): Route | undefined {
-    return this.map.get(tag);
+export class RouteCache extends StringCache<Route> {
+  constructor(maxBytes = ROUTE_CACHE_BYTES, maxTagChars = Math.floor(maxBytes / 20)) {
+    super(maxBytes, () => ROUTE_ENTRY_BYTES - ENTRY_OVERHEAD_BYTES, maxTagChars);
   }
 
-  set(tag: string, route: Route): void {
-    if (tag.length > this.maxTagChars) return;
-    const size = tag.length * 2 + ROUTE_ENTRY_BYTES;
-    if (this.bytes_ + size > this.maxBytes) this.clear();
-    this.map.set(tag, route);
-    this.bytes_ += size;
-  }
-
-  clear(): void {
-    this.map.clear();
-    this.bytes_ = 0;
-  }
-
-  get size(): number {
-    return this.map.size;
-  }
-
-  /** What the cache counts as held. */
-  get bytes(): number {
-    return this.bytes_;
+  get maxTagChars(): number {
+    return this.maxKeyChars;
   }
 }

@@ -11,6 +11,8 @@ export class ByteBoundedCache<V> {
   constructor(
     private readonly maxBytes: number,
     private readonly onEvict?: (key: string, value: V) => void,
+    /** Past this many entries the least recently used go too. */
+    private readonly maxEntries = Infinity,
   ) {}
 
   get bytes(): number {
@@ -31,6 +33,10 @@ export class ByteBoundedCache<V> {
     return entry.value;
   }
 
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
   /** The value, without marking it used. */
   peek(key: string): V | undefined {
     return this.entries.get(key)?.value;
@@ -44,7 +50,7 @@ export class ByteBoundedCache<V> {
     }
     this.entries.set(key, { value, bytes });
     this.total += bytes;
-    while (this.total > this.maxBytes && this.entries.size > 1) {
+    while ((this.total > this.maxBytes || this.entries.size > this.maxEntries) && this.entries.size > 1) {
       const [oldestKey, oldest] = this.entries.entries().next().value as [string, { value: V; bytes: number }];
       this.entries.delete(oldestKey);
       this.total -= oldest.bytes;
@@ -65,4 +71,12 @@ export class ByteBoundedCache<V> {
   forEach(each: (key: string, value: V) => void): void {
     for (const [key, entry] of [...this.entries]) each(key, entry.value);
   }
+}
+
+/**
+ * What an entry keyed by a string a client chose (a tag, a pod name read from one) counts: two bytes a
+ * character (V8's strings take one or two) plus what the entry holds beside its key.
+ */
+export function keyBytes(key: string, held = 64): number {
+  return 2 * key.length + held;
 }

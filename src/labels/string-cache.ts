@@ -5,7 +5,8 @@
  * pass `maxBytes` the cache starts over: the sets it holds are few and hot, and come back at once.
  * Sizes count two bytes a character (V8's strings take one or two) plus a fixed cost per entry.
  */
-const ENTRY_OVERHEAD_BYTES = 64;
+/** What a Map entry costs beside its key and value. */
+export const ENTRY_OVERHEAD_BYTES = 64;
 
 export class StringCache<V> {
   private readonly map = new Map<string, V>();

@@ -6,21 +6,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LogEvent } from '../../src/core/event.js';
-import { BoundedMap } from '../../src/kube/bounded-map.js';
+import { ByteBoundedCache } from '../../src/kube/bounded-cache.js';
 import { kubeFilterHarness, run } from '../helpers/kube-filter.js';
 import { containerId, kubePod, type PodSpec } from '../helpers/kube-objects.js';
 
-test('BoundedMap drops its oldest entries past its bytes or its entries, and counts them', () => {
-  const m = new BoundedMap<number>(3, 1000, 0);
-  m.set('a', 1);
-  m.set('b', 2);
-  m.set('c', 3);
-  m.set('d', 4);
-  assert.deepEqual([...m].map(([k]) => k), ['b', 'c', 'd']);
-  m.set('x'.repeat(400), 5); // 800 bytes, and one entry too many: b goes
-  assert.deepEqual([...m].map(([k]) => k.slice(0, 1)), ['c', 'd', 'x']);
-  m.set('y'.repeat(200), 6); // 400 bytes more: past 1000, c, d and x go
-  assert.deepEqual([...m].map(([k]) => k.slice(0, 1)), ['y']);
+test('ByteBoundedCache with an entry limit drops its least recently used entries past its bytes or its entries, and counts them', () => {
+  const m = new ByteBoundedCache<number>(1000, undefined, 3);
+  const keys = () => { const out: string[] = []; m.forEach((k) => out.push(k.slice(0, 1))); return out; };
+  m.set('a', 1, 2);
+  m.set('b', 2, 2);
+  m.set('c', 3, 2);
+  m.set('d', 4, 2);
+  assert.deepEqual(keys(), ['b', 'c', 'd']);
+  m.set('x'.repeat(400), 5, 800); // 800 bytes, and one entry too many: b goes
+  assert.deepEqual(keys(), ['c', 'd', 'x']);
+  m.set('y'.repeat(200), 6, 400); // 400 bytes more: past 1000, c, d and x go
+  assert.deepEqual(keys(), ['y']);
   assert.equal(m.bytes, 400);
   assert.equal(m.evictions, 5);
   assert.ok(m.delete('y'.repeat(200)));
@@ -35,10 +36,10 @@ test('tags of a megabyte each: the per-tag state and the misses stay within thei
     const pod = `p${i}-${'a'.repeat(512 * 1024)}`;
     await run(filter, [{ tag: `kube.var.log.containers.${pod}_shop_main-${id}.log`, time: 1n, record: { log: 'x' } }]);
   }
-  const states = (filter as unknown as { states: BoundedMap<unknown> }).states;
+  const states = (filter as unknown as { states: ByteBoundedCache<unknown> }).states;
   assert.ok(states.bytes <= 16 * 1024 * 1024, `per-tag state holds ${states.bytes} bytes`);
   assert.ok(states.size < 40, 'older tags were let go');
-  const pods = (filter as unknown as { pods: { misses: BoundedMap<unknown> } }).pods;
+  const pods = (filter as unknown as { pods: { misses: ByteBoundedCache<unknown> } }).pods;
   assert.ok(pods.misses.bytes <= 4 * 1024 * 1024, `misses hold ${pods.misses.bytes} bytes`);
 });
 

@@ -7,7 +7,7 @@
  * waits (bounded) for it. Whatever the API server does, records go on: with the metadata known so far,
  * else with what their tag says.
  */
-import { BoundedMap } from '../../kube/bounded-map.js';
+import { ByteBoundedCache, keyBytes } from '../../kube/bounded-cache.js';
 import type { LogEvent } from '../../core/event.js';
 import type { Filter, FilterContext } from '../../core/plugin.js';
 import { KubeConnection } from '../../kube/connection.js';
@@ -57,7 +57,7 @@ interface TagState {
 
 export class KubernetesFilter implements Filter {
   private readonly tagReader: { read(tag: string): TagMetadata | undefined };
-  private readonly states = new BoundedMap<TagState>(MAX_TAGS, MAX_TAG_BYTES, TAG_STATE_BYTES);
+  private readonly states = new ByteBoundedCache<TagState>(MAX_TAG_BYTES, undefined, MAX_TAGS);
   private readonly pods: PodStore | undefined;
   private readonly namespaces: NamespaceStore | undefined;
   private readonly metrics: KubernetesFilterMetrics;
@@ -178,7 +178,7 @@ export class KubernetesFilter implements Filter {
         fluentdNamespace: undefined,
       };
       if (s.tag === undefined) this.health.once('tag_mismatch', { tag, kube_tag_prefix: this.options.tagPrefix }, 'a tag is not a container log file name after kube_tag_prefix: its records are left as they are (logged once)');
-      this.states.set(tag, s);
+      this.states.set(tag, s, keyBytes(tag, TAG_STATE_BYTES));
     }
     return s;
   }

@@ -4,9 +4,8 @@
  * used, so a record waits for a namespace only the first time (one GET), never after. Namespaces are
  * few: requests grow with namespaces and time, not with pods or records.
  */
-import { BoundedMap } from '../../kube/bounded-map.js';
 import type { Logger } from 'pino';
-import { ByteBoundedCache } from '../../kube/bounded-cache.js';
+import { ByteBoundedCache, keyBytes } from '../../kube/bounded-cache.js';
 import { KubeApiError } from '../../kube/api-client.js';
 import type { KubeConnection } from '../../kube/connection.js';
 import { isObject } from '../../kube/list-watch.js';
@@ -45,7 +44,7 @@ export interface NamespaceStoreOptions {
 export class NamespaceStore {
   private readonly cache: ByteBoundedCache<NamespaceEntry>;
   /** Namespace names come from tags, which a client chooses: bounded in entries and bytes. */
-  private readonly misses = new BoundedMap<Miss>(10_000, 4 * 1024 * 1024);
+  private readonly misses = new ByteBoundedCache<Miss>(4 * 1024 * 1024, undefined, 10_000);
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly stopController = new AbortController();
 
@@ -95,7 +94,7 @@ export class NamespaceStore {
   }
 
   private miss(name: string, miss: Miss): void {
-    this.misses.set(name, miss);
+    this.misses.set(name, miss, keyBytes(name));
   }
 
   private async get(name: string): Promise<void> {

@@ -12,9 +12,8 @@
  * cost no request per batch. Deleted pods stay 10 minutes (their last lines are often read after they
  * are gone); the cache is bounded in bytes, least recently used first.
  */
-import { BoundedMap } from '../../kube/bounded-map.js';
 import type { Logger } from 'pino';
-import { ByteBoundedCache } from '../../kube/bounded-cache.js';
+import { ByteBoundedCache, keyBytes } from '../../kube/bounded-cache.js';
 import { KubeApiError } from '../../kube/api-client.js';
 import type { KubeConnection } from '../../kube/connection.js';
 import { ListWatch, isObject, type KubeObject, type WatchEventType } from '../../kube/list-watch.js';
@@ -66,11 +65,11 @@ export function isMiss<T extends object>(v: T | Miss | undefined): v is Miss {
 
 export class PodStore {
   private readonly cache: ByteBoundedCache<PodEntry>;
-  private readonly misses = new BoundedMap<Miss>(MAX_MISSES, MAX_MISS_BYTES);
+  private readonly misses = new ByteBoundedCache<Miss>(MAX_MISS_BYTES, undefined, MAX_MISSES);
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly probing = new Set<string>();
   /** Pods the size limit pushed out: the watch told of them already, so a record of one does not wait for it. */
-  private readonly evicted = new BoundedMap<true>(MAX_MISSES, MAX_MISS_BYTES);
+  private readonly evicted = new ByteBoundedCache<true>(MAX_MISS_BYTES, undefined, MAX_MISSES);
   private readonly waiters = new Map<string, (() => void)[]>();
   private readonly watch: ListWatch | undefined;
   /** The pages of a list under way. */
@@ -90,7 +89,7 @@ export class PodStore {
     this.cache = new ByteBoundedCache<PodEntry>(options.cacheBytes, (key, entry) => {
       metrics.evicted('size');
       if (entry.source === 'watch' && entry.deletedAt === undefined) {
-        this.evicted.set(key, true);
+        this.evicted.set(key, true, keyBytes(key));
       }
     });
     this.nextSweep = performance.now() + options.sweepEveryMs;
@@ -289,7 +288,7 @@ export class PodStore {
     });
     this.health.ok();
     // What an outage left behind is stale now that the list is complete.
-    for (const [key, miss] of this.misses) if (miss.reason !== 'too_large') this.misses.delete(key);
+    this.misses.forEach((key, miss) => miss.reason !== 'too_large' && this.misses.delete(key));
     this.updateGauges();
   }
 
@@ -318,7 +317,7 @@ export class PodStore {
   }
 
   private miss(key: string, reason: MissReason, until: number): void {
-    this.misses.set(key, { reason, until });
+    this.misses.set(key, { reason, until }, keyBytes(key));
   }
 
   /** True once the pod is stored, false after `ms`. */
@@ -353,7 +352,7 @@ export class PodStore {
         this.metrics.evicted('deleted');
       }
     });
-    for (const [key, miss] of this.misses) if (now >= miss.until) this.misses.delete(key);
+    this.misses.forEach((key, miss) => now >= miss.until && this.misses.delete(key));
     this.updateGauges();
   }
 
