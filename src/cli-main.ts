@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { loadConfig } from './config/load.js';
+import { loadConfigLazily } from './config/load.js';
 import { formatProblem } from './config/errors.js';
 import type { FlokiConfig } from './core/pipeline-config.js';
 import type { ConfigFormat } from './config/model.js';
 import { PACKAGE_ROOT, VERSION } from './package-root.js';
-import { PLUGINS } from './plugins.js';
+import { registryFor } from './plugin-catalogue.js';
 import { Floki } from './runtime.js';
 import { endStartup } from './startup.js';
 
@@ -69,7 +69,7 @@ async function main(): Promise<number | undefined> {
   const args = parseArgs(process.argv.slice(2));
   if (typeof args === 'number') return args;
   const options = args.format ? { format: args.format } : {};
-  const loaded = loadConfig(args.config, PLUGINS, options);
+  const loaded = await loadConfigLazily(args.config, registryFor, options);
   if (!loaded.config) {
     process.stderr.write(loaded.problems.map(formatProblem).join('\n') + '\n');
     return 1;
@@ -81,7 +81,7 @@ async function main(): Promise<number | undefined> {
     return 0;
   }
   const floki = new Floki(config, undefined, {
-    reader: () => loadConfig(args.config, PLUGINS, options),
+    reader: () => loadConfigLazily(args.config, registryFor, options),
     hotReload: args.hotReload,
     onFatal: () => {
       process.exitCode = 1;

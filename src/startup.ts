@@ -16,6 +16,7 @@ import { setFlagsFromString } from 'node:v8';
 /** The V8 flags start-up changes, each with the value it gives and the one it restores (V8's defaults). */
 const STARTUP_FLAGS: readonly { name: string; during: string; after: string }[] = [
   { name: 'opt', during: '--no-opt', after: '--opt' },
+  { name: 'sparkplug', during: '--no-sparkplug', after: '--sparkplug' },
   { name: 'semi-space-growth-factor', during: '--semi-space-growth-factor=1', after: '--semi-space-growth-factor=2' },
 ];
 
