@@ -6,7 +6,7 @@ import type { ConfigFormat } from './config/model.js';
 import { PACKAGE_ROOT, VERSION } from './package-root.js';
 import { registryFor } from './plugin-catalogue.js';
 import { Floki } from './runtime.js';
-import { endStartup } from './startup.js';
+import { endStartup, settleAfterStart } from './startup.js';
 
 const USAGE = `usage: floki [-c FILE] [--format FORMAT] [--dry-run] [-Y] [--version]
 
@@ -121,6 +121,7 @@ async function main(): Promise<number | undefined> {
     await floki.stop(0).catch(() => undefined);
     return 1;
   }
+  settleAfterStart();
   return undefined;
 }
 
