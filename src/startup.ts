@@ -61,6 +61,8 @@ export function endStartup(): void {
 /** Idle young-generation collections after start (see settleAfterStart), and the time between them. */
 const SETTLE_COLLECTIONS = 10;
 const SETTLE_EVERY_MS = 600;
+/** More CPU than this (µs, all threads) between two of them: the process is at work, and settling stops. */
+const SETTLE_IDLE_CPU_US = 20_000;
 
 /**
  * After start: a few young-generation collections of the (nearly empty) young generation, a
@@ -70,7 +72,8 @@ const SETTLE_EVERY_MS = 600;
  * It judges from its last ten samples, taken at collections: without these, all ten were start-up's,
  * and on a busy machine the reducer waited 16 to 24 s or more (an idle process at 63 to 73 MiB, and
  * the reducer's own collections in the middle of what should be quiet). With ten idle samples it
- * runs at the first check. Nothing is done where `gc` cannot be had, or with FLOKI_STARTUP_TUNING=off.
+ * runs at the first check. They stop at the first sign of work (more than 20 ms of CPU between two);
+ * nothing is done where `gc` cannot be had, or with FLOKI_STARTUP_TUNING=off.
  */
 export function settleAfterStart(): void {
   if (process.env.FLOKI_STARTUP_TUNING === 'off') return;
@@ -85,9 +88,15 @@ export function settleAfterStart(): void {
   }
   if (typeof gc !== 'function') return;
   let done = 0;
+  let cpu = process.cpuUsage();
   const timer = setInterval(() => {
-    gc?.({ type: 'minor' });
-    if (++done >= SETTLE_COLLECTIONS) {
+    // Only while idle: a process at work gives V8 samples of its own, and a forced collection of a
+    // full young generation would cost the work (W1 starts sending as soon as the input listens).
+    const used = process.cpuUsage(cpu);
+    cpu = process.cpuUsage();
+    const busy = used.user + used.system > SETTLE_IDLE_CPU_US;
+    if (!busy) gc?.({ type: 'minor' });
+    if (busy || ++done >= SETTLE_COLLECTIONS) {
       clearInterval(timer);
       gc = undefined;
     }
