@@ -10,8 +10,11 @@ import { HealthCheck } from './observability/health-check.js';
 import { createLogger, pinoLevel } from './observability/log.js';
 
 export interface FlokiOptions {
-  /** Reads the config again for a reload (the CLI: the file it was started with). Without it, nothing can be reloaded. */
-  reader?: () => LoadResult;
+  /**
+   * Reads the config again for a reload (the CLI: the file it was started with, loading the plugins
+   * it names that are not loaded yet). Without it, nothing can be reloaded.
+   */
+  reader?: () => LoadResult | Promise<LoadResult>;
   /** `-Y` (`--enable-hot-reload`): reload on SIGHUP and `/api/v2/reload` whatever `service.hot_reload` says. */
   hotReload?: boolean;
   /** Called when a reload left no pipeline running (neither the new config nor the previous one could start). */
@@ -111,7 +114,7 @@ export class Floki implements ReloadControl {
     this.log.info('reload: reading the config again');
     let loaded: LoadResult;
     try {
-      loaded = reader();
+      loaded = await reader();
     } catch (err) {
       return this.failed([(err as Error).message], 400);
     }

@@ -43,6 +43,28 @@ export interface LoadResult {
 
 /** Loads and validates a config; never throws for a mistake in it (those are `problems`). */
 export function loadConfig(path: string, registry: PluginRegistry, options: LoadOptions = {}): LoadResult {
+  const read = readModel(path, options);
+  return 'model' in read ? resolveRead(read, registry, options) : read;
+}
+
+/**
+ * As loadConfig, with the registry made from the config's model once it is read: the CLI loads only
+ * the plugins the config names (registryFor in src/plugin-catalogue.ts). The files are read once.
+ */
+export async function loadConfigLazily(path: string, registryFor: (model: ConfigModel) => Promise<PluginRegistry>, options: LoadOptions = {}): Promise<LoadResult> {
+  const read = readModel(path, options);
+  return 'model' in read ? resolveRead(read, await registryFor(read.model), options) : read;
+}
+
+interface ReadModel {
+  model: ConfigModel;
+  variables: Variables;
+  report: Report;
+  display: ReturnType<typeof displayName>;
+}
+
+/** The model of the config and its parsers and upstream files, or the problems reading them. */
+function readModel(path: string, options: LoadOptions): ReadModel | LoadResult {
   const files = options.files ?? new DiskFiles();
   const environment = options.environment ?? process.env;
   const display = displayName(path);
@@ -54,6 +76,10 @@ export function loadConfig(path: string, registry: PluginRegistry, options: Load
   readParsersFiles(model, variables, files, options.stockFiles ?? stockFiles(), report);
   bindUpstreams(model, variables, files, report);
   if (report.problems.length) return { problems: report.problems.map(display), warnings: [] };
+  return { model, variables, report, display };
+}
+
+function resolveRead({ model, variables, report, display }: ReadModel, registry: PluginRegistry, options: LoadOptions): LoadResult {
   const resolved = resolveModel(model, registry, variables, (options.parsers ?? (() => new ParserRegistry()))(), report);
   const warnings = report.warnings.map(display);
   if (!resolved.config) return { problems: report.problems.map(display), warnings };

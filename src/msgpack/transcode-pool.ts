@@ -29,6 +29,8 @@ export interface TranscodePoolOptions {
   /** Fewer records than this are printed on the main thread: the round trip would cost more. */
   minRecords?: number;
   onFailure?(err: unknown): void;
+  /** With no job for this long, the thread stops and the slots go (the next job starts it again). Default 30 s. */
+  idleStopMs?: number;
 }
 
 interface Slot {
@@ -51,6 +53,8 @@ interface Job {
 }
 
 const DEFAULT_SLOT_BYTES = 2 * 1024 * 1024;
+/** An idle thread and its slots are let go after this long without a job: a V8 isolate and up to 4 × 5 MiB of slots. */
+const DEFAULT_IDLE_STOP_MS = 30_000;
 /** JSON is a little longer than msgpack (quotes, colons, escapes): room for 1.5×. */
 const OUTPUT_RATIO = 1.5;
 
@@ -64,11 +68,19 @@ export class TranscodePool {
   private readonly maxSlots: number;
   private readonly slotBytes: number;
   private readonly minRecords: number;
+  private readonly idleStopMs: number;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: TranscodePoolOptions = {}) {
     this.maxSlots = options.slots ?? 4;
     this.slotBytes = options.slotBytes ?? DEFAULT_SLOT_BYTES;
     this.minRecords = options.minRecords ?? 16;
+    this.idleStopMs = options.idleStopMs ?? DEFAULT_IDLE_STOP_MS;
+  }
+
+  /** Whether the thread runs (it starts at the first job, and stops after idleStopMs without one). */
+  get threadRunning(): boolean {
+    return this.worker !== undefined;
   }
 
   /**
@@ -104,6 +116,10 @@ export class TranscodePool {
       offsets[2 * i + 1] = records[i]!.end - from;
     }
     slot.busy = true;
+    if (this.idleTimer !== undefined) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
+    }
     const id = this.nextId++;
     return new Promise<number>((resolve) => {
       this.jobs.set(id, { slot, records, resolve });
@@ -121,6 +137,7 @@ export class TranscodePool {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
     const worker = this.worker;
     this.worker = undefined;
     this.finishAll();
@@ -159,7 +176,10 @@ export class TranscodePool {
     const job = this.jobs.get(id);
     if (job === undefined) return;
     this.jobs.delete(id);
-    if (this.jobs.size === 0) this.worker?.unref();
+    if (this.jobs.size === 0) {
+      this.worker?.unref();
+      this.armIdleStop();
+    }
     const { slot, records } = job;
     const results = slot.resultsView;
     const out = slot.outputView;
@@ -174,6 +194,22 @@ export class TranscodePool {
     }
     slot.busy = false;
     job.resolve(printed);
+  }
+
+  private armIdleStop(): void {
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.stopIdle(), this.idleStopMs);
+    this.idleTimer.unref();
+  }
+
+  /** No job for idleStopMs: the thread stops (not a failure: its exit is not this.worker's) and the slots go. */
+  private stopIdle(): void {
+    this.idleTimer = undefined;
+    const worker = this.worker;
+    if (worker === undefined || this.jobs.size > 0 || this.closed) return;
+    this.worker = undefined;
+    this.slots.length = 0;
+    void worker.terminate();
   }
 
   private startWorker(): Worker | undefined {

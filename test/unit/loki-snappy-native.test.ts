@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SnappyCompressor } from '../../src/outputs/loki/snappy-compressor.js';
 import { snappyUncompress } from '../helpers/loki-receiver.js';
+import { waitFor } from '../helpers/wait.js';
 
 function sample(): Buffer {
   const parts: string[] = [];
@@ -58,4 +59,20 @@ test('bodies written into shared slots compress on the thread; slots are reused 
     assert.ok(!(c.allocate(100).buffer instanceof SharedArrayBuffer));
     await c.close();
   }
+});
+
+test('the thread starts at the first body for it, stops after idleStopMs without one, and the next body starts it again', async () => {
+  const c = new SnappyCompressor({ offloadMinBytes: 1024, idleStopMs: 50 });
+  assert.equal(c.threadRunning, false);
+  const body = sample();
+  const first = c.allocate(body.length);
+  body.copy(first);
+  assert.equal(Buffer.from(snappyUncompress(await c.compress(first))).toString(), body.toString());
+  assert.equal(c.threadRunning, true);
+  await waitFor(() => !c.threadRunning, 'the idle thread to stop', 5000);
+  const next = c.allocate(body.length);
+  body.copy(next);
+  assert.equal(Buffer.from(snappyUncompress(await c.compress(next))).toString(), body.toString());
+  assert.equal(c.threadRunning, true);
+  await c.close();
 });

@@ -6,6 +6,7 @@ import type { LogEvent } from '../../src/core/event.js';
 import { TranscodePool } from '../../src/msgpack/transcode-pool.js';
 import { arr, bin, cat, entry, fixext8Time, map, str } from '../helpers/msgpack-wire.js';
 import { criLines } from '../helpers/testdata.js';
+import { waitFor } from '../helpers/wait.js';
 
 // The reference: msgpackr decodes, JSON.stringify prints.
 const packr = new Packr({ useRecords: false });
@@ -90,5 +91,18 @@ test('the Loki line of a record is the same whether the thread printed it or not
   assert.equal(await pool.prepare(big), 16);
   const lines = new Set([...small, ...big].map((e) => formatter.lineFor(e)));
   assert.deepEqual([...lines], ['{"log":"first","log":"second"}']);
+  await pool.close();
+});
+
+test('the thread starts at the first chunk, stops after idleStopMs without one, and the next chunk starts it again', async () => {
+  const pool = new TranscodePool({ idleStopMs: 50 });
+  assert.equal(pool.threadRunning, false);
+  const first = packedEvents(exporterRecords(100));
+  assert.equal(await pool.prepare(first), 100);
+  assert.equal(pool.threadRunning, true);
+  await waitFor(() => !pool.threadRunning, 'the idle thread to stop', 5000);
+  const next = packedEvents(exporterRecords(100));
+  assert.equal(await pool.prepare(next), 100);
+  next.forEach((e, i) => assert.equal(e.msgpack!.json, expectedJson(e), `record ${i}`));
   await pool.close();
 });

@@ -42,6 +42,8 @@ export interface SnappyCompressorOptions {
   offloadMinBytes?: number;
   /** false: always inline (no thread). */
   useWorker?: boolean;
+  /** With no body on the thread for this long, it stops and the free slots go (the next body starts it again). Default 30 s. */
+  idleStopMs?: number;
 }
 
 /** Shared input slots: enough for the bodies in flight to the thread at once. */
@@ -104,13 +106,21 @@ export class SnappyCompressor {
   private readonly nativePath: string | undefined;
   /** Shared input slots, and whether each is busy (allocated and not yet compressed). */
   private readonly slots = new Map<SharedArrayBuffer, boolean>();
+  private readonly idleStopMs: number;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(options: SnappyCompressorOptions = {}) {
     this.offloadMinBytes = options.offloadMinBytes ?? 64 * 1024;
     this.workerFailed = options.useWorker === false;
+    this.idleStopMs = options.idleStopMs ?? 30_000;
     const wantNative = options.native ?? process.env.FLOKI_SNAPPY !== 'js';
     this.nativePath = wantNative ? nativeSnappyPath() : undefined;
     if (this.nativePath === undefined) this.nativeModule = null;
+  }
+
+  /** Whether the thread runs (it starts at the first body for it, and stops after idleStopMs without one). */
+  get threadRunning(): boolean {
+    return this.worker !== undefined;
   }
 
   /** Which implementation compresses: `native` (snappy, where installed) or `js` (snappyjs). */
@@ -169,6 +179,10 @@ export class SnappyCompressor {
       this.release(input);
       return Promise.resolve(out);
     }
+    if (this.idleTimer !== undefined) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
+    }
     return new Promise((resolve) => {
       const id = this.nextId++;
       this.jobs.set(id, { input, resolve });
@@ -181,6 +195,7 @@ export class SnappyCompressor {
   }
 
   async close(): Promise<void> {
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
     const worker = this.worker;
     this.worker = undefined;
     this.workerFailed = true;
@@ -197,6 +212,22 @@ export class SnappyCompressor {
     return this.native.compressSync(Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength));
   }
 
+  private armIdleStop(): void {
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.stopIdle(), this.idleStopMs);
+    this.idleTimer.unref();
+  }
+
+  /** No body for idleStopMs: the thread stops (not a failure: its exit is not this.worker's) and the free slots go. */
+  private stopIdle(): void {
+    this.idleTimer = undefined;
+    const worker = this.worker;
+    if (worker === undefined || this.jobs.size > 0) return;
+    this.worker = undefined;
+    for (const [slot, busy] of this.slots) if (!busy) this.slots.delete(slot);
+    void worker.terminate();
+  }
+
   private startWorker(): Worker | undefined {
     try {
       const require = createRequire(import.meta.url);
@@ -209,7 +240,10 @@ export class SnappyCompressor {
         const job = this.jobs.get(m.id);
         if (!job) return;
         this.jobs.delete(m.id);
-        if (this.jobs.size === 0) worker.unref();
+        if (this.jobs.size === 0) {
+          worker.unref();
+          this.armIdleStop();
+        }
         this.release(job.input);
         job.resolve(m.out);
       });

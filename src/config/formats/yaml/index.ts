@@ -5,7 +5,8 @@
  * `upstream_servers`. `plugins` and `customs` are kept as refused sections, `extensions` ignored,
  * as Fluent Bit does. Sections of included files, and sections given twice, add up.
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
+import type { Node, YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, newLineCounter, parseDocument, withYaml } from './lib.js';
 import { resolve } from 'node:path';
 import type { ConfigProblem } from '../../errors.js';
 import { ConfigFileError, folderOf, resolveAgainst, type ConfigFiles } from '../../files.js';
@@ -37,7 +38,7 @@ interface Walk {
 export function readYamlConfig(path: string, files: ConfigFiles): FrontEndResult {
   const model = emptyModel(path, 'yaml');
   const walk: Walk = { files, seen: new Set(), problems: [] };
-  readFile(resolve(path), undefined, model, walk, 'main');
+  withYaml(() => readFile(resolve(path), undefined, model, walk, 'main'));
   return { model, problems: walk.problems };
 }
 
@@ -45,7 +46,7 @@ export function readYamlConfig(path: string, files: ConfigFiles): FrontEndResult
 export function readYamlParsersFile(path: string, files: ConfigFiles, from?: NamedAt): ParsersFileResult {
   const model = emptyModel(path, 'yaml');
   const walk: Walk = { files, seen: new Set(), problems: [] };
-  readFile(resolve(path), from, model, walk, 'parsers');
+  withYaml(() => readFile(resolve(path), from, model, walk, 'parsers'));
   return { parsers: model.parsers, multilineParsers: model.multilineParsers, files: model.files, problems: walk.problems };
 }
 
@@ -56,7 +57,7 @@ export function readYamlParsersFile(path: string, files: ConfigFiles, from?: Nam
 export function readYamlUpstreamFile(path: string, files: ConfigFiles, from?: NamedAt): { upstream?: UpstreamSpec; files: string[]; problems: ConfigProblem[] } {
   const model = emptyModel(path, 'yaml');
   const walk: Walk = { files, seen: new Set(), problems: [] };
-  readFile(resolve(path), from, model, walk, 'upstream');
+  withYaml(() => readFile(resolve(path), from, model, walk, 'upstream'));
   const upstream = model.upstreams[model.upstreams.length - 1];
   if (upstream === undefined && walk.problems.length === 0 && model.files.length > 0) {
     walk.problems.push({ file: resolve(path), line: 1, message: "the upstream file has no 'upstream_servers'" });
@@ -84,7 +85,7 @@ function readFile(path: string, from: NamedAt | undefined, model: ConfigModel, w
   walk.seen.add(identity);
   model.files.push(path);
 
-  const lines = new LineCounter();
+  const lines = newLineCounter();
   // Keys may repeat, as Fluent Bit's YAML reader allows: two `pipeline` sections add up, and a key
   // given twice in one plugin is the resolver's error ("set 2 times"), as in the classic format.
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false });

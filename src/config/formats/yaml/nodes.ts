@@ -2,7 +2,8 @@
  * Reading YAML nodes into the config model: values, lines, and the map of one plugin (with its
  * `processors`).
  */
-import { isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
+import type { Document, LineCounter, Node, Pair, YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq } from './lib.js';
 import type { ConfigProblem } from '../../errors.js';
 import type { ConfigEntry, ConfigValue, PluginKind, PluginSection, RefusedSection } from '../../model.js';
 
