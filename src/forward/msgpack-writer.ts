@@ -2,20 +2,40 @@
  * Writes the forward protocol's framing as msgpack into one growing buffer: array and map headers,
  * strings, bin headers, unsigned integers, EventTime, and bytes that are msgpack already (records
  * packed elsewhere, or kept as the bytes they arrived in). A frame is built in place, with no
- * intermediate objects, and copied out once.
+ * intermediate objects, and copied out once (or sent as a view of the writer's buffer).
  */
 import { EVENT_TIME_EXT_TYPE } from './event-time.js';
 
 const NS_PER_SECOND = 1_000_000_000n;
 const MAX_UINT32 = 0xffff_ffff;
 
+/** Gives the buffer a writer grows into: at least `need` bytes; `current` is the one it outgrew. */
+export type WriterAllocator = (need: number, current: Buffer) => Buffer;
+
+const doubling: WriterAllocator = (need, current) => Buffer.allocUnsafe(Math.max(need, current.length * 2));
+
 export class MsgpackWriter {
   private buf: Buffer;
   /** Bytes written so far. */
   length = 0;
 
-  constructor(initialBytes = 64 * 1024) {
+  /** `allocate`: where a bigger buffer comes from when the writer outgrows its own (a pool); doubling by default. */
+  constructor(
+    initialBytes = 64 * 1024,
+    private readonly allocate: WriterAllocator = doubling,
+  ) {
     this.buf = Buffer.allocUnsafe(Math.max(16, initialBytes));
+  }
+
+  /** The buffer written into (its first `length` bytes are the writer's), to give back to a pool. */
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
+  /** Leaves `n` bytes unwritten, to be filled later through view() (a header whose size is known at the end). */
+  skip(n: number): void {
+    this.room(n);
+    this.length += n;
   }
 
   /** The bytes written, as a view of the writer's buffer (valid until the next write or reset). */
@@ -173,7 +193,7 @@ export class MsgpackWriter {
   private room(n: number): void {
     const need = this.length + n;
     if (need <= this.buf.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+    const grown = this.allocate(need, this.buf);
     this.buf.copy(grown, 0, 0, this.length);
     this.buf = grown;
   }

@@ -12,7 +12,7 @@ import { PLUGINS } from '../../src/plugins.js';
 import { lookupPlugin } from '../../src/core/registry-types.js';
 import { parseConfig } from '../../src/config/load.js';
 
-test('defaults are Fluent Bit 5.1.1 out_forward defaults (127.0.0.1:24224, Forward mode with metadata, no options, no acks) but 8 workers', () => {
+test('defaults are Fluent Bit 5.1.1 out_forward defaults (127.0.0.1:24224, Forward mode with metadata, no options, no acks) but 1 worker (one connection per node, several frames in flight on it)', () => {
   const c = resolveForwardOutputConfig({});
   assert.deepEqual(
     c.nodes.map((n) => [n.name, n.host, n.port, n.tls, n.security]),
@@ -21,7 +21,7 @@ test('defaults are Fluent Bit 5.1.1 out_forward defaults (127.0.0.1:24224, Forwa
   assert.equal(c.tag, undefined);
   assert.deepEqual(
     [c.timeAsInteger, c.sendOptions, c.requireAck, c.compress, c.retainMetadata, c.workers],
-    [false, false, false, false, true, 8],
+    [false, false, false, false, true, 1],
   );
   assert.equal(c.ackTimeoutMs, 190_000);
 });

@@ -2,17 +2,16 @@
  * Sends closed frames to the upstream and settles their entries: when written, or with acks when
  * acked; or when given up on.
  *
- * Frames go out on at most `workers` connections at once, several frames in flight on each (a lane):
- * a frame is sent while its connection has fewer than `maxFramesPerConnection` frames and
- * `maxBytesPerConnection` bytes unsettled (one frame alone may be larger), without waiting for the
- * acks of those before it, as a forward client with a window does; a second connection to a node is
- * opened only while the first one is full. A floki receiver takes a connection's frames in order,
- * one at a time, reading only a little ahead; the rest waits in the socket buffers. Each frame is
- * settled by its own ack, in whatever order they come. A lane whose frames are all settled hands its
+ * Frames go out on at most `workers` connections to each node at once, several frames in flight on
+ * each (a lane): a frame is sent while its connection has fewer than `maxFramesPerConnection` frames
+ * and `maxBytesPerConnection` bytes unsettled (one frame alone may be larger), without waiting for the
+ * acks of those before it, as a forward client with a window does; another connection to the node is
+ * opened only while those open are full. A floki receiver takes a connection's frames in order, one
+ * at a time, reading only a little ahead; the rest waits in the socket buffers. Each frame is settled
+ * by its own ack, in whatever order they come. A lane whose frames are all settled hands its
  * connection back to the upstream (kept for the next frame, or closed).
  *
- * Frames go round robin over the nodes, as before: a frame waits for its node's turn to have room
- * (with an upstream of more nodes than workers, a lane is released once its frames are acked).
+ * Frames go round robin over the nodes: each frame to the next node in turn, waiting for room there.
  *
  * A failed connection (no connection, handshake refused, write error, connection dropped before the
  * acks, one frame not acked within ack_response_timeout) fails every frame still unsettled on it:
@@ -39,7 +38,7 @@ export const MAX_FRAMES_PER_CONNECTION = 8;
 export const MAX_BYTES_PER_CONNECTION = 8 * 1024 * 1024;
 
 export interface FrameSenderOptions {
-  /** Connections in use at once. */
+  /** Connections to each node in use at once. */
   workers: number;
   upstream: Upstream;
   retry: RetryPolicy;
@@ -113,7 +112,14 @@ export class FrameSender {
   /** A frame enqueued now would be sent at once: nothing waits (a retry's backoff included) and a connection has room. */
   get hasRoom(): boolean {
     if (this.queue.length > 0 || this.aborted) return false;
-    return this.lanes.length < this.options.workers || this.lanes.some((lane) => this.laneHasRoom(lane, 0));
+    const state = this.options.upstream.peek();
+    let lanes = 0;
+    for (const lane of this.lanes) {
+      if (lane.state !== state) continue;
+      if (this.laneHasRoom(lane, 0)) return true;
+      lanes++;
+    }
+    return lanes < this.options.workers;
   }
 
   get idle(): boolean {
@@ -199,10 +205,15 @@ export class FrameSender {
     if (this.idle) this.wakeIdle();
   }
 
-  /** A lane to the node with room for `bytes` more: the first one open, or a new one while fewer than `workers` are. */
+  /** A lane to the node with room for `bytes` more: the first one open, or a new one while the node has fewer than `workers`. */
   private laneFor(state: NodeState, bytes: number): Lane | undefined {
-    for (const lane of this.lanes) if (lane.state === state && this.laneHasRoom(lane, bytes)) return lane;
-    if (this.lanes.length >= this.options.workers) return undefined;
+    let lanes = 0;
+    for (const lane of this.lanes) {
+      if (lane.state !== state) continue;
+      if (this.laneHasRoom(lane, bytes)) return lane;
+      lanes++;
+    }
+    if (lanes >= this.options.workers) return undefined;
     const lane: Lane = { state, connection: undefined, jobs: [], bytes: 0, failed: false };
     this.lanes.push(lane);
     void this.connect(lane);
@@ -255,6 +266,7 @@ export class FrameSender {
     metrics.batches.inc();
     if (lane.jobs.length === 0) this.retire(lane, true);
     this.finish(job);
+    job.frame.release?.();
     this.pump();
   }
 
