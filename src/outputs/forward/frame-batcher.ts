@@ -16,7 +16,7 @@
  * copied, not decoded), so a closed frame is one buffer and its entries are not held as objects.
  *
  * A frame's writer starts small; one that grows past SMALL_FRAME_BYTES moves into a buffer the size of
- * a whole frame (batch_size and some slack) taken from a small pool, and in Forward mode that buffer is
+ * a whole frame (batch_size and 64 KiB) taken from a small pool, and in Forward mode that buffer is
  * what is sent: room for the frame's header is left in front of the entries and the header written
  * there at the end, so the entries are not copied again. The buffer goes back to the pool once the
  * frame is delivered (`Frame.release`). Before, each 1 MB frame took some 3 MB of fresh buffers (the
@@ -36,8 +36,12 @@ const EMPTY_MAP = Buffer.from([0x80]);
 /** Writers start this small (many tags may have a frame open); past SMALL_FRAME_BYTES they take a pooled buffer. */
 const FIRST_BYTES = 4096;
 const SMALL_FRAME_BYTES = 64 * 1024;
-/** A pooled buffer holds batch_size and this much more: the entry that crosses batch_size, the header and the options. */
-const POOL_SLACK_BYTES = 256 * 1024;
+/**
+ * A pooled buffer holds batch_size and this much more: the entry that crosses batch_size, the header
+ * and the options (a frame whose last entry is larger outgrows it into a buffer of its own). The frame
+ * is counted against mem_buf_limit at its length, so this is what a full buffer holds unaccounted.
+ */
+const POOL_SLACK_BYTES = 64 * 1024;
 /** Free pooled buffers kept, at most, in bytes; no pool when one buffer would be more than a quarter of it. */
 const POOL_FREE_BYTES = 8 * 1024 * 1024;
 
