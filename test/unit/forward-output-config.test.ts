@@ -175,6 +175,10 @@ test('upstream balancing: round robin; a failed node is left out, back when its 
   t.after(() => u.close());
   const now = 1_000_000;
   assert.deepEqual([0, 1, 2, 3].map(() => u.pick(now).node.name), ['n0', 'n1', 'n2', 'n0']);
+  // peek: the node whose turn it is, the turn not taken (a frame waiting for room there).
+  assert.deepEqual([u.peek(now).node.name, u.peek(now).node.name, u.pick(now).node.name, u.peek(now).node.name], ['n1', 'n1', 'n1', 'n2']);
+  u.pick(now);
+  u.pick(now);
   const n1 = u.states[1]!;
   assert.equal(u.failed(n1, now), 1000, 'out for the minimum first');
   assert.deepEqual([0, 1, 2, 3].map(() => u.pick(now).node.name), ['n2', 'n0', 'n2', 'n0']);
