@@ -8,6 +8,17 @@ import { EVENT_TIME_EXT_TYPE } from './event-time.js';
 
 const NS_PER_SECOND = 1_000_000_000n;
 const MAX_UINT32 = 0xffff_ffff;
+/** The first ns an EventTime cannot hold (its seconds are a uint32). */
+const EVENT_TIME_END_NS = (BigInt(MAX_UINT32) + 1n) * NS_PER_SECOND;
+
+/**
+ * The second of the last EventTime written, [from, to) in ns: a frame's entries mostly share their
+ * second, and a subtraction is cheaper than the two bigint divisions (a node agent forwarding 300k
+ * events spent 5% of its CPU in them).
+ */
+let secondFrom = 1n;
+let secondTo = 0n;
+let secondValue = 0;
 
 /** Gives the buffer a writer grows into: at least `need` bytes; `current` is the one it outgrew. */
 export type WriterAllocator = (need: number, current: Buffer) => Buffer;
@@ -129,7 +140,19 @@ export class MsgpackWriter {
    * epoch. Times the format cannot hold (before 1970, after 2106) are clamped to its range.
    */
   eventTime(ns: bigint): void {
-    const [seconds, nanoseconds] = eventTimeParts(ns);
+    let seconds: number;
+    let nanoseconds: number;
+    if (ns >= secondFrom && ns < secondTo) {
+      seconds = secondValue;
+      nanoseconds = Number(ns - secondFrom);
+    } else {
+      [seconds, nanoseconds] = eventTimeParts(ns);
+      if (ns > 0n && ns < EVENT_TIME_END_NS) {
+        secondValue = seconds;
+        secondFrom = BigInt(seconds) * NS_PER_SECOND;
+        secondTo = secondFrom + NS_PER_SECOND;
+      }
+    }
     this.room(10);
     const b = this.buf;
     const p = this.length;
