@@ -101,11 +101,6 @@ export class ForwardClientConnection {
     return !this.closed && this.failure === undefined && !this.socket.destroyed;
   }
 
-  /** Frames sent and not settled yet (written and waiting for acks, or still being written). */
-  get inFlight(): number {
-    return this.frames.size;
-  }
-
   /**
    * Writes one frame and resolves once it is written and each chunk id given is acked (in any
    * order). Frames sent before it may still be in flight, and frames may be sent after it before it

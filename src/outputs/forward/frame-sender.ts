@@ -102,13 +102,6 @@ export class FrameSender {
     return this.heldBytes - waiting;
   }
 
-  /** Frames handed to a connection and not settled. */
-  get inFlight(): number {
-    let n = 0;
-    for (const lane of this.lanes) n += lane.jobs.length;
-    return n;
-  }
-
   /** A frame enqueued now would be sent at once: nothing waits (a retry's backoff included) and a connection has room. */
   get hasRoom(): boolean {
     if (this.queue.length > 0 || this.aborted) return false;
