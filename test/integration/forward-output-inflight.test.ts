@@ -107,7 +107,7 @@ test('several frames in flight on one connection; acks in reverse order settle e
 
 test('acks for only some frames: the one never acked times out, and every unacked frame of that connection is sent again, in order, with its chunk id', async (t) => {
   const receiver = await scriptedReceiver(t);
-  const sender = await startSender(t, { port: receiver.port, require_ack_response: true, send_options: true, ack_response_timeout: '300ms', retry_min_backoff: '10ms' });
+  const sender = await startSender(t, { port: receiver.port, require_ack_response: true, send_options: true, ack_response_timeout: '1s', retry_min_backoff: '10ms' });
   const { settled } = await sendTags(sender, 4, 3);
   await waitFor(() => receiver.frames.length === 4, 'four frames in flight');
   const first = receiver.frames.slice();
