@@ -299,20 +299,25 @@ test('the bounds per connection: at most so many frames and so many bytes unacke
   await waitFor(() => four.settled.every((s) => s()), 'settled');
 });
 
-test('large frames (pooled buffers, the header written in front of the entries): exact records across many frames, several in flight', async (t) => {
-  const receiver = await startReceiver(t);
-  const sender = await startSender(t, { port: receiver.port, require_ack_response: true, batch_size: '200K' });
-  const sent: LogEvent[] = [];
-  const filler = 'x'.repeat(1500);
-  for (let round = 0; round < 5; round++) {
-    const events = makeEvents(600, `app.${round % 2}`, round * 600).map((e) => ({ ...e, record: { ...e.record, filler: `${round}${filler}` } }));
-    sent.push(...events);
-    const { settled } = await sender.send(events);
-    // Every other round waits: frames are then built in buffers given back by delivered ones.
-    if (round % 2 === 0) await waitFor(settled, `round ${round} settled`);
-  }
-  await waitForEvents(receiver, sent.length);
-  assertDeliveredOnceInLokiTerms(sent, receiver.events);
-  assert.equal(receiver.events.length, sent.length, 'each once');
-  assert.ok((await sender.metric('floki_output_batches_total')) >= 15, 'frames of about 200K each');
-});
+for (const [mode, options] of [
+  ['Forward', {}],
+  ['CompressedPackedForward', { compress: 'gzip' }],
+] as const) {
+  test(`${mode}, large frames (pooled buffers${mode === 'Forward' ? ', the header written in front of the entries' : ', given back once gzipped'}): exact records across many frames, several in flight`, async (t) => {
+    const receiver = await startReceiver(t);
+    const sender = await startSender(t, { port: receiver.port, require_ack_response: true, batch_size: '200K', ...options });
+    const sent: LogEvent[] = [];
+    const filler = 'x'.repeat(1500);
+    for (let round = 0; round < 5; round++) {
+      const events = makeEvents(600, `app.${round % 2}`, round * 600).map((e) => ({ ...e, record: { ...e.record, filler: `${round}${filler}` } }));
+      sent.push(...events);
+      const { settled } = await sender.send(events);
+      // Every other round waits: frames are then built in buffers given back by delivered ones.
+      if (round % 2 === 0) await waitFor(settled, `round ${round} settled`);
+    }
+    await waitForEvents(receiver, sent.length);
+    assertDeliveredOnceInLokiTerms(sent, receiver.events);
+    assert.equal(receiver.events.length, sent.length, 'each once');
+    assert.ok((await sender.metric('floki_output_batches_total')) >= 15, 'frames of about 200K each');
+  });
+}
