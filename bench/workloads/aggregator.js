@@ -2,12 +2,14 @@
 // with acks) in front of an aggregator (a second floki: forward in → event_exporter → loki), the same
 // events and sink as forward-packed-1k-ack. Its events/s, set against forward-packed-1k-ack's (the
 // same input straight into floki → loki), is what the extra hop costs; the aim is at least 80% of it.
-// CPU and RSS are the node agent's; the aggregator runs beside it on the same cores.
+// CPU and RSS in the table are the node agent's; the aggregator runs beside it on the same cores, with
+// the same node flags (BENCH_NODE_ARGS, so --cpu-prof profiles both), and each run's line says its CPU
+// (from ready to the end of the run, its start-up not counted) and peak RSS.
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FlokiProcess } from '../lib/processes.js';
-import { withDeadline } from '../lib/measure.js';
+import { cpuSeconds, memory, withDeadline } from '../lib/measure.js';
 
 const THROUGHPUT = { reports: ['events', 'events/s', 'MiB/s in', 'CPU s', 'CPU s/GiB', 'peak RSS MiB'], rate: 'events/s' };
 
@@ -60,21 +62,32 @@ pipeline:
 async function startAggregator(ctx) {
   const file = join(ctx.dir, 'aggregator.yaml');
   writeFileSync(file, aggregatorConfig(ctx));
-  const aggregator = new FlokiProcess(file, { cli: ctx.cli, nodeArgs: [], cwd: ctx.root });
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const aggregator = new FlokiProcess(file, { cli: ctx.cli, nodeArgs, cwd: ctx.root });
+  let cpu0;
   try {
     await withDeadline(aggregator.ready, 30_000, `the aggregator was not ready within 30 s\n${aggregator.tail()}`);
+    cpu0 = cpuSeconds(aggregator.pid);
   } catch (err) {
     await aggregator.stop().catch(() => undefined);
     throw err;
   }
-  return { close: () => aggregator.stop().then(() => undefined) };
+  return {
+    // Read after the run and its settle time: the aggregator is idle by then.
+    note: async () => {
+      const cpu = cpuSeconds(aggregator.pid) - cpu0;
+      const { hwm } = memory(aggregator.pid);
+      return `aggregator CPU ${cpu.toFixed(2)} s, peak RSS ${Math.round(hwm / 1048576)} MiB`;
+    },
+    close: () => aggregator.stop().then(() => undefined),
+  };
 }
 
 export const AGGREGATOR_WORKLOADS = [
   {
     name: 'forward-aggregator-ack',
     description:
-      'node agent → forward → aggregator → loki: forward-packed-1k-ack into a floki whose forward output (acks) sends to a second floki (forward → event_exporter → loki); CPU and RSS are the node agent’s',
+      'node agent → forward → aggregator → loki: forward-packed-1k-ack into a floki whose forward output (acks) sends to a second floki (forward → event_exporter → loki); CPU and RSS are the node agent’s (each run’s line gives the aggregator’s)',
     events: 300_000,
     input: 'forward',
     forward: { mode: 'packed', ack: true, connections: 1, window: 8, chunkSize: 1000, shape: 'exporter' },

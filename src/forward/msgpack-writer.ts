@@ -2,20 +2,51 @@
  * Writes the forward protocol's framing as msgpack into one growing buffer: array and map headers,
  * strings, bin headers, unsigned integers, EventTime, and bytes that are msgpack already (records
  * packed elsewhere, or kept as the bytes they arrived in). A frame is built in place, with no
- * intermediate objects, and copied out once.
+ * intermediate objects, and copied out once (or sent as a view of the writer's buffer).
  */
 import { EVENT_TIME_EXT_TYPE } from './event-time.js';
 
 const NS_PER_SECOND = 1_000_000_000n;
 const MAX_UINT32 = 0xffff_ffff;
+/** The first ns an EventTime cannot hold (its seconds are a uint32). */
+const EVENT_TIME_END_NS = (BigInt(MAX_UINT32) + 1n) * NS_PER_SECOND;
+
+/**
+ * The second of the last EventTime written, [from, to) in ns: a frame's entries mostly share their
+ * second, and a subtraction is cheaper than the two bigint divisions (a node agent forwarding 300k
+ * events spent 5% of its CPU in them).
+ */
+let secondFrom = 1n;
+let secondTo = 0n;
+let secondValue = 0;
+
+/** Gives the buffer a writer grows into: at least `need` bytes; `current` is the one it outgrew. */
+export type WriterAllocator = (need: number, current: Buffer) => Buffer;
+
+const doubling: WriterAllocator = (need, current) => Buffer.allocUnsafe(Math.max(need, current.length * 2));
 
 export class MsgpackWriter {
   private buf: Buffer;
   /** Bytes written so far. */
   length = 0;
 
-  constructor(initialBytes = 64 * 1024) {
+  /** `allocate`: where a bigger buffer comes from when the writer outgrows its own (a pool); doubling by default. */
+  constructor(
+    initialBytes = 64 * 1024,
+    private readonly allocate: WriterAllocator = doubling,
+  ) {
     this.buf = Buffer.allocUnsafe(Math.max(16, initialBytes));
+  }
+
+  /** The buffer written into (its first `length` bytes are the writer's), to give back to a pool. */
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
+  /** Leaves `n` bytes unwritten, to be filled later through view() (a header whose size is known at the end). */
+  skip(n: number): void {
+    this.room(n);
+    this.length += n;
   }
 
   /** The bytes written, as a view of the writer's buffer (valid until the next write or reset). */
@@ -109,7 +140,19 @@ export class MsgpackWriter {
    * epoch. Times the format cannot hold (before 1970, after 2106) are clamped to its range.
    */
   eventTime(ns: bigint): void {
-    const [seconds, nanoseconds] = eventTimeParts(ns);
+    let seconds: number;
+    let nanoseconds: number;
+    if (ns >= secondFrom && ns < secondTo) {
+      seconds = secondValue;
+      nanoseconds = Number(ns - secondFrom);
+    } else {
+      [seconds, nanoseconds] = eventTimeParts(ns);
+      if (ns > 0n && ns < EVENT_TIME_END_NS) {
+        secondValue = seconds;
+        secondFrom = BigInt(seconds) * NS_PER_SECOND;
+        secondTo = secondFrom + NS_PER_SECOND;
+      }
+    }
     this.room(10);
     const b = this.buf;
     const p = this.length;
@@ -173,7 +216,7 @@ export class MsgpackWriter {
   private room(n: number): void {
     const need = this.length + n;
     if (need <= this.buf.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+    const grown = this.allocate(need, this.buf);
     this.buf.copy(grown, 0, 0, this.length);
     this.buf = grown;
   }

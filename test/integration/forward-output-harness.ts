@@ -15,7 +15,7 @@ import { forwardInput, ForwardServer } from '../../src/inputs/forward/index.js';
 import { registerForwardExtensions } from '../../src/forward/msgpack-extensions.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { parseOption } from '../../src/config/options.js';
-import { FORWARD_OUTPUT_OPTIONS, ForwardOutput, forwardOutput } from '../../src/outputs/forward/index.js';
+import { FORWARD_OUTPUT_OPTIONS, ForwardOutput, type ForwardOutputDeps, resolveForwardOutputConfig } from '../../src/outputs/forward/index.js';
 import { ParserRegistry } from '../../src/parsers/registry.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -65,7 +65,12 @@ export interface Sender {
 }
 
 /** The forward output built from options as a config gives them, started; stopped after the test. */
-export async function startSender(t: TestContext, options: Record<string, unknown>, service: { flushMs?: number; storagePath?: string; log?: Logger } = {}): Promise<Sender> {
+export async function startSender(
+  t: TestContext,
+  options: Record<string, unknown>,
+  service: { flushMs?: number; storagePath?: string; log?: Logger } = {},
+  deps: ForwardOutputDeps = {},
+): Promise<Sender> {
   const metrics = new Metrics();
   const full: boolean[] = [];
   const logs: Record<string, unknown>[] = [];
@@ -78,7 +83,7 @@ export async function startSender(t: TestContext, options: Record<string, unknow
     parsers: new ParserRegistry(),
     setFull: (f) => void full.push(f),
   };
-  const output = forwardOutput.create(resolve({ host: '127.0.0.1', retry_min_backoff: '20ms', retry_max_backoff: '200ms', ...options }), ctx) as ForwardOutput;
+  const output = new ForwardOutput(resolveForwardOutputConfig(resolve({ host: '127.0.0.1', retry_min_backoff: '20ms', retry_max_backoff: '200ms', ...options })), ctx, deps);
   await output.start();
   t.after(() => output.stop(1000));
   return {

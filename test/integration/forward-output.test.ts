@@ -105,10 +105,10 @@ async function gatedReceiver(t: Parameters<typeof startReceiver>[0]): Promise<{ 
   return { receiver, release, taken: () => taken };
 }
 
-test('a free worker sends what is open at once; while every worker waits for an ack, entries gather into one frame', async (t) => {
+test('a connection with room sends what is open at once; while every connection is full (here one frame in flight), entries gather into one frame', async (t) => {
   const { receiver, release, taken } = await gatedReceiver(t);
   // flush 60 s: nothing here may wait for it.
-  const sender = await startSender(t, { port: receiver.port, require_ack_response: true, workers: 1 }, { flushMs: 60_000 });
+  const sender = await startSender(t, { port: receiver.port, require_ack_response: true, workers: 1 }, { flushMs: 60_000 }, { maxFramesPerConnection: 1 });
   const first = makeEvents(3);
   await sender.send(first);
   await waitFor(() => taken() === 1, 'the first frame sent without waiting for flush');
@@ -118,16 +118,16 @@ test('a free worker sends what is open at once; while every worker waits for an 
   release();
   await waitForEvents(receiver, 12);
   assertDeliveredOnceInLokiTerms([...first, ...later], receiver.events);
-  assert.equal(await sender.metric('floki_output_batches_total'), 2, 'what came while the worker waited went as one frame');
+  assert.equal(await sender.metric('floki_output_batches_total'), 2, 'what came while the connection was full went as one frame');
 });
 
 test('stop() sends what is open before it returns', async (t) => {
   const { receiver, release, taken } = await gatedReceiver(t);
-  const sender = await startSender(t, { port: receiver.port, require_ack_response: true, workers: 1 }, { flushMs: 60_000 });
+  const sender = await startSender(t, { port: receiver.port, require_ack_response: true, workers: 1 }, { flushMs: 60_000 }, { maxFramesPerConnection: 1 });
   const first = makeEvents(2);
   const a = await sender.send(first);
   await waitFor(() => taken() === 1, 'the first frame waiting for its ack');
-  // The only worker waits: these stay in an open frame until stop().
+  // The only connection is full: these stay in an open frame until stop().
   const events = makeEvents(7, 'app.one', 2);
   const b = await sender.send(events);
   await new Promise((resolve) => setImmediate(resolve));

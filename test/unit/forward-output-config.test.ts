@@ -12,7 +12,7 @@ import { PLUGINS } from '../../src/plugins.js';
 import { lookupPlugin } from '../../src/core/registry-types.js';
 import { parseConfig } from '../../src/config/load.js';
 
-test('defaults are Fluent Bit 5.1.1 out_forward defaults (127.0.0.1:24224, Forward mode with metadata, no options, no acks) but 8 workers', () => {
+test('defaults are Fluent Bit 5.1.1 out_forward defaults (127.0.0.1:24224, Forward mode with metadata, no options, no acks) but 1 worker (one connection per node, several frames in flight on it)', () => {
   const c = resolveForwardOutputConfig({});
   assert.deepEqual(
     c.nodes.map((n) => [n.name, n.host, n.port, n.tls, n.security]),
@@ -21,7 +21,7 @@ test('defaults are Fluent Bit 5.1.1 out_forward defaults (127.0.0.1:24224, Forwa
   assert.equal(c.tag, undefined);
   assert.deepEqual(
     [c.timeAsInteger, c.sendOptions, c.requireAck, c.compress, c.retainMetadata, c.workers],
-    [false, false, false, false, true, 8],
+    [false, false, false, false, true, 1],
   );
   assert.equal(c.ackTimeoutMs, 190_000);
 });
@@ -175,6 +175,10 @@ test('upstream balancing: round robin; a failed node is left out, back when its 
   t.after(() => u.close());
   const now = 1_000_000;
   assert.deepEqual([0, 1, 2, 3].map(() => u.pick(now).node.name), ['n0', 'n1', 'n2', 'n0']);
+  // peek: the node whose turn it is, the turn not taken (a frame waiting for room there).
+  assert.deepEqual([u.peek(now).node.name, u.peek(now).node.name, u.pick(now).node.name, u.peek(now).node.name], ['n1', 'n1', 'n1', 'n2']);
+  u.pick(now);
+  u.pick(now);
   const n1 = u.states[1]!;
   assert.equal(u.failed(n1, now), 1000, 'out for the minimum first');
   assert.deepEqual([0, 1, 2, 3].map(() => u.pick(now).node.name), ['n2', 'n0', 'n2', 'n0']);

@@ -166,3 +166,35 @@ test('one frame per tag; entry metadata rides in [[time, metadata], record]', as
   assert.deepEqual(decoded[0]![1][0], [[new EventTime(1, 1), { otel: { id: 7 } }], { a: 1 }]);
   assert.deepEqual(decoded[0]![1][1], [[new EventTime(3, 3), {}], { a: 1 }]);
 });
+
+test('a large Forward frame is sent from the buffer it was built in (its header written in front of the entries), which is reused only once the frame is released', async () => {
+  const frames: Promise<Frame>[] = [];
+  const batcher = new FrameBatcher({ format: { ...FORWARD, sendOptions: true, requireAck: true }, batchSizeBytes: 200 * 1024, flushMs: 60_000, onClose: (f) => frames.push(f) });
+  const record = packValue({ ...RECORD, filler: 'y'.repeat(1000) });
+  const fill = (tag: string, n: number): void => {
+    for (let i = 0; i < n; i++) batcher.add(tag, 1_796_000_000_000_000_000n + BigInt(i), record, 0, record.length, undefined, undefined);
+    batcher.close();
+  };
+  fill('app.pooled', 150);
+  const first = await frames[0]!;
+  const [tag, entries, options] = unpack(first.bytes) as [string, unknown[], { chunk: string; size: number }];
+  assert.equal(tag, 'app.pooled');
+  assert.equal(entries.length, 150);
+  assert.deepEqual(entries[149], [[new EventTime(1_796_000_000, 149), {}], { ...RECORD, filler: 'y'.repeat(1000) }]);
+  assert.deepEqual([options.chunk, options.size], [first.chunks[0], 150]);
+  // The shortest headers, as Fluent Bit writes them: fixarray 3, fixstr tag, array16 of 150.
+  assert.equal(first.bytes.subarray(0, 1 + 1 + 10 + 3).toString('hex'), '93' + 'aa' + Buffer.from('app.pooled').toString('hex') + 'dc0096');
+  const kept = Buffer.from(first.bytes);
+
+  // Built while the first is still in flight: another buffer; the first's bytes untouched.
+  fill('app.other', 150);
+  const second = await frames[1]!;
+  assert.notEqual(second.bytes.buffer, first.bytes.buffer);
+  assert.ok(first.bytes.equals(kept));
+  // Released: the next frame is built in its buffer.
+  first.release!();
+  fill('app.third', 150);
+  const third = await frames[2]!;
+  assert.equal(third.bytes.buffer, first.bytes.buffer);
+  assert.equal((unpack(third.bytes) as unknown[])[0], 'app.third');
+});

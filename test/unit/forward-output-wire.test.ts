@@ -215,3 +215,14 @@ test("handshake: Fluent Bit's HELO (nonce and salt as str of random bytes) keeps
   // An auth entry, even without users: Fluent Bit sends the empty user's digest, and so does floki.
   assert.equal(ping[5], digest(Buffer.alloc(16, 0x9f), '', ''));
 });
+
+test('EventTime: times in the same second, the next, an earlier one, and the edges of the range, each with its exact seconds and nanoseconds', () => {
+  const base = 1_796_193_609n * 1_000_000_000n;
+  const times = [base, base + 999_999_999n, base + 1n, base + 1_000_000_000n, base + 5n, base - 1n, 1n, 0n, -3n, 4_294_967_295_999_999_999n, 4_294_967_296_000_000_000n, base + 7n];
+  for (const ns of times) {
+    const w = new MsgpackWriter();
+    w.eventTime(ns);
+    const [seconds, nanoseconds] = eventTimeParts(ns);
+    assert.deepEqual(unpack(w.copy()), new EventTime(seconds, nanoseconds), `${ns}`);
+  }
+});

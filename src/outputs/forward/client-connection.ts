@@ -1,12 +1,14 @@
 /**
  * One connection from the forward output to a receiver: TCP, TLS or a unix socket; the secure forward
- * handshake when the node has a shared key; then frames, one at a time, each settled when it is
- * written (flushed to the kernel, as Fluent Bit does) or, with acks, when every chunk id it carries
- * has come back in `{ack: chunk}` replies, in order.
+ * handshake when the node has a shared key; then frames, several in flight at once (the sender bounds
+ * how many and how many bytes). Each frame is settled on its own: when it is written (flushed to the
+ * kernel, as Fluent Bit does) or, with acks, when every chunk id it carries has come back in
+ * `{ack: chunk}` replies, in any order; an ack settles only the frame that carries its chunk id.
  *
- * Anything unexpected fails the frame and the connection: an ack for another chunk, a HELO when no
- * shared key is set (the server wants a handshake), a reply while idle, bytes that are not msgpack,
- * or the connection closing before the acks. The caller destroys it and sends the frame again.
+ * Anything unexpected fails the connection and every frame still in flight on it: an ack for a chunk
+ * not in flight here, a HELO when no shared key is set (the server wants a handshake), a reply while
+ * nothing waits for one, bytes that are not msgpack, the connection closing before the acks, or one
+ * frame not acked within ack_response_timeout. The caller destroys it and sends those frames again.
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
@@ -30,17 +32,29 @@ const MAX_REPLY_BYTES = 64 * 1024;
 /** An idle connection closed politely is destroyed after this if the receiver does not close its side. */
 const CLOSE_GRACE_MS = 2000;
 
-interface Waiter {
-  /** Waiting for HELO or PONG. */
-  handshake?: boolean;
-  /** Takes a reply; returns true when the wait is over. */
-  take(value: ReplyValue): boolean;
+/** Waiting for HELO or PONG. */
+interface HandshakeWaiter {
+  take(value: ReplyValue): void;
   fail(err: ForwardSendError): void;
+}
+
+/** A frame written (or being written) and not settled yet. */
+interface InFlight {
+  /** Its chunk ids not acked yet. */
+  unacked: number;
+  written: boolean;
+  timer: NodeJS.Timeout | undefined;
+  resolve(): void;
+  reject(err: ForwardSendError): void;
 }
 
 export class ForwardClientConnection {
   private pending: Buffer = Buffer.alloc(0);
-  private waiter: Waiter | undefined;
+  private handshakeWaiter: HandshakeWaiter | undefined;
+  /** Frames not settled, in the order they were sent. */
+  private readonly frames = new Set<InFlight>();
+  /** Each chunk id in flight and the frame that carries it. */
+  private readonly chunks = new Map<string, InFlight>();
   private failure: ForwardSendError | undefined;
   private closed = false;
   /** Date.now() when it was last released: kept connections are closed after keepalive_idle_timeout. */
@@ -88,48 +102,44 @@ export class ForwardClientConnection {
   }
 
   /**
-   * Writes one frame and resolves once it is written and, for each chunk id given, acked in order.
-   * The ack wait is bounded by `ackTimeoutMs` from the write.
+   * Writes one frame and resolves once it is written and each chunk id given is acked (in any
+   * order). Frames sent before it may still be in flight, and frames may be sent after it before it
+   * settles. The ack wait is bounded by `ackTimeoutMs` from this call: past it the connection fails,
+   * and with it every frame still in flight on it.
    */
   send(bytes: Buffer, chunks: readonly string[], ackTimeoutMs: number): Promise<void> {
     if (!this.alive) return Promise.reject(this.failure ?? new ForwardSendError('closed', 'the connection is closed'));
+    for (const chunk of chunks) {
+      // Chunk ids are unique per frame; the same one twice on a connection is a bug of the caller.
+      if (this.chunks.has(chunk)) return Promise.reject(new ForwardSendError('protocol', `chunk '${chunk}' is already in flight on this connection`));
+    }
     return new Promise<void>((resolve, reject) => {
-      let next = 0;
-      let written = false;
-      let timer: NodeJS.Timeout | undefined;
-      const finish = (err?: ForwardSendError): void => {
-        clearTimeout(timer);
-        if (this.waiter === waiter) this.waiter = undefined;
-        if (err) reject(err);
-        else resolve();
-      };
-      const waiter: Waiter = {
-        take: (value) => {
-          const ack = value instanceof Map ? replyText(value.get('ack')) : undefined;
-          if (ack === undefined) throw new ForwardSendError('protocol', `expected an ack, got ${describe(value)}`);
-          if (ack !== chunks[next]) throw new ForwardSendError('protocol', `ack for chunk '${ack}' while waiting for '${chunks[next] ?? '(none)'}'`);
-          next++;
-          if (next === chunks.length && written) {
-            finish();
-            return true;
-          }
-          return false;
-        },
-        fail: (err) => finish(err),
-      };
-      this.waiter = waiter;
+      const frame: InFlight = { unacked: chunks.length, written: false, timer: undefined, resolve, reject };
+      this.frames.add(frame);
+      for (const chunk of chunks) this.chunks.set(chunk, frame);
       if (chunks.length > 0) {
-        timer = setTimeout(() => {
-          const err = new ForwardSendError('ack_timeout', `no ack within ack_response_timeout (${ackTimeoutMs}ms)`);
-          this.fail(err);
+        frame.timer = setTimeout(() => {
+          this.fail(new ForwardSendError('ack_timeout', `no ack within ack_response_timeout (${ackTimeoutMs}ms)`));
         }, ackTimeoutMs);
       }
       this.socket.write(bytes, (err) => {
         if (err) return this.fail(new ForwardSendError('write', `write failed: ${err.message}`));
-        written = true;
-        if (next === chunks.length && this.waiter === waiter) finish();
+        frame.written = true;
+        if (frame.unacked === 0) this.settle(frame);
       });
     });
+  }
+
+  /** An ack for one of the frame's chunks (already taken out of `chunks`). */
+  private acked(frame: InFlight): void {
+    frame.unacked--;
+    if (frame.unacked === 0 && frame.written) this.settle(frame);
+  }
+
+  private settle(frame: InFlight): void {
+    if (!this.frames.delete(frame)) return;
+    clearTimeout(frame.timer);
+    frame.resolve();
   }
 
   /** Closes at once (a failed attempt, or a stop that cannot wait). */
@@ -169,12 +179,10 @@ export class ForwardClientConnection {
   private nextReply(): Promise<ReplyValue> {
     return new Promise<ReplyValue>((resolve, reject) => {
       if (this.failure) return reject(this.failure);
-      this.waiter = {
-        handshake: true,
+      this.handshakeWaiter = {
         take: (value) => {
-          this.waiter = undefined;
+          this.handshakeWaiter = undefined;
           resolve(value);
-          return true;
         },
         fail: reject,
       };
@@ -205,33 +213,45 @@ export class ForwardClientConnection {
         this.pending = this.pending.subarray(reply.end);
         continue;
       }
-      const waiter = this.waiter;
+      const waiter = this.handshakeWaiter;
       // A HELO outside the handshake: the server wants the handshake we were not told to do.
-      if (!waiter?.handshake && parseHelo(reply.value) !== undefined) {
+      if (waiter === undefined && parseHelo(reply.value) !== undefined) {
         return this.fail(new ForwardSendError('handshake', 'the receiver asks for the secure forward handshake (it sent HELO): set shared_key'));
       }
-      if (waiter === undefined) return this.fail(new ForwardSendError('protocol', `unexpected reply ${describe(reply.value)}`));
       this.pending = this.pending.subarray(reply.end);
-      try {
+      if (waiter !== undefined) {
         waiter.take(reply.value);
-      } catch (err) {
-        if (err instanceof ForwardSendError) return this.fail(err);
-        throw err;
+        continue;
       }
+      if (this.chunks.size === 0) return this.fail(new ForwardSendError('protocol', `unexpected reply ${describe(reply.value)}`));
+      const ack = reply.value instanceof Map ? replyText(reply.value.get('ack')) : undefined;
+      if (ack === undefined) return this.fail(new ForwardSendError('protocol', `expected an ack, got ${describe(reply.value)}`));
+      const frame = this.chunks.get(ack);
+      if (frame === undefined) return this.fail(new ForwardSendError('protocol', `ack for chunk '${ack}', which is not in flight on this connection`));
+      this.chunks.delete(ack);
+      this.acked(frame);
     }
   }
 
   private onClose(err: ForwardSendError): void {
-    if (this.failure === undefined && this.waiter === undefined && this.closed) return;
+    if (this.failure === undefined && this.handshakeWaiter === undefined && this.frames.size === 0 && this.closed) return;
     this.closed = true;
     this.fail(err);
   }
 
+  /** The connection is unusable: every frame in flight on it fails with `err`, in the order they were sent. */
   private fail(err: ForwardSendError): void {
     if (this.failure === undefined) this.failure = err;
-    const waiter = this.waiter;
-    this.waiter = undefined;
+    const waiter = this.handshakeWaiter;
+    this.handshakeWaiter = undefined;
     waiter?.fail(err);
+    const frames = [...this.frames];
+    this.frames.clear();
+    this.chunks.clear();
+    for (const frame of frames) {
+      clearTimeout(frame.timer);
+      frame.reject(this.failure);
+    }
     if (!this.socket.destroyed) this.socket.destroy();
   }
 }

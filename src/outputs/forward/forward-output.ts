@@ -35,6 +35,9 @@ export interface ForwardOutputDeps {
   random?: () => number;
   /** Segment file size for the disk buffer (tests use small ones). */
   segmentBytes?: number;
+  /** Frames and bytes in flight on one connection (tests use small ones); frame-sender.ts has the defaults. */
+  maxFramesPerConnection?: number;
+  maxBytesPerConnection?: number;
 }
 
 /** Resume the inputs only once the buffer is well under its limit, so a saturated pipeline does not flap. */
@@ -96,6 +99,8 @@ export class ForwardOutput implements Output {
       ackTimeoutMs: config.ackTimeoutMs,
       metrics: this.metrics,
       log: ctx.log,
+      maxFramesPerConnection: deps.maxFramesPerConnection,
+      maxBytesPerConnection: deps.maxBytesPerConnection,
       onSettled: () => {
         this.updateHeld();
         if (this.disk) this.feed();
@@ -410,6 +415,8 @@ export class ForwardOutput implements Output {
   }
 
   private updateGauges(): void {
+    // Nothing to send: the buffers kept for the next frames can go.
+    if (this.sender.idle && !this.batcher.hasOpen && this.encoding.size === 0) this.batcher.trimPool();
     let oldest = this.store?.oldestAt();
     for (const at of [this.batcher.oldestAt, this.sender.oldestAt]) if (at !== undefined && (oldest === undefined || at < oldest)) oldest = at;
     this.metrics.oldestAge.set(oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1000));

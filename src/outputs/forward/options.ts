@@ -65,9 +65,9 @@ export const FORWARD_OUTPUT_OPTIONS: readonly OptionSpec[] = [
   {
     name: 'workers',
     type: 'int',
-    default: 8,
+    default: 1,
     description:
-      "Frames in flight at once, each on its own connection (kept open while used; one unused for net.keepalive_idle_timeout is closed). Fluent Bit's default is 2 flush workers; with acks a frame's connection waits for the receiver to take it, so 2 left a floki aggregator idle half the time.",
+      "Connections to each node at once, each with up to 8 frames (and 8 MiB) in flight without waiting for the acks of those before; another is opened only while those are full. Connections are kept open while used (one unused for net.keepalive_idle_timeout is closed). Raise it for a receiver that takes connections in parallel (Fluentd with several workers); a floki receiver takes one frame of a connection at a time and holds memory per connection.",
   },
   {
     name: 'batch_size',

@@ -6,8 +6,9 @@
  * by the next frame; it is back in as soon as an attempt on it succeeds. While every node is out the
  * sender waits for the first one due back (`nextBackAt`), and that one is tried.
  *
- * Connections are kept per node (`net.keepalive`) and reused, one frame at a time each; one unused
- * for `net.keepalive_idle_timeout` is closed.
+ * Connections are kept per node (`net.keepalive`) and reused: the sender holds one while it has frames
+ * in flight on it (several at once) and hands it back once they are all settled; one unused for
+ * `net.keepalive_idle_timeout` is closed.
  */
 import { RetryPolicy } from '../common/retry-policy.js';
 import { ForwardClientConnection } from './client-connection.js';
@@ -62,17 +63,26 @@ export class Upstream {
 
   /** The next node in turn among those that are up (or due back); when all are out, the one due back first. */
   pick(now: number = Date.now()): NodeState {
+    const { state, at } = this.choose(now);
+    if (at >= 0) this.next = (at + 1) % this.states.length;
+    return state;
+  }
+
+  /** The node pick() would return, without taking the turn. */
+  peek(now: number = Date.now()): NodeState {
+    return this.choose(now).state;
+  }
+
+  private choose(now: number): { state: NodeState; at: number } {
     const n = this.states.length;
     for (let i = 0; i < n; i++) {
-      const state = this.states[(this.next + i) % n]!;
-      if (state.downUntil <= now) {
-        this.next = (this.next + i + 1) % n;
-        return state;
-      }
+      const at = (this.next + i) % n;
+      const state = this.states[at]!;
+      if (state.downUntil <= now) return { state, at };
     }
     let first = this.states[0]!;
     for (const s of this.states) if (s.downUntil < first.downUntil) first = s;
-    return first;
+    return { state: first, at: -1 };
   }
 
   /** Whether a node other than `except` is up or due back now. */
@@ -106,7 +116,7 @@ export class Upstream {
     }
   }
 
-  /** A connection whose frame is done: kept for the next one, or closed. */
+  /** A connection whose frames are all settled: kept for the next ones, or closed. */
   release(state: NodeState, connection: ForwardClientConnection, reusable: boolean): void {
     state.busy--;
     if (reusable && this.options.keepalive && !this.closed && connection.alive) {
