@@ -1,6 +1,7 @@
 import { Unpackr } from 'msgpackr';
 import type { LogEvent, MsgpackRecord } from '../../core/event.js';
 import { registerForwardExtensions } from '../../forward/msgpack-extensions.js';
+import type { PrintedFields } from '../../msgpack/printed-fields.js';
 
 registerForwardExtensions();
 
@@ -32,6 +33,8 @@ export class MsgpackEvent implements LogEvent, MsgpackRecord {
   readonly end: number;
   /** Something read `json` (printed or not): see json-demand.ts. */
   jsonWanted = false;
+  /** Set by a TranscodePool with `json`: the record's PRINTED_FIELDS (msgpack/printed-fields.ts), when the thread kept them. */
+  printedFields: PrintedFields | undefined = undefined;
   private printed: string | undefined = undefined;
   private decoded: Record<string, unknown> | undefined = undefined;
 
