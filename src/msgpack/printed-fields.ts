@@ -14,6 +14,10 @@ export type PrintedFields = readonly (string | undefined)[];
 /** A record the thread printed: its captured fields too, when the thread kept them (see transcode-worker.ts). */
 export interface PrintedFieldsRecord {
   readonly printedFields: PrintedFields | undefined;
+  /** The UTF-8 length of its `json` when the thread knows it (an ASCII text), else -1. */
+  readonly printedBytes: number;
+  /** Its `json`, read without counting as a reader of it (see inputs/forward/json-demand.ts). */
+  readonly printedJson: string | undefined;
 }
 
 /** Numbers per record in a transcode job's shared results (transcode-worker.ts). */

@@ -21,6 +21,7 @@ import { RESULT_STRIDE, type PrintedFields } from './printed-fields.js';
 export interface PrintableRecord extends MsgpackRecord {
   json: string | undefined;
   printedFields: PrintedFields | undefined;
+  printedBytes: number;
 }
 
 export interface TranscodePoolOptions {
@@ -181,7 +182,14 @@ export class TranscodePool {
       const end = results[r]!;
       if (end < 0) continue;
       const record = records[i]!;
-      record.json = results[r + 1] === 1 ? out.toString('latin1', start, end) : out.toString('utf8', start, end);
+      if (results[r + 1] === 1) {
+        record.json = out.toString('latin1', start, end);
+        record.printedBytes = end - start;
+      } else {
+        // Invalid UTF-8 becomes U+FFFD: the string's length in UTF-8 may differ from the bytes printed.
+        record.json = out.toString('utf8', start, end);
+        record.printedBytes = -1;
+      }
       const f = results[r + 2]!;
       record.printedFields = f < 0 ? undefined : fields[f];
       start = end;

@@ -54,6 +54,8 @@ export class EventExporterFilter implements Filter {
   /** type → reason → kind → namespace → labels. */
   private readonly labelSets = new Map<string, Map<string, Map<string, Map<string | undefined, Record<string, string>>>>>();
   private labelSetBytes = 0;
+  /** The labels of the transcode thread's captured values (held while the pool holds them). */
+  private readonly printedLabels = new WeakMap<PrintedFields, Record<string, string>>();
   private readonly counted: { event: { inc(n: number): void }; notEvent: { inc(n: number): void } };
 
   constructor(options: ResolvedOptions, ctx: PluginContext) {
@@ -118,15 +120,26 @@ export class EventExporterFilter implements Filter {
       // The thread captured the fields as it printed (printed-fields.ts), unless their values were too long to keep.
       let line = raw.json;
       let f: PrintedFields = transcoder.fields;
+      let printed: PrintedFields | undefined;
       if (line !== undefined) {
-        const printed = (raw as Partial<PrintedFieldsRecord>).printedFields;
+        printed = (raw as Partial<PrintedFieldsRecord>).printedFields;
         if (printed !== undefined) f = printed;
         else if (!transcoder.capture(raw.buf, raw.start, raw.end)) line = undefined;
       } else if (raw.buf.lastIndexOf(INVOLVED_OBJECT_KEY, raw.end - INVOLVED_OBJECT_KEY.length) >= raw.start) {
         line = transcoder.transcode(raw.buf, raw.start, raw.end);
       }
       if (line !== undefined && typeof f[TYPE] === 'string' && typeof f[REASON] === 'string' && typeof f[KIND] === 'string') {
-        event.labels = event.labels === undefined ? this.sharedLabels(f[TYPE], f[REASON], f[KIND], f[NAMESPACE]) : labelsOf(f[TYPE], f[REASON], f[KIND], f[NAMESPACE], event.labels);
+        if (event.labels !== undefined) event.labels = labelsOf(f[TYPE], f[REASON], f[KIND], f[NAMESPACE], event.labels);
+        else if (printed === undefined) event.labels = this.sharedLabels(f[TYPE], f[REASON], f[KIND], f[NAMESPACE]);
+        else {
+          // The thread's values are one array per distinct set: one lookup instead of four.
+          let labels = this.printedLabels.get(printed);
+          if (labels === undefined) {
+            labels = this.sharedLabels(f[TYPE], f[REASON], f[KIND], f[NAMESPACE]);
+            this.printedLabels.set(printed, labels);
+          }
+          event.labels = labels;
+        }
         event.line = line;
         return true;
       }

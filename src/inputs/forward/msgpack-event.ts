@@ -35,6 +35,8 @@ export class MsgpackEvent implements LogEvent, MsgpackRecord {
   jsonWanted = false;
   /** Set by a TranscodePool with `json`: the record's PRINTED_FIELDS (msgpack/printed-fields.ts), when the thread kept them. */
   printedFields: PrintedFields | undefined = undefined;
+  /** Set by a TranscodePool with `json`: its UTF-8 length, when known (-1: not). */
+  printedBytes = -1;
   private printed: string | undefined = undefined;
   private decoded: Record<string, unknown> | undefined = undefined;
 
@@ -54,6 +56,11 @@ export class MsgpackEvent implements LogEvent, MsgpackRecord {
 
   set json(text: string | undefined) {
     this.printed = text;
+  }
+
+  /** `json` without marking it wanted: for checking that a line is the printed text. */
+  get printedJson(): string | undefined {
+    return this.printed;
   }
 
   /** The bytes (this event itself: no allocation per read) until the record is built. */
