@@ -48,25 +48,31 @@ interface SlotViews {
 const transcoder = new MsgpackJsonTranscoder(PRINTED_FIELDS);
 const fields = transcoder.fields;
 const slots: SlotViews[] = [];
-const ids = new Map<string, number>();
+/** Captured values → id: one map per field (the values are interned strings: no key is built per record). */
+type Trie = Map<string | undefined, Trie | number>;
+let ids: Trie = new Map();
+let idCount = 0;
+/** What the numbered values hold, in characters (a fixed cost per field for the maps). */
 let tupleChars = 0;
 
 /** The id of the values just captured; new values are added to `fresh`. */
 function fieldsId(fresh: [number, PrintedFields][]): number {
-  let key = '';
   let chars = 0;
-  for (let f = 0; f < fields.length; f++) {
-    const v = fields[f];
-    // \u0001 marks a missing value: distinct from any string, "" included.
-    key += v === undefined ? '\u0001\u0000' : v + '\u0000';
-    chars += v === undefined ? 0 : v.length;
-  }
+  for (let f = 0; f < fields.length; f++) chars += fields[f]?.length ?? 0;
   if (chars > MAX_VALUE_CHARS) return -1;
-  let id = ids.get(key);
+  let node = ids;
+  const last = fields.length - 1;
+  for (let f = 0; f < last; f++) {
+    const v = fields[f];
+    let next = node.get(v) as Trie | undefined;
+    if (next === undefined) node.set(v, (next = new Map()));
+    node = next;
+  }
+  let id = node.get(fields[last]) as number | undefined;
   if (id === undefined) {
-    id = ids.size;
-    ids.set(key, id);
-    tupleChars += key.length;
+    id = idCount++;
+    node.set(fields[last], id);
+    tupleChars += chars + 16 * fields.length;
     fresh.push([id, fields.slice()]);
   }
   return id;
@@ -86,7 +92,8 @@ parentPort!.on('message', (job: TranscodeJob) => {
   // characters (the values are in it) past the bound.
   const reset = tupleChars > MAX_TUPLE_CHARS;
   if (reset) {
-    ids.clear();
+    ids = new Map();
+    idCount = 0;
     tupleChars = 0;
   }
   let o = 0;

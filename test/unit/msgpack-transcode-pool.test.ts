@@ -125,3 +125,18 @@ test("the thread captures the exporter's label fields as it prints: the same val
   again.forEach((e, i) => assert.equal(fieldsOf(e), fieldsOf(events[i]!)));
   await pool.close();
 });
+
+test('past the bound on numbered values the thread numbers them afresh, and every record still gets its own values', async () => {
+  const pool = new TranscodePool();
+  const fieldsOf = (e: LogEvent): unknown => (e as unknown as { printedFields: unknown }).printedFields;
+  // 300 distinct sets of about 4,000 characters: over the thread's 1M, so its next job starts over.
+  const batch = (from: number): Record<string, unknown>[] =>
+    Array.from({ length: 300 }, (_, i) => ({ type: 'Normal', reason: `${from + i}`.padEnd(4000, 'r'), involvedObject: { kind: 'Pod', namespace: `ns${i % 7}` } }));
+  for (const from of [0, 1000, 0]) {
+    const records = batch(from);
+    const events = packedEvents(records);
+    assert.equal(await pool.prepare(events), records.length);
+    events.forEach((e, i) => assert.deepEqual(fieldsOf(e), ['Normal', records[i]!.reason, 'Pod', `ns${i % 7}`], `record ${from + i}`));
+  }
+  await pool.close();
+});
