@@ -7,10 +7,14 @@
  *
  * A job is one chunk's records. Its bytes are copied into a shared slot, the thread writes the texts
  * into the slot's shared output, and the main thread makes each text a string from there: no
- * structured clone of the data either way, and no garbage piling up on the thread. A chunk that does
- * not fit a slot, or comes while every slot is busy, is left to the main thread (the filter prints
- * it there, as without the pool); so is every record the thread declines or has no room for. If the
- * thread fails, the pool stops offloading and pending jobs finish with nothing printed.
+ * structured clone of the data either way, and no garbage piling up on the thread. The thread also
+ * captures the event_exporter filter's label fields as it prints (printed-fields.ts), so that the
+ * filter does not walk the bytes again on the main thread.
+ *
+ * A chunk that does not fit a slot, or comes while every slot is busy, is left to the main thread
+ * (the filter prints it there, as without the pool); so is every record the thread declines or has
+ * no room for. If the thread fails, the pool stops offloading and pending jobs finish with nothing
+ * printed.
  */
 import { Worker } from 'node:worker_threads';
 import type { LogEvent, MsgpackRecord } from '../core/event.js';
