@@ -9,7 +9,8 @@
  * leaves inner quotes as they are) and maps/arrays are quoted JSON (Fluent Bit prints Go-like
  * `map[...]`), so Loki's `| logfmt` parser reads every line back.
  */
-import type { LogEvent } from '../core/event.js';
+import type { LogEvent, MsgpackRecord } from '../core/event.js';
+import type { PrintedFieldsRecord } from '../msgpack/printed-fields.js';
 import type { PathSegment } from './record-accessor.js';
 import { RecordPruner, REMOVED, type PruneNode } from './record-pruner.js';
 import { isSharedMap } from './shared-map.js';
@@ -91,15 +92,37 @@ export class LineFormatter {
 
   lineFor(event: LogEvent): string {
     this.lastLine = undefined;
-    if (event.line !== undefined) return event.line;
+    const line = event.line;
+    if (line !== undefined) {
+      // A line a filter took from the thread's print (the event_exporter filter's): its UTF-8 length
+      // is known, and utf8Bytes need not count it again.
+      const raw = event.msgpack;
+      if (raw !== undefined) this.notePrinted(raw, line);
+      return line;
+    }
     // A record still in its msgpack bytes (forward input) is printed from them: as a worker thread
     // printed it ahead, or here. The same text as format(), and the same whichever prints it.
     const raw = this.wholeJson ? event.msgpack : undefined;
     if (raw !== undefined) {
-      const json = raw.json ?? this.printer.transcode(raw.buf, raw.start, raw.end);
+      const printed = raw.json;
+      if (printed !== undefined) {
+        this.notePrinted(raw, printed);
+        return printed;
+      }
+      const json = this.printer.transcode(raw.buf, raw.start, raw.end);
       if (json !== undefined) return json;
     }
     return this.format(event.record);
+  }
+
+  /** When `line` is the text the transcode thread printed for `raw` and knows the length of, utf8Bytes takes that length. */
+  private notePrinted(raw: MsgpackRecord, line: string): void {
+    const printed = raw as Partial<PrintedFieldsRecord>;
+    const bytes = printed.printedBytes;
+    if (bytes !== undefined && bytes >= 0 && printed.printedJson === line) {
+      this.lastLine = line;
+      this.lastBytes = bytes;
+    }
   }
 
   format(record: Record<string, unknown>): string {

@@ -7,18 +7,25 @@
  *
  * A job is one chunk's records. Its bytes are copied into a shared slot, the thread writes the texts
  * into the slot's shared output, and the main thread makes each text a string from there: no
- * structured clone of the data either way, and no garbage piling up on the thread. A chunk that does
- * not fit a slot, or comes while every slot is busy, is left to the main thread (the filter prints
- * it there, as without the pool); so is every record the thread declines or has no room for. If the
- * thread fails, the pool stops offloading and pending jobs finish with nothing printed.
+ * structured clone of the data either way, and no garbage piling up on the thread. The thread also
+ * captures the event_exporter filter's label fields as it prints (printed-fields.ts), so that the
+ * filter does not walk the bytes again on the main thread.
+ *
+ * A chunk that does not fit a slot, or comes while every slot is busy, is left to the main thread
+ * (the filter prints it there, as without the pool); so is every record the thread declines or has
+ * no room for. If the thread fails, the pool stops offloading and pending jobs finish with nothing
+ * printed.
  */
 import { Worker } from 'node:worker_threads';
 import type { LogEvent, MsgpackRecord } from '../core/event.js';
-import type { TranscodeJob } from './transcode-worker.js';
+import type { TranscodeJob, TranscodeReply } from './transcode-worker.js';
+import { RESULT_STRIDE, type PrintedFields } from './printed-fields.js';
 
-/** A record the pool can print: its bytes, and where the text goes. */
+/** A record the pool can print: its bytes, and where the text and the captured fields (PRINTED_FIELDS) go. */
 export interface PrintableRecord extends MsgpackRecord {
   json: string | undefined;
+  printedFields: PrintedFields | undefined;
+  printedBytes: number;
 }
 
 export interface TranscodePoolOptions {
@@ -64,6 +71,8 @@ export class TranscodePool {
   private closed = false;
   private readonly slots: Slot[] = [];
   private readonly jobs = new Map<number, Job>();
+  /** The thread's captured values by id (transcode-worker.ts), as it numbered them. */
+  private fields: PrintedFields[] = [];
   private nextId = 0;
   private readonly maxSlots: number;
   private readonly slotBytes: number;
@@ -109,11 +118,11 @@ export class TranscodePool {
 
     buf.copy(slot.inputView, 0, from, to);
     // The records' offsets go in the slot's shared results (the thread reads each pair, then writes
-    // its result there): a job message is a few numbers, not a structured clone of buffers.
+    // its results there): a job message is a few numbers, not a structured clone of buffers.
     const offsets = slot.resultsView;
-    for (let i = 0; i < records.length; i++) {
-      offsets[2 * i] = records[i]!.start - from;
-      offsets[2 * i + 1] = records[i]!.end - from;
+    for (let i = 0, r = 0; i < records.length; i++, r += RESULT_STRIDE) {
+      offsets[r] = records[i]!.start - from;
+      offsets[r + 1] = records[i]!.end - from;
     }
     slot.busy = true;
     if (this.idleTimer !== undefined) {
@@ -164,15 +173,22 @@ export class TranscodePool {
       };
       this.slots.push(slot);
     }
-    if (slot.results.byteLength < 8 * records) {
-      slot.results = new SharedArrayBuffer(8 * Math.max(records, 1024));
+    if (slot.results.byteLength < 4 * RESULT_STRIDE * records) {
+      slot.results = new SharedArrayBuffer(4 * RESULT_STRIDE * Math.max(records, 1024));
       slot.resultsView = new Int32Array(slot.results);
       slot.announce = true;
     }
     return slot;
   }
 
-  private done(id: number): void {
+  private done(reply: TranscodeReply): void {
+    let id: number;
+    if (typeof reply === 'number') id = reply;
+    else {
+      id = reply.id;
+      if (reply.reset) this.fields = [];
+      for (const [n, values] of reply.fields) this.fields[n] = values;
+    }
     const job = this.jobs.get(id);
     if (job === undefined) return;
     this.jobs.delete(id);
@@ -183,12 +199,23 @@ export class TranscodePool {
     const { slot, records } = job;
     const results = slot.resultsView;
     const out = slot.outputView;
+    const fields = this.fields;
     let start = 0;
     let printed = 0;
-    for (let i = 0; i < records.length; i++) {
-      const end = results[2 * i]!;
+    for (let i = 0, r = 0; i < records.length; i++, r += RESULT_STRIDE) {
+      const end = results[r]!;
       if (end < 0) continue;
-      records[i]!.json = results[2 * i + 1] === 1 ? out.toString('latin1', start, end) : out.toString('utf8', start, end);
+      const record = records[i]!;
+      if (results[r + 1] === 1) {
+        record.json = out.toString('latin1', start, end);
+        record.printedBytes = end - start;
+      } else {
+        // Invalid UTF-8 becomes U+FFFD: the string's length in UTF-8 may differ from the bytes printed.
+        record.json = out.toString('utf8', start, end);
+        record.printedBytes = -1;
+      }
+      const f = results[r + 2]!;
+      record.printedFields = f < 0 ? undefined : fields[f];
       start = end;
       printed++;
     }
@@ -223,7 +250,7 @@ export class TranscodePool {
           )
         : new Worker(new URL('./transcode-worker.js', import.meta.url));
       worker.unref();
-      worker.on('message', (id: number) => this.done(id));
+      worker.on('message', (reply: TranscodeReply) => this.done(reply));
       const fail = (err: unknown): void => {
         if (this.worker !== worker) return;
         this.worker = undefined;
@@ -234,6 +261,8 @@ export class TranscodePool {
       worker.on('error', fail);
       worker.on('exit', (code) => fail(new Error(`the transcode thread exited with code ${code}`)));
       this.worker = worker;
+      // A new thread numbers captured values from scratch.
+      this.fields = [];
       return worker;
     } catch (err) {
       this.failed = true;

@@ -24,86 +24,126 @@ export const NOT_MSGPACK = -4;
 /** Levels of maps and arrays a plain value may have: a record's limit. */
 export const MAX_DEPTH = MAX_RECORD_NESTING;
 
-/** The offset just past the value starting at `p`, or TRUNCATED / NOT_PLAIN / TOO_DEEP. */
-export function plainValueEnd(buf: Uint8Array, p: number, end: number): number {
-  const r = value(buf, p, end, 0);
-  return r > end ? TRUNCATED : r;
-}
+/** The counts of the maps and arrays around the one being walked (see plainValueEnd), outermost first. */
+const outerLeft = new Float64Array(MAX_DEPTH + 1);
+const outerIsMap = new Uint8Array(MAX_DEPTH + 1);
 
 /**
- * Past the value at `p` (possibly past `end`: plainValueEnd checks), or TRUNCATED / NOT_PLAIN /
- * TOO_DEEP. `depth` counts the maps and arrays around the value; recursion stops at MAX_DEPTH.
+ * The offset just past the value starting at `p`, or TRUNCATED / NOT_PLAIN / TOO_DEEP. A loop over
+ * a stack of counts rather than a recursion (every packed entry's record is walked on the main
+ * thread: a tenth of it in W1). `left` counts the values still to walk at the current level (a map's
+ * keys and values both), `depth` the maps and arrays open around the next value: one more at
+ * MAX_DEPTH is TOO_DEEP.
  */
-function value(buf: Uint8Array, p: number, end: number, depth: number): number {
-  if (p >= end) return TRUNCATED;
-  const b = buf[p]!;
-  if (b < 0x80 || b >= 0xe0) return p + 1; // positive or negative fixint
-  if (b >= 0xa0 && b < 0xc0) return p + 1 + (b & 0x1f); // fixstr
-  if (b < 0x90) return map(buf, p + 1, end, b & 0x0f, depth);
-  if (b < 0xa0) return array(buf, p + 1, end, b & 0x0f, depth);
-  switch (b) {
-    case 0xc0: // nil
-    case 0xc2: // false
-    case 0xc3: // true
-      return p + 1;
-    case 0xcc:
-    case 0xd0:
-      return p + 2;
-    case 0xcd:
-    case 0xd1:
-      return p + 3;
-    case 0xca:
-    case 0xce:
-    case 0xd2:
-      return p + 5;
-    case 0xcb:
-    case 0xcf:
-    case 0xd3:
-      return p + 9;
-    case 0xc4: // bin 8
-    case 0xd9: // str 8
-      return p + 2 > end ? TRUNCATED : p + 2 + buf[p + 1]!;
-    case 0xc5:
-    case 0xda:
-      return p + 3 > end ? TRUNCATED : p + 3 + ((buf[p + 1]! << 8) | buf[p + 2]!);
-    case 0xc6:
-    case 0xdb:
-      return p + 5 > end ? TRUNCATED : p + 5 + uint32(buf, p + 1);
-    case 0xdc:
-      return p + 3 > end ? TRUNCATED : array(buf, p + 3, end, (buf[p + 1]! << 8) | buf[p + 2]!, depth);
-    case 0xdd:
-      return p + 5 > end ? TRUNCATED : array(buf, p + 5, end, uint32(buf, p + 1), depth);
-    case 0xde:
-      return p + 3 > end ? TRUNCATED : map(buf, p + 3, end, (buf[p + 1]! << 8) | buf[p + 2]!, depth);
-    case 0xdf:
-      return p + 5 > end ? TRUNCATED : map(buf, p + 5, end, uint32(buf, p + 1), depth);
-    default:
-      return NOT_PLAIN; // ext (0xc7-0xc9, 0xd4-0xd8) or 0xc1
-  }
-}
-
-function array(buf: Uint8Array, p: number, end: number, count: number, depth: number): number {
-  if (depth >= MAX_DEPTH) return TOO_DEEP;
-  for (let i = 0; i < count; i++) {
-    p = value(buf, p, end, depth + 1);
-    if (p < 0) return p;
-  }
-  return p;
-}
-
-function map(buf: Uint8Array, p: number, end: number, count: number, depth: number): number {
-  if (depth >= MAX_DEPTH) return TOO_DEEP;
-  for (let i = 0; i < count; i++) {
+export function plainValueEnd(buf: Uint8Array, p: number, end: number): number {
+  let depth = 0;
+  let left = 1;
+  let inMap = false;
+  for (;;) {
+    while (left === 0) {
+      if (depth === 0) return p > end ? TRUNCATED : p;
+      depth--;
+      left = outerLeft[depth]!;
+      inMap = outerIsMap[depth] === 1;
+    }
     if (p >= end) return TRUNCATED;
-    const k = buf[p]!;
-    // A key must be a scalar: msgpackr refuses array, map and bin keys.
-    if ((k >= 0x80 && k < 0xa0) || (k >= 0xdc && k <= 0xdf) || (k >= 0xc4 && k <= 0xc6)) return NOT_PLAIN;
-    p = value(buf, p, end, depth + 1);
-    if (p < 0) return p;
-    p = value(buf, p, end, depth + 1);
-    if (p < 0) return p;
+    const b = buf[p]!;
+    // A map's key (an even count of values left): a scalar, as msgpackr requires.
+    if (inMap && (left & 1) === 0 && ((b >= 0x80 && b < 0xa0) || (b >= 0xdc && b <= 0xdf) || (b >= 0xc4 && b <= 0xc6))) return NOT_PLAIN;
+    left--;
+    if (b >= 0xa0 && b < 0xc0) {
+      p += 1 + (b & 0x1f); // fixstr
+      continue;
+    }
+    if (b < 0x80 || b >= 0xe0) {
+      p += 1; // positive or negative fixint
+      continue;
+    }
+    let count: number;
+    let map: boolean;
+    if (b < 0x90) {
+      count = 2 * (b & 0x0f);
+      map = true;
+      p += 1;
+    } else if (b < 0xa0) {
+      count = b & 0x0f;
+      map = false;
+      p += 1;
+    } else {
+      switch (b) {
+        case 0xc0: // nil
+        case 0xc2: // false
+        case 0xc3: // true
+          p += 1;
+          continue;
+        case 0xcc:
+        case 0xd0:
+          p += 2;
+          continue;
+        case 0xcd:
+        case 0xd1:
+          p += 3;
+          continue;
+        case 0xca:
+        case 0xce:
+        case 0xd2:
+          p += 5;
+          continue;
+        case 0xcb:
+        case 0xcf:
+        case 0xd3:
+          p += 9;
+          continue;
+        case 0xc4: // bin 8
+        case 0xd9: // str 8
+          if (p + 2 > end) return TRUNCATED;
+          p += 2 + buf[p + 1]!;
+          continue;
+        case 0xc5:
+        case 0xda:
+          if (p + 3 > end) return TRUNCATED;
+          p += 3 + ((buf[p + 1]! << 8) | buf[p + 2]!);
+          continue;
+        case 0xc6:
+        case 0xdb:
+          if (p + 5 > end) return TRUNCATED;
+          p += 5 + uint32(buf, p + 1);
+          continue;
+        case 0xdc:
+          if (p + 3 > end) return TRUNCATED;
+          count = (buf[p + 1]! << 8) | buf[p + 2]!;
+          map = false;
+          p += 3;
+          break;
+        case 0xdd:
+          if (p + 5 > end) return TRUNCATED;
+          count = uint32(buf, p + 1);
+          map = false;
+          p += 5;
+          break;
+        case 0xde:
+          if (p + 3 > end) return TRUNCATED;
+          count = 2 * ((buf[p + 1]! << 8) | buf[p + 2]!);
+          map = true;
+          p += 3;
+          break;
+        case 0xdf:
+          if (p + 5 > end) return TRUNCATED;
+          count = 2 * uint32(buf, p + 1);
+          map = true;
+          p += 5;
+          break;
+        default:
+          return NOT_PLAIN; // ext (0xc7-0xc9, 0xd4-0xd8) or 0xc1
+      }
+    }
+    if (depth >= MAX_DEPTH) return TOO_DEEP;
+    outerLeft[depth] = left;
+    outerIsMap[depth] = inMap ? 1 : 0;
+    depth++;
+    left = count;
+    inMap = map;
   }
-  return p;
 }
 
 /**

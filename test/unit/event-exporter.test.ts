@@ -298,3 +298,52 @@ test('records in msgpack bytes with their JSON printed ahead: events get shared 
   assert.notEqual(events[3]!.labels, events[0]!.labels);
   assert.ok(Object.isFrozen(events[0]!.labels));
 });
+
+test('records printed by the transcode thread: the labels come from the fields it captured, the same as from the bytes', async () => {
+  const { Packr } = await import('msgpackr');
+  const { MsgpackEvent } = await import('../../src/inputs/forward/msgpack-event.js');
+  const { TranscodePool } = await import('../../src/msgpack/transcode-pool.js');
+  const { LineFormatter } = await import('../../src/labels/line-formatter.js');
+  const packr = new Packr({ useRecords: false });
+  const exporterEvent = JSON.parse(SAMPLE_EVENT_JSON) as Record<string, unknown>;
+  const io = exporterEvent.involvedObject as Record<string, unknown>;
+  const records: Record<string, unknown>[] = [];
+  for (let i = 0; i < 40; i++) {
+    if (i % 10 === 1) records.push({ log: 'an application line', stream: 'stdout' });
+    else if (i % 10 === 2) {
+      const { namespace: _, ...clusterScoped } = io;
+      records.push({ ...exporterEvent, involvedObject: { ...clusterScoped, kind: 'Node' } });
+    }
+    else records.push({ ...exporterEvent, reason: `Reason${i % 3}` });
+  }
+  const chunk = Buffer.concat(records.map((r) => packr.pack(r)));
+  const events: InstanceType<typeof MsgpackEvent>[] = [];
+  for (let p = 0, i = 0; i < records.length; i++) {
+    const n = packr.pack(records[i]).length;
+    events.push(new MsgpackEvent('kube.events', 1n, chunk, p, p + n));
+    p += n;
+  }
+  const bytesOnly = events.map((e) => new MsgpackEvent('kube.events', 1n, chunk, e.start, e.end));
+  const pool = new TranscodePool({ minRecords: 1 });
+  try {
+    assert.equal(await pool.prepare(events), records.length);
+  } finally {
+    await pool.close();
+  }
+  assert.ok(events[0]!.printedFields !== undefined, 'the thread captured the fields');
+  const filter = eventExporterFilter.create({ key: ['log', 'message'], reserve_data: false }, context());
+  processSync(filter, events);
+  processSync(filter, bytesOnly);
+  events.forEach((e, i) => {
+    assert.deepEqual(e.labels === undefined ? undefined : { ...e.labels }, bytesOnly[i]!.labels === undefined ? undefined : { ...bytesOnly[i]!.labels }, `record ${i}`);
+    assert.equal(e.line, bytesOnly[i]!.line, `record ${i}`);
+  });
+  assert.equal(events[2]!.labels!.namespace, undefined);
+  assert.equal(events[3]!.labels, events[6]!.labels, 'one frozen labels object per distinct values');
+  // The Loki line's UTF-8 length comes from the thread too, and is the line's.
+  const formatter = new LineFormatter({ format: 'json', dropSingleKey: 'off', removePaths: [] });
+  for (const e of events) {
+    const line = formatter.lineFor(e);
+    assert.equal(formatter.utf8Bytes(line), Buffer.byteLength(line));
+  }
+});

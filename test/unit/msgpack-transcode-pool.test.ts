@@ -106,3 +106,51 @@ test('the thread starts at the first chunk, stops after idleStopMs without one, 
   next.forEach((e, i) => assert.equal(e.msgpack!.json, expectedJson(e), `record ${i}`));
   await pool.close();
 });
+
+test("the thread captures the exporter's label fields as it prints: the same values share one array", async () => {
+  const pool = new TranscodePool();
+  const records: Record<string, unknown>[] = exporterRecords(40).map((r) => ({ ...r }));
+  records[1] = { log: 'not an event' };
+  records[2] = { type: 'Normal', reason: 'x'.repeat(5000), involvedObject: { kind: 'Pod' } }; // too long to keep: left to the filter
+  records[3] = { type: 'Warning', reason: 'BackOff', involvedObject: { kind: 'Pod', namespace: 7 } };
+  records[30] = records[4]!;
+  const events = packedEvents(records);
+  assert.equal(await pool.prepare(events), 40);
+  const fieldsOf = (e: LogEvent): unknown => (e as unknown as { printedFields: unknown }).printedFields;
+  const expected = (r: Record<string, unknown>): (string | undefined)[] => {
+    const io = r.involvedObject as Record<string, unknown> | undefined;
+    const s = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+    return [s(r.type), s(r.reason), s(io?.kind), s(io?.namespace)];
+  };
+  events.forEach((e, i) => {
+    if (i === 2) assert.equal(fieldsOf(e), undefined);
+    else assert.deepEqual(fieldsOf(e), expected(records[i]!), `record ${i}`);
+  });
+  const byValues = new Map<string, unknown>();
+  events.forEach((e, i) => {
+    if (i === 2) return;
+    const key = JSON.stringify(expected(records[i]!));
+    if (!byValues.has(key)) byValues.set(key, fieldsOf(e));
+    assert.equal(fieldsOf(e), byValues.get(key), `one array per distinct values (record ${i})`);
+  });
+  // The next job reuses the numbering: the values come back as the same arrays.
+  const again = packedEvents(records);
+  assert.equal(await pool.prepare(again), 40);
+  again.forEach((e, i) => assert.equal(fieldsOf(e), fieldsOf(events[i]!)));
+  await pool.close();
+});
+
+test('past the bound on numbered values the thread numbers them afresh, and every record still gets its own values', async () => {
+  const pool = new TranscodePool();
+  const fieldsOf = (e: LogEvent): unknown => (e as unknown as { printedFields: unknown }).printedFields;
+  // 300 distinct sets of about 4,000 characters: over the thread's 1M, so its next job starts over.
+  const batch = (from: number): Record<string, unknown>[] =>
+    Array.from({ length: 300 }, (_, i) => ({ type: 'Normal', reason: `${from + i}`.padEnd(4000, 'r'), involvedObject: { kind: 'Pod', namespace: `ns${i % 7}` } }));
+  for (const from of [0, 1000, 0]) {
+    const records = batch(from);
+    const events = packedEvents(records);
+    assert.equal(await pool.prepare(events), records.length);
+    events.forEach((e, i) => assert.deepEqual(fieldsOf(e), ['Normal', records[i]!.reason, 'Pod', `ns${i % 7}`], `record ${from + i}`));
+  }
+  await pool.close();
+});

@@ -2,10 +2,11 @@ import type { OptionSpec, ResolvedOptions } from '../../config/options.js';
 import type { LogEvent } from '../../core/event.js';
 import type { Filter, PluginContext } from '../../core/plugin.js';
 import { MsgpackJsonTranscoder } from '../../msgpack/json-transcoder.js';
+import { PRINTED_FIELDS, type PrintedFields, type PrintedFieldsRecord } from '../../msgpack/printed-fields.js';
 import { eventLabels, isExporterEvent, labelsOf, parseExporterLine, withoutNewline } from './recognise.js';
 import { setKey } from '../../record/append-key.js';
 
-/** The record's fields that make it an exporter event and give its labels, in this order. */
+/** The record's fields that make it an exporter event and give its labels, in this order (PRINTED_FIELDS'). */
 const TYPE = 0;
 const REASON = 1;
 const KIND = 2;
@@ -18,7 +19,7 @@ const NAMESPACE = 3;
 const MAX_LABEL_SET_BYTES = 4 * 1024 * 1024;
 const MAX_SHARED_VALUE_CHARS = 4096;
 const LABEL_SET_OVERHEAD_BYTES = 200;
-const transcoder = new MsgpackJsonTranscoder([['type'], ['reason'], ['involvedObject', 'kind'], ['involvedObject', 'namespace']]);
+const transcoder = new MsgpackJsonTranscoder(PRINTED_FIELDS);
 /** The exporter prints involvedObject last: a record without these bytes is not an event. */
 const INVOLVED_OBJECT_KEY = Buffer.from('\xaeinvolvedObject', 'latin1');
 
@@ -53,6 +54,8 @@ export class EventExporterFilter implements Filter {
   /** type → reason → kind → namespace → labels. */
   private readonly labelSets = new Map<string, Map<string, Map<string, Map<string | undefined, Record<string, string>>>>>();
   private labelSetBytes = 0;
+  /** The labels of the transcode thread's captured values (held while the pool holds them). */
+  private readonly printedLabels = new WeakMap<PrintedFields, Record<string, string>>();
   private readonly counted: { event: { inc(n: number): void }; notEvent: { inc(n: number): void } };
 
   constructor(options: ResolvedOptions, ctx: PluginContext) {
@@ -114,15 +117,29 @@ export class EventExporterFilter implements Filter {
       // already, or straight from the bytes, and the record is never built unless something later
       // reads it. Printing here is for events only: the exporter prints involvedObject last, so a
       // record without those bytes is not one (a quick search that spares printing other records).
+      // The thread captured the fields as it printed (printed-fields.ts), unless their values were too long to keep.
       let line = raw.json;
+      let f: PrintedFields = transcoder.fields;
+      let printed: PrintedFields | undefined;
       if (line !== undefined) {
-        if (!transcoder.capture(raw.buf, raw.start, raw.end)) line = undefined;
+        printed = (raw as Partial<PrintedFieldsRecord>).printedFields;
+        if (printed !== undefined) f = printed;
+        else if (!transcoder.capture(raw.buf, raw.start, raw.end)) line = undefined;
       } else if (raw.buf.lastIndexOf(INVOLVED_OBJECT_KEY, raw.end - INVOLVED_OBJECT_KEY.length) >= raw.start) {
         line = transcoder.transcode(raw.buf, raw.start, raw.end);
       }
-      const f = transcoder.fields;
       if (line !== undefined && typeof f[TYPE] === 'string' && typeof f[REASON] === 'string' && typeof f[KIND] === 'string') {
-        event.labels = event.labels === undefined ? this.sharedLabels(f[TYPE], f[REASON], f[KIND], f[NAMESPACE]) : labelsOf(f[TYPE], f[REASON], f[KIND], f[NAMESPACE], event.labels);
+        if (event.labels !== undefined) event.labels = labelsOf(f[TYPE], f[REASON], f[KIND], f[NAMESPACE], event.labels);
+        else if (printed === undefined) event.labels = this.sharedLabels(f[TYPE], f[REASON], f[KIND], f[NAMESPACE]);
+        else {
+          // The thread's values are one array per distinct set: one lookup instead of four.
+          let labels = this.printedLabels.get(printed);
+          if (labels === undefined) {
+            labels = this.sharedLabels(f[TYPE], f[REASON], f[KIND], f[NAMESPACE]);
+            this.printedLabels.set(printed, labels);
+          }
+          event.labels = labels;
+        }
         event.line = line;
         return true;
       }

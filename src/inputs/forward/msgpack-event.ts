@@ -1,6 +1,7 @@
 import { Unpackr } from 'msgpackr';
 import type { LogEvent, MsgpackRecord } from '../../core/event.js';
 import { registerForwardExtensions } from '../../forward/msgpack-extensions.js';
+import type { PrintedFields } from '../../msgpack/printed-fields.js';
 
 registerForwardExtensions();
 
@@ -32,6 +33,10 @@ export class MsgpackEvent implements LogEvent, MsgpackRecord {
   readonly end: number;
   /** Something read `json` (printed or not): see json-demand.ts. */
   jsonWanted = false;
+  /** Set by a TranscodePool with `json`: the record's PRINTED_FIELDS (msgpack/printed-fields.ts), when the thread kept them. */
+  printedFields: PrintedFields | undefined = undefined;
+  /** Set by a TranscodePool with `json`: its UTF-8 length, when known (-1: not). */
+  printedBytes = -1;
   private printed: string | undefined = undefined;
   private decoded: Record<string, unknown> | undefined = undefined;
 
@@ -51,6 +56,11 @@ export class MsgpackEvent implements LogEvent, MsgpackRecord {
 
   set json(text: string | undefined) {
     this.printed = text;
+  }
+
+  /** `json` without marking it wanted: for checking that a line is the printed text. */
+  get printedJson(): string | undefined {
+    return this.printed;
   }
 
   /** The bytes (this event itself: no allocation per read) until the record is built. */
