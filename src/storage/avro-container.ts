@@ -8,22 +8,27 @@
  * matches; a damaged block is skipped by searching for the next sync marker (what the marker is for),
  * and a torn tail is reported so the caller can cut it off. Records are encoded with avsc.
  */
-import avro from 'avsc';
+import type avro from 'avsc';
+import { avsc } from './avsc.js';
 
 export type AvroResolver = ReturnType<avro.Type['createResolver']>;
 
 export const MAGIC = Buffer.from([0x4f, 0x62, 0x6a, 0x01]);
 export const SYNC_SIZE = 16;
 
-const HEADER_TYPE = avro.Type.forSchema({
-  type: 'record',
-  name: 'org.apache.avro.file.Header',
-  fields: [
-    { name: 'magic', type: { type: 'fixed', name: 'Magic', size: 4 } },
-    { name: 'meta', type: { type: 'map', values: 'bytes' } },
-    { name: 'sync', type: { type: 'fixed', name: 'Sync', size: SYNC_SIZE } },
-  ],
-});
+let headerType: avro.Type | undefined;
+/** The container header's type, made at first use (avsc loads then). */
+function HEADER_TYPE(): avro.Type {
+  return (headerType ??= avsc().Type.forSchema({
+    type: 'record',
+    name: 'org.apache.avro.file.Header',
+    fields: [
+      { name: 'magic', type: { type: 'fixed', name: 'Magic', size: 4 } },
+      { name: 'meta', type: { type: 'map', values: 'bytes' } },
+      { name: 'sync', type: { type: 'fixed', name: 'Sync', size: SYNC_SIZE } },
+    ],
+  }));
+}
 
 export class ContainerFormatError extends Error {
   constructor(message: string) {
@@ -35,7 +40,7 @@ export class ContainerFormatError extends Error {
 export function encodeHeader(schema: unknown, sync: Buffer, extraMeta: Record<string, string> = {}): Buffer {
   const meta: Record<string, Buffer> = { 'avro.schema': Buffer.from(JSON.stringify(schema)), 'avro.codec': Buffer.from('null') };
   for (const [k, v] of Object.entries(extraMeta)) meta[k] = Buffer.from(v);
-  return HEADER_TYPE.toBuffer({ magic: MAGIC, meta, sync });
+  return HEADER_TYPE().toBuffer({ magic: MAGIC, meta, sync });
 }
 
 export interface ContainerHeader {
@@ -52,7 +57,7 @@ export function parseHeader(buf: Buffer): ContainerHeader | undefined {
   if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) throw new ContainerFormatError('not an Avro object container file (bad magic)');
   let decoded: { value: { meta: Record<string, Buffer>; sync: Buffer }; offset: number };
   try {
-    decoded = HEADER_TYPE.decode(buf, 0);
+    decoded = HEADER_TYPE().decode(buf, 0);
   } catch (err) {
     throw new ContainerFormatError(`unreadable header: ${(err as Error).message}`);
   }

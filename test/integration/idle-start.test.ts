@@ -126,3 +126,25 @@ test('the CLI on a forward → loki config loads those two plugins and no other;
     assert.equal(has(other), false, `${other} was loaded`);
   }
 });
+
+test('avsc loads only when a disk buffer encodes an entry, not with the outputs that could use one', async () => {
+  // A fresh process: this test process has loaded every plugin (and the storage tests avsc).
+  const script = `
+    import { createRequire } from 'node:module';
+    const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('/node_modules/avsc/'));
+    await import(${JSON.stringify(join(ROOT, 'src', 'outputs', 'loki', 'index.ts'))});
+    await import(${JSON.stringify(join(ROOT, 'src', 'outputs', 'forward', 'index.ts'))});
+    const { LOKI_ENTRY } = await import(${JSON.stringify(join(ROOT, 'src', 'outputs', 'loki', 'stored-entry.ts'))});
+    const before = loaded();
+    const type = LOKI_ENTRY.type;
+    console.log(JSON.stringify({ before, after: loaded(), typed: typeof type.toBuffer === 'function' }));
+  `;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  assert.equal(code, 0, err);
+  assert.deepEqual(JSON.parse(out.trim()), { before: false, after: true, typed: true });
+});
