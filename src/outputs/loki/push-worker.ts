@@ -1,0 +1,172 @@
+/**
+ * The thread that turns a batch's entry arena (entry-arena.ts) into a request body: prints the lines,
+ * frames the PushRequest (arena-encoding.ts) and compresses it with snappy, while the main thread reads
+ * and routes the next records. Started at the first batch (an idle process has no such thread); if it
+ * cannot start or dies, the same code runs on the main thread and the snappy compressor takes the body.
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { ARENA_ENCODER_SOURCE, encodeArenaInline } from './arena-encoding.js';
+import type { EntryArena } from './entry-arena.js';
+
+/** Batches given to the thread and not done: past this, the next one is encoded on the main thread. */
+const MAX_QUEUED = 2;
+/** Input bytes encoded on the thread between two collections there (see snappy-compressor.ts). */
+const COLLECT_EVERY_BYTES = 8 * 1024 * 1024;
+
+function nativeSnappyPath(): string | undefined {
+  try {
+    return createRequire(import.meta.url).resolve('snappy');
+  } catch {
+    return undefined;
+  }
+}
+
+const workerSource = (nativePath: string | undefined, snappyjsPath: string): string => `
+const { parentPort } = require('node:worker_threads');
+let collect;
+try {
+  require('node:v8').setFlagsFromString('--expose-gc');
+  collect = require('node:vm').runInNewContext('gc');
+} catch {}
+let sinceCollect = 0;
+let compress;
+try {
+  const native = ${nativePath === undefined ? 'undefined' : `require(${JSON.stringify(nativePath)})`};
+  if (native && typeof native.compressSync === 'function') compress = (input) => native.compressSync(input);
+} catch {}
+if (compress === undefined) compress = require(${JSON.stringify(snappyjsPath)}).compress;
+const encodeArena = ${ARENA_ENCODER_SOURCE};
+parentPort.on('message', (m) => {
+  let out;
+  try {
+    const raw = encodeArena(Buffer.from(m.buf, 0, m.length), m.length, m.dict, m.labels, true);
+    out = compress(raw);
+  } catch (err) {
+    parentPort.postMessage({ id: m.id, error: String(err && err.stack || err) });
+    return;
+  }
+  if (out.byteOffset !== 0 || out.buffer.byteLength !== out.byteLength) out = out.slice();
+  parentPort.postMessage({ id: m.id, out }, [out.buffer]);
+  sinceCollect += m.length;
+  if (collect !== undefined && sinceCollect >= ${COLLECT_EVERY_BYTES}) {
+    sinceCollect = 0;
+    collect({ type: 'minor' });
+  }
+});
+`;
+
+interface Job {
+  resolve(out: Uint8Array): void;
+  reject(err: Error): void;
+  /** Encodes it here, if the thread dies before answering. */
+  readonly retry: () => Promise<Uint8Array>;
+}
+
+export interface PushWorkerOptions {
+  /** Compresses a body on this thread (or the snappy compressor's), when the thread cannot. */
+  compressInline(raw: Buffer): Promise<Uint8Array>;
+  /** true (the default): the native snappy binding in the thread where it loads. */
+  native?: boolean;
+  /** false: everything on this thread (tests). */
+  useWorker?: boolean;
+  /** Arenas at least this big go to the thread (as the snappy compressor's bodies). */
+  offloadMinBytes?: number;
+}
+
+export class PushWorker {
+  private worker: Worker | undefined;
+  private failed: boolean;
+  private readonly jobs = new Map<number, Job>();
+  private nextId = 0;
+  private readonly nativePath: string | undefined;
+  private readonly offloadMinBytes: number;
+
+  constructor(private readonly options: PushWorkerOptions) {
+    this.failed = options.useWorker === false;
+    this.offloadMinBytes = options.offloadMinBytes ?? 64 * 1024;
+    const wantNative = options.native ?? process.env.FLOKI_SNAPPY !== 'js';
+    this.nativePath = wantNative ? nativeSnappyPath() : undefined;
+  }
+
+  /** The compressed PushRequest of the arena's entries. The arena is not to be used after. */
+  encode(arena: EntryArena): Promise<Uint8Array> {
+    const { buf, length, dict, labels } = arena;
+    const body = this.encodeBytes(arena, buf, length, dict, labels);
+    // The slot is reused once the body is made (or could not be).
+    body.then(
+      () => arena.release(),
+      () => arena.release(),
+    );
+    return body;
+  }
+
+  private encodeBytes(arena: EntryArena, buf: Buffer, length: number, dict: readonly string[], labels: readonly string[]): Promise<Uint8Array> {
+    // A small batch is encoded here: a message round trip would cost more than the work. So is one
+    // that finds the thread busy with earlier batches: the main thread takes a share of the work
+    // when it outruns the thread, rather than batches (and their memory) queueing for it.
+    const worker = this.failed || length < this.offloadMinBytes || this.jobs.size >= MAX_QUEUED ? undefined : (this.worker ?? this.start());
+    if (worker === undefined) return this.inline(buf, length, dict, labels);
+    // The thread reads the arena's shared memory in place; it stays here until the body is made, so
+    // that a job lost with the thread is encoded here instead.
+    const shared = arena.shared;
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++;
+      this.jobs.set(id, { resolve, reject, retry: () => this.inline(buf, length, dict, labels) });
+      if (this.jobs.size === 1) worker.ref();
+      worker.postMessage({ id, buf: shared, length, dict, labels });
+    });
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    this.failed = true;
+    this.failJobs();
+    if (worker) await worker.terminate();
+  }
+
+  private inline(buf: Buffer, length: number, dict: readonly string[], labels: readonly string[]): Promise<Uint8Array> {
+    try {
+      return this.options.compressInline(encodeArenaInline(buf, length, dict, labels));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  private start(): Worker | undefined {
+    try {
+      const require = createRequire(import.meta.url);
+      const worker = new Worker(workerSource(this.nativePath, require.resolve('snappyjs')), { eval: true, execArgv: [] });
+      worker.unref();
+      worker.on('message', (m: { id: number; out?: Uint8Array; error?: string }) => {
+        const job = this.jobs.get(m.id);
+        if (!job) return;
+        this.jobs.delete(m.id);
+        if (this.jobs.size === 0) worker.unref();
+        if (m.out !== undefined) job.resolve(m.out);
+        else job.reject(new Error(`loki: encoding a batch failed: ${m.error ?? 'unknown error'}`));
+      });
+      const fail = (): void => {
+        if (this.worker !== worker) return;
+        this.worker = undefined;
+        this.failed = true;
+        this.failJobs();
+      };
+      worker.on('error', fail);
+      worker.on('exit', fail);
+      this.worker = worker;
+      return worker;
+    } catch {
+      this.failed = true;
+      return undefined;
+    }
+  }
+
+  private failJobs(): void {
+    for (const [id, job] of this.jobs) {
+      this.jobs.delete(id);
+      job.retry().then(job.resolve, job.reject);
+    }
+  }
+}
