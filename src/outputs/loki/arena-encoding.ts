@@ -153,7 +153,7 @@ export const ARENA_ENCODER_SOURCE = String.raw`
     // On the thread the body is compressed before the next job: one buffer serves every job there.
     let out;
     if (reuse) {
-      if (scratch === undefined || scratch.length < total) scratch = Buffer.allocUnsafeSlow(Math.max(total, 4 * 1024 * 1024));
+      if (scratch === undefined || scratch.length < total) scratch = Buffer.allocUnsafeSlow(Math.ceil(total * 1.25));
       out = scratch.subarray(0, total);
     } else out = Buffer.allocUnsafe(total);
     let w = 0;
@@ -209,13 +209,17 @@ export const ARENA_ENCODER_SOURCE = String.raw`
 })()
 `;
 
-export type EncodeArena = (bytes: Uint8Array, length: number, dict: readonly string[], labels: readonly string[]) => Buffer;
+export type EncodeArena = (bytes: Uint8Array, length: number, dict: readonly string[], labels: readonly string[], reuse: boolean) => Buffer;
 
 let inline: EncodeArena | undefined;
 
-/** The encoder on this thread (where the worker cannot run, and in tests). */
-export function encodeArenaInline(bytes: Uint8Array, length: number, dict: readonly string[], labels: readonly string[]): Buffer {
+/**
+ * The encoder on this thread (a small batch, the thread busy or gone). `reuse`: the body is written
+ * into one buffer kept for the next call, for a caller that is done with it before then (compressed
+ * at once): one buffer instead of one per batch left to the GC.
+ */
+export function encodeArenaInline(bytes: Uint8Array, length: number, dict: readonly string[], labels: readonly string[], reuse = false): Buffer {
   // Buffer is a global in the thread; here the function is made in this context too.
   inline ??= runInThisContext(ARENA_ENCODER_SOURCE) as EncodeArena;
-  return inline(bytes, length, dict, labels);
+  return inline(bytes, length, dict, labels, reuse);
 }

@@ -10,7 +10,7 @@ const HEADER_BYTES = 16;
 /** An arena's first size: a default batch (batch_size 1M) and its headers fit. */
 const SLOT_BYTES = 2 * 1024 * 1024;
 /** Free slots kept for the next batches; more are let go (the GC frees them). */
-const MAX_FREE_SLOTS = 8;
+const MAX_FREE_SLOTS = 4;
 
 /**
  * Arenas are written into shared memory the thread reads in place (no copy, no transfer), reused from
