@@ -10,7 +10,7 @@ import { ARENA_ENCODER_SOURCE, encodeArenaInline } from './arena-encoding.js';
 import type { EntryArena } from './entry-arena.js';
 
 /** Batches given to the thread and not done: past this, the next one is encoded on the main thread. */
-const MAX_QUEUED = 2;
+const MAX_QUEUED = 1;
 
 function nativeSnappyPath(): string | undefined {
   try {
