@@ -46,12 +46,13 @@ parentPort.on('message', (m) => {
     parentPort.postMessage({ id: m.id, error: String(err && err.stack || err) });
     return;
   }
-  // The body goes back in the arena's shared memory (its entries are read by now), copied out on the
+  // The body goes back in the arena's shared memory, copied out on the
   // main thread: a buffer made here and freed there (the binding's output) left the allocator
   // holding memory it could not give back (W2's peak RSS 30-80 MiB higher).
-  if (out.length <= m.buf.byteLength) {
-    Buffer.from(m.buf, 0, out.length).set(out);
-    parentPort.postMessage({ id: m.id, length: out.length });
+  // After the entries, which stay as they were: if this thread dies, the main one encodes them.
+  if (m.length + out.length <= m.buf.byteLength) {
+    Buffer.from(m.buf, m.length, out.length).set(out);
+    parentPort.postMessage({ id: m.id, offset: m.length, length: out.length });
   } else {
     if (out.byteOffset !== 0 || out.buffer.byteLength !== out.byteLength) out = out.slice();
     parentPort.postMessage({ id: m.id, out }, [out.buffer]);
@@ -149,14 +150,15 @@ export class PushWorker {
       // dies with the batch; V8's default let it grow to tens of MiB of RSS.
       const worker = new Worker(workerSource(this.nativePath, require.resolve('snappyjs')), { eval: true, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 4 } });
       worker.unref();
-      worker.on('message', (m: { id: number; out?: Uint8Array; length?: number; error?: string }) => {
+      worker.on('message', (m: { id: number; out?: Uint8Array; offset?: number; length?: number; error?: string }) => {
         const job = this.jobs.get(m.id);
         if (!job) return;
         this.jobs.delete(m.id);
         if (this.jobs.size === 0) worker.unref();
-        if (m.length !== undefined) job.resolve(Buffer.from(new Uint8Array(job.shared, 0, m.length)));
+        if (m.length !== undefined) job.resolve(Buffer.from(new Uint8Array(job.shared, m.offset ?? 0, m.length)));
         else if (m.out !== undefined) job.resolve(m.out);
-        else job.reject(new Error(`loki: encoding a batch failed: ${m.error ?? 'unknown error'}`));
+        // The thread could not (a bug there): this thread tries, and fails the batch only if it cannot either.
+        else job.retry().then(job.resolve, job.reject);
       });
       const fail = (): void => {
         if (this.worker !== worker) return;
