@@ -96,6 +96,8 @@ export class LineFormatter {
   private readonly sharedJson: boolean;
   private readonly sharedKeys = new Map<string, SharedKey>();
   private readonly keyTexts = new Map<string, KeyText>();
+  /** writeLine's JSON texts of a record's map and list values, in order. */
+  private readonly objectTexts: string[] = [];
   /** The last line jsonWithShared made, and its UTF-8 length. */
   private lastLine: string | undefined;
   private lastBytes = 0;
@@ -150,6 +152,8 @@ export class LineFormatter {
     const record = event.record;
     if (!hasFrozenValue(record)) return false;
     // First look, then write: nothing is written for a record printed the other way.
+    const objects = this.objectTexts;
+    objects.length = 0;
     let sawShared = false;
     let own = 0;
     for (const key in record) {
@@ -162,9 +166,22 @@ export class LineFormatter {
       if (sawShared || key === 'toJSON' || this.pruner.under(key) !== undefined) return false;
       const type = typeof value;
       if (type === 'string' || type === 'number' || type === 'boolean' || value === null) own++;
-      else if (type !== 'undefined' && type !== 'function' && type !== 'symbol') return false;
+      else if (type === 'object') {
+        // A map or list (merge_log's): its JSON here, written as text. JSON.stringify would call a
+        // toJSON with the key; one that throws (a bigint) is printed the general way.
+        if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
+        let text: string | undefined;
+        try {
+          text = JSON.stringify(value);
+        } catch {
+          return false;
+        }
+        objects.push(text);
+        own++;
+      } else if (type !== 'undefined' && type !== 'function' && type !== 'symbol') return false;
     }
     if (!sawShared || own === 0) return false;
+    let object = 0;
     let printed = false;
     for (const key in record) {
       if (!Object.hasOwn(record, key)) continue;
@@ -189,7 +206,8 @@ export class LineFormatter {
           break;
         case 'object':
           parts.text(this.keyText(key, printed));
-          parts.text('null');
+          if (value === null) parts.text('null');
+          else parts.raw(objects[object++]!);
           break;
         default:
           continue;

@@ -33,7 +33,7 @@ class Capture implements PushTransport {
 async function send(events: LogEvent[], arena: boolean, options: Record<string, unknown>, offloadMinBytes?: number): Promise<ReceivedEntry[]> {
   const transport = new Capture();
   const ctx: OutputContext = { name: 'loki.t', log: pino({ level: 'silent' }), metrics: new Metrics(), service: { flushMs: 1000, graceMs: 5000, logLevel: 'info' }, parsers: new ParserRegistry(), setFull: () => {} };
-  const output = new LokiOutput(resolveLokiConfig({ batch_wait: 3_600_000, ...options }), ctx, { transport, arena, compressor: offloadMinBytes === undefined ? undefined : { offloadMinBytes } });
+  const output = new LokiOutput(resolveLokiConfig({ batch_wait: 3_600_000, ...options }), ctx, { transport, arena, compressor: offloadMinBytes === undefined ? undefined : { offloadMinBytes }, arenaThreadBatches: offloadMinBytes === undefined ? undefined : 1 });
   await output.start();
   await output.write(events);
   await output.stop(5000);
@@ -59,6 +59,10 @@ function events(): LogEvent[] {
   }
   out.push({ tag: 'kube.x', time: t + 5n, record: { log: 'no shared map', kubernetes: { pod_name: 'p', namespace_name: 'n', container_name: 'c' } } });
   out.push({ tag: 'kube.x', time: t + 6n, record: { log: 'a filter fixed it' }, line: 'the line as a filter fixed it "q"' });
+  // Maps and lists in the record (merge_log's), one JSON.stringify cannot print (a bigint), one with a toJSON.
+  out.push({ tag: 'kube.x', time: t + 7n, record: { log: 'merged', level: 'info', ctx: { user: 'u "1"', ids: [1, 2, { x: null }] }, kubernetes: kube } });
+  out.push({ tag: 'kube.x', time: t + 8n, record: { log: 'big', ctx: { n: 12345678901234567890n }, kubernetes: kube } });
+  out.push({ tag: 'kube.x', time: t + 9n, record: { log: 'date', at: new Date(0), kubernetes: kube } });
   return out;
 }
 

@@ -77,13 +77,15 @@ export class ProtobufSnappyCodec implements BodyCodec {
   /** Compresses on the main thread the arenas encoded there (the push worker's thread is busy then). */
   private readonly inline: SnappyCompressor;
 
-  constructor(options?: SnappyCompressorOptions) {
+  /** `arenaThreadBatches`: batches the push worker's thread takes at once (push-worker.ts; default none). */
+  constructor(options?: SnappyCompressorOptions, arenaThreadBatches?: number) {
     this.compressor = new SnappyCompressor(options);
     this.inline = new SnappyCompressor({ ...options, useWorker: false });
     this.pushWorker = new PushWorker({
       native: options?.native,
       useWorker: options?.useWorker,
       offloadMinBytes: options?.offloadMinBytes,
+      threadBatches: arenaThreadBatches,
       compressInline: (raw) => this.inline.compress(raw),
     });
   }

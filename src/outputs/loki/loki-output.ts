@@ -52,6 +52,8 @@ export interface LokiOutputDeps {
   segmentBytes?: number;
   /** false: batches hold line strings, encoded on the main thread (as with gRPC and json_gzip). */
   arena?: boolean;
+  /** Batches the push worker's thread takes at once (default none: arenas are encoded on the main thread). */
+  arenaThreadBatches?: number;
 }
 
 /** Resume the inputs only once the buffer is well under its limit, so a saturated pipeline does not flap. */
@@ -131,7 +133,7 @@ export class LokiOutput implements Output {
       this.codec = new ProtobufCodec();
       this.transport = deps.transport ?? new GrpcTransport({ host: config.host, port: config.port, headers: config.headers, timeoutMs: config.timeoutMs, userAgent, tls });
     } else {
-      this.codec = config.compress === 'json_gzip' ? new JsonGzipCodec() : new ProtobufSnappyCodec(deps.compressor);
+      this.codec = config.compress === 'json_gzip' ? new JsonGzipCodec() : new ProtobufSnappyCodec(deps.compressor, deps.arenaThreadBatches);
       this.transport =
         deps.transport ??
         new HttpTransport({

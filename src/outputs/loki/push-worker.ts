@@ -1,16 +1,21 @@
 /**
- * The thread that turns a batch's entry arena (entry-arena.ts) into a request body: prints the lines,
- * frames the PushRequest (arena-encoding.ts) and compresses it with snappy, while the main thread reads
- * and routes the next records. Started at the first batch (an idle process has no such thread); if it
- * cannot start or dies, the same code runs on the main thread and the snappy compressor takes the body.
+ * Turns a batch's entry arena (entry-arena.ts) into a request body: prints the lines, frames the
+ * PushRequest (arena-encoding.ts) and compresses it with snappy. On the main thread by default; with
+ * `threadBatches` > 0 on a thread of its own, while the main thread reads and routes the next records
+ * (started at the first large batch; if it cannot start or dies, the main thread does the work).
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { ARENA_ENCODER_SOURCE, encodeArenaInline } from './arena-encoding.js';
 import type { EntryArena } from './entry-arena.js';
 
-/** Batches given to the thread and not done: past this, the next one is encoded on the main thread. */
-const MAX_QUEUED = 1;
+/**
+ * Batches given to the thread and not done: past this, the next one is encoded on the main thread.
+ * 0 by default (no thread): measured on W2 and node-agent (issue #12), the thread gained little rate
+ * (W2 76-88 against 67-79 MiB/s) for more CPU (5.8-6.8 against 5.2-5.3 s) and 80-150 MiB more peak
+ * RSS (node-agent 299-312 against 197-219 MiB, over its 250 MiB bound), for reasons not found yet.
+ */
+export const DEFAULT_THREAD_BATCHES = 0;
 
 function nativeSnappyPath(): string | undefined {
   try {
@@ -80,6 +85,8 @@ export interface PushWorkerOptions {
   useWorker?: boolean;
   /** Arenas at least this big go to the thread (as the snappy compressor's bodies). */
   offloadMinBytes?: number;
+  /** Batches at the thread at once (DEFAULT_THREAD_BATCHES: none, the thread is not started). */
+  threadBatches?: number;
 }
 
 export class PushWorker {
@@ -89,8 +96,10 @@ export class PushWorker {
   private nextId = 0;
   private readonly nativePath: string | undefined;
   private readonly offloadMinBytes: number;
+  private readonly threadBatches: number;
 
   constructor(private readonly options: PushWorkerOptions) {
+    this.threadBatches = options.threadBatches ?? DEFAULT_THREAD_BATCHES;
     this.failed = options.useWorker === false;
     this.offloadMinBytes = options.offloadMinBytes ?? 64 * 1024;
     const wantNative = options.native ?? process.env.FLOKI_SNAPPY !== 'js';
@@ -113,7 +122,7 @@ export class PushWorker {
     // A small batch is encoded here: a message round trip would cost more than the work. So is one
     // that finds the thread busy with earlier batches: the main thread takes a share of the work
     // when it outruns the thread, rather than batches (and their memory) queueing for it.
-    const worker = this.failed || length < this.offloadMinBytes || this.jobs.size >= MAX_QUEUED ? undefined : (this.worker ?? this.start());
+    const worker = this.failed || length < this.offloadMinBytes || this.jobs.size >= this.threadBatches ? undefined : (this.worker ?? this.start());
     if (worker === undefined) return this.inline(buf, length, dict, labels);
     // The thread reads the arena's shared memory in place; it stays here until the body is made, so
     // that a job lost with the thread is encoded here instead.
