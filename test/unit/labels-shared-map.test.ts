@@ -63,6 +63,12 @@ test('a record ending with a shared map: the same line as the general way, whate
     { ['__proto__']: 'p', log: 'x', kubernetes: shared },
     { toJSON: 'not a function', kubernetes: shared },
     { '2': 'integer-like key', a: 'b', kubernetes: shared },
+    // Values JSON.stringify prints in its own ways: skipped, null, toJSON called with the key.
+    { u: undefined, f: () => 1, s: Symbol('s'), nan: NaN, inf: -Infinity, z: -0, t: true, n: null, kubernetes: shared },
+    { d: new Date(0), kubernetes: shared },
+    { o: { toJSON: (key: string) => `key ${key}` }, kubernetes: shared },
+    { arr: [undefined, () => 1, NaN, 'x'], 'a"b\\c\n': 'escaped key', lone: '\ud800 \u2028 \u0007 ☃', kubernetes: shared },
+    { log: 'no shared map', frozen: Object.freeze({ a: 1 }) },
   ];
   Object.defineProperty(records[7]!, '__proto__', { value: 'p', enumerable: true, writable: true, configurable: true });
   for (const remove of [[], REMOVE, ['$kubernetes'], ["$kubernetes['labels']", '$stream'], ['$kubernetes_namespace', "$kubernetes['list'][2]"]]) {

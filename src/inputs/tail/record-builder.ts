@@ -15,6 +15,7 @@ import { nowNs, type LogEvent } from '../../core/event.js';
 import { timeInRange } from '../../core/limits.js';
 import type { DecoderCounts } from './decoder-counts.js';
 import type { KubernetesMetadata } from './kubernetes-path.js';
+import { freezeShared } from '../../labels/shared-map.js';
 
 export interface RecordShape {
   /** Tag of every event of this file. */
@@ -34,6 +35,13 @@ export class RecordBuilder {
   events: LogEvent[] = [];
   private readonly logKey: boolean;
   private readonly plainShape: boolean;
+  /**
+   * The file's `kubernetes` map, one frozen object its records share (labels/shared-map.ts): the Loki
+   * output prints its part of the line and reads its labels once per file, not per record, and no
+   * record carries a copy of its own (a filter that changes a record's `kubernetes` sets a new map, as
+   * the kubernetes filter does).
+   */
+  private readonly kubernetes: Readonly<KubernetesMetadata> | undefined;
 
   constructor(
     private readonly o: RecordShape,
@@ -41,6 +49,7 @@ export class RecordBuilder {
   ) {
     this.logKey = o.key === 'log';
     this.plainShape = o.pathKey === undefined && o.offsetKey === undefined && o.kubernetes === undefined;
+    this.kubernetes = o.kubernetes === undefined ? undefined : freezeShared({ ...o.kubernetes });
   }
 
   /** A line as it is; `time` undefined: the time it was read. */
@@ -57,7 +66,7 @@ export class RecordBuilder {
     const record: Record<string, unknown> = {};
     this.addFileKeys(record, offset);
     record[this.o.key] = text;
-    if (this.o.kubernetes !== undefined) record.kubernetes = { ...this.o.kubernetes };
+    if (this.o.kubernetes !== undefined) record.kubernetes = this.kubernetes;
     return record;
   }
 
@@ -68,17 +77,18 @@ export class RecordBuilder {
 
   containerRecord(text: string, stream: string, offset: number, cri: boolean): Record<string, unknown> {
     const o = this.o;
+    const kubernetes = this.kubernetes;
     // One literal shape per case keeps V8's objects monomorphic for the output that reads them.
     if (this.logKey && o.pathKey === undefined && o.offsetKey === undefined) {
-      if (cri) return o.kubernetes !== undefined ? { stream, log: text, kubernetes: { ...o.kubernetes } } : { stream, log: text };
-      return o.kubernetes !== undefined ? { log: text, stream, kubernetes: { ...o.kubernetes } } : { log: text, stream };
+      if (cri) return kubernetes !== undefined ? { stream, log: text, kubernetes } : { stream, log: text };
+      return kubernetes !== undefined ? { log: text, stream, kubernetes } : { log: text, stream };
     }
     const record: Record<string, unknown> = {};
     if (cri) record.stream = stream;
     record[o.key] = text;
     if (!cri) record.stream = stream;
     this.addFileKeys(record, offset);
-    if (o.kubernetes !== undefined) record.kubernetes = { ...o.kubernetes };
+    if (kubernetes !== undefined) record.kubernetes = kubernetes;
     return record;
   }
 
@@ -91,7 +101,7 @@ export class RecordBuilder {
   /** Adds path_key, offset_key and kubernetes to a record made elsewhere. */
   decorate(record: Record<string, unknown>, offset: number | undefined): void {
     this.addFileKeys(record, offset);
-    if (this.o.kubernetes !== undefined) record.kubernetes = { ...this.o.kubernetes };
+    if (this.o.kubernetes !== undefined) record.kubernetes = this.kubernetes;
   }
 
   /** Fluent Bit's old multiline record: path_key first, then the record's keys, no offset_key. */
@@ -99,7 +109,7 @@ export class RecordBuilder {
     const out: Record<string, unknown> = {};
     if (this.o.pathKey !== undefined) out[this.o.pathKey] = this.o.path;
     for (const k of Object.keys(record)) setKey(out, k, record[k]);
-    if (this.o.kubernetes !== undefined) out.kubernetes = { ...this.o.kubernetes };
+    if (this.o.kubernetes !== undefined) out.kubernetes = this.kubernetes;
     this.push(out, time);
   }
 
