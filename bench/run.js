@@ -72,28 +72,34 @@ async function main(argv) {
   }
   const all = [];
   const groups = [];
+  const prepared = [];
   for (const base of selected) {
     // BENCH_EVENTS sizes the workloads that send events; file inputs count theirs (BENCH_TAIL_MIB).
     const w = { ...base, events: base.events === undefined ? undefined : envNumber('BENCH_EVENTS', base.events) };
     const targets = [TARGETS.floki, ...(opts.fluentBit && w.fluentBit ? [TARGETS.fluentBit] : [])];
     if (w.input !== 'none') process.stderr.write(w.events === undefined ? `${w.name}: preparing its input…\n` : `${w.name}: generating ${w.events} events…\n`);
-    const prepared = opts.drivers[w.input].prepare(w);
+    const input = opts.drivers[w.input].prepare(w);
     // Inputs read from files know their event count only once the files exist.
-    if (prepared.events !== undefined) w.events = prepared.events;
-    const input = w.input === 'none' ? 'no input' : `${(prepared.bytes / MiB).toFixed(1)} MiB of input`;
-    process.stderr.write(`${w.name}: ${input}; ${opts.runs} runs of ${targets.map((t) => t.label).join(' and ')}\n`);
+    if (input.events !== undefined) w.events = input.events;
+    const size = w.input === 'none' ? 'no input' : `${(input.bytes / MiB).toFixed(1)} MiB of input`;
+    process.stderr.write(`${w.name}: ${size}; ${opts.runs} runs of ${targets.map((t) => t.label).join(' and ')}\n`);
     const runs = Object.fromEntries(targets.map((t) => [t.kind, []]));
-    // floki and Fluent Bit take turns, so that a change in the machine's load touches both.
-    for (let i = 1; i <= opts.runs; i++) {
+    prepared.push({ w, input, targets, runs });
+    groups.push({ workload: w, runs });
+  }
+  // Runs take turns: run 1 of every workload (floki, then Fluent Bit), then run 2 of each, and so on,
+  // so that a change in the machine's load touches every workload and both programs alike (a share
+  // such as forward-aggregator-ack's of forward-packed-1k-ack's compares runs made side by side).
+  for (let i = 1; i <= opts.runs; i++) {
+    for (const { w, input, targets, runs } of prepared) {
       for (const target of targets) {
-        const r = await runOnce(w, prepared, target, i, opts);
+        const r = await runOnce(w, input, target, i, opts);
         runs[target.kind].push(r);
         all.push(r);
-        process.stderr.write(`  ${target.label} run ${i}: ${describeRun(r)}\n`);
+        process.stderr.write(`  ${w.name}: ${target.label} run ${i}: ${describeRun(r)}\n`);
         for (const [msg, n] of r.notable ?? []) process.stderr.write(`    ${target.label} logged ${n}× "${msg}"\n`);
       }
     }
-    groups.push({ workload: w, runs });
   }
 
   process.stderr.write(`\nindividual runs:\n${runsTable(all)}\n\n`);
