@@ -96,10 +96,13 @@ test('arena encoding equals PushRequestEncoder for any strings, times and stream
           arena.raw(it.raw);
           arena.text('}');
           const sm = it.sm ?? undefined;
-          arena.end(sm);
+          const counted = arena.end(sm);
+          const line = `{"log":${JSON.stringify(it.log)}${it.raw}}`;
+          // batch_size and the memory bounds count this: the line's bytes as printed, escapes included.
+          assert.equal(counted, Buffer.byteLength(line), 'end() counts the printed bytes');
           let list = streams.get(labels);
           if (list === undefined) streams.set(labels, (list = []));
-          list.push({ ts: it.ts, line: `{"log":${JSON.stringify(it.log)}${it.raw}}`, sm });
+          list.push({ ts: it.ts, line, sm });
         }
         const got = decodeProtobuf(encodeArenaInline(arena.buf, arena.length, arena.dict, arena.labels));
         const want = decodeProtobuf(new PushRequestEncoder().encode(streams));
@@ -109,4 +112,38 @@ test('arena encoding equals PushRequestEncoder for any strings, times and stream
     ),
     { numRuns: 200 },
   );
+});
+
+test("every arena batch carries a sample entry for the sender's log lines, a batch opened by a split too", async () => {
+  const transport = new Capture();
+  const ctx: OutputContext = { name: 'loki.t', log: pino({ level: 'silent' }), metrics: new Metrics(), service: { flushMs: 1000, graceMs: 5000, logLevel: 'info' }, parsers: new ParserRegistry(), setFull: () => {} };
+  const output = new LokiOutput(resolveLokiConfig({ batch_wait: 3_600_000, batch_size: 2000, ...W2_LABELS }), ctx, { transport, arena: true });
+  const samples: ({ ts: bigint; line: string } | undefined)[] = [];
+  const sender = (output as unknown as { sender: { enqueue(batch: { arena?: EntryArena }): void } }).sender;
+  const enqueue = sender.enqueue.bind(sender);
+  sender.enqueue = (batch) => {
+    samples.push(batch.arena?.sample);
+    enqueue(batch);
+  };
+  await output.start();
+  await output.write(events());
+  await output.stop(5000);
+  assert.ok(samples.length > 3, `batches split by batch_size (${samples.length})`);
+  samples.forEach((s, i) => {
+    assert.ok(s !== undefined && s.ts > 0n && s.line.length > 0, `batch ${i} has a sample: ${JSON.stringify(s, (_k, v) => (typeof v === 'bigint' ? `${v}` : v))}`);
+  });
+});
+
+test('a line cut to max_line_size counts once in floki_output_truncated_records_total, the first of a batch too', async () => {
+  const metrics = new Metrics();
+  const transport = new Capture();
+  const ctx: OutputContext = { name: 'loki.t', log: pino({ level: 'silent' }), metrics, service: { flushMs: 1000, graceMs: 5000, logLevel: 'info' }, parsers: new ParserRegistry(), setFull: () => {} };
+  const output = new LokiOutput(resolveLokiConfig({ batch_wait: 3_600_000, max_line_size: 40, ...W2_LABELS }), ctx, { transport, arena: true });
+  await output.start();
+  const long = Array.from({ length: 5 }, (_, i): LogEvent => ({ tag: 'kube.x', time: 1_700_000_000_000_000_000n + BigInt(i), record: { log: 'x'.repeat(100), kubernetes: kube } }));
+  await output.write(long);
+  await output.stop(5000);
+  const text = await metrics.registry.metrics();
+  const counted = /^floki_output_truncated_records_total\{[^}]*\} (\d+)$/m.exec(text);
+  assert.equal(counted?.[1], '5', text.split('\n').filter((l) => l.includes('truncated')).join('\n'));
 });

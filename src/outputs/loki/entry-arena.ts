@@ -49,7 +49,7 @@ export class EntryArena {
   readonly dict: string[] = [];
   private readonly dictIds = new Map<string, number>();
   private readonly dictBytes: number[] = [];
-  /** The current entry's line: its UTF-8 bytes as printed, less what escaping adds. */
+  /** The current entry's line: its UTF-8 bytes as printed, escapes included. */
   private lineBytes = 0;
   /** An entry is begun and not ended. */
   private open = false;
@@ -137,8 +137,10 @@ export class EntryArena {
       this.raw(JSON.stringify(s));
       return;
     }
+    const at = this.length;
     this.bytes(SEG_STRING, s);
-    this.lineBytes += 2;
+    // The quotes, and what escaping adds (batch_size and the memory bounds count printed bytes).
+    this.lineBytes += 2 + (NEEDS_ESCAPE.test(s) ? escapeBytes(this.buf, at + 5, this.length) : 0);
   }
 
   /** Text printed as it is (a number's JSON, a whole line). */
@@ -146,7 +148,7 @@ export class EntryArena {
     this.bytes(SEG_RAW, s);
   }
 
-  /** Ends the entry's line and writes its structured metadata; returns the line's bytes (before escapes). */
+  /** Ends the entry's line and writes its structured metadata; returns the line's bytes as printed. */
   end(sm: Readonly<Record<string, string>> | undefined): number {
     this.room(3);
     const b = this.buf;
@@ -257,6 +259,22 @@ export class EntryArena {
     this.buf = next;
     this.view = new DataView(slot);
   }
+}
+
+/** A string JSON.stringify prints with escapes: a quote, a backslash or a control character. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+
+/** The bytes JSON.stringify's escapes add to the UTF-8 string in buf[from, to): \" \\ \n and the like one, \u00XX five. */
+function escapeBytes(buf: Buffer, from: number, to: number): number {
+  let extra = 0;
+  for (let i = from; i < to; i++) {
+    const c = buf[i]!;
+    if (c >= 0x20) {
+      if (c === 0x22 || c === 0x5c) extra++;
+    } else if (c === 0x08 || c === 0x09 || c === 0x0a || c === 0x0c || c === 0x0d) extra++;
+    else extra += 5;
+  }
+  return extra;
 }
 
 let splitSeconds = 0;

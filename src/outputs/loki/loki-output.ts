@@ -275,7 +275,9 @@ export class LokiOutput implements Output {
         }
         arena = this.batcher.arenaFor(tenant, stream.labels);
         newStream = !arena.has(stream.labels);
-        if (arena.entries === 0) arena.sample = { labels: stream.labels, ts, line: this.lineOf(event) };
+        // The batch's first entry written here (one moved in from a full batch has none), for log lines
+        // about a refused batch; its line is not counted as truncated (that is counted where it is written).
+        if (arena.sample === undefined) arena.sample = { labels: stream.labels, ts, line: this.lineOf(event, false) };
         at = arena.begin(stream.labels, ts);
         let lineBytes: number;
         // A line written as parts is printed on the thread: it must stay within max_line_size however
@@ -373,12 +375,12 @@ export class LokiOutput implements Output {
     this.batcher.add(tenant, stream.labels, { ts, line, sm }, lineBytes + metadataBytes(sm), target);
   }
 
-  private lineOf(event: LogEvent): string {
+  private lineOf(event: LogEvent, count = true): string {
     const line = this.formatter.lineFor(event);
     const max = this.config.maxLineSize;
     // A line of n chars has at most 3n UTF-8 bytes (4 per surrogate pair): most lines skip the count.
     if (max > 0 && line.length * 3 > max && Buffer.byteLength(line) > max) {
-      this.metrics.truncated.inc();
+      if (count) this.metrics.truncated.inc();
       return truncateUtf8Bytes(line, max);
     }
     return line;
