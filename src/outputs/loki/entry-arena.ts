@@ -2,9 +2,8 @@
  * One batch's entries written as bytes (arena-encoding.ts has the layout), for the thread that prints
  * and encodes them: the main thread keeps no line string per entry, only these bytes.
  */
-import { NS_PER_SECOND } from '../../core/event.js';
 import { SEG_DICT, SEG_END, SEG_RAW, SEG_STRING } from './arena-encoding.js';
-import { clampTimestampNs, MAX_TIMESTAMP_NS, MIN_TIMESTAMP_NS } from './encoder.js';
+import { splitNanos, splitSeconds, splitTime } from './encoder.js';
 
 const HEADER_BYTES = 16;
 /** An arena's first size: a default batch (batch_size 1M) and its headers fit. */
@@ -76,22 +75,9 @@ export class EntryArena {
 
   /** Starts an entry; returns where it starts (to move it to another arena, see moveLast). */
   begin(labels: string, ts: bigint): number {
-    let stream = this.streams.get(labels);
-    if (stream === undefined) {
-      stream = this.labels.length;
-      this.labels.push(labels);
-      this.streams.set(labels, stream);
-    }
     const at = this.length;
-    this.room(HEADER_BYTES);
     splitTime(ts);
-    const v = this.view;
-    v.setUint32(at, stream, true);
-    v.setFloat64(at + 4, splitSeconds, true);
-    v.setUint32(at + 12, splitNanos, true);
-    this.length = at + HEADER_BYTES;
-    this.lineBytes = 0;
-    this.open = true;
+    this.beginSplit(labels, splitSeconds, splitNanos);
     return at;
   }
 
@@ -277,28 +263,3 @@ function escapeBytes(buf: Buffer, from: number, to: number): number {
   return extra;
 }
 
-let splitSeconds = 0;
-let splitNanos = 0;
-let lastSecond = 0;
-let lastSecondNs = 0n;
-
-/** Seconds and nanoseconds of a (clamped) time, as protobuf's Timestamp; entries mostly share their second. */
-function splitTime(ns: bigint): void {
-  if (ns > MAX_TIMESTAMP_NS || ns < MIN_TIMESTAMP_NS) ns = clampTimestampNs(ns);
-  const rest = ns - lastSecondNs;
-  if (rest >= 0n && rest < NS_PER_SECOND) {
-    splitSeconds = lastSecond;
-    splitNanos = Number(rest);
-    return;
-  }
-  let sec = ns / NS_PER_SECOND;
-  let nanos = ns - sec * NS_PER_SECOND;
-  if (nanos < 0n) {
-    sec -= 1n;
-    nanos += NS_PER_SECOND;
-  }
-  lastSecondNs = ns - nanos;
-  lastSecond = Number(sec);
-  splitSeconds = lastSecond;
-  splitNanos = Number(nanos);
-}
