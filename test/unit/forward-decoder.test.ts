@@ -322,6 +322,29 @@ test('Forward mode entries that are all plain keep their records as msgpack byte
   assert.ok(g.events.every((e) => e.metadata === undefined));
 });
 
+test('PackedForward entries [[EventTime, {}], record] keep their records as msgpack bytes; non-empty metadata is decoded as before', () => {
+  // Fluent Bit 5's chunks hold v1.5 entries: with empty metadata they take the plain path (not msgpackr's).
+  const v15 = (n: number, meta: Buffer = map(0)): Buffer => cat(arr(2), arr(2), fixext8Time(SEC, n), meta, rec({ n }));
+  const f = decodeOne(cat(arr(3), str('pk'), bin(cat(v15(1), entry(uint32(SEC), { n: 2 }), v15(3))), rec({ size: 3 })));
+  assert.equal(f.mode, 'packed');
+  assert.ok(f.events.every((e) => e instanceof MsgpackEvent && e.msgpack !== undefined), 'no record was built while decoding');
+  assert.deepEqual(
+    f.events.map((e) => [e.time, e.metadata, e.record.n]),
+    [
+      [NS(SEC, 1), undefined, 1],
+      [NS(SEC), undefined, 2],
+      [NS(SEC, 3), undefined, 3],
+    ],
+  );
+  const g = decodeOne(cat(arr(2), str('pk'), bin(cat(v15(1), v15(2, rec({ k: 'v' })), v15(3)))));
+  assert.deepEqual(g.events.map((e) => e.msgpack !== undefined), [true, false, false]);
+  assert.deepEqual(plain(g.events).map((e) => [e.time, e.metadata, e.record.n]), [
+    [NS(SEC, 1), undefined, 1],
+    [NS(SEC, 2), { k: 'v' }, 2],
+    [NS(SEC, 3), undefined, 3],
+  ]);
+});
+
 test('a Forward frame with one entry that is not plain is decoded whole, as before: metadata, refusals, size', () => {
   const frame = cat(
     arr(3),

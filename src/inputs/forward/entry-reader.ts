@@ -37,7 +37,8 @@ export class ForwardEntryReader {
   }
 
   /**
-   * PackedForward entries, most of them without decoding the records: an entry `[time, map]` whose
+   * PackedForward entries, most of them without decoding the records: an entry `[time, map]` (or
+   * `[[time, {}], map]`, v1.5 with empty metadata, as Fluent Bit 5 chunks hold them) whose
    * time is an EventTime or an integer and whose map is plain msgpack becomes a MsgpackEvent over the
    * map's bytes; one whose map nests too deeply is refused on the way. From the first entry that is
    * anything else, msgpackr decodes the rest. Returns the number of entries.
@@ -47,7 +48,7 @@ export class ForwardEntryReader {
     let p = 0;
     let count = 0;
     while (p < end) {
-      const ns = bytes[p] === 0x92 ? this.plainTime(bytes, p + 1, end) : -1n;
+      const ns = bytes[p] === 0x92 ? this.entryTime(bytes, p + 1, end) : -1n;
       const recordAt = this.timeEnd;
       const h = ns < 0n ? 0 : bytes[recordAt]!;
       // A map (fixmap, map 16, map 32) of plain msgpack.
@@ -87,17 +88,9 @@ export class ForwardEntryReader {
     const first = events.length;
     for (let i = 0; i < count; i++) {
       if (bytes[p] !== 0x92) return undo(events, first);
-      let ns: bigint;
-      let recordAt: number;
-      if (bytes[p + 1] === 0x92) {
-        ns = this.plainTime(bytes, p + 2, end);
-        if (ns < 0n || bytes[this.timeEnd] !== 0x80) return undo(events, first);
-        recordAt = this.timeEnd + 1;
-      } else {
-        ns = this.plainTime(bytes, p + 1, end);
-        if (ns < 0n) return undo(events, first);
-        recordAt = this.timeEnd;
-      }
+      const ns = this.entryTime(bytes, p + 1, end);
+      if (ns < 0n) return undo(events, first);
+      const recordAt = this.timeEnd;
       const h = bytes[recordAt];
       if (h === undefined || !((h >= 0x80 && h <= 0x8f) || h === 0xde || h === 0xdf)) return undo(events, first);
       const recordEnd = plainValueEnd(bytes, recordAt, end);
@@ -106,6 +99,18 @@ export class ForwardEntryReader {
       p = recordEnd;
     }
     return p;
+  }
+
+  /**
+   * An entry's time at `p`, plain (plainTime) or v1.5 `[time, {}]` whose metadata is empty (the
+   * general path drops empty metadata too), with `timeEnd` set past it (and the metadata); -1n else.
+   */
+  private entryTime(buf: Buffer, p: number, end: number): bigint {
+    if (buf[p] !== 0x92) return this.plainTime(buf, p, end);
+    const ns = this.plainTime(buf, p + 1, end);
+    if (ns < 0n || buf[this.timeEnd] !== 0x80) return -1n;
+    this.timeEnd++;
+    return ns;
   }
 
   /**
