@@ -60,24 +60,6 @@ interface SharedText {
   readonly bytes: number;
 }
 
-interface KeyText {
-  readonly text: string;
-  readonly bytes: number;
-  /** `{` + text, `,` + text. */
-  readonly first: string;
-  readonly next: string;
-}
-
-/** Where writeLine puts a line's pieces (the Loki output's entry arena). */
-export interface LineParts {
-  /** A fixed text, printed as it is (the same string objects come again and again). */
-  text(text: string): void;
-  /** A string value, printed as JSON.stringify prints a string. */
-  string(value: string): void;
-  /** Text printed as it is, not kept. */
-  raw(text: string): void;
-}
-
 /** Top-level keys whose shared maps' texts are kept (the kubernetes filter's: `kubernetes`, `kubernetes_namespace`). */
 const MAX_SHARED_KEYS = 16;
 /** Top-level keys whose `"key":` texts are kept (records of one input share a few). */
@@ -96,9 +78,7 @@ export class LineFormatter {
   /** json, drop_single_key off: a record ending with shared maps is printed with their kept texts. */
   private readonly sharedJson: boolean;
   private readonly sharedKeys = new Map<string, SharedKey>();
-  private readonly keyTexts = new Map<string, KeyText>();
-  /** writeLine's JSON texts of a record's map and list values, in order. */
-  private readonly objectTexts: string[] = [];
+  private readonly keyTexts = new Map<string, string>();
   /** The last line jsonWithShared made, and its UTF-8 length. */
   private lastLine: string | undefined;
   private lastBytes = 0;
@@ -164,84 +144,6 @@ export class LineFormatter {
   }
 
   /**
-   * Writes the json line of an event whose record ends with shared maps (see jsonWithShared) into
-   * `parts` as the pieces it is made of: fixed texts (`{"stream":`, a shared map's kept text), strings
-   * to print as JSON strings, and JSON texts of other values; whoever reads the parts prints the same
-   * text as lineFor (the Loki output's encoding thread does, off the main thread). False, with nothing
-   * written, for any other event: its line is lineFor's.
-   */
-  writeLine(event: LogEvent, parts: LineParts): boolean {
-    if (!this.sharedJson || event.line !== undefined || event.msgpack !== undefined) return false;
-    const record = event.record;
-    if (!hasFrozenValue(record)) return false;
-    // First look, then write: nothing is written for a record printed the other way.
-    const objects = this.objectTexts;
-    objects.length = 0;
-    let sawShared = false;
-    let own = 0;
-    for (const key in record) {
-      if (!Object.hasOwn(record, key)) continue;
-      const value = record[key];
-      if (this.sharedText(key, value) !== undefined) {
-        sawShared = true;
-        continue;
-      }
-      if (sawShared || key === 'toJSON' || this.pruner.under(key) !== undefined) return false;
-      const type = typeof value;
-      if (type === 'string' || type === 'number' || type === 'boolean' || value === null) own++;
-      else if (type === 'object') {
-        // A map or list (merge_log's): its JSON here, written as text. JSON.stringify would call a
-        // toJSON with the key; one that throws (a bigint) is printed the general way.
-        if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
-        let text: string | undefined;
-        try {
-          text = JSON.stringify(value);
-        } catch {
-          return false;
-        }
-        objects.push(text);
-        own++;
-      } else if (type !== 'undefined' && type !== 'function' && type !== 'symbol') return false;
-    }
-    if (!sawShared || own === 0) return false;
-    let object = 0;
-    let printed = false;
-    for (const key in record) {
-      if (!Object.hasOwn(record, key)) continue;
-      const value = record[key];
-      const shared = this.sharedText(key, value);
-      if (shared !== undefined) {
-        if (shared.text.length > 0) parts.text(shared.text);
-        continue;
-      }
-      switch (typeof value) {
-        case 'string':
-          parts.text(this.keyText(key, printed));
-          parts.string(value);
-          break;
-        case 'number':
-          parts.text(this.keyText(key, printed));
-          parts.raw(Number.isFinite(value) ? String(value) : 'null');
-          break;
-        case 'boolean':
-          parts.text(this.keyText(key, printed));
-          parts.text(value ? 'true' : 'false');
-          break;
-        case 'object':
-          parts.text(this.keyText(key, printed));
-          if (value === null) parts.text('null');
-          else parts.raw(objects[object++]!);
-          break;
-        default:
-          continue;
-      }
-      printed = true;
-    }
-    parts.text('}');
-    return true;
-  }
-
-  /**
    * The UTF-8 length of a line this formatter just returned, without flattening it: a line made with
    * a shared map's kept text is a rope of the record's own text and that text, and stays one (the
    * batch holding it holds ~400 bytes, not a copy of the ~700 shared ones) until it is encoded.
@@ -264,9 +166,6 @@ export class LineFormatter {
     // copy, its JSON and the sliced head were a fifth of the main thread). The text is JSON.stringify's.
     if (!hasFrozenValue(record)) return undefined;
     let head = '{';
-    // Counted part by part: counting the head would flatten it into a copy, and the line made of it
-    // is flattened again when it is encoded.
-    let headBytes = 1;
     let tail = '';
     let tailBytes = 0;
     let printed = false;
@@ -312,9 +211,7 @@ export class LineFormatter {
           // bigint: JSON.stringify throws; the general way prints it.
           return undefined;
       }
-      const name = this.keyName(key);
-      head += (printed ? ',' : '') + name.text + (text as string);
-      headBytes += (printed ? 1 : 0) + name.bytes + Buffer.byteLength(text as string);
+      head += (printed ? ',' : '') + this.keyText(key) + (text as string);
       printed = true;
     }
     // No shared map: the general way.
@@ -327,28 +224,21 @@ export class LineFormatter {
       bytes = tail.length === 0 ? 2 : tailBytes + 1;
     } else {
       line = head + tail + '}';
-      bytes = headBytes + tailBytes + 1;
+      bytes = Buffer.byteLength(head) + tailBytes + 1;
     }
     this.lastLine = line;
     this.lastBytes = bytes;
     return line;
   }
 
-  /** `"key":` as JSON.stringify prints a key, and its UTF-8 length, kept for the keys records have in common. */
-  private keyName(key: string): KeyText {
-    let name = this.keyTexts.get(key);
-    if (name === undefined) {
-      const text = `${JSON.stringify(key)}:`;
-      name = { text, bytes: Buffer.byteLength(text), first: `{${text}`, next: `,${text}` };
-      if (this.keyTexts.size < MAX_KEY_TEXTS) this.keyTexts.set(key, name);
+  /** `"key":` as JSON.stringify prints a key, kept for the keys records have in common. */
+  private keyText(key: string): string {
+    let text = this.keyTexts.get(key);
+    if (text === undefined) {
+      text = `${JSON.stringify(key)}:`;
+      if (this.keyTexts.size < MAX_KEY_TEXTS) this.keyTexts.set(key, text);
     }
-    return name;
-  }
-
-  /** `{"key":` for the first key of a line, else `,"key":` (the same string each time: writeLine's parts). */
-  private keyText(key: string, printed: boolean): string {
-    const name = this.keyName(key);
-    return printed ? name.next : name.first;
+    return text;
   }
 
   /** `,"key":<text>` of a shared map under a top-level key ('' when the key is removed), else undefined. */

@@ -25,7 +25,6 @@
 import type { Logger } from 'pino';
 import type { ClosedBatch } from './batcher.js';
 import type { BodyCodec } from './body-codec.js';
-import type { EntryArena } from './entry-arena.js';
 import type { LokiEntry } from './encoder.js';
 import type { PushOutcome } from './http-transport.js';
 import type { LokiOutputMetrics } from './loki-metrics.js';
@@ -42,7 +41,7 @@ export interface PushTransport {
 
 export interface BatchSenderOptions {
   workers: number;
-  codec: Pick<BodyCodec, 'encode' | 'decode' | 'encodeArena'>;
+  codec: Pick<BodyCodec, 'encode' | 'decode'>;
   transport: PushTransport;
   retry: RetryPolicy;
   /** false with the disk buffer: retry without limit. */
@@ -143,7 +142,7 @@ export class BatchSender {
       this.abandon(batch.entries);
       return;
     }
-    const job = batch.arena !== undefined ? this.arenaJob(batch, batch.arena) : this.job(batch.tenant, batch.streams, batch.entries, batch.bytes, batch.runs, batch.firstAt, 0);
+    const job = this.job(batch.tenant, batch.streams, batch.entries, batch.bytes, batch.runs, batch.firstAt, 0);
     this.heldBytes += job.bytes;
     this.queue.push(job);
     this.pump();
@@ -232,35 +231,6 @@ export class BatchSender {
     // (A failure is handled in attempt().)
     body.catch(() => undefined);
     return job;
-  }
-
-  /** A batch closed as an entry arena: its body is made on the encoding thread. */
-  private arenaJob(batch: ClosedBatch, arena: EntryArena): Job {
-    const prefix = keyPrefix(batch.tenant);
-    const keys = arena.labels.map((labels) => prefix + labels);
-    let body: Promise<Uint8Array>;
-    try {
-      body = this.options.codec.encodeArena!(arena);
-    } catch (err) {
-      body = Promise.reject(err);
-    }
-    body.catch(() => undefined);
-    const sample = arena.sample ?? { labels: arena.labels[0] ?? '', ts: 0n, line: '' };
-    return {
-      tenant: batch.tenant,
-      streams: undefined,
-      sample: { labels: sample.labels, ts: sample.ts, line: sample.line.length > 256 ? `${sample.line.slice(0, 256)}…` : sample.line },
-      decoding: false,
-      entries: batch.entries,
-      bytes: batch.bytes,
-      runs: batch.runs,
-      firstAt: batch.firstAt,
-      keys,
-      body,
-      retries: 0,
-      notBefore: 0,
-      isolation: undefined,
-    };
   }
 
   /** The job's entries: kept until encoded, decoded from the body after that. */

@@ -11,7 +11,6 @@
  * otherwise hold most streams.
  */
 import type { LokiEntry } from './encoder.js';
-import { EntryArena } from './entry-arena.js';
 import { StringCache } from '../../labels/string-cache.js';
 import { addRun, type Settleable, type SettleRun } from '../common/settlement.js';
 
@@ -24,8 +23,6 @@ export interface ClosedBatch {
   /** X-Scope-OrgID, or undefined for a single-tenant Loki. */
   readonly tenant: string | undefined;
   readonly streams: Map<string, LokiEntry[]>;
-  /** The entries as bytes (arena mode: `streams` is empty), for the encoding thread. */
-  readonly arena?: EntryArena | undefined;
   readonly entries: number;
   /** Accounted bytes: line bytes + per-entry overhead + label strings + structured metadata. */
   readonly bytes: number;
@@ -63,7 +60,6 @@ export function metadataBytes(sm: Readonly<Record<string, string>> | undefined):
 
 class OpenBatch {
   streams = new Map<string, LokiEntry[]>();
-  arena: EntryArena | undefined;
   entries = 0;
   bytes = 0;
   runs: SettleRun[] = [];
@@ -83,8 +79,6 @@ export class Batcher {
   private readonly shardOfLabels = new StringCache<number>(4 * 1024 * 1024);
   private bytes = 0;
   private entries = 0;
-  /** Arena mode: the batch arenaFor handed out, until added(). */
-  private writing: OpenBatch | undefined;
 
   constructor(private readonly options: BatcherOptions) {
     this.shards = Math.max(1, options.shards ?? 1);
@@ -114,27 +108,6 @@ export class Batcher {
    */
   add(tenant: string | undefined, labels: string, entry: LokiEntry, entryBytes: number, target?: Settleable): number {
     const shard = this.shards === 1 ? 0 : this.shardOf(labels);
-    let batch = this.openBatch(tenant, shard);
-    let list = batch.streams.get(labels);
-    let size = entryBytes + ENTRY_OVERHEAD_BYTES;
-    if (list === undefined) size += labels.length;
-    if (batch.entries > 0 && batch.bytes + size > this.options.batchSizeBytes) {
-      this.closeBatch(batch);
-      batch = this.openBatch(tenant, shard);
-      list = undefined;
-      size = entryBytes + ENTRY_OVERHEAD_BYTES + labels.length;
-    }
-    if (list === undefined) {
-      list = [];
-      batch.streams.set(labels, list);
-    }
-    list.push(entry);
-    this.count(batch, size, target);
-    return size;
-  }
-
-  /** The open batch of a tenant's shard, opened when there is none. */
-  private openBatch(tenant: string | undefined, shard: number): OpenBatch {
     let slots = this.open.get(tenant);
     if (slots === undefined) {
       slots = new Array<OpenBatch | undefined>(this.shards);
@@ -145,21 +118,22 @@ export class Batcher {
       batch = new OpenBatch(tenant, shard);
       slots[shard] = batch;
     }
-    return batch;
-  }
-
-  /** Puts a batch in its tenant's shard slot. */
-  private place(batch: OpenBatch): void {
-    let slots = this.open.get(batch.tenant);
-    if (slots === undefined) {
-      slots = new Array<OpenBatch | undefined>(this.shards);
-      this.open.set(batch.tenant, slots);
+    let list = batch.streams.get(labels);
+    let size = entryBytes + ENTRY_OVERHEAD_BYTES;
+    if (list === undefined) size += labels.length;
+    if (batch.entries > 0 && batch.bytes + size > this.options.batchSizeBytes) {
+      this.closeBatch(batch);
+      batch = new OpenBatch(tenant, shard);
+      slots[shard] = batch;
+      this.open.set(tenant, slots);
+      list = undefined;
+      size = entryBytes + ENTRY_OVERHEAD_BYTES + labels.length;
     }
-    slots[batch.shard] = batch;
-  }
-
-  /** One entry of `size` accounted bytes is in `batch`: its wait starts with its first, it closes when full. */
-  private count(batch: OpenBatch, size: number, target: Settleable | undefined): void {
+    if (list === undefined) {
+      list = [];
+      batch.streams.set(labels, list);
+    }
+    list.push(entry);
     addRun(batch.runs, target);
     if (batch.entries === 0) {
       batch.firstAt = Date.now();
@@ -174,38 +148,6 @@ export class Batcher {
     this.entries++;
     this.bytes += size;
     if (batch.bytes >= this.options.batchSizeBytes) this.closeBatch(batch);
-  }
-
-  /**
-   * Arena mode: the arena of the open batch `labels` go to, to write one entry into (begin … end),
-   * then added(). Nothing else may be added in between.
-   */
-  arenaFor(tenant: string | undefined, labels: string): EntryArena {
-    const batch = this.openBatch(tenant, this.shards === 1 ? 0 : this.shardOf(labels));
-    batch.arena ??= new EntryArena();
-    this.writing = batch;
-    return batch.arena;
-  }
-
-  /**
-   * Arena mode: accounts the entry just written at `at` into arenaFor's arena (`entryBytes`: its
-   * line's bytes plus metadataBytes). A batch it would take past batch_size is closed first, the
-   * entry moved into the next one. Returns the bytes accounted for it.
-   */
-  added(labels: string, at: number, newStream: boolean, entryBytes: number, target?: Settleable): number {
-    let batch = this.writing!;
-    this.writing = undefined;
-    let size = entryBytes + ENTRY_OVERHEAD_BYTES + (newStream ? labels.length : 0);
-    if (batch.entries > 0 && batch.bytes + size > this.options.batchSizeBytes) {
-      const next = new OpenBatch(batch.tenant, batch.shard);
-      next.arena = new EntryArena();
-      batch.arena!.moveLast(at, next.arena, newStream);
-      this.closeBatch(batch);
-      this.place(next);
-      batch = next;
-      size = entryBytes + ENTRY_OVERHEAD_BYTES + labels.length;
-    }
-    this.count(batch, size, target);
     return size;
   }
 
@@ -248,6 +190,6 @@ export class Batcher {
     if (batch.entries === 0) return;
     this.entries -= batch.entries;
     this.bytes -= batch.bytes;
-    this.options.onClose({ tenant: batch.tenant, streams: batch.streams, arena: batch.arena, entries: batch.entries, bytes: batch.bytes, runs: batch.runs, firstAt: batch.firstAt });
+    this.options.onClose({ tenant: batch.tenant, streams: batch.streams, entries: batch.entries, bytes: batch.bytes, runs: batch.runs, firstAt: batch.firstAt });
   }
 }

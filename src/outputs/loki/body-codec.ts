@@ -15,8 +15,6 @@ import { PushRequestEncoder, type LokiEntry } from './encoder.js';
 import { JsonPushEncoder } from './json-encoder.js';
 import { loadPushProto } from './push-proto.js';
 import { SnappyCompressor, type SnappyCompressorOptions } from './snappy-compressor.js';
-import type { EntryArena } from './entry-arena.js';
-import { PushWorker } from './push-worker.js';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -33,11 +31,6 @@ export interface BodyCodec {
    * Reads `streams` before it returns: the sender lets the entries go then.
    */
   encode(streams: ReadonlyMap<string, LokiEntry[]>): Promise<Uint8Array>;
-  /**
-   * Codecs that take a batch as an entry arena (entry-arena.ts): the body of its entries, made on a
-   * thread. The arena is not to be used after.
-   */
-  encodeArena?(arena: EntryArena): Promise<Uint8Array>;
   /**
    * The streams of a body this codec encoded. A queued batch keeps only its body (several times
    * smaller than its entries); the rare split of a batch (a 429 naming streams) decodes it again.
@@ -73,21 +66,9 @@ export class ProtobufSnappyCodec implements BodyCodec {
   readonly contentType = 'application/x-protobuf';
   private readonly encoder = new PushRequestEncoder();
   private readonly compressor: SnappyCompressor;
-  private readonly pushWorker: PushWorker;
-  /** Compresses on the main thread the arenas encoded there (the push worker's thread is busy then). */
-  private readonly inline: SnappyCompressor;
 
-  /** `arenaThreadBatches`: batches the push worker's thread takes at once (push-worker.ts; default none). */
-  constructor(options?: SnappyCompressorOptions, arenaThreadBatches?: number) {
+  constructor(options?: SnappyCompressorOptions) {
     this.compressor = new SnappyCompressor(options);
-    this.inline = new SnappyCompressor({ ...options, useWorker: false });
-    this.pushWorker = new PushWorker({
-      native: options?.native,
-      useWorker: options?.useWorker,
-      offloadMinBytes: options?.offloadMinBytes,
-      threadBatches: arenaThreadBatches,
-      compressInline: (raw) => this.inline.compress(raw),
-    });
   }
 
   get description(): string {
@@ -105,18 +86,12 @@ export class ProtobufSnappyCodec implements BodyCodec {
     return this.compressor.compress(raw);
   }
 
-  encodeArena(arena: EntryArena): Promise<Uint8Array> {
-    return this.pushWorker.encode(arena);
-  }
-
   async decode(body: Uint8Array): Promise<Streams> {
     return decodeProtobuf(loadPushProto().PushRequest, uncompress(body));
   }
 
-  async close(): Promise<void> {
-    await this.pushWorker.close();
-    await this.compressor.close();
-    await this.inline.close();
+  close(): Promise<void> {
+    return this.compressor.close();
   }
 }
 

@@ -175,12 +175,11 @@ export class PushRequestEncoder {
 
 const allocUnsafe = (size: number): Buffer => Buffer.allocUnsafe(size);
 
-/** splitTime's results (live bindings: entry-arena.ts reads them too). */
-export let splitSeconds = 0;
-export let splitNanos = 0;
+let splitSeconds = 0;
+let splitNanos = 0;
 
 /** toTimestamp of the clamped time, without the object: sets splitSeconds and splitNanos. */
-export function splitTime(ns: bigint): void {
+function splitTime(ns: bigint): void {
   if (ns > MAX_TIMESTAMP_NS || ns < MIN_TIMESTAMP_NS) ns = clampTimestampNs(ns);
   // Entries of a batch mostly share their second: one subtraction instead of a division then.
   const rest = ns - lastSecondNs;

@@ -25,7 +25,6 @@ import { scalarToString, type RecordAccessor } from '../../labels/record-accesso
 import { StreamLabeler } from '../../labels/stream-labeler.js';
 import type { StructuredMetadataExtractor, StructuredMetadata } from '../../labels/structured-metadata.js';
 import { LOKI_ENTRY, type StoredEntry } from './stored-entry.js';
-import type { EntryArena } from './entry-arena.js';
 import { SegmentQueue, StorageWriteError } from '../../storage/segment-queue.js';
 import { BatchSender, type PushTransport } from './batch-sender.js';
 import { Batcher, metadataBytes } from './batcher.js';
@@ -50,16 +49,6 @@ export interface LokiOutputDeps {
   compressor?: SnappyCompressorOptions;
   /** Segment file size for the disk buffer (tests use small ones). */
   segmentBytes?: number;
-  /**
-   * true: batches are entry arenas (entry-arena.ts) instead of line strings. Off by default: measured
-   * at the end of issue #12's work, the string path was faster on the bench's tail workloads (W2 79
-   * against 64 MiB/s, at 196 against 166 MiB peak RSS; node-agent 50 against 41 MiB/s, at 200 against
-   * 240-320 MiB, over its 250 MiB bound), now that lines of records sharing a frozen map are printed
-   * key by key. Kept, with its tests, for the push worker's thread it makes possible.
-   */
-  arena?: boolean;
-  /** Batches the push worker's thread takes at once (default none: arenas are encoded on the main thread). */
-  arenaThreadBatches?: number;
 }
 
 /** Resume the inputs only once the buffer is well under its limit, so a saturated pipeline does not flap. */
@@ -78,8 +67,6 @@ export class LokiOutput implements Output {
   private readonly codec: BodyCodec;
   private readonly metrics: LokiOutputMetrics;
   private readonly disk: boolean;
-  /** Entries written into batch arenas, their lines printed and encoded on a thread (push-worker.ts). */
-  private readonly arena: boolean;
   private store: SegmentQueue<StoredEntry> | undefined;
   private full = false;
   private stopping: Promise<void> | undefined;
@@ -139,7 +126,7 @@ export class LokiOutput implements Output {
       this.codec = new ProtobufCodec();
       this.transport = deps.transport ?? new GrpcTransport({ host: config.host, port: config.port, headers: config.headers, timeoutMs: config.timeoutMs, userAgent, tls });
     } else {
-      this.codec = config.compress === 'json_gzip' ? new JsonGzipCodec() : new ProtobufSnappyCodec(deps.compressor, deps.arenaThreadBatches);
+      this.codec = config.compress === 'json_gzip' ? new JsonGzipCodec() : new ProtobufSnappyCodec(deps.compressor);
       this.transport =
         deps.transport ??
         new HttpTransport({
@@ -156,7 +143,6 @@ export class LokiOutput implements Output {
           tls,
         });
     }
-    this.arena = !this.disk && this.codec.encodeArena !== undefined && deps.arena === true;
     this.sender = new BatchSender({
       workers: config.workers,
       codec: this.codec,
@@ -226,7 +212,6 @@ export class LokiOutput implements Output {
     let lastError: unknown;
     const tenantDefault = this.config.tenantId;
     const now = Date.now();
-    if (this.arena) return this.writeToArenas(events, delivery, now);
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
       try {
@@ -239,70 +224,6 @@ export class LokiOutput implements Output {
         this.admit(tenant, labels, event.time, line, lineBytes, sm, delivery, now);
       } catch (err) {
         // A record that cannot be read (its input could not decode it): lose that event, counted, not the batch.
-        failed++;
-        lastError = err;
-      }
-    }
-    this.formatFailed(failed, lastError, delivery);
-    this.updateHeld();
-  }
-
-  /**
-   * write() with batches held as entry arenas: per event the labels, then the line written into its
-   * batch's arena as parts (LineFormatter.writeLine: the record's own strings as they are, the fixed
-   * texts by index) or, for a line the formatter prints whole, as that text. The thread that encodes
-   * the batch prints the lines: the same text, not made here. Loki's limits as admit() applies them.
-   */
-  private writeToArenas(events: LogEvent[], delivery: Delivery | undefined, now: number): void {
-    let failed = 0;
-    let lastError: unknown;
-    const tenantDefault = this.config.tenantId;
-    const max = this.config.maxLineSize;
-    for (let i = 0; i < events.length; i++) {
-      const event = events[i]!;
-      const ts = event.time;
-      let arena: EntryArena | undefined;
-      let at = -1;
-      let newStream = false;
-      try {
-        const labels = this.labeler.labelsFor(event);
-        let sm = this.metadata?.extract(event);
-        const tenant = this.tenantAccessor ? this.tenantOf(event) : tenantDefault;
-        if (ts > MAX_TIMESTAMP_NS || ts < MIN_TIMESTAMP_NS) {
-          this.limits.badTime(ts, (n) => this.metrics.drop('invalid_timestamp', n));
-          delivery?.settle(1);
-          continue;
-        }
-        const stream = this.limits.streamFor(labels, now);
-        const counters = stream.counters;
-        if (counters.length > 0) {
-          for (let c = 0; c < counters.length; c++) counters[c]!.inc();
-          if (stream.moved !== undefined) sm = sm === undefined ? stream.moved : { ...stream.moved, ...sm };
-        }
-        arena = this.batcher.arenaFor(tenant, stream.labels);
-        newStream = !arena.has(stream.labels);
-        // The batch's first entry written here (one moved in from a full batch has none), for log lines
-        // about a refused batch; its line is not counted as truncated (that is counted where it is written).
-        if (arena.sample === undefined) arena.sample = { labels: stream.labels, ts, line: this.lineOf(event, false) };
-        at = arena.begin(stream.labels, ts);
-        let lineBytes: number;
-        // A line written as parts is printed on the thread: it must stay within max_line_size however
-        // its strings are escaped (at most six bytes for one); else it is printed (and cut) here.
-        if (this.formatter.writeLine(event, arena)) {
-          lineBytes = arena.end(sm);
-          if (max > 0 && lineBytes * 6 > max) {
-            arena.rollback(at, false);
-            arena.begin(stream.labels, ts);
-            arena.raw(this.lineOf(event));
-            lineBytes = arena.end(sm);
-          }
-        } else {
-          arena.raw(this.lineOf(event));
-          lineBytes = arena.end(sm);
-        }
-        this.batcher.added(stream.labels, at, newStream, lineBytes + metadataBytes(sm), delivery);
-      } catch (err) {
-        if (arena !== undefined && at >= 0) arena.rollback(at, newStream);
         failed++;
         lastError = err;
       }
@@ -381,12 +302,12 @@ export class LokiOutput implements Output {
     this.batcher.add(tenant, stream.labels, { ts, line, sm }, lineBytes + metadataBytes(sm), target);
   }
 
-  private lineOf(event: LogEvent, count = true): string {
+  private lineOf(event: LogEvent): string {
     const line = this.formatter.lineFor(event);
     const max = this.config.maxLineSize;
     // A line of n chars has at most 3n UTF-8 bytes (4 per surrogate pair): most lines skip the count.
     if (max > 0 && line.length * 3 > max && Buffer.byteLength(line) > max) {
-      if (count) this.metrics.truncated.inc();
+      this.metrics.truncated.inc();
       return truncateUtf8Bytes(line, max);
     }
     return line;
