@@ -116,7 +116,9 @@ export class TranscodePool {
     const worker = slot && (this.worker ?? this.startWorker());
     if (slot === undefined || worker === undefined) return undefined;
 
-    buf.copy(slot.inputView, 0, from, to);
+    // fill with a buffer is one memcpy; copy (TypedArray set) into shared memory goes byte-safe and
+    // took 4-5× as long: ~250 vs ~55 ms per 300 MB of 1 MB chunks fresh from the socket.
+    slot.inputView.fill(buf.subarray(from, to), 0, to - from);
     // The records' offsets go in the slot's shared results (the thread reads each pair, then writes
     // its results there): a job message is a few numbers, not a structured clone of buffers.
     const offsets = slot.resultsView;

@@ -98,12 +98,12 @@ parentPort!.on('message', (job: TranscodeJob) => {
   }
   let o = 0;
   for (let i = 0, r = 0, n = job.count; i < n; i++, r += RESULT_STRIDE) {
-    const length = transcoder.print(input, results[r]!, results[r + 1]!);
-    if (length < 0 || o + length > output.length) {
+    // Printed in place, after the previous text (a declined record's bytes there are written over).
+    const length = transcoder.printInto(input, results[r]!, results[r + 1]!, output, o, output.length);
+    if (length < 0) {
       results[r] = -1;
       continue;
     }
-    transcoder.output.copy(output, o, 0, length);
     o += length;
     results[r] = o;
     results[r + 1] = transcoder.outputAscii ? 1 : 0;

@@ -201,3 +201,40 @@ test('a key repeated in one map is printed as it was sent, every time (JavaScrip
   assert.equal(t.capture(event, 0, event.length), true);
   assert.deepEqual(t.fields, ['Warning', 'A', 'Pod', undefined]);
 });
+
+test('printInto writes the text straight into a target at an offset, and declines (-1) a text longer than the room', () => {
+  const r = rng(42);
+  const t = new MsgpackJsonTranscoder(FIELDS);
+  const target = Buffer.from(new SharedArrayBuffer(8 * 1024));
+  for (let i = 0; i < 300; i++) {
+    const bytes = packr.pack(randomRecord(r, 0));
+    const text = Buffer.from(reference(bytes), 'utf8');
+    const offset = i % 100;
+    target.fill(0xee);
+    // Room for exactly the text, for one byte less, and for plenty: reserve asks for the worst case
+    // of escapes, so an exact fit is finished in the own buffer and copied in.
+    for (const room of [text.length, text.length - 1, target.length - offset]) {
+      const length = t.printInto(bytes, 0, bytes.length, target, offset, offset + room);
+      if (room < text.length) {
+        assert.equal(length, -1, `record ${i}, room ${room}`);
+        continue;
+      }
+      assert.equal(length, text.length, `record ${i}, room ${room}`);
+      assert.deepEqual(target.subarray(offset, offset + length), text, `record ${i}, room ${room}`);
+      assert.equal(t.outputAscii, !/[^\x00-\x7f]/.test(text.toString('latin1')));
+      if (offset > 0) assert.equal(target[offset - 1], 0xee, 'nothing before the offset is written');
+      if (room === text.length) assert.equal(target[offset + length], 0xee, 'nothing past the room is written');
+    }
+  }
+  // A long text, grown past the own buffer while it spills; print and transcode still work after it.
+  const big = packr.pack({ message: 'q"'.repeat(70_000) });
+  const large = Buffer.alloc(400_000);
+  assert.equal(t.printInto(big, 0, big.length, large, 10, 100), -1);
+  const length = t.printInto(big, 0, big.length, large, 10, large.length);
+  assert.ok(large.toString('utf8', 10, 10 + length) === reference(big), 'the long text');
+  const small = packr.pack({ type: 'Normal', reason: 'R' });
+  assert.equal(transcode(small, t), reference(small));
+  assert.deepEqual(t.fields, ['Normal', 'R', undefined, undefined]);
+  assert.equal(t.printInto(small, 0, small.length, large, 300, 299), -1, 'no room at all');
+  assert.equal(t.printInto(packr.pack([1]), 0, 3, large, 0, 100), -1, 'not a map');
+});

@@ -75,6 +75,25 @@ test('records whose text does not fit the shared output are left to the main thr
   await pool.close();
 });
 
+test('when the shared output fills up mid-chunk, the texts that no longer fit are declined and printed on the main thread, those that still fit are printed', async () => {
+  const { LineFormatter } = await import('../../src/labels/line-formatter.js');
+  const formatter = new LineFormatter({ format: 'json', dropSingleKey: 'off', removePaths: [] });
+  // An output of 24 KiB; 40 texts of ~610 bytes (control characters print as \u00XX) and 40 of 9.
+  const pool = new TranscodePool({ slotBytes: 16 * 1024, minRecords: 1 });
+  const records = Array.from({ length: 80 }, (_, i) => (i % 2 === 0 ? { b: '\u0001'.repeat(100), i } : { c: 'y' }));
+  const events = packedEvents(records);
+  const printed = await pool.prepare(events);
+  const declined = events.flatMap((e, i) => (e.msgpack!.json === undefined ? [i] : []));
+  assert.ok(declined.length > 0 && declined.every((i) => i % 2 === 0), `only long texts declined: ${declined.join(',')}`);
+  assert.ok(events.slice(declined[0]).some((e) => e.msgpack!.json !== undefined), 'a short text after the first declined one still fits');
+  assert.equal(printed, 80 - declined.length);
+  events.forEach((e, i) => {
+    if (e.msgpack!.json !== undefined) assert.equal(e.msgpack!.json, JSON.stringify(records[i]), `record ${i}`);
+    assert.equal(formatter.lineFor(e), JSON.stringify(records[i]), `line ${i}`);
+  });
+  await pool.close();
+});
+
 test('the Loki line of a record is the same whether the thread printed it or not (a repeated key included)', async () => {
   const { LineFormatter } = await import('../../src/labels/line-formatter.js');
   const formatter = new LineFormatter({ format: 'json', dropSingleKey: 'off', removePaths: [] });
