@@ -91,7 +91,8 @@ export class ForwardFrameDecoder {
   private readonly chunkSize: number;
   private readonly tagOverride: string | undefined;
   private readonly tagPrefix: string;
-  private scanner: FrameScanner = new MsgpackObjectScanner();
+  private readonly msgpackScanner = new MsgpackObjectScanner();
+  private scanner: FrameScanner = this.msgpackScanner;
   /** The scanner, on a JSON connection: it tells how deeply the frame nests. */
   private jsonScanner: JsonValueScanner | undefined;
   private readonly measured: Measured = { levels: 0 };
@@ -284,38 +285,23 @@ export class ForwardFrameDecoder {
   }
 
   /**
-   * A Forward frame `[tag, [entry, ...], option?]` whose entries are all plain (entry-reader.ts
-   * addPlainEntries) as `[tag, PlainEntries, option]`, its records left as the bytes they arrived in,
-   * as PackedForward's are: Fluent Bit's and floki's forward outputs send this mode. Undefined for
-   * anything else, which msgpackr decodes whole as before.
+   * A Forward frame `[tag, [entry, ...], option?]` whose entries are all plain (plain-entry.ts) as
+   * `[tag, PlainEntries, option]`, its records left as the bytes they arrived in, as PackedForward's
+   * are: Fluent Bit's and floki's forward outputs send this mode. The scanner checked the entries as
+   * it found the frame's end and kept where each ends. Undefined for anything else, which msgpackr
+   * decodes whole as before.
    */
   private plainForwardFrame(start: number, end: number): unknown[] | undefined {
+    const scanner = this.msgpackScanner;
+    if (!scanner.plainEntries) return undefined;
     const buf = this.buf;
-    const n = buf[start] === 0x92 ? 2 : buf[start] === 0x93 ? 3 : 0;
-    if (n === 0) return undefined;
-    const tagRange = payloadRange(buf, start + 1, end, false);
-    if (tagRange === undefined || tagRange[1] > end) return undefined;
-    let p = tagRange[1];
-    const h = buf[p];
-    let count: number;
-    if (h !== undefined && h > 0x90 && h <= 0x9f) {
-      count = h & 0x0f;
-      p += 1;
-    } else if (h === 0xdc && p + 3 <= end) {
-      count = (buf[p + 1]! << 8) | buf[p + 2]!;
-      p += 3;
-    } else if (h === 0xdd && p + 5 <= end) {
-      count = uint32(buf, p + 1);
-      p += 5;
-    } else {
-      return undefined;
-    }
-    if (count === 0) return undefined;
+    const tagRange = payloadRange(buf, start + 1, end, false)!;
     const tag = buf.toString('utf8', tagRange[0], tagRange[1]);
     const events: LogEvent[] = [];
-    const entriesEnd = this.entries.addPlainEntries(events, this.tagOverride ?? this.tagPrefix + tag, buf, p, end, count);
-    if (entriesEnd < 0) return undefined;
-    if (n === 2) return entriesEnd === end ? [tag, new PlainEntries(events)] : undefined;
+    const count = scanner.entryCount;
+    const tagged = this.tagOverride ?? this.tagPrefix + tag;
+    const entriesEnd = this.entries.addWalkedEntries(events, tagged, buf, start, scanner.entriesAt, scanner.entryEnds, count);
+    if (buf[start] === 0x92) return [tag, new PlainEntries(events)];
     // The option map: small, but walked first like any frame so that msgpackr never recurses deeply.
     const walked = measureValue(buf, entriesEnd, end, FRAME_LEVELS, this.measured);
     if (walked !== end || this.measured.levels > FRAME_LEVELS) return undefined;
