@@ -101,3 +101,24 @@ test('damaged frames (bytes changed, cut, inserted, removed, nesting spliced in)
     runs(400),
   );
 });
+
+test('frames whole or damaged, cut anywhere: the same frames, events and error as in one read', () => {
+  // The frame walk resumes across reads (a Forward frame's entries are checked plain as they arrive):
+  // where the reads end must change nothing, but how much of an oversized frame was seen before it was refused.
+  const outcome = (bytes: Buffer, at: number[]): unknown => {
+    const { frames, error } = decode(bytes, at);
+    return {
+      error: error?.message.replace(/at least \d+ bytes/, 'at least N bytes'),
+      frames: frames.map((f) => [f.tag, f.mode, f.bytes, f.option, f.skipped, f.tooDeep, f.outOfRange, f.events.map((e) => [e.tag, e.record, e.metadata])]),
+      times: frames.map((f) => f.events.map((e) => (e.time > nowNs() - 60_000_000_000n ? 'now' : e.time))),
+    };
+  };
+  fc.assert(
+    fc.property(frame, fc.array(mutation, { maxLength: 2 }), cuts, (f, damage, at) => {
+      let bytes = frameBytes(f);
+      for (const m of damage) bytes = m(bytes);
+      assert.deepEqual(outcome(bytes, at), outcome(bytes, []));
+    }),
+    runs(400),
+  );
+});

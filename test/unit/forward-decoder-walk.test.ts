@@ -211,3 +211,21 @@ test('a large record in many small reads costs linear time: the cut entry is not
   // 32,768 reads: re-walking the record on each would walk 64 GiB.
   assert.ok(ms < 5000, `${ms} ms`);
 });
+
+test('a large Forward frame of plain entries in small reads gets a buffer sized from its entries, not doubled again and again', () => {
+  const entries = Array.from({ length: 1000 }, (_, i) => entry(fixext8Time(SEC, i), { i, log: `line ${i} `.padEnd(900 + (i % 50), 'x') }));
+  const frame = cat(arr(3), str('big'), Buffer.from([0xdc, 0x03, 0xe8]), ...entries, rec({ size: 1000 }));
+  const d = decoder({ bufferMaxSize: 8 * 1024 * 1024, bufferChunkSize: 32 * 1024 });
+  const sizes = new Set<number>();
+  const frames: ForwardFrame[] = [];
+  for (let i = 0; i < frame.length; i += 65536) {
+    d.push(frame.subarray(i, i + 65536));
+    sizes.add(d.heldBytes);
+    for (let f = d.next(); f; f = d.next()) frames.push(f);
+  }
+  assert.deepEqual(lazy(frames), [true]);
+  assert.equal(frames[0]!.events.length, 1000);
+  // The first read is the socket's; the second is copied into a buffer that then holds the frame.
+  assert.equal(sizes.size, 2, `buffer sizes ${[...sizes]}`);
+  assert.ok(Math.max(...sizes) < frame.length * 1.15 + 65536, `buffer sizes ${[...sizes]} for a frame of ${frame.length}`);
+});

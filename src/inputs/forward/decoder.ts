@@ -180,12 +180,18 @@ export class ForwardFrameDecoder {
     const held = this.end - this.start;
     const needed = held + chunk.length;
     // A PackedForward frame whose entries' header is in: room for all of its entries and a read's
-    // worth more (its option map, the start of the next frame), so the frame is copied once. Otherwise
-    // double, by at least buffer_chunk_size: copying stays linear. Sized by what is held, not by the
-    // old buffer, whose front holds frames already decoded: growing from its length ratcheted every
-    // buffer up to buffer_max_size.
+    // worth more (its option map, the start of the next frame), so the frame is copied once. A Forward
+    // frame of plain entries: room for as many entries as it announced, at the average size of those
+    // walked, taken when that is a quarter more than needed (a guess that keeps falling short still
+    // grows geometrically). Otherwise double, by at least buffer_chunk_size: copying stays linear.
+    // Sized by what is held, not by the old buffer, whose front holds frames already decoded: growing
+    // from its length ratcheted every buffer up to buffer_max_size.
     const entries = this.formatFound === 'json' ? undefined : packedEntriesRange(this.buf, this.start, this.end);
-    const known = entries === undefined ? -1 : entries[1] - this.start;
+    let known = entries === undefined ? -1 : entries[1] - this.start;
+    if (entries === undefined && this.formatFound !== 'json') {
+      const guess = this.msgpackScanner.sizeGuess();
+      if (guess >= needed + (needed >> 2)) known = guess;
+    }
     const sized = known > held && known <= this.maxSize;
     const wanted = sized ? Math.max(needed, known) + NEXT_FRAME_ROOM : Math.max(2 * needed, held + this.chunkSize);
     const capacity = Math.max(needed, Math.min(wanted, this.maxSize));

@@ -85,6 +85,19 @@ export class MsgpackObjectScanner {
     return this.phase === Phase.Option && this.pending === 0;
   }
 
+  /**
+   * How large a Forward frame being walked will likely be, from its start: its entries walked so far,
+   * and the rest at their average size (a little over). -1 when no entry was walked, or the frame is
+   * not one (or has an entry that is not plain).
+   */
+  sizeGuess(): number {
+    const count = this.entryCount;
+    if (count === 0 || (this.phase !== Phase.Entries && this.phase !== Phase.Cut)) return -1;
+    const walked = this.entryEnds[count - 1]!;
+    const average = (walked - this.entriesAt) / count;
+    return Math.ceil(walked + this.remaining * average * 1.0625);
+  }
+
   /** Walks `buf` up to `end`; true when the object is complete (it then ends at `position`). */
   scan(buf: Uint8Array, end: number): boolean {
     if (this.phase !== Phase.Counter && this.phase !== Phase.Option) this.walkForward(buf, end);
