@@ -104,11 +104,13 @@ test('damaged frames (bytes changed, cut, inserted, removed, nesting spliced in)
 
 test('frames whole or damaged, cut anywhere: the same frames, events and error as in one read', () => {
   // The frame walk resumes across reads (a Forward frame's entries are checked plain as they arrive):
-  // where the reads end must change nothing, but how much of an oversized frame was seen before it was refused.
-  const outcome = (bytes: Buffer, at: number[]): unknown => {
+  // where the reads end must change nothing, but how much of an oversized frame was seen before it was
+  // refused, and whether that or a bad byte further on is the error (the walk stops at the first).
+  const tooLarge = (message: string): boolean => message.includes('larger than buffer_max_size');
+  const outcome = (bytes: Buffer, at: number[]): { error: string | undefined; frames: unknown[]; times: unknown[] } => {
     const { frames, error } = decode(bytes, at);
     return {
-      error: error?.message.replace(/at least \d+ bytes/, 'at least N bytes'),
+      error: error?.message,
       frames: frames.map((f) => [f.tag, f.mode, f.bytes, f.option, f.skipped, f.tooDeep, f.outOfRange, f.events.map((e) => [e.tag, e.record, e.metadata])]),
       times: frames.map((f) => f.events.map((e) => (e.time > nowNs() - 60_000_000_000n ? 'now' : e.time))),
     };
@@ -117,7 +119,10 @@ test('frames whole or damaged, cut anywhere: the same frames, events and error a
     fc.property(frame, fc.array(mutation, { maxLength: 2 }), cuts, (f, damage, at) => {
       let bytes = frameBytes(f);
       for (const m of damage) bytes = m(bytes);
-      assert.deepEqual(outcome(bytes, at), outcome(bytes, []));
+      const cut = outcome(bytes, at);
+      const whole = outcome(bytes, []);
+      if (cut.error !== undefined && whole.error !== undefined && (tooLarge(cut.error) || tooLarge(whole.error))) cut.error = whole.error;
+      assert.deepEqual(cut, whole);
     }),
     runs(400),
   );
