@@ -101,3 +101,29 @@ test('damaged frames (bytes changed, cut, inserted, removed, nesting spliced in)
     runs(400),
   );
 });
+
+test('frames whole or damaged, cut anywhere: the same frames, events and error as in one read', () => {
+  // The frame walk resumes across reads (a Forward frame's entries are checked plain as they arrive):
+  // where the reads end must change nothing, but how much of an oversized frame was seen before it was
+  // refused, and whether that or a bad byte further on is the error (the walk stops at the first).
+  const tooLarge = (message: string): boolean => message.includes('larger than buffer_max_size');
+  const outcome = (bytes: Buffer, at: number[]): { error: string | undefined; frames: unknown[]; times: unknown[] } => {
+    const { frames, error } = decode(bytes, at);
+    return {
+      error: error?.message,
+      frames: frames.map((f) => [f.tag, f.mode, f.bytes, f.option, f.skipped, f.tooDeep, f.outOfRange, f.events.map((e) => [e.tag, e.record, e.metadata])]),
+      times: frames.map((f) => f.events.map((e) => (e.time > nowNs() - 60_000_000_000n ? 'now' : e.time))),
+    };
+  };
+  fc.assert(
+    fc.property(frame, fc.array(mutation, { maxLength: 2 }), cuts, (f, damage, at) => {
+      let bytes = frameBytes(f);
+      for (const m of damage) bytes = m(bytes);
+      const cut = outcome(bytes, at);
+      const whole = outcome(bytes, []);
+      if (cut.error !== undefined && whole.error !== undefined && (tooLarge(cut.error) || tooLarge(whole.error))) cut.error = whole.error;
+      assert.deepEqual(cut, whole);
+    }),
+    runs(400),
+  );
+});

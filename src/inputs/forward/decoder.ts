@@ -91,7 +91,8 @@ export class ForwardFrameDecoder {
   private readonly chunkSize: number;
   private readonly tagOverride: string | undefined;
   private readonly tagPrefix: string;
-  private scanner: FrameScanner = new MsgpackObjectScanner();
+  private readonly msgpackScanner = new MsgpackObjectScanner();
+  private scanner: FrameScanner = this.msgpackScanner;
   /** The scanner, on a JSON connection: it tells how deeply the frame nests. */
   private jsonScanner: JsonValueScanner | undefined;
   private readonly measured: Measured = { levels: 0 };
@@ -179,12 +180,18 @@ export class ForwardFrameDecoder {
     const held = this.end - this.start;
     const needed = held + chunk.length;
     // A PackedForward frame whose entries' header is in: room for all of its entries and a read's
-    // worth more (its option map, the start of the next frame), so the frame is copied once. Otherwise
-    // double, by at least buffer_chunk_size: copying stays linear. Sized by what is held, not by the
-    // old buffer, whose front holds frames already decoded: growing from its length ratcheted every
-    // buffer up to buffer_max_size.
+    // worth more (its option map, the start of the next frame), so the frame is copied once. A Forward
+    // frame of plain entries: room for as many entries as it announced, at the average size of those
+    // walked, taken when that is a quarter more than needed (a guess that keeps falling short still
+    // grows geometrically). Otherwise double, by at least buffer_chunk_size: copying stays linear.
+    // Sized by what is held, not by the old buffer, whose front holds frames already decoded: growing
+    // from its length ratcheted every buffer up to buffer_max_size.
     const entries = this.formatFound === 'json' ? undefined : packedEntriesRange(this.buf, this.start, this.end);
-    const known = entries === undefined ? -1 : entries[1] - this.start;
+    let known = entries === undefined ? -1 : entries[1] - this.start;
+    if (entries === undefined && this.formatFound !== 'json') {
+      const guess = this.msgpackScanner.sizeGuess();
+      if (guess >= needed + (needed >> 2)) known = guess;
+    }
     const sized = known > held && known <= this.maxSize;
     const wanted = sized ? Math.max(needed, known) + NEXT_FRAME_ROOM : Math.max(2 * needed, held + this.chunkSize);
     const capacity = Math.max(needed, Math.min(wanted, this.maxSize));
@@ -284,38 +291,23 @@ export class ForwardFrameDecoder {
   }
 
   /**
-   * A Forward frame `[tag, [entry, ...], option?]` whose entries are all plain (entry-reader.ts
-   * addPlainEntries) as `[tag, PlainEntries, option]`, its records left as the bytes they arrived in,
-   * as PackedForward's are: Fluent Bit's and floki's forward outputs send this mode. Undefined for
-   * anything else, which msgpackr decodes whole as before.
+   * A Forward frame `[tag, [entry, ...], option?]` whose entries are all plain (plain-entry.ts) as
+   * `[tag, PlainEntries, option]`, its records left as the bytes they arrived in, as PackedForward's
+   * are: Fluent Bit's and floki's forward outputs send this mode. The scanner checked the entries as
+   * it found the frame's end and kept where each ends. Undefined for anything else, which msgpackr
+   * decodes whole as before.
    */
   private plainForwardFrame(start: number, end: number): unknown[] | undefined {
+    const scanner = this.msgpackScanner;
+    if (!scanner.plainEntries) return undefined;
     const buf = this.buf;
-    const n = buf[start] === 0x92 ? 2 : buf[start] === 0x93 ? 3 : 0;
-    if (n === 0) return undefined;
-    const tagRange = payloadRange(buf, start + 1, end, false);
-    if (tagRange === undefined || tagRange[1] > end) return undefined;
-    let p = tagRange[1];
-    const h = buf[p];
-    let count: number;
-    if (h !== undefined && h > 0x90 && h <= 0x9f) {
-      count = h & 0x0f;
-      p += 1;
-    } else if (h === 0xdc && p + 3 <= end) {
-      count = (buf[p + 1]! << 8) | buf[p + 2]!;
-      p += 3;
-    } else if (h === 0xdd && p + 5 <= end) {
-      count = uint32(buf, p + 1);
-      p += 5;
-    } else {
-      return undefined;
-    }
-    if (count === 0) return undefined;
+    const tagRange = payloadRange(buf, start + 1, end, false)!;
     const tag = buf.toString('utf8', tagRange[0], tagRange[1]);
     const events: LogEvent[] = [];
-    const entriesEnd = this.entries.addPlainEntries(events, this.tagOverride ?? this.tagPrefix + tag, buf, p, end, count);
-    if (entriesEnd < 0) return undefined;
-    if (n === 2) return entriesEnd === end ? [tag, new PlainEntries(events)] : undefined;
+    const count = scanner.entryCount;
+    const tagged = this.tagOverride ?? this.tagPrefix + tag;
+    const entriesEnd = this.entries.addWalkedEntries(events, tagged, buf, start, scanner.entriesAt, scanner.entryEnds, count);
+    if (buf[start] === 0x92) return [tag, new PlainEntries(events)];
     // The option map: small, but walked first like any frame so that msgpackr never recurses deeply.
     const walked = measureValue(buf, entriesEnd, end, FRAME_LEVELS, this.measured);
     if (walked !== end || this.measured.levels > FRAME_LEVELS) return undefined;

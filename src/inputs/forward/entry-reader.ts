@@ -78,24 +78,16 @@ export class ForwardEntryReader {
   }
 
   /**
-   * Forward mode's `count` entries starting at `p`, as MsgpackEvents over their records' bytes, when
-   * every one is plain: `[time, map]` or `[[time, {}], map]` (v1.5 with empty metadata, as Fluent Bit
-   * 5 and floki's forward output send them), the time as addPackedEntries takes it, the map plain
-   * msgpack within the nesting limit. Returns where the entries end; -1 (nothing added) at the first
-   * entry that is anything else, for the caller to decode the frame the general way.
+   * Forward mode's `count` entries, which MsgpackObjectScanner walked and found all plain
+   * (plain-entry.ts), as MsgpackEvents over their records' bytes: the first starts `at` bytes past
+   * `origin`, each ends `ends[i]` bytes past it. Returns where the last one ends.
    */
-  addPlainEntries(events: LogEvent[], tag: string, bytes: Buffer, p: number, end: number, count: number): number {
-    const first = events.length;
+  addWalkedEntries(events: LogEvent[], tag: string, bytes: Buffer, origin: number, at: number, ends: Uint32Array, count: number): number {
+    let p = origin + at;
     for (let i = 0; i < count; i++) {
-      if (bytes[p] !== 0x92) return undo(events, first);
-      const ns = this.entryTime(bytes, p + 1, end);
-      if (ns < 0n) return undo(events, first);
-      const recordAt = this.timeEnd;
-      const h = bytes[recordAt];
-      if (h === undefined || !((h >= 0x80 && h <= 0x8f) || h === 0xde || h === 0xdf)) return undo(events, first);
-      const recordEnd = plainValueEnd(bytes, recordAt, end);
-      if (recordEnd < 0) return undo(events, first);
-      events.push(new MsgpackEvent(tag, ns, bytes, recordAt, recordEnd));
+      const recordEnd = origin + ends[i]!;
+      const ns = this.entryTime(bytes, p + 1, recordEnd);
+      events.push(new MsgpackEvent(tag, ns, bytes, this.timeEnd, recordEnd));
       p = recordEnd;
     }
     return p;
@@ -250,7 +242,3 @@ function isMap(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 }
 
-function undo(events: LogEvent[], length: number): number {
-  events.length = length;
-  return -1;
-}
