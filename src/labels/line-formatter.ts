@@ -16,6 +16,7 @@ import { RecordPruner, REMOVED, type PruneNode } from './record-pruner.js';
 import { isSharedMap } from './shared-map.js';
 import { MsgpackJsonTranscoder } from '../msgpack/json-transcoder.js';
 import { MAX_JSON_CHARS, toJson } from './json-text.js';
+import { JsonStringPrinter } from './json-string.js';
 import { fluentdKeyValueLine, rubyToS } from './fluentd-key-value.js';
 
 /** fluentd_key_value: fluent-plugin-grafana-loki's key_value (see fluentd-key-value.ts). */
@@ -53,6 +54,12 @@ interface SharedKey {
   readonly texts: WeakMap<object, SharedText | null>;
 }
 
+/** `"key":` as JSON.stringify prints a key, and its UTF-8 length. */
+interface KeyText {
+  readonly text: string;
+  readonly bytes: number;
+}
+
 interface SharedText {
   /** `,"key":<the map's JSON>`; '' when the key is removed. */
   readonly text: string;
@@ -78,7 +85,12 @@ export class LineFormatter {
   /** json, drop_single_key off: a record ending with shared maps is printed with their kept texts. */
   private readonly sharedJson: boolean;
   private readonly sharedKeys = new Map<string, SharedKey>();
-  private readonly keyTexts = new Map<string, string>();
+  private readonly keyTexts = new Map<string, KeyText>();
+  private readonly strings = new JsonStringPrinter();
+  /** The shared map sharedText last found a text for, under which key, and that text. */
+  private lastShared: object | undefined;
+  private lastSharedKey = '';
+  private lastSharedText: SharedText | undefined;
   /** The last line jsonWithShared made, and its UTF-8 length. */
   private lastLine: string | undefined;
   private lastBytes = 0;
@@ -166,6 +178,9 @@ export class LineFormatter {
     // copy, its JSON and the sliced head were a fifth of the main thread). The text is JSON.stringify's.
     if (!hasFrozenValue(record)) return undefined;
     let head = '{';
+    // The head's UTF-8 length, added up from its parts' (each counted as it is printed): counting the
+    // head would flatten the rope, a copy the encoder's write makes anyway (W2, issue #12).
+    let headBytes = 1;
     let tail = '';
     let tailBytes = 0;
     let printed = false;
@@ -184,15 +199,19 @@ export class LineFormatter {
       // JSON.stringify would call): the general way prints the record.
       if (sawShared || key === 'toJSON' || this.pruner.under(key) !== undefined) return undefined;
       let text: string | undefined;
+      let textBytes: number;
       switch (typeof value) {
         case 'string':
-          text = JSON.stringify(value);
+          text = this.strings.print(value);
+          textBytes = this.strings.bytes;
           break;
         case 'number':
           text = Number.isFinite(value) ? String(value) : 'null';
+          textBytes = text.length;
           break;
         case 'boolean':
           text = value ? 'true' : 'false';
+          textBytes = text.length;
           break;
         case 'undefined':
         case 'function':
@@ -206,12 +225,19 @@ export class LineFormatter {
           } catch {
             return undefined;
           }
+          textBytes = Buffer.byteLength(text);
           break;
         default:
           // bigint: JSON.stringify throws; the general way prints it.
           return undefined;
       }
-      head += (printed ? ',' : '') + this.keyText(key) + (text as string);
+      const keyText = this.keyText(key);
+      if (printed) {
+        head += ',';
+        headBytes++;
+      }
+      head += keyText.text + (text as string);
+      headBytes += keyText.bytes + textBytes;
       printed = true;
     }
     // No shared map: the general way.
@@ -224,7 +250,7 @@ export class LineFormatter {
       bytes = tail.length === 0 ? 2 : tailBytes + 1;
     } else {
       line = head + tail + '}';
-      bytes = Buffer.byteLength(head) + tailBytes + 1;
+      bytes = headBytes + tailBytes + 1;
     }
     this.lastLine = line;
     this.lastBytes = bytes;
@@ -232,18 +258,32 @@ export class LineFormatter {
   }
 
   /** `"key":` as JSON.stringify prints a key, kept for the keys records have in common. */
-  private keyText(key: string): string {
-    let text = this.keyTexts.get(key);
-    if (text === undefined) {
-      text = `${JSON.stringify(key)}:`;
-      if (this.keyTexts.size < MAX_KEY_TEXTS) this.keyTexts.set(key, text);
+  private keyText(key: string): KeyText {
+    let kept = this.keyTexts.get(key);
+    if (kept === undefined) {
+      const text = `${JSON.stringify(key)}:`;
+      kept = { text, bytes: Buffer.byteLength(text) };
+      if (this.keyTexts.size < MAX_KEY_TEXTS) this.keyTexts.set(key, kept);
     }
-    return text;
+    return kept;
   }
 
   /** `,"key":<text>` of a shared map under a top-level key ('' when the key is removed), else undefined. */
   private sharedText(key: string, value: unknown): SharedText | undefined {
-    if (value === null || typeof value !== 'object' || !Object.isFrozen(value)) return undefined;
+    if (value === null || typeof value !== 'object') return undefined;
+    // Records come in runs from one file or pod, sharing one map: the last one's text is at hand.
+    if (value === this.lastShared && key === this.lastSharedKey) return this.lastSharedText;
+    if (!Object.isFrozen(value)) return undefined;
+    const shared = this.findSharedText(key, value);
+    if (shared !== undefined) {
+      this.lastShared = value;
+      this.lastSharedKey = key;
+      this.lastSharedText = shared;
+    }
+    return shared;
+  }
+
+  private findSharedText(key: string, value: object): SharedText | undefined {
     let entry = this.sharedKeys.get(key);
     if (entry === undefined) {
       if (this.sharedKeys.size >= MAX_SHARED_KEYS) return undefined;

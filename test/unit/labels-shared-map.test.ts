@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { LineFormatter } from '../../src/labels/line-formatter.js';
 import { compileRecordAccessor } from '../../src/labels/record-accessor.js';
 import { RecordPruner } from '../../src/labels/record-pruner.js';
@@ -121,6 +122,26 @@ test('utf8Bytes counts a line made from a kept text as Buffer.byteLength does (m
   const line = f.format({ log: 'a', kubernetes: shared });
   f.format({ log: 'another line', kubernetes: shared });
   assert.equal(f.utf8Bytes(line), Buffer.byteLength(line), 'an earlier line is counted afresh');
+});
+
+test('a tail record ({stream, log, kubernetes}) with any text: the line JSON.stringify prints, and utf8Bytes its exact UTF-8 length', () => {
+  // The Loki encoder sizes each entry by utf8Bytes (issue #12): a wrong count would corrupt the message.
+  const f = formatter(REMOVE);
+  const shared = freezeShared({ ...kube(), host: 'nœud-1 ☃' });
+  const unit = fc.oneof(
+    fc.constantFrom('"', '\\', 'a', ' ', 'é', '日', '\n', '\t', '\u0000', '\u007f', '\ud800', '\udc00', '\ud83d', '\ude80'),
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+  );
+  fc.assert(
+    fc.property(fc.string({ unit, maxLength: 80 }), fc.string({ unit, maxLength: 8 }), fc.oneof(fc.string({ unit, maxLength: 8 }), fc.integer(), fc.boolean()), (log, stream, extra) => {
+      for (const record of [{ stream, log, kubernetes: shared }, { [stream]: extra, log, kubernetes: shared }]) {
+        const line = f.format(record);
+        assert.equal(line, general(record, REMOVE));
+        assert.equal(f.utf8Bytes(line), Buffer.byteLength(line));
+      }
+    }),
+    { numRuns: 3000 },
+  );
 });
 
 test('stream labels read under one shared map: the same label strings as from an unshared copy, per map', () => {

@@ -173,6 +173,29 @@ test('whatever the entries, the encoder writes a PushRequest the receiver’s ow
   }
 });
 
+test('entries that carry their line\'s UTF-8 length (the output counted it) encode to the same bytes as entries that do not', () => {
+  const random = seeded(20261202);
+  const encoder = new PushRequestEncoder();
+  for (let round = 0; round < 100; round++) {
+    const plain = new Map<string, LokiEntry[]>();
+    const counted = new Map<string, LokiEntry[]>();
+    for (let s = 0; s < 3; s++) {
+      const entries: LokiEntry[] = [];
+      for (let i = Math.floor(random() * 30); i > 0; i--) entries.push({ ts: randomTime(random), line: randomText(random, 300) });
+      plain.set(`{s="${s}"}`, entries);
+      counted.set(`{s="${s}"}`, entries.map((e) => ({ ...e, lineBytes: Buffer.byteLength(e.line) })));
+    }
+    assert.deepEqual(encoder.encode(counted), encoder.encode(plain));
+  }
+});
+
+test('ASCII lines (copied as latin1) and lines with any other character (encoded as UTF-8) decode to their text', () => {
+  const lines = ['plain ascii', '', 'del \u007f and nul \u0000', 'é latin1 but not ASCII', 'ÿ', '日本語', 'emoji 🚀', 'lone \ud800', '\u0080'];
+  const entries: LokiEntry[] = lines.map((line, i) => ({ ts: 1_700_000_000_000_000_000n + BigInt(i), line, lineBytes: Buffer.byteLength(line) }));
+  const got = decodeProtobuf(new PushRequestEncoder().encode(new Map([['{a="1"}', entries]])));
+  assert.deepEqual(got.map((e) => e.line), lines.map(utf8));
+});
+
 /** A time from anywhere: near now, near the int64 edges, or astronomically far, either sign. */
 function randomTime(random: () => number): bigint {
   const pick = random();

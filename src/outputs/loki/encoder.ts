@@ -8,6 +8,11 @@ export interface LokiEntry {
   /** Nanoseconds since the epoch, kept exact end to end. */
   readonly ts: bigint;
   readonly line: string;
+  /**
+   * The line's UTF-8 length when the output already counted it (it must be exact: the encoder sizes
+   * the message by it); otherwise the encoder counts it.
+   */
+  readonly lineBytes?: number | undefined;
   /** Loki 3 structured metadata: never stream labels. */
   readonly sm?: Readonly<Record<string, string>> | undefined;
 }
@@ -109,7 +114,7 @@ export class PushRequestEncoder {
         splitTime(e.ts);
         seconds[k] = splitSeconds;
         nanos[k] = splitNanos;
-        const lb = Buffer.byteLength(e.line);
+        const lb = e.lineBytes ?? Buffer.byteLength(e.line);
         lineBytes[k] = lb;
         size += fieldBytes(entrySize(splitSeconds, splitNanos, lb, e.sm));
       }
@@ -259,5 +264,7 @@ function writeInt64(out: Buffer, o: number, v: number): number {
 
 function writeString(out: Buffer, o: number, s: string, bytes: number): number {
   o = writeVarint(out, o, bytes);
-  return o + out.write(s, o, bytes, 'utf8');
+  // As many UTF-8 bytes as UTF-16 units: every unit is ASCII, whose latin1 bytes are its UTF-8 ones,
+  // and V8 copies a one-byte string's latin1 bytes about twice as fast as it encodes UTF-8.
+  return o + out.write(s, o, bytes, bytes === s.length ? 'latin1' : 'utf8');
 }

@@ -299,7 +299,7 @@ export class LokiOutput implements Output {
       // The entry's own structured metadata wins over a label moved there.
       if (stream.moved !== undefined) sm = sm === undefined ? stream.moved : { ...stream.moved, ...sm };
     }
-    this.batcher.add(tenant, stream.labels, { ts, line, sm }, lineBytes + metadataBytes(sm), target);
+    this.batcher.add(tenant, stream.labels, { ts, line, lineBytes, sm }, lineBytes + metadataBytes(sm), target);
   }
 
   private lineOf(event: LogEvent): string {
