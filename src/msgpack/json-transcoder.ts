@@ -24,6 +24,7 @@ const MAX_DEPTH = 64;
 const MAX_EXACT = Number.MAX_SAFE_INTEGER;
 const INITIAL_BUFFER = 64 * 1024;
 const MAX_KEPT_BUFFER = 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
 /**
  * Room kept past the output's offset before each value: its comma, a scalar (at most 25 characters:
  * "-0.0000012345678901234567"), the key's quotes and colon, and the brackets that close after it (at
@@ -82,6 +83,10 @@ export class MsgpackJsonTranscoder {
   /** The values left in each open map or array around the current one, and whether it is a map. */
   private readonly stackLeft = new Float64Array(MAX_DEPTH);
   private readonly stackIsMap = new Uint8Array(MAX_DEPTH);
+  private viewBufA: Buffer = EMPTY;
+  private viewA: DataView = new DataView(EMPTY.buffer, EMPTY.byteOffset, 0);
+  private viewBufB: Buffer = EMPTY;
+  private viewB = this.viewA;
 
   constructor(paths: readonly FieldPath[]) {
     this.fields = new Array<string | undefined>(paths.length).fill(undefined);
@@ -178,6 +183,8 @@ export class MsgpackJsonTranscoder {
     const stackIsMap = this.stackIsMap;
     const topLength = this.topLength;
     let out = this.out;
+    let ov = this.view(out);
+    const sv = this.view(src);
     let o = this.o;
     let lim = this.limit - SLACK;
     let high = 0;
@@ -191,6 +198,7 @@ export class MsgpackJsonTranscoder {
       this.o = o;
       this.reserve(SLACK);
       out = this.out;
+      ov = this.view(out);
       o = this.o;
       lim = this.limit - SLACK;
     }
@@ -202,6 +210,7 @@ export class MsgpackJsonTranscoder {
           this.o = o;
           this.reserve(SLACK);
           out = this.out;
+          ov = this.view(out);
           o = this.o;
           lim = this.limit - SLACK;
         }
@@ -240,11 +249,12 @@ export class MsgpackJsonTranscoder {
             this.o = o;
             this.reserve(6 * kl + SLACK);
             out = this.out;
+            ov = this.view(out);
             o = this.o;
             lim = this.limit - SLACK;
           }
           out[o++] = QUOTE;
-          o = copyString(src, ks, p, out, o);
+          o = copyString(src, sv, ks, p, out, ov, o);
           if (o < 0) {
             o = ~o;
             high = 1;
@@ -418,11 +428,12 @@ export class MsgpackJsonTranscoder {
             this.o = o;
             this.reserve(6 * sl + SLACK);
             out = this.out;
+            ov = this.view(out);
             o = this.o;
             lim = this.limit - SLACK;
           }
           out[o++] = QUOTE;
-          o = copyString(src, p, se, out, o);
+          o = copyString(src, sv, p, se, out, ov, o);
           if (o < 0) {
             o = ~o;
             high = 1;
@@ -535,6 +546,17 @@ export class MsgpackJsonTranscoder {
     return text;
   }
 
+  /** A DataView of `buf`: the last two are kept (a job's input and output, or a chunk's buffer and the own one). */
+  private view(buf: Buffer): DataView {
+    if (buf === this.viewBufA) return this.viewA;
+    if (buf === this.viewBufB) return this.viewB;
+    this.viewBufB = this.viewBufA;
+    this.viewB = this.viewA;
+    this.viewBufA = buf;
+    this.viewA = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    return this.viewA;
+  }
+
   private reserve(n: number): void {
     if (this.o + n <= this.limit) return;
     // Out of room: in the own buffer it grows; out of a target's room the text so far moves to the
@@ -601,17 +623,44 @@ function strStart(src: Buffer, p: number, end: number): number {
 /**
  * Copies the UTF-8 bytes `src[p, end)` into `out` at `o`, escaped as JSON.stringify escapes them (no
  * quotes): returns the offset past them, or its complement (~offset, negative) if a byte was not ASCII.
+ * Four bytes at a time while none of them needs an escape (a JavaScript loop costs per byte, and most
+ * strings need none): `sv` and `ov` are views of `src` and `out`.
  */
-function copyString(src: Buffer, p: number, end: number, out: Buffer, o: number): number {
+function copyString(src: Buffer, sv: DataView, p: number, end: number, out: Buffer, ov: DataView, o: number): number {
   let high = 0;
-  for (let i = p; i < end; i++) {
-    const c = src[i]!;
+  let i = p;
+  for (;;) {
+    while (i + 4 <= end) {
+      const x = sv.getInt32(i, true);
+      const q = x ^ 0x22222222;
+      const b = x ^ 0x5c5c5c5c;
+      // A byte below 0x20, a quote or a backslash sets that byte's top bit (borrows only add false alarms).
+      if ((((x - 0x20202020) & ~x) | ((q - 0x01010101) & ~q) | ((b - 0x01010101) & ~b)) & 0x80808080) break;
+      ov.setInt32(o, x, true);
+      high |= x;
+      i += 4;
+      o += 4;
+    }
+    if (i >= end) break;
+    if (i + 4 > end && end - p >= 4) {
+      // The last 1-3 bytes: the string's last four, over what is already written (same bytes).
+      const x = sv.getInt32(end - 4, true);
+      const q = x ^ 0x22222222;
+      const b = x ^ 0x5c5c5c5c;
+      if (((((x - 0x20202020) & ~x) | ((q - 0x01010101) & ~q) | ((b - 0x01010101) & ~b)) & 0x80808080) === 0) {
+        o += end - i;
+        ov.setInt32(o - 4, x, true);
+        high |= x;
+        break;
+      }
+    }
+    const c = src[i++]!;
     const kind = ESCAPE_KIND[c]!;
     if (kind === 0) {
       out[o++] = c;
     } else if (kind === 3) {
       out[o++] = c;
-      high = 1;
+      high |= 0x80;
     } else if (kind === 1) {
       out[o++] = BACKSLASH;
       out[o++] = ESCAPE_CHAR[c]!;
@@ -624,7 +673,7 @@ function copyString(src: Buffer, p: number, end: number, out: Buffer, o: number)
       out[o++] = HEX[c & 0x0f]!;
     }
   }
-  return high === 0 ? o : ~o;
+  return (high & 0x80808080) === 0 ? o : ~o;
 }
 
 /**
