@@ -624,36 +624,49 @@ function strStart(src: Buffer, p: number, end: number): number {
  * Copies the UTF-8 bytes `src[p, end)` into `out` at `o`, escaped as JSON.stringify escapes them (no
  * quotes): returns the offset past them, or its complement (~offset, negative) if a byte was not ASCII.
  * Four bytes at a time while none of them needs an escape (a JavaScript loop costs per byte, and most
- * strings need none): `sv` and `ov` are views of `src` and `out`.
+ * strings need none), the last 1-3 as the string's last four; `sv` and `ov` are views of `src` and
+ * `out`. Small, so that the printing loop inlines it: the rest is in copyEscaping.
  */
 function copyString(src: Buffer, sv: DataView, p: number, end: number, out: Buffer, ov: DataView, o: number): number {
+  if (end - p < 4) return copyEscaping(src, sv, p, end, out, ov, o, 0);
   let high = 0;
   let i = p;
+  for (; i + 4 <= end; i += 4, o += 4) {
+    const x = sv.getInt32(i, true);
+    if (needsEscape(x)) return copyEscaping(src, sv, i, end, out, ov, o, high);
+    ov.setInt32(o, x, true);
+    high |= x;
+  }
+  if (i < end) {
+    // The string's last four bytes, over those already written (the same bytes: none needed an escape).
+    const x = sv.getInt32(end - 4, true);
+    if (needsEscape(x)) return copyEscaping(src, sv, i, end, out, ov, o, high);
+    o += end - i;
+    ov.setInt32(o - 4, x, true);
+    high |= x;
+  }
+  return (high & 0x80808080) === 0 ? o : ~o;
+}
+
+/** Whether one of the four bytes of `x` is below 0x20, a quote or a backslash (or, rarely, a false alarm next to one). */
+function needsEscape(x: number): boolean {
+  const q = x ^ 0x22222222;
+  const b = x ^ 0x5c5c5c5c;
+  // Such a byte sets its top bit here; a borrow only adds false alarms above a real one.
+  return ((((x - 0x20202020) & ~x) | ((q - 0x01010101) & ~q) | ((b - 0x01010101) & ~b)) & 0x80808080) !== 0;
+}
+
+/** copyString from a byte that may need an escape on; `high` carries the top bits seen so far. */
+function copyEscaping(src: Buffer, sv: DataView, p: number, end: number, out: Buffer, ov: DataView, o: number, high: number): number {
+  let i = p;
   for (;;) {
-    while (i + 4 <= end) {
+    for (; i + 4 <= end; i += 4, o += 4) {
       const x = sv.getInt32(i, true);
-      const q = x ^ 0x22222222;
-      const b = x ^ 0x5c5c5c5c;
-      // A byte below 0x20, a quote or a backslash sets that byte's top bit (borrows only add false alarms).
-      if ((((x - 0x20202020) & ~x) | ((q - 0x01010101) & ~q) | ((b - 0x01010101) & ~b)) & 0x80808080) break;
+      if (needsEscape(x)) break;
       ov.setInt32(o, x, true);
       high |= x;
-      i += 4;
-      o += 4;
     }
     if (i >= end) break;
-    if (i + 4 > end && end - p >= 4) {
-      // The last 1-3 bytes: the string's last four, over what is already written (same bytes).
-      const x = sv.getInt32(end - 4, true);
-      const q = x ^ 0x22222222;
-      const b = x ^ 0x5c5c5c5c;
-      if (((((x - 0x20202020) & ~x) | ((q - 0x01010101) & ~q) | ((b - 0x01010101) & ~b)) & 0x80808080) === 0) {
-        o += end - i;
-        ov.setInt32(o - 4, x, true);
-        high |= x;
-        break;
-      }
-    }
     const c = src[i++]!;
     const kind = ESCAPE_KIND[c]!;
     if (kind === 0) {
