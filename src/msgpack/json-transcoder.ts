@@ -67,7 +67,8 @@ export class MsgpackJsonTranscoder {
   private readonly topNames: Buffer[];
   /** For each top-level name: the field index it captures (-1 if it is only a parent), and its children. */
   private readonly topField: number[];
-  private readonly children: { names: Buffer[]; field: number[] }[];
+  /** `lengths`: bit n set when a name is n bytes long (n < 32; longer names are always compared). */
+  private readonly children: { names: Buffer[]; field: number[]; lengths: number }[];
   /** The transcoder's own buffer: print's output, and where printInto's text goes when the target's room runs out. */
   private own: Buffer = Buffer.allocUnsafe(INITIAL_BUFFER);
   /** Where the text goes: `own`, or printInto's target. */
@@ -99,11 +100,13 @@ export class MsgpackJsonTranscoder {
         t = this.topNames.length;
         this.topNames.push(Buffer.from(path[0], 'utf8'));
         this.topField.push(-1);
-        this.children.push({ names: [], field: [] });
+        this.children.push({ names: [], field: [], lengths: 0 });
       }
       if (path.length === 1) this.topField[t] = index;
       else {
-        this.children[t]!.names.push(Buffer.from(path[1], 'utf8'));
+        const name = Buffer.from(path[1], 'utf8');
+        this.children[t]!.names.push(name);
+        if (name.length < 32) this.children[t]!.lengths |= 1 << name.length;
         this.children[t]!.field.push(index);
       }
     });
@@ -277,8 +280,10 @@ export class MsgpackJsonTranscoder {
             }
           } else if (depth === 1 && parent >= 0) {
             const c = this.children[parent]!;
-            const n = indexOfName(c.names, src, ks, kl);
-            if (n >= 0) field = c.field[n]!;
+            if (kl >= 32 || ((c.lengths >>> kl) & 1) !== 0) {
+              const n = indexOfName(c.names, src, ks, kl);
+              if (n >= 0) field = c.field[n]!;
+            }
           }
           if (field >= 0) fields[field] = this.captureString(src, p, end);
         }
