@@ -22,22 +22,26 @@ import { skipValue, uint32 } from './value-end.js';
 
 const MAX_DEPTH = 64;
 const MAX_EXACT = Number.MAX_SAFE_INTEGER;
-/** "-9007199254740991" */
-const MAX_INTEGER_CHARS = 17;
 const INITIAL_BUFFER = 64 * 1024;
 const MAX_KEPT_BUFFER = 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
-const FAIL = -1;
+/**
+ * Room kept past the output's offset before each value: its comma, a scalar (at most 25 characters:
+ * "-0.0000012345678901234567"), the key's quotes and colon, and the brackets that close after it (at
+ * most MAX_DEPTH + 1). Strings ask for their own room.
+ */
+const SLACK = 128;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 const HEX = Buffer.from('0123456789abcdef', 'latin1');
-/** 0: copy; 1: two-character escape (ESCAPE_CHAR); 2: \u00XX. */
-const ESCAPE_KIND = new Uint8Array(128);
+/** Per byte of a string: 0 copied; 1 two-character escape (ESCAPE_CHAR); 2 \u00XX; 3 copied, not ASCII. */
+const ESCAPE_KIND = new Uint8Array(256);
 const ESCAPE_CHAR = new Uint8Array(128);
 for (let c = 0; c < 0x20; c++) ESCAPE_KIND[c] = 2;
+for (let c = 0x80; c < 0x100; c++) ESCAPE_KIND[c] = 3;
 for (const [c, e] of [
   [0x08, 0x62], // \b
   [0x09, 0x74], // \t
@@ -50,9 +54,6 @@ for (const [c, e] of [
   ESCAPE_KIND[c] = 1;
   ESCAPE_CHAR[c] = e;
 }
-const NULL_BYTES = Buffer.from('null', 'latin1');
-const TRUE_BYTES = Buffer.from('true', 'latin1');
-const FALSE_BYTES = Buffer.from('false', 'latin1');
 
 /**
  * Fields to pick out: top-level keys, and keys of one level of nested maps (`parent.child`). A field
@@ -66,7 +67,8 @@ export class MsgpackJsonTranscoder {
   private readonly topNames: Buffer[];
   /** For each top-level name: the field index it captures (-1 if it is only a parent), and its children. */
   private readonly topField: number[];
-  private readonly children: { names: Buffer[]; field: number[] }[];
+  /** `lengths`: bit n set when a name is n bytes long (n < 32; longer names are always compared). */
+  private readonly children: { names: Buffer[]; field: number[]; lengths: number }[];
   /** The transcoder's own buffer: print's output, and where printInto's text goes when the target's room runs out. */
   private own: Buffer = Buffer.allocUnsafe(INITIAL_BUFFER);
   /** Where the text goes: `own`, or printInto's target. */
@@ -77,8 +79,15 @@ export class MsgpackJsonTranscoder {
   private limit = INITIAL_BUFFER;
   private readonly interned = new Map<number, { bytes: Buffer; text: string }>();
   private ascii = true;
-  private src: Buffer = EMPTY;
-  private end = 0;
+  /** For each key length: whether a top-level name has it (most keys are told apart by their length alone). */
+  private readonly topLength = new Uint8Array(64);
+  /** The values left in each open map or array around the current one, and whether it is a map. */
+  private readonly stackLeft = new Float64Array(MAX_DEPTH);
+  private readonly stackIsMap = new Uint8Array(MAX_DEPTH);
+  private viewBufA: Buffer = EMPTY;
+  private viewA: DataView = new DataView(EMPTY.buffer, EMPTY.byteOffset, 0);
+  private viewBufB: Buffer = EMPTY;
+  private viewB = this.viewA;
 
   constructor(paths: readonly FieldPath[]) {
     this.fields = new Array<string | undefined>(paths.length).fill(undefined);
@@ -91,14 +100,17 @@ export class MsgpackJsonTranscoder {
         t = this.topNames.length;
         this.topNames.push(Buffer.from(path[0], 'utf8'));
         this.topField.push(-1);
-        this.children.push({ names: [], field: [] });
+        this.children.push({ names: [], field: [], lengths: 0 });
       }
       if (path.length === 1) this.topField[t] = index;
       else {
-        this.children[t]!.names.push(Buffer.from(path[1], 'utf8'));
+        const name = Buffer.from(path[1], 'utf8');
+        this.children[t]!.names.push(name);
+        if (name.length < 32) this.children[t]!.lengths |= 1 << name.length;
         this.children[t]!.field.push(index);
       }
     });
+    for (const name of this.topNames) if (name.length < this.topLength.length) this.topLength[name.length] = 1;
   }
 
   /** The JSON text of the map in `src[start, end)`, or undefined when only a real decode gives the right text. */
@@ -143,30 +155,327 @@ export class MsgpackJsonTranscoder {
     return length;
   }
 
+  /**
+   * The whole record in one loop over a stack of open maps and arrays, with the output's buffer, offset
+   * and room in locals: per value a few comparisons and stores, no call (a call per value, and the
+   * fields reloaded after each, were most of the thread's time in W1). Room is checked once per value
+   * against `lim`, SLACK short of the end: enough for any scalar and the brackets that close after it;
+   * a string asks for its worst case of escapes first.
+   */
   private printMap(src: Buffer, start: number, end: number): number {
-    this.src = src;
-    this.end = end;
     this.ascii = true;
-    this.fields.fill(undefined);
-    const b = src[start];
-    let count: number;
+    const fields = this.fields;
+    fields.fill(undefined);
     let p: number;
-    if (b === undefined) return -1;
-    if (b >= 0x80 && b <= 0x8f) {
-      count = b & 0x0f;
+    let count: number;
+    const b0 = src[start];
+    if (b0 === undefined || start >= end) return -1;
+    if (b0 >= 0x80 && b0 <= 0x8f) {
+      count = b0 & 0x0f;
       p = start + 1;
-    } else if (b === 0xde && start + 3 <= end) {
+    } else if (b0 === 0xde && start + 3 <= end) {
       count = (src[start + 1]! << 8) | src[start + 2]!;
       p = start + 3;
-    } else if (b === 0xdf && start + 5 <= end) {
+    } else if (b0 === 0xdf && start + 5 <= end) {
       count = uint32(src, start + 1);
       p = start + 5;
     } else {
       return -1;
     }
-    p = this.map(p, count, 0, -1);
-    this.src = EMPTY;
-    return p === end ? this.o - this.base : -1;
+    const stackLeft = this.stackLeft;
+    const stackIsMap = this.stackIsMap;
+    const topLength = this.topLength;
+    let out = this.out;
+    let ov = this.view(out);
+    const sv = this.view(src);
+    let o = this.o;
+    let lim = this.limit - SLACK;
+    let high = 0;
+    /** Open maps and arrays around the next value (the record's map is 0), and the values left in the innermost. */
+    let depth = 0;
+    let left = count;
+    let inMap = true;
+    /** At depth 1, in the map of a top-level key with children to capture: that key's index, else -1. */
+    let parent = -1;
+    if (o > lim) {
+      this.o = o;
+      this.reserve(SLACK);
+      out = this.out;
+      ov = this.view(out);
+      o = this.o;
+      lim = this.limit - SLACK;
+    }
+    out[o++] = 0x7b;
+    if (left === 0) out[o++] = 0x7d;
+    else
+      for (;;) {
+        if (o > lim) {
+          this.o = o;
+          this.reserve(SLACK);
+          out = this.out;
+          ov = this.view(out);
+          o = this.o;
+          lim = this.limit - SLACK;
+        }
+        left--;
+        let field = -1;
+        let child = -1;
+        if (inMap) {
+          // The key: a str, not integer-like (JavaScript would reorder it), not __proto__.
+          if (p >= end) return -1;
+          const h = src[p]!;
+          let ks: number;
+          let kl: number;
+          if (h >= 0xa0 && h <= 0xbf) {
+            ks = p + 1;
+            kl = h & 0x1f;
+          } else if (h === 0xd9 && p + 2 <= end) {
+            ks = p + 2;
+            kl = src[p + 1]!;
+          } else if (h === 0xda && p + 3 <= end) {
+            ks = p + 3;
+            kl = (src[p + 1]! << 8) | src[p + 2]!;
+          } else if (h === 0xdb && p + 5 <= end) {
+            ks = p + 5;
+            kl = uint32(src, p + 1);
+          } else {
+            return -1;
+          }
+          p = ks + kl;
+          if (p > end) return -1;
+          if (kl !== 0) {
+            const k0 = src[ks]!;
+            if (k0 >= 0x30 && k0 <= 0x39) return -1;
+            if (kl === 9 && k0 === 0x5f && isProto(src, ks)) return -1;
+          }
+          if (o + 6 * kl > lim) {
+            this.o = o;
+            this.reserve(6 * kl + SLACK);
+            out = this.out;
+            ov = this.view(out);
+            o = this.o;
+            lim = this.limit - SLACK;
+          }
+          out[o++] = QUOTE;
+          o = copyString(src, sv, ks, p, out, ov, o);
+          if (o < 0) {
+            o = ~o;
+            high = 1;
+          }
+          out[o++] = QUOTE;
+          out[o++] = COLON;
+          // Is this key a field to capture, or the parent of some?
+          if (depth === 0) {
+            if (kl >= topLength.length || topLength[kl] !== 0) {
+              const t = indexOfName(this.topNames, src, ks, kl);
+              if (t >= 0) {
+                field = this.topField[t]!;
+                const fieldsOfChild = this.children[t]!.field;
+                if (fieldsOfChild.length > 0) {
+                  child = t;
+                  // A repeated parent replaces the earlier one, as it would in the decoded object.
+                  for (let f = 0; f < fieldsOfChild.length; f++) fields[fieldsOfChild[f]!] = undefined;
+                }
+              }
+            }
+          } else if (depth === 1 && parent >= 0) {
+            const c = this.children[parent]!;
+            if (kl >= 32 || ((c.lengths >>> kl) & 1) !== 0) {
+              const n = indexOfName(c.names, src, ks, kl);
+              if (n >= 0) field = c.field[n]!;
+            }
+          }
+          if (field >= 0) fields[field] = this.captureString(src, p, end);
+        }
+        // The value.
+        if (p >= end) return -1;
+        const b = src[p]!;
+        let sl = -1;
+        let open = -1;
+        if (b >= 0xa0 && b <= 0xbf) {
+          sl = b & 0x1f;
+          p += 1;
+        } else if (b < 0x80) {
+          if (b < 10) out[o++] = 0x30 + b;
+          else if (b < 100) {
+            const q = (b * 205) >> 11; // b / 10
+            out[o++] = 0x30 + q;
+            out[o++] = 0x30 + b - q * 10;
+          } else {
+            out[o++] = 0x31;
+            const r = b - 100;
+            const q = (r * 205) >> 11;
+            out[o++] = 0x30 + q;
+            out[o++] = 0x30 + r - q * 10;
+          }
+          p += 1;
+        } else if (b < 0x90) {
+          open = b & 0x0f;
+          p += 1;
+        } else if (b < 0xa0) {
+          open = b & 0x0f;
+          p += 1;
+        } else if (b >= 0xe0) {
+          o = writeInteger(out, o, b - 0x100);
+          p += 1;
+        } else {
+          switch (b) {
+            case 0xc0:
+              out[o++] = 0x6e; // null
+              out[o++] = 0x75;
+              out[o++] = 0x6c;
+              out[o++] = 0x6c;
+              p += 1;
+              break;
+            case 0xc2:
+              out[o++] = 0x66; // false
+              out[o++] = 0x61;
+              out[o++] = 0x6c;
+              out[o++] = 0x73;
+              out[o++] = 0x65;
+              p += 1;
+              break;
+            case 0xc3:
+              out[o++] = 0x74; // true
+              out[o++] = 0x72;
+              out[o++] = 0x75;
+              out[o++] = 0x65;
+              p += 1;
+              break;
+            case 0xcc:
+              if (p + 2 > end) return -1;
+              o = writeInteger(out, o, src[p + 1]!);
+              p += 2;
+              break;
+            case 0xcd:
+              if (p + 3 > end) return -1;
+              o = writeInteger(out, o, (src[p + 1]! << 8) | src[p + 2]!);
+              p += 3;
+              break;
+            case 0xce:
+              if (p + 5 > end) return -1;
+              o = writeInteger(out, o, uint32(src, p + 1));
+              p += 5;
+              break;
+            case 0xcf:
+              if (p + 9 > end) return -1;
+              o = writeNumber(out, o, uint32(src, p + 1) * 0x100000000 + uint32(src, p + 5));
+              p += 9;
+              break;
+            case 0xd0:
+              if (p + 2 > end) return -1;
+              o = writeInteger(out, o, (src[p + 1]! << 24) >> 24);
+              p += 2;
+              break;
+            case 0xd1:
+              if (p + 3 > end) return -1;
+              o = writeInteger(out, o, (((src[p + 1]! << 8) | src[p + 2]!) << 16) >> 16);
+              p += 3;
+              break;
+            case 0xd2:
+              if (p + 5 > end) return -1;
+              o = writeInteger(out, o, (src[p + 1]! << 24) | (src[p + 2]! << 16) | (src[p + 3]! << 8) | src[p + 4]!);
+              p += 5;
+              break;
+            case 0xd3:
+              if (p + 9 > end) return -1;
+              o = writeNumber(out, o, ((src[p + 1]! << 24) | (src[p + 2]! << 16) | (src[p + 3]! << 8) | src[p + 4]!) * 0x100000000 + uint32(src, p + 5));
+              p += 9;
+              break;
+            case 0xcb:
+              if (p + 9 > end) return -1;
+              o = writeNumber(out, o, src.readDoubleBE(p + 1));
+              p += 9;
+              break;
+            case 0xd9:
+              if (p + 2 > end) return -1;
+              sl = src[p + 1]!;
+              p += 2;
+              break;
+            case 0xda:
+              if (p + 3 > end) return -1;
+              sl = (src[p + 1]! << 8) | src[p + 2]!;
+              p += 3;
+              break;
+            case 0xdb:
+              if (p + 5 > end) return -1;
+              sl = uint32(src, p + 1);
+              p += 5;
+              break;
+            case 0xdc:
+              if (p + 3 > end) return -1;
+              open = (src[p + 1]! << 8) | src[p + 2]!;
+              p += 3;
+              break;
+            case 0xdd:
+              if (p + 5 > end) return -1;
+              open = uint32(src, p + 1);
+              p += 5;
+              break;
+            case 0xde:
+              if (p + 3 > end) return -1;
+              open = (src[p + 1]! << 8) | src[p + 2]!;
+              p += 3;
+              break;
+            case 0xdf:
+              if (p + 5 > end) return -1;
+              open = uint32(src, p + 1);
+              p += 5;
+              break;
+            default:
+              return -1; // bin, float 32, ext, 0xc1
+          }
+        }
+        if (sl >= 0) {
+          const se = p + sl;
+          if (se > end) return -1;
+          if (o + 6 * sl > lim) {
+            this.o = o;
+            this.reserve(6 * sl + SLACK);
+            out = this.out;
+            ov = this.view(out);
+            o = this.o;
+            lim = this.limit - SLACK;
+          }
+          out[o++] = QUOTE;
+          o = copyString(src, sv, p, se, out, ov, o);
+          if (o < 0) {
+            o = ~o;
+            high = 1;
+          }
+          out[o++] = QUOTE;
+          p = se;
+        } else if (open >= 0) {
+          // A map or an array: fixmap, map 16/32 are 0x8X, 0xde, 0xdf.
+          const isMap = b < 0x90 || b >= 0xde;
+          out[o++] = isMap ? 0x7b : 0x5b;
+          if (open > 0) {
+            // Its values would be one level deeper than MAX_DEPTH.
+            if (depth + 1 >= MAX_DEPTH) return -1;
+            stackLeft[depth] = left;
+            stackIsMap[depth] = inMap ? 1 : 0;
+            if (depth === 0) parent = child;
+            depth++;
+            left = open;
+            inMap = isMap;
+            continue;
+          }
+          out[o++] = isMap ? 0x7d : 0x5d;
+        }
+        // The value is written: close what it ends, then a comma before the next one.
+        while (left === 0) {
+          out[o++] = inMap ? 0x7d : 0x5d;
+          if (depth === 0) break;
+          depth--;
+          left = stackLeft[depth]!;
+          inMap = stackIsMap[depth] === 1;
+        }
+        if (left === 0) break;
+        out[o++] = COMMA;
+      }
+    this.o = o;
+    this.ascii = high === 0;
+    return p === end ? o - this.base : -1;
   }
 
   /** Where `print` left its text. */
@@ -222,53 +531,6 @@ export class MsgpackJsonTranscoder {
     return p === end;
   }
 
-  /** Writes a map's `count` pairs (its header already read); `parent` is the top-level name index, or -1. */
-  private map(p: number, count: number, depth: number, parent: number): number {
-    const src = this.src;
-    this.put(0x7b);
-    for (let i = 0; i < count; i++) {
-      if (i > 0) this.put(COMMA);
-      // The key: a str, not integer-like (JavaScript would reorder it), not __proto__.
-      const ks = strStart(src, p, this.end);
-      if (ks < 0) return FAIL;
-      const kl = headerCount;
-      p = ks + kl;
-      if (kl === 0) {
-        // "" is a fine key
-      } else {
-        const k0 = src[ks]!;
-        if (k0 >= 0x30 && k0 <= 0x39) return FAIL;
-        if (kl === 9 && k0 === 0x5f && isProto(src, ks)) return FAIL;
-      }
-      this.string(ks, kl);
-      this.put(COLON);
-      // Is this key a field to capture, or the parent of some?
-      let field = -1;
-      let child = -1;
-      if (depth === 0) {
-        const t = indexOfName(this.topNames, src, ks, kl);
-        if (t >= 0) {
-          field = this.topField[t]!;
-          if (this.children[t]!.names.length > 0) {
-            child = t;
-            // A repeated parent replaces the earlier one, as it would in the decoded object.
-            const fieldsOfChild = this.children[t]!.field;
-            for (let f = 0; f < fieldsOfChild.length; f++) this.fields[fieldsOfChild[f]!] = undefined;
-          }
-        }
-      } else if (depth === 1 && parent >= 0) {
-        const c = this.children[parent]!;
-        const n = indexOfName(c.names, src, ks, kl);
-        if (n >= 0) field = c.field[n]!;
-      }
-      if (field >= 0) this.fields[field] = this.captureString(src, p, this.end);
-      p = this.value(p, depth + 1, child);
-      if (p < 0) return FAIL;
-    }
-    this.put(0x7d);
-    return p;
-  }
-
   /**
    * The string at `p` (a msgpack str), or undefined for any other type. Field values repeat (a
    * handful of types, reasons, kinds and namespaces): short ones are interned by their bytes, which
@@ -289,162 +551,15 @@ export class MsgpackJsonTranscoder {
     return text;
   }
 
-  private value(p: number, depth: number, parent: number): number {
-    if (depth > MAX_DEPTH || p >= this.end) return FAIL;
-    const src = this.src;
-    const b = src[p]!;
-    if (b < 0x80) return this.integer(b, p + 1);
-    if (b >= 0xe0) return this.integer(b - 0x100, p + 1);
-    if (b < 0x90) return this.map(p + 1, b & 0x0f, depth, parent);
-    if (b < 0xa0) return this.array(p + 1, b & 0x0f, depth);
-    if (b < 0xc0) return this.stringAt(p + 1, b & 0x1f);
-    const end = this.end;
-    switch (b) {
-      case 0xc0:
-        this.bytes(NULL_BYTES);
-        return p + 1;
-      case 0xc2:
-        this.bytes(FALSE_BYTES);
-        return p + 1;
-      case 0xc3:
-        this.bytes(TRUE_BYTES);
-        return p + 1;
-      case 0xcc:
-        return p + 2 <= end ? this.integer(src[p + 1]!, p + 2) : FAIL;
-      case 0xcd:
-        return p + 3 <= end ? this.integer((src[p + 1]! << 8) | src[p + 2]!, p + 3) : FAIL;
-      case 0xce:
-        return p + 5 <= end ? this.integer(uint32(src, p + 1), p + 5) : FAIL;
-      case 0xcf:
-        return p + 9 <= end ? this.integer(uint32(src, p + 1) * 0x100000000 + uint32(src, p + 5), p + 9) : FAIL;
-      case 0xd0:
-        return p + 2 <= end ? this.integer((src[p + 1]! << 24) >> 24, p + 2) : FAIL;
-      case 0xd1:
-        return p + 3 <= end ? this.integer((((src[p + 1]! << 8) | src[p + 2]!) << 16) >> 16, p + 3) : FAIL;
-      case 0xd2:
-        return p + 5 <= end ? this.integer((src[p + 1]! << 24) | (src[p + 2]! << 16) | (src[p + 3]! << 8) | src[p + 4]!, p + 5) : FAIL;
-      case 0xd3:
-        return p + 9 <= end ? this.integer(((src[p + 1]! << 24) | (src[p + 2]! << 16) | (src[p + 3]! << 8) | src[p + 4]!) * 0x100000000 + uint32(src, p + 5), p + 9) : FAIL;
-      case 0xcb:
-        return p + 9 <= end ? this.number(src.readDoubleBE(p + 1), p + 9) : FAIL;
-      case 0xd9:
-        return p + 2 <= end ? this.stringAt(p + 2, src[p + 1]!) : FAIL;
-      case 0xda:
-        return p + 3 <= end ? this.stringAt(p + 3, (src[p + 1]! << 8) | src[p + 2]!) : FAIL;
-      case 0xdb:
-        return p + 5 <= end ? this.stringAt(p + 5, uint32(src, p + 1)) : FAIL;
-      case 0xdc:
-        return p + 3 <= end ? this.array(p + 3, (src[p + 1]! << 8) | src[p + 2]!, depth) : FAIL;
-      case 0xdd:
-        return p + 5 <= end ? this.array(p + 5, uint32(src, p + 1), depth) : FAIL;
-      case 0xde:
-        return p + 3 <= end ? this.map(p + 3, (src[p + 1]! << 8) | src[p + 2]!, depth, parent) : FAIL;
-      case 0xdf:
-        return p + 5 <= end ? this.map(p + 5, uint32(src, p + 1), depth, parent) : FAIL;
-      default:
-        return FAIL; // bin, float 32, ext, 0xc1
-    }
-  }
-
-  private array(p: number, count: number, depth: number): number {
-    this.put(0x5b);
-    for (let i = 0; i < count; i++) {
-      if (i > 0) this.put(COMMA);
-      p = this.value(p, depth + 1, -1);
-      if (p < 0) return FAIL;
-    }
-    this.put(0x5d);
-    return p;
-  }
-
-  private integer(n: number, next: number): number {
-    // Digits written straight into the output: String(n) and a write of it cost far more. Beyond
-    // 2^53 a double no longer holds the integer exactly: JavaScript's own formatting decides then.
-    if (n > MAX_EXACT || n < -MAX_EXACT) return this.number(n, next);
-    this.reserve(MAX_INTEGER_CHARS);
-    const out = this.out;
-    let o = this.o;
-    if (n < 0) {
-      out[o++] = 0x2d; // -
-      n = -n;
-    }
-    if (n < 10) {
-      out[o++] = 0x30 + n;
-    } else {
-      let digits = 1;
-      for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++;
-      for (let i = o + digits - 1; i >= o; i--) {
-        const q = Math.floor(n / 10);
-        out[i] = 0x30 + (n - q * 10);
-        n = q;
-      }
-      o += digits;
-    }
-    this.o = o;
-    return next;
-  }
-
-  private number(n: number, next: number): number {
-    const text = Number.isFinite(n) ? String(n) : 'null';
-    this.reserve(text.length);
-    this.o += this.out.write(text, this.o, 'latin1');
-    return next;
-  }
-
-  private stringAt(p: number, length: number): number {
-    const next = p + length;
-    if (next > this.end) return FAIL;
-    this.string(p, length);
-    return next;
-  }
-
-  /** A JSON string of the UTF-8 bytes `src[p, p+length)`, escaped as JSON.stringify does. */
-  private string(p: number, length: number): void {
-    this.reserve(6 * length + 2);
-    const src = this.src;
-    const out = this.out;
-    let o = this.o;
-    out[o++] = QUOTE;
-    const end = p + length;
-    for (let i = p; i < end; i++) {
-      const c = src[i]!;
-      if (c >= 0x80) {
-        this.ascii = false;
-        out[o++] = c;
-        continue;
-      }
-      const kind = ESCAPE_KIND[c]!;
-      if (kind === 0) {
-        out[o++] = c;
-      } else if (kind === 1) {
-        out[o++] = BACKSLASH;
-        out[o++] = ESCAPE_CHAR[c]!;
-      } else {
-        out[o++] = BACKSLASH;
-        out[o++] = 0x75; // u
-        out[o++] = 0x30;
-        out[o++] = 0x30;
-        out[o++] = HEX[c >> 4]!;
-        out[o++] = HEX[c & 0x0f]!;
-      }
-    }
-    out[o++] = QUOTE;
-    this.o = o;
-  }
-
-  private put(byte: number): void {
-    if (this.o >= this.limit) this.reserve(1);
-    this.out[this.o++] = byte;
-  }
-
-  private bytes(b: Buffer): void {
-    // Byte by byte: a few bytes (null, true, false), and copy into shared memory (the print thread's
-    // output) takes Node's slow path, 36 ms of the thread's profile in forward-packed-1k-ack.
-    this.reserve(b.length);
-    const out = this.out;
-    let o = this.o;
-    for (let i = 0; i < b.length; i++) out[o++] = b[i]!;
-    this.o = o;
+  /** A DataView of `buf`: the last two are kept (a job's input and output, or a chunk's buffer and the own one). */
+  private view(buf: Buffer): DataView {
+    if (buf === this.viewBufA) return this.viewA;
+    if (buf === this.viewBufB) return this.viewB;
+    this.viewBufB = this.viewBufA;
+    this.viewB = this.viewA;
+    this.viewBufA = buf;
+    this.viewA = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    return this.viewA;
   }
 
   private reserve(n: number): void {
@@ -508,6 +623,107 @@ function strStart(src: Buffer, p: number, end: number): number {
     return -1;
   }
   return ks + headerCount <= end ? ks : -1;
+}
+
+/**
+ * Copies the UTF-8 bytes `src[p, end)` into `out` at `o`, escaped as JSON.stringify escapes them (no
+ * quotes): returns the offset past them, or its complement (~offset, negative) if a byte was not ASCII.
+ * Four bytes at a time while none of them needs an escape (a JavaScript loop costs per byte, and most
+ * strings need none), the last 1-3 as the string's last four; `sv` and `ov` are views of `src` and
+ * `out`. Small, so that the printing loop inlines it: the rest is in copyEscaping.
+ */
+function copyString(src: Buffer, sv: DataView, p: number, end: number, out: Buffer, ov: DataView, o: number): number {
+  if (end - p < 4) return copyEscaping(src, sv, p, end, out, ov, o, 0);
+  let high = 0;
+  let i = p;
+  for (; i + 4 <= end; i += 4, o += 4) {
+    const x = sv.getInt32(i, true);
+    if (needsEscape(x)) return copyEscaping(src, sv, i, end, out, ov, o, high);
+    ov.setInt32(o, x, true);
+    high |= x;
+  }
+  if (i < end) {
+    // The string's last four bytes, over those already written (the same bytes: none needed an escape).
+    const x = sv.getInt32(end - 4, true);
+    if (needsEscape(x)) return copyEscaping(src, sv, i, end, out, ov, o, high);
+    o += end - i;
+    ov.setInt32(o - 4, x, true);
+    high |= x;
+  }
+  return (high & 0x80808080) === 0 ? o : ~o;
+}
+
+/** Whether one of the four bytes of `x` is below 0x20, a quote or a backslash (or, rarely, a false alarm next to one). */
+function needsEscape(x: number): boolean {
+  const q = x ^ 0x22222222;
+  const b = x ^ 0x5c5c5c5c;
+  // Such a byte sets its top bit here; a borrow only adds false alarms above a real one.
+  return ((((x - 0x20202020) & ~x) | ((q - 0x01010101) & ~q) | ((b - 0x01010101) & ~b)) & 0x80808080) !== 0;
+}
+
+/** copyString from a byte that may need an escape on; `high` carries the top bits seen so far. */
+function copyEscaping(src: Buffer, sv: DataView, p: number, end: number, out: Buffer, ov: DataView, o: number, high: number): number {
+  let i = p;
+  for (;;) {
+    for (; i + 4 <= end; i += 4, o += 4) {
+      const x = sv.getInt32(i, true);
+      if (needsEscape(x)) break;
+      ov.setInt32(o, x, true);
+      high |= x;
+    }
+    if (i >= end) break;
+    const c = src[i++]!;
+    const kind = ESCAPE_KIND[c]!;
+    if (kind === 0) {
+      out[o++] = c;
+    } else if (kind === 3) {
+      out[o++] = c;
+      high |= 0x80;
+    } else if (kind === 1) {
+      out[o++] = BACKSLASH;
+      out[o++] = ESCAPE_CHAR[c]!;
+    } else {
+      out[o++] = BACKSLASH;
+      out[o++] = 0x75; // u
+      out[o++] = 0x30;
+      out[o++] = 0x30;
+      out[o++] = HEX[c >> 4]!;
+      out[o++] = HEX[c & 0x0f]!;
+    }
+  }
+  return (high & 0x80808080) === 0 ? o : ~o;
+}
+
+/**
+ * An integer's digits into `out` at `o` (String(n) and a write of it cost far more): returns the
+ * offset past them. Beyond 2^53 a double no longer holds the integer exactly: JavaScript's own
+ * formatting decides then.
+ */
+function writeInteger(out: Buffer, o: number, n: number): number {
+  if (n > MAX_EXACT || n < -MAX_EXACT) return writeNumber(out, o, n);
+  if (n < 0) {
+    out[o++] = 0x2d; // -
+    n = -n;
+  }
+  if (n < 10) {
+    out[o++] = 0x30 + n;
+    return o;
+  }
+  let digits = 1;
+  for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++;
+  for (let i = o + digits - 1; i >= o; i--) {
+    const q = Math.floor(n / 10);
+    out[i] = 0x30 + (n - q * 10);
+    n = q;
+  }
+  return o + digits;
+}
+
+/** A number as JavaScript prints it (at most 25 characters), null for NaN and the infinities, as JSON.stringify. */
+function writeNumber(out: Buffer, o: number, n: number): number {
+  const text = Number.isFinite(n) ? String(n) : 'null';
+  for (let i = 0; i < text.length; i++) out[o++] = text.charCodeAt(i);
+  return o;
 }
 
 function sameBytes(a: Buffer, src: Buffer, p: number, length: number): boolean {
