@@ -172,14 +172,11 @@ export class FrameBatcher {
     const before = w.length;
     if (format.messages) this.writeMessage(frame, tag, time, record, start, end, metadata);
     else {
-      w.arrayHeader(2);
-      if (format.timeAsInteger) w.integerTime(time);
-      else if (format.retainMetadata) {
+      if (format.timeAsInteger) {
         w.arrayHeader(2);
-        w.eventTime(time);
-        w.raw(metadata ?? EMPTY_MAP);
-      } else w.eventTime(time);
-      w.raw(record, start, end);
+        w.integerTime(time);
+        w.raw(record, start, end);
+      } else w.forwardEntry(time, format.retainMetadata ? (metadata ?? EMPTY_MAP) : undefined, record, start, end);
     }
     frame.entries++;
     addRun(frame.runs, target);
