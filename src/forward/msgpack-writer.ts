@@ -141,15 +141,17 @@ export class MsgpackWriter {
    */
   eventTime(ns: bigint): void {
     this.room(10);
-    this.length = this.writeEventTime(ns, this.length);
+    this.length = this.writeEventTime(ns, -1, 0, this.length);
   }
 
   /**
    * One Forward mode entry, `[EventTime, record]`, or `[[EventTime, metadata], record]` when
    * `metadata` is given: the same bytes as the header, time and raw calls would write, with one
-   * check for room and no view allocated per entry (a node agent writes one entry per event).
+   * check for room and no view allocated per entry (a node agent writes one entry per event). The
+   * time is `seconds` and `nanos` when `seconds` is not negative (an EventTime's parts as they arrived,
+   * which `ns` then need not be), else `ns`.
    */
-  forwardEntry(ns: bigint, metadata: Uint8Array | undefined, record: Uint8Array, start: number, end: number): void {
+  forwardEntry(ns: bigint, seconds: number, nanos: number, metadata: Uint8Array | undefined, record: Uint8Array, start: number, end: number): void {
     const n = end - start;
     const m = metadata === undefined ? 0 : metadata.length;
     this.room(12 + m + n);
@@ -157,7 +159,7 @@ export class MsgpackWriter {
     let p = this.length;
     b[p++] = 0x92;
     if (metadata !== undefined) b[p++] = 0x92;
-    p = this.writeEventTime(ns, p);
+    p = this.writeEventTime(ns, seconds, nanos, p);
     if (m === 1) b[p++] = metadata![0]!;
     else if (m > 0) {
       b.set(metadata!, p);
@@ -167,9 +169,15 @@ export class MsgpackWriter {
     this.length = p + n;
   }
 
-  /** Whole seconds (Fluent Bit's `time_as_integer`, Fluentd v0.12), clamped like `eventTime`. */
-  integerTime(ns: bigint): void {
-    this.uint(eventTimeParts(ns)[0]);
+  /** Whole seconds (Fluent Bit's `time_as_integer`, Fluentd v0.12), clamped like `eventTime`; `seconds` instead when not negative. */
+  integerTime(ns: bigint, seconds = -1): void {
+    this.uint(seconds >= 0 ? seconds : eventTimeParts(ns)[0]);
+  }
+
+  /** EventTime of `seconds` and `nanos` (an EventTime's parts, as they arrived) when `seconds` is not negative, else of `ns`. */
+  eventTimeOf(ns: bigint, seconds: number, nanos: number): void {
+    this.room(10);
+    this.length = this.writeEventTime(ns, seconds, nanos, this.length);
   }
 
   /** Bytes that are one or more whole msgpack values already. */
@@ -181,11 +189,14 @@ export class MsgpackWriter {
     this.length += n;
   }
 
-  /** EventTime's 10 bytes at `p` (room checked by the caller); returns the offset past them. */
-  private writeEventTime(ns: bigint, p: number): number {
+  /** EventTime's 10 bytes at `p` (room checked by the caller), as for eventTimeOf; returns the offset past them. */
+  private writeEventTime(ns: bigint, wireSeconds: number, wireNanos: number, p: number): number {
     let seconds: number;
     let nanoseconds: number;
-    if (ns >= secondFrom && ns < secondTo) {
+    if (wireSeconds >= 0) {
+      seconds = wireSeconds;
+      nanoseconds = wireNanos;
+    } else if (ns >= secondFrom && ns < secondTo) {
       seconds = secondValue;
       nanoseconds = Number(ns - secondFrom);
     } else {

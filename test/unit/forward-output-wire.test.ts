@@ -239,7 +239,13 @@ test('forwardEntry writes the bytes of arrayHeader, eventTime and raw: [time, re
         // A writer smaller than one entry: forwardEntry makes room once for all of it.
         const fused = new MsgpackWriter(16);
         fused.uint(7);
-        fused.forwardEntry(ns, metadata, bytes, start, end);
+        fused.forwardEntry(ns, -1, 0, metadata, bytes, start, end);
+        // The same time given as the EventTime's parts, as an entry arrived with it (ns then unused).
+        const [s0, n0] = eventTimeParts(ns);
+        const wire = new MsgpackWriter(16);
+        wire.uint(7);
+        wire.forwardEntry(0n, s0, n0, metadata, bytes, start, end);
+        assert.equal(wire.copy().toString('hex'), fused.copy().toString('hex'));
         const parts = new MsgpackWriter();
         parts.uint(7);
         parts.arrayHeader(2);
@@ -265,4 +271,21 @@ test('raw copies a record from inside a larger buffer, and a whole buffer as it 
   w.raw(pool, 1, 5);
   w.raw(Buffer.from([0xc0]));
   assert.equal(w.copy().toString('hex'), 'a3616263a3616263c0');
+});
+
+test('eventTimeOf and integerTime write the parts given as they would the same time in ns', () => {
+  for (const ns of [1_796_193_609_123_456_789n, 1_000_000_000n, 4_294_967_295_999_999_999n]) {
+    const [seconds, nanos] = eventTimeParts(ns);
+    const a = new MsgpackWriter();
+    a.eventTime(ns);
+    a.integerTime(ns);
+    const b = new MsgpackWriter();
+    b.eventTimeOf(0n, seconds, nanos);
+    b.integerTime(0n, seconds);
+    const c = new MsgpackWriter();
+    c.eventTimeOf(ns, -1, 0);
+    c.integerTime(ns, -1);
+    assert.equal(b.copy().toString('hex'), a.copy().toString('hex'));
+    assert.equal(c.copy().toString('hex'), a.copy().toString('hex'));
+  }
 });
