@@ -29,6 +29,12 @@ export interface MsgpackRecord {
   readonly end: number;
   /** The record's JSON text (JSON.stringify of the decoded record), when a worker thread printed it ahead. */
   readonly json: string | undefined;
+  /**
+   * The time as it arrived, when the event's time is still that one: whole seconds (-1 when not
+   * known or changed since) and nanoseconds. Lets an output write it back without `time`'s bigint.
+   */
+  readonly wireSeconds?: number;
+  readonly wireNanos?: number;
 }
 
 export const NS_PER_SECOND = 1_000_000_000n;

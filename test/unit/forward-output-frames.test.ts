@@ -198,3 +198,21 @@ test('a large Forward frame is sent from the buffer it was built in (its header 
   assert.equal(third.bytes.buffer, first.bytes.buffer);
   assert.equal((unpack(third.bytes) as unknown[])[0], 'app.third');
 });
+
+test("an entry's time given as the EventTime's parts as it arrived makes the same frame as the time in ns, in every mode", async () => {
+  const ns = 1_796_193_609_123_456_789n;
+  const modes: Partial<FrameFormat>[] = [{}, { retainMetadata: false }, { timeAsInteger: true }, { messages: true }, { messages: true, timeAsInteger: true }];
+  for (const format of modes) {
+    const frames: string[] = [];
+    for (const parts of [false, true]) {
+      let closed: Promise<Frame> | undefined;
+      const batcher = new FrameBatcher({ format: { ...FORWARD, ...format }, batchSizeBytes: 1 << 20, flushMs: 60_000, onClose: (f) => (closed = f) });
+      const record = packValue(RECORD);
+      if (parts) batcher.add('app.one', 0n, record, 0, record.length, undefined, undefined, 1_796_193_609, 123_456_789);
+      else batcher.add('app.one', ns, record, 0, record.length, undefined, undefined);
+      batcher.close();
+      frames.push((await closed!).bytes.toString('hex'));
+    }
+    assert.equal(frames[1], frames[0], JSON.stringify(format));
+  }
+});

@@ -226,3 +226,66 @@ test('EventTime: times in the same second, the next, an earlier one, and the edg
     assert.deepEqual(unpack(w.copy()), new EventTime(seconds, nanoseconds), `${ns}`);
   }
 });
+
+test('forwardEntry writes the bytes of arrayHeader, eventTime and raw: [time, record] and [[time, metadata], record], records at any offset, the buffer growing', () => {
+  const base = 1_796_193_609n * 1_000_000_000n;
+  const times = [base + 123n, base + 999_999_999n, base + 1_000_000_000n, base - 1n, 0n, -3n, 4_294_967_296_000_000_000n];
+  const record = packValue({ log: 'x'.repeat(300), n: 1 });
+  const framed = Buffer.concat([Buffer.from([1, 2, 3]), record, Buffer.from([4])]);
+  const metadatas = [undefined, Buffer.from([0x80]), packValue({ k: 'v' })];
+  for (const ns of times) {
+    for (const metadata of metadatas) {
+      for (const [bytes, start, end] of [[record, 0, record.length], [framed, 3, 3 + record.length]] as const) {
+        // A writer smaller than one entry: forwardEntry makes room once for all of it.
+        const fused = new MsgpackWriter(16);
+        fused.uint(7);
+        fused.forwardEntry(ns, -1, 0, metadata, bytes, start, end);
+        // The same time given as the EventTime's parts, as an entry arrived with it (ns then unused).
+        const [s0, n0] = eventTimeParts(ns);
+        const wire = new MsgpackWriter(16);
+        wire.uint(7);
+        wire.forwardEntry(0n, s0, n0, metadata, bytes, start, end);
+        assert.equal(wire.copy().toString('hex'), fused.copy().toString('hex'));
+        const parts = new MsgpackWriter();
+        parts.uint(7);
+        parts.arrayHeader(2);
+        if (metadata !== undefined) {
+          parts.arrayHeader(2);
+          parts.eventTime(ns);
+          parts.raw(metadata);
+        } else parts.eventTime(ns);
+        parts.raw(bytes, start, end);
+        assert.equal(fused.copy().toString('hex'), parts.copy().toString('hex'), `${ns} ${metadata?.toString('hex')} ${start}`);
+        const [seconds, nanoseconds] = eventTimeParts(ns);
+        const entry = unpack(fused.copy(1)) as unknown[];
+        assert.deepEqual(entry, [metadata === undefined ? new EventTime(seconds, nanoseconds) : [new EventTime(seconds, nanoseconds), unpack(metadata)], { log: 'x'.repeat(300), n: 1 }]);
+      }
+    }
+  }
+});
+
+test('raw copies a record from inside a larger buffer, and a whole buffer as it is', () => {
+  const pool = Buffer.from('00a36162630000', 'hex');
+  const w = new MsgpackWriter(16);
+  w.raw(pool.subarray(1), 0, 4);
+  w.raw(pool, 1, 5);
+  w.raw(Buffer.from([0xc0]));
+  assert.equal(w.copy().toString('hex'), 'a3616263a3616263c0');
+});
+
+test('eventTimeOf and integerTime write the parts given as they would the same time in ns', () => {
+  for (const ns of [1_796_193_609_123_456_789n, 1_000_000_000n, 4_294_967_295_999_999_999n]) {
+    const [seconds, nanos] = eventTimeParts(ns);
+    const a = new MsgpackWriter();
+    a.eventTime(ns);
+    a.integerTime(ns);
+    const b = new MsgpackWriter();
+    b.eventTimeOf(0n, seconds, nanos);
+    b.integerTime(0n, seconds);
+    const c = new MsgpackWriter();
+    c.eventTimeOf(ns, -1, 0);
+    c.integerTime(ns, -1);
+    assert.equal(b.copy().toString('hex'), a.copy().toString('hex'));
+    assert.equal(c.copy().toString('hex'), a.copy().toString('hex'));
+  }
+});

@@ -28,8 +28,9 @@ export class ForwardEntryReader {
   private lastSecondsNs = 0n;
   /** "Now" for entries with time 0 or nil, taken once per frame. */
   private frameNow = -1n;
-  /** Set by plainTime: where the time it read ends. */
+  /** Set by plainTime: where the time it read ends, and its nanoseconds. */
   private timeEnd = 0;
+  private timeNanos = 0;
 
   startFrame(): void {
     this.frameNow = -1n;
@@ -48,9 +49,9 @@ export class ForwardEntryReader {
     let p = 0;
     let count = 0;
     while (p < end) {
-      const ns = bytes[p] === 0x92 ? this.entryTime(bytes, p + 1, end) : -1n;
+      const seconds = bytes[p] === 0x92 ? this.entryTime(bytes, p + 1, end) : -1;
       const recordAt = this.timeEnd;
-      const h = ns < 0n ? 0 : bytes[recordAt]!;
+      const h = seconds < 0 ? 0 : bytes[recordAt]!;
       // A map (fixmap, map 16, map 32) of plain msgpack.
       let recordEnd = (h >= 0x80 && h <= 0x8f) || h === 0xde || h === 0xdf ? plainValueEnd(bytes, recordAt, end) : NOT_PLAIN;
       if (recordEnd === TOO_DEEP_RECORD) {
@@ -70,7 +71,7 @@ export class ForwardEntryReader {
         this.addEntries(events, tag, entries);
         return count + entries.length;
       }
-      events.push(new MsgpackEvent(tag, ns, bytes, recordAt, recordEnd));
+      events.push(new MsgpackEvent(tag, undefined, bytes, recordAt, recordEnd, seconds, this.timeNanos));
       count++;
       p = recordEnd;
     }
@@ -86,8 +87,8 @@ export class ForwardEntryReader {
     let p = origin + at;
     for (let i = 0; i < count; i++) {
       const recordEnd = origin + ends[i]!;
-      const ns = this.entryTime(bytes, p + 1, recordEnd);
-      events.push(new MsgpackEvent(tag, ns, bytes, this.timeEnd, recordEnd));
+      const seconds = this.entryTime(bytes, p + 1, recordEnd);
+      events.push(new MsgpackEvent(tag, undefined, bytes, this.timeEnd, recordEnd, seconds, this.timeNanos));
       p = recordEnd;
     }
     return p;
@@ -95,21 +96,23 @@ export class ForwardEntryReader {
 
   /**
    * An entry's time at `p`, plain (plainTime) or v1.5 `[time, {}]` whose metadata is empty (the
-   * general path drops empty metadata too), with `timeEnd` set past it (and the metadata); -1n else.
+   * general path drops empty metadata too): its seconds, with `timeNanos` set and `timeEnd` past it
+   * (and the metadata); -1 else.
    */
-  private entryTime(buf: Buffer, p: number, end: number): bigint {
+  private entryTime(buf: Buffer, p: number, end: number): number {
     if (buf[p] !== 0x92) return this.plainTime(buf, p, end);
-    const ns = this.plainTime(buf, p + 1, end);
-    if (ns < 0n || buf[this.timeEnd] !== 0x80) return -1n;
+    const seconds = this.plainTime(buf, p + 1, end);
+    if (seconds < 0 || buf[this.timeEnd] !== 0x80) return -1;
     this.timeEnd++;
-    return ns;
+    return seconds;
   }
 
   /**
-   * The time at `p` in ns when it is an EventTime (ext type 0, as fixext 8 or ext 8) or a positive
-   * integer, with `timeEnd` set past it; -1n for anything else (read by the general path).
+   * The time at `p` when it is an EventTime (ext type 0, as fixext 8 or ext 8) or a positive integer:
+   * its seconds (at least 1), with `timeNanos` set and `timeEnd` past it; -1 for anything else (read
+   * by the general path). No bigint is made: MsgpackEvent makes `time` if something reads it.
    */
-  private plainTime(buf: Buffer, p: number, end: number): bigint {
+  private plainTime(buf: Buffer, p: number, end: number): number {
     const h = buf[p];
     let seconds: number;
     let nanos = 0;
@@ -128,10 +131,11 @@ export class ForwardEntryReader {
       seconds = uint32(buf, p + 1);
       this.timeEnd = p + 5;
     } else {
-      return -1n;
+      return -1;
     }
-    if (seconds === 0 || nanos > 999_999_999) return -1n; // "now", or invalid: the general path decides
-    return nanos === 0 ? this.secondsNs(seconds) : this.secondsNs(seconds) + BigInt(nanos);
+    if (seconds === 0 || nanos > 999_999_999) return -1; // "now", or invalid: the general path decides
+    this.timeNanos = nanos;
+    return seconds;
   }
 
   /** Entries `[time, record]` decoded by msgpackr or JSON.parse; those refused are counted by reason. */

@@ -1,9 +1,21 @@
 import { Unpackr } from 'msgpackr';
-import type { LogEvent, MsgpackRecord } from '../../core/event.js';
+import { NS_PER_SECOND, type LogEvent, type MsgpackRecord } from '../../core/event.js';
 import { registerForwardExtensions } from '../../forward/msgpack-extensions.js';
 import type { PrintedFields } from '../../msgpack/printed-fields.js';
 
 registerForwardExtensions();
+
+/** Entries mostly share their second: its bigint is made once. */
+let lastSeconds = -1;
+let lastSecondsNs = 0n;
+
+function wireTimeNs(seconds: number, nanos: number): bigint {
+  if (seconds !== lastSeconds) {
+    lastSeconds = seconds;
+    lastSecondsNs = BigInt(seconds) * NS_PER_SECOND;
+  }
+  return nanos === 0 ? lastSecondsNs : lastSecondsNs + BigInt(nanos);
+}
 
 /**
  * Records are read as plain objects; int64 values as numbers, since records end up as JSON (a bigint
@@ -23,7 +35,14 @@ export const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int
  */
 export class MsgpackEvent implements LogEvent, MsgpackRecord {
   tag: string;
-  time: bigint;
+  /**
+   * The entry's time as it arrived, while `time` was never set: whole seconds (an EventTime's or an
+   * integer's, at least 1) and nanoseconds. `wireSeconds` is -1 once `time` is set (or when the event
+   * was made from a bigint). An output that writes the time back as it came reads these, not `time`:
+   * a node agent forwarding an event then makes no bigint for it.
+   */
+  wireSeconds: number;
+  wireNanos: number;
   metadata: Record<string, unknown> | undefined = undefined;
   labels: Record<string, string> | undefined = undefined;
   line: string | undefined = undefined;
@@ -39,13 +58,32 @@ export class MsgpackEvent implements LogEvent, MsgpackRecord {
   printedBytes = -1;
   private printed: string | undefined = undefined;
   private decoded: Record<string, unknown> | undefined = undefined;
+  /** `time` once made or set. */
+  private ns: bigint | undefined;
 
-  constructor(tag: string, time: bigint, buf: Buffer, start: number, end: number) {
+  /** `time`, or undefined with the time's `seconds` (at least 1) and `nanos` (below 10^9) as they arrived. */
+  constructor(tag: string, time: bigint | undefined, buf: Buffer, start: number, end: number, seconds = -1, nanos = 0) {
     this.tag = tag;
-    this.time = time;
+    this.ns = time;
+    this.wireSeconds = time === undefined ? seconds : -1;
+    this.wireNanos = nanos;
     this.buf = buf;
     this.start = start;
     this.end = end;
+  }
+
+  get time(): bigint {
+    let ns = this.ns;
+    if (ns === undefined) {
+      ns = wireTimeNs(this.wireSeconds, this.wireNanos);
+      this.ns = ns;
+    }
+    return ns;
+  }
+
+  set time(ns: bigint) {
+    this.ns = ns;
+    this.wireSeconds = -1;
   }
 
   /** Set by a TranscodePool: the record's JSON text, printed on a worker thread. */

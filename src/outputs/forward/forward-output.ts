@@ -46,6 +46,7 @@ const NO_WAIT: Promise<void> = Promise.resolve();
 /** The longest a failed upstream node is left out. */
 const NODE_DOWN_MAX_MS = 60_000;
 const NO_METADATA = Buffer.alloc(0);
+const ZERO_NS = 0n;
 
 export class ForwardOutput implements Output {
   private readonly metrics: ForwardOutputMetrics;
@@ -199,7 +200,10 @@ export class ForwardOutput implements Output {
     const metadata = this.metadataOf(event);
     const bytes = event.msgpack;
     if (bytes !== undefined) {
-      this.batcher.add(tag, event.time, bytes.buf, bytes.start, bytes.end, metadata, target);
+      // The time as it arrived, when it still is: no bigint made for the event (ZERO_NS stands in).
+      const seconds = bytes.wireSeconds ?? -1;
+      if (seconds >= 0) this.batcher.add(tag, ZERO_NS, bytes.buf, bytes.start, bytes.end, metadata, target, seconds, bytes.wireNanos!);
+      else this.batcher.add(tag, event.time, bytes.buf, bytes.start, bytes.end, metadata, target);
     } else {
       const record = packValue(event.record);
       this.batcher.add(tag, event.time, record, 0, record.length, metadata, target);

@@ -152,9 +152,10 @@ export class FrameBatcher {
 
   /**
    * Adds one entry: its time, its record as msgpack bytes `record[start, end)`, its v1.5 metadata map
-   * as msgpack (or undefined), and whom to settle it with.
+   * as msgpack (or undefined), and whom to settle it with. The time is `seconds` and `nanos` when
+   * `seconds` is not negative (an EventTime's parts as the entry arrived: no bigint to split), else `time`.
    */
-  add(tag: string, time: bigint, record: Uint8Array, start: number, end: number, metadata: Uint8Array | undefined, target: Settleable | undefined): void {
+  add(tag: string, time: bigint, record: Uint8Array, start: number, end: number, metadata: Uint8Array | undefined, target: Settleable | undefined, seconds = -1, nanos = 0): void {
     const { format } = this.options;
     const key = format.messages ? MESSAGES : tag;
     let frame = this.open.get(key);
@@ -170,16 +171,13 @@ export class FrameBatcher {
     }
     const w = frame.writer;
     const before = w.length;
-    if (format.messages) this.writeMessage(frame, tag, time, record, start, end, metadata);
+    if (format.messages) this.writeMessage(frame, tag, time, seconds, nanos, record, start, end, metadata);
     else {
-      w.arrayHeader(2);
-      if (format.timeAsInteger) w.integerTime(time);
-      else if (format.retainMetadata) {
+      if (format.timeAsInteger) {
         w.arrayHeader(2);
-        w.eventTime(time);
-        w.raw(metadata ?? EMPTY_MAP);
-      } else w.eventTime(time);
-      w.raw(record, start, end);
+        w.integerTime(time, seconds);
+        w.raw(record, start, end);
+      } else w.forwardEntry(time, seconds, nanos, format.retainMetadata ? (metadata ?? EMPTY_MAP) : undefined, record, start, end);
     }
     frame.entries++;
     addRun(frame.runs, target);
@@ -208,13 +206,13 @@ export class FrameBatcher {
     for (const frame of this.open.values()) clearTimeout(frame.timer);
   }
 
-  private writeMessage(frame: OpenFrame, tag: string, time: bigint, record: Uint8Array, start: number, end: number, metadata: Uint8Array | undefined): void {
+  private writeMessage(frame: OpenFrame, tag: string, time: bigint, seconds: number, nanos: number, record: Uint8Array, start: number, end: number, metadata: Uint8Array | undefined): void {
     const { format } = this.options;
     const w = frame.writer;
     w.arrayHeader(4);
     w.str(tag);
-    if (format.timeAsInteger) w.integerTime(time);
-    else w.eventTime(time);
+    if (format.timeAsInteger) w.integerTime(time, seconds);
+    else w.eventTimeOf(time, seconds, nanos);
     w.raw(record, start, end);
     let chunk: string | undefined;
     if (format.requireAck) {
