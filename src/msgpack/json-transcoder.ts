@@ -309,10 +309,8 @@ export class MsgpackJsonTranscoder {
             out[o++] = 0x30 + r - q * 10;
           }
           p += 1;
-        } else if (b < 0x90) {
-          open = b & 0x0f;
-          p += 1;
         } else if (b < 0xa0) {
+          // fixmap or fixarray: which one is told below.
           open = b & 0x0f;
           p += 1;
         } else if (b >= 0xe0) {
@@ -402,22 +400,14 @@ export class MsgpackJsonTranscoder {
               sl = uint32(src, p + 1);
               p += 5;
               break;
-            case 0xdc:
+            case 0xdc: // array 16
+            case 0xde: // map 16
               if (p + 3 > end) return -1;
               open = (src[p + 1]! << 8) | src[p + 2]!;
               p += 3;
               break;
-            case 0xdd:
-              if (p + 5 > end) return -1;
-              open = uint32(src, p + 1);
-              p += 5;
-              break;
-            case 0xde:
-              if (p + 3 > end) return -1;
-              open = (src[p + 1]! << 8) | src[p + 2]!;
-              p += 3;
-              break;
-            case 0xdf:
+            case 0xdd: // array 32
+            case 0xdf: // map 32
               if (p + 5 > end) return -1;
               open = uint32(src, p + 1);
               p += 5;
