@@ -140,8 +140,7 @@ export class MsgpackWriter {
    * epoch. Times the format cannot hold (before 1970, after 2106) are clamped to its range.
    */
   eventTime(ns: bigint): void {
-    this.room(10);
-    this.length = this.writeEventTime(ns, -1, 0, this.length);
+    this.eventTimeOf(ns, -1, 0);
   }
 
   /**
@@ -165,7 +164,7 @@ export class MsgpackWriter {
       b.set(metadata!, p);
       p += m;
     }
-    b.set(start === 0 && end === record.length ? record : new Uint8Array(record.buffer, record.byteOffset + start, n), p);
+    b.set(span(record, start, end), p);
     this.length = p + n;
   }
 
@@ -184,8 +183,7 @@ export class MsgpackWriter {
   raw(bytes: Uint8Array, start = 0, end = bytes.length): void {
     const n = end - start;
     this.room(n);
-    // A plain Uint8Array view: Buffer's subarray goes through its species constructor, at twice the cost.
-    this.buf.set(start === 0 && end === bytes.length ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset + start, n), this.length);
+    this.buf.set(span(bytes, start, end), this.length);
     this.length += n;
   }
 
@@ -273,4 +271,9 @@ export function eventTimeParts(ns: bigint): [number, number] {
   const seconds = ns / NS_PER_SECOND;
   if (seconds > BigInt(MAX_UINT32)) return [MAX_UINT32, 999_999_999];
   return [Number(seconds), Number(ns % NS_PER_SECOND)];
+}
+
+/** `bytes[start, end)` as a plain Uint8Array view: Buffer's subarray goes through its species constructor, at twice the cost. */
+function span(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  return start === 0 && end === bytes.length ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start);
 }
