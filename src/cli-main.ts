@@ -6,6 +6,7 @@ import type { ConfigFormat } from './config/model.js';
 import { PACKAGE_ROOT, VERSION } from './package-root.js';
 import { registryFor } from './plugin-catalogue.js';
 import { Floki } from './runtime.js';
+import { startHeapGrowth } from './heap-growth.js';
 import { endStartup, settleAfterStart } from './startup.js';
 
 const USAGE = `usage: floki [-c FILE] [--format FORMAT] [--dry-run] [-Y] [--version]
@@ -114,6 +115,8 @@ async function main(): Promise<number | undefined> {
 
   // Every module is loaded by now; what runs from here on is the pipeline, optimized as usual.
   endStartup();
+  // Room for a small old generation to grow in (src/heap-growth.ts).
+  startHeapGrowth();
   try {
     await floki.start();
   } catch (err) {

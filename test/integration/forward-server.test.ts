@@ -453,13 +453,24 @@ test('threaded: records are printed ahead only while the pipeline reads their JS
       await waitFor(() => h.events.length === sent * 50, `frame ${sent} emitted`);
     }
   };
+  const printed = (): Promise<number> => h.metric('floki_input_thread_printed_records_total');
+  // Nobody reads the JSON (a node agent): the thread is never started.
   await send(12);
-  const printed = await h.metric('floki_input_thread_printed_records_total');
-  assert.ok(printed >= 8 * 50 && printed <= 10 * 50, `printed ahead until 8 chunks went unread (${printed} records)`);
+  assert.equal(await printed(), 0, 'nothing printed before a chunk was read');
+  assert.equal((h.server as unknown as { transcoder: { threadRunning: boolean } }).transcoder.threadRunning, false, 'no thread started');
+  // The first chunk read is printed on the main thread; the ones after it on the thread.
+  reading = true;
+  await send(4);
+  const first = await printed();
+  assert.ok(first >= 3 * 50 && first <= 4 * 50, `printed ahead once read (${first} records)`);
+  reading = false;
+  await send(12);
+  const stopped = await printed();
+  assert.ok(stopped - first >= 8 * 50 && stopped - first <= 10 * 50, `printed ahead until 8 chunks went unread (${stopped - first} records)`);
   await send(6);
-  assert.equal(await h.metric('floki_input_thread_printed_records_total'), printed, 'nothing printed while nobody reads it');
+  assert.equal(await printed(), stopped, 'nothing printed while nobody reads it');
   reading = true;
   await send(6);
-  assert.ok((await h.metric('floki_input_thread_printed_records_total')) >= printed + 4 * 50, 'printing again once read');
+  assert.ok((await printed()) >= stopped + 4 * 50, 'printing again once read');
   assert.equal(new Set(h.events.map((e) => e.record.log)).size, 1);
 });

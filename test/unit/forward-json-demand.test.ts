@@ -16,8 +16,15 @@ function readJson(events: LogEvent[]): void {
   for (const e of events) void e.msgpack?.json;
 }
 
-test('JSON printed ahead stops after 8 chunks in a row nobody read it from, and starts again at the first read', () => {
+test('JSON is printed ahead from the first chunk read, stops after 8 chunks in a row nobody read it from, and starts again at the next read', () => {
   const demand = new JsonDemand();
+  // Off at first: a node agent, whose forward output passes the bytes on, never starts the thread.
+  for (let i = 0; i < 20; i++) demand.observe(chunk());
+  assert.equal(demand.wanted, false);
+  const first = chunk();
+  readJson(first);
+  demand.observe(first);
+  assert.equal(demand.wanted, true, 'on from the first chunk read');
   for (let i = 0; i < 7; i++) {
     demand.observe(chunk());
     assert.equal(demand.wanted, true, `still printing after ${i + 1} unread chunks`);
@@ -40,6 +47,9 @@ test('JSON printed ahead stops after 8 chunks in a row nobody read it from, and 
 
 test('a chunk whose records were decoded (no msgpack bytes left) or are plain objects says nothing', () => {
   const demand = new JsonDemand();
+  const read = chunk();
+  readJson(read);
+  demand.observe(read);
   for (let i = 0; i < 20; i++) {
     const decoded = chunk();
     for (const e of decoded) void e.record;
@@ -50,6 +60,9 @@ test('a chunk whose records were decoded (no msgpack bytes left) or are plain ob
   // Decoded MsgpackEvents still count as unread: a filter that reads the record never uses the JSON.
   assert.equal(demand.wanted, false);
   const plain = new JsonDemand();
+  const once = chunk();
+  readJson(once);
+  plain.observe(once);
   for (let i = 0; i < 20; i++) plain.observe([{ tag: 't', time: 1n, record: { log: 'x' } }]);
   assert.equal(plain.wanted, true);
 });
