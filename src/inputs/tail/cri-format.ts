@@ -26,16 +26,12 @@ export interface DecodedCriLine {
  * line (no time, no stream, no tag), so the caller can try another format or keep it as is.
  */
 export function decodeCriLine(b: Uint8Array, start: number, end: number, times: Rfc3339Parser, out: DecodedCriLine): boolean {
-  // The time is at most ~35 bytes: look for its space only there.
-  let s1 = -1;
+  // The time is at most ~35 bytes, followed by a space: read where it ends, within the first 40 bytes.
   const limit = Math.min(end, start + 40);
-  for (let i = start + 20; i < limit; i++) {
-    if (b[i] === SPACE) {
-      s1 = i;
-      break;
-    }
-  }
-  if (s1 < 0) return false;
+  const time = times.scan(b, start, limit);
+  if (time === NOT_A_TIME) return false;
+  const s1 = times.end;
+  if (s1 >= limit || b[s1] !== SPACE) return false;
   // "stdout " or "stderr ": s, t, d, then o/e.
   const p = s1 + 1;
   if (p + 7 > end || b[p] !== 0x73 || b[p + 1] !== 0x74 || b[p + 2] !== 0x64 || b[p + 6] !== SPACE) return false;
@@ -55,8 +51,6 @@ export function decodeCriLine(b: Uint8Array, start: number, end: number, times: 
   } else if (q < end && b[q] !== SPACE) {
     return false;
   }
-  const time = times.parse(b, start, s1);
-  if (time === NOT_A_TIME) return false;
   out.time = time;
   out.stream = stream;
   out.partial = flag === 0x50;

@@ -25,6 +25,14 @@ export type LogFormat = 'cri' | 'docker';
 export const LOG_FORMATS: readonly LogFormat[] = ['cri', 'docker'];
 
 const STREAM_NAMES = ['stdout', 'stderr'] as const;
+
+/**
+ * Buffer's own UTF-8 decoder, which `toString('utf8', start, end)` calls after checking its arguments
+ * and looking the encoding up: called straight, once per line, with bounds already known good.
+ */
+interface Utf8Slicing {
+  utf8Slice(start: number, end: number): string;
+}
 const CR = 0x0d;
 
 export interface LineDecoderOptions {
@@ -97,7 +105,7 @@ export class LineDecoder implements LineSink {
     }
     // The common case: a whole line, never split, short enough. Decode it straight from the buffer.
     if (!joiner.pending && c.contentEnd - c.contentStart <= this.maxLineBytes) {
-      this.stage.line(c.contentEnd > c.contentStart ? b.toString('utf8', c.contentStart, c.contentEnd) : '', c.time, STREAM_NAMES[c.stream], offset, this.cr, true);
+      this.stage.line(c.contentEnd > c.contentStart ? (b as Buffer & Utf8Slicing).utf8Slice(c.contentStart, c.contentEnd) : '', c.time, STREAM_NAMES[c.stream], offset, this.cr, true);
       return;
     }
     this.whole(b.subarray(c.contentStart, c.contentEnd), c.time, STREAM_NAMES[c.stream], offset, joiner, false, true);

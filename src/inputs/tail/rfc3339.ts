@@ -3,8 +3,9 @@
  * epoch as a bigint, exactly: the date arithmetic is integer, the fraction is read as digits, and no
  * double ever holds the whole value (a double cannot hold today's time to the nanosecond).
  *
- * Container runtimes stamp many lines within one second, so the seconds part is converted to a bigint
- * once per distinct second and only the fraction is added per line.
+ * Container runtimes stamp many lines within one second, so a time whose first 19 bytes
+ * (`YYYY-MM-DDTHH:MM:SS`) are those of the time before reuses its second, converted to a bigint once
+ * per distinct second; only the fraction is read and added per line.
  */
 
 const NS_PER_SECOND = 1_000_000_000n;
@@ -31,48 +32,85 @@ export class Rfc3339Parser {
   private lastSecond = Number.NaN;
   private lastSecondNs = 0n;
   private readonly scratch = Buffer.allocUnsafe(64);
+  /** The `YYYY-MM-DDTHH:MM:SS` bytes of the last valid time read, and their seconds (before any offset). */
+  private readonly prefix = new Uint8Array(19);
+  private prefixSecond = Number.NaN;
+  /** Where the time scan() read last ends (the index after its last byte). */
+  end = 0;
 
   /**
    * Parses `bytes[start, end)` as a whole RFC 3339 timestamp. Returns nanoseconds since the epoch
    * (negative before 1970), or NOT_A_TIME when the bytes are not one (the line is malformed).
    */
   parse(b: Uint8Array, start: number, end: number): bigint {
+    const t = this.scan(b, start, end);
+    return this.end === end ? t : NOT_A_TIME;
+  }
+
+  /**
+   * Reads the RFC 3339 timestamp that starts at `start`, reading no byte at or past `limit`; `end` is
+   * then where it ends. NOT_A_TIME when no timestamp starts there.
+   */
+  scan(b: Uint8Array, start: number, limit: number): bigint {
     // YYYY-MM-DDTHH:MM:SS is 19 bytes, then an optional fraction, then Z or ±HH:MM.
-    if (end - start < 20) return NOT_A_TIME;
-    const year = d4(b, start);
-    const month = d2(b, start + 5);
-    const day = d2(b, start + 8);
-    const hour = d2(b, start + 11);
-    const minute = d2(b, start + 14);
-    const second = d2(b, start + 17);
-    if ((year | month | day | hour | minute | second) < 0) return NOT_A_TIME;
-    if (b[start + 4] !== 0x2d || b[start + 7] !== 0x2d || b[start + 13] !== 0x3a || b[start + 16] !== 0x3a) return NOT_A_TIME;
-    const t = b[start + 10];
-    if (t !== 0x54 && t !== 0x74 && t !== 0x20) return NOT_A_TIME; // 'T', 't', or ' ' (RFC 3339 allows it)
-    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return NOT_A_TIME;
+    if (limit - start < 20) return NOT_A_TIME;
+    let local: number;
+    const c = this.prefix;
+    // Container runtimes stamp many lines within one second: when the first 19 bytes are those of the
+    // last valid time, so is their second. Compared from the seconds up, where lines differ first.
+    if (
+      b[start + 18] === c[18] &&
+      b[start + 17] === c[17] &&
+      b[start + 16] === c[16] &&
+      b[start + 15] === c[15] &&
+      b[start + 14] === c[14] &&
+      b[start + 13] === c[13] &&
+      b[start + 12] === c[12] &&
+      b[start + 11] === c[11] &&
+      b[start + 10] === c[10] &&
+      b[start + 9] === c[9] &&
+      b[start + 8] === c[8] &&
+      b[start + 7] === c[7] &&
+      b[start + 6] === c[6] &&
+      b[start + 5] === c[5] &&
+      b[start + 4] === c[4] &&
+      b[start + 3] === c[3] &&
+      b[start + 2] === c[2] &&
+      b[start + 1] === c[1] &&
+      b[start] === c[0] &&
+      this.prefixSecond === this.prefixSecond
+    ) {
+      local = this.prefixSecond;
+    } else {
+      local = localSecond(b, start);
+      if (local !== local) return NOT_A_TIME;
+      for (let i = 0; i < 19; i++) c[i] = b[start + i]!;
+      this.prefixSecond = local;
+    }
 
     let p = start + 19;
     let nanos = 0;
     if (b[p] === 0x2e) {
       p++;
       let digits = 0;
-      while (p < end) {
-        const c = b[p]! - DIGIT_0;
-        if (c < 0 || c > 9) break;
+      while (p < limit) {
+        const d = b[p]! - DIGIT_0;
+        if (d < 0 || d > 9) break;
         // Digits past the ninth are below a nanosecond: read and dropped.
-        if (digits < 9) nanos = nanos * 10 + c;
+        if (digits < 9) nanos = nanos * 10 + d;
         digits++;
         p++;
       }
       if (digits === 0) return NOT_A_TIME;
       for (let i = digits; i < 9; i++) nanos *= 10;
     }
+    if (p >= limit) return NOT_A_TIME;
     let offsetSeconds = 0;
     const z = b[p];
     if (z === 0x5a || z === 0x7a) {
       p++;
     } else if (z === 0x2b || z === 0x2d) {
-      if (end - p < 6 || b[p + 3] !== 0x3a) return NOT_A_TIME;
+      if (limit - p < 6 || b[p + 3] !== 0x3a) return NOT_A_TIME;
       const oh = d2(b, p + 1);
       const om = d2(b, p + 4);
       if (oh < 0 || om < 0 || oh > 23 || om > 59) return NOT_A_TIME;
@@ -81,9 +119,9 @@ export class Rfc3339Parser {
     } else {
       return NOT_A_TIME;
     }
-    if (p !== end) return NOT_A_TIME;
+    this.end = p;
 
-    const epochSecond = daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offsetSeconds;
+    const epochSecond = local - offsetSeconds;
     if (epochSecond !== this.lastSecond) {
       this.lastSecond = epochSecond;
       this.lastSecondNs = BigInt(epochSecond) * NS_PER_SECOND;
@@ -97,6 +135,22 @@ export class Rfc3339Parser {
     const n = this.scratch.write(s, 0, 'latin1');
     return this.parse(this.scratch, 0, n);
   }
+}
+
+/** Seconds since the epoch of `YYYY-MM-DDTHH:MM:SS` at `start` as if UTC, or NaN when it is not one. */
+function localSecond(b: Uint8Array, start: number): number {
+  const year = d4(b, start);
+  const month = d2(b, start + 5);
+  const day = d2(b, start + 8);
+  const hour = d2(b, start + 11);
+  const minute = d2(b, start + 14);
+  const second = d2(b, start + 17);
+  if ((year | month | day | hour | minute | second) < 0) return Number.NaN;
+  if (b[start + 4] !== 0x2d || b[start + 7] !== 0x2d || b[start + 13] !== 0x3a || b[start + 16] !== 0x3a) return Number.NaN;
+  const t = b[start + 10];
+  if (t !== 0x54 && t !== 0x74 && t !== 0x20) return Number.NaN; // 'T', 't', or ' ' (RFC 3339 allows it)
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return Number.NaN;
+  return daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
 }
 
 function d2(b: Uint8Array, i: number): number {
