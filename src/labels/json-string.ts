@@ -11,6 +11,19 @@
 /** What JSON.stringify escapes beyond `"` and `\`, and surrogates (paired ones too: the rare case is not worth telling apart). */
 const HARD = /[\u0000-\u001f\ud800-\udfff]/;
 
+/** Anything but printable ASCII and DEL: a string without is its own latin1 bytes, and JSON.stringify escapes only `"` and `\` in it. */
+const NOT_PLAIN_ASCII = /[^\u0020-\u007f]/;
+
+/** Whether `s` holds only printable ASCII (and DEL): its UTF-8 bytes are its characters, and only `"` and `\` need escaping. */
+export function isPlainAscii(s: string): boolean {
+  return !NOT_PLAIN_ASCII.test(s);
+}
+
+/** Whether JSON.stringify escapes something in `s` other than `"` and `\` (or `s` holds a surrogate). */
+export function needsJsonStringify(s: string): boolean {
+  return HARD.test(s);
+}
+
 export class JsonStringPrinter {
   /** UTF-8 length of the text print() last returned. */
   bytes = 0;
@@ -21,30 +34,37 @@ export class JsonStringPrinter {
       this.bytes = Buffer.byteLength(text);
       return text;
     }
-    let q = s.indexOf('"');
-    let b = s.indexOf('\\');
+    const q = s.indexOf('"');
+    const b = s.indexOf('\\');
     if (q < 0 && b < 0) {
       this.bytes = Buffer.byteLength(s) + 2;
       return `"${s}"`;
     }
-    let out = '"';
-    let last = 0;
-    let escapes = 0;
-    while (q >= 0 || b >= 0) {
-      let i: number;
-      if (b < 0 || (q >= 0 && q < b)) {
-        i = q;
-        q = s.indexOf('"', i + 1);
-      } else {
-        i = b;
-        b = s.indexOf('\\', i + 1);
-      }
-      // The piece up to the character, a backslash; the character starts the next piece.
-      out += s.slice(last, i) + '\\';
-      last = i;
-      escapes++;
-    }
-    this.bytes = Buffer.byteLength(s) + 2 + escapes;
-    return out + s.slice(last) + '"';
+    const text = quoteEscaped(s, q, b);
+    this.bytes = Buffer.byteLength(s) + text.length - s.length;
+    return text;
   }
+}
+
+/**
+ * JSON.stringify's text of a string that needsJsonStringify found nothing in, given the index of its
+ * first `"` (`q`) and of its first `\` (`b`), -1 for none.
+ */
+export function quoteEscaped(s: string, q: number, b: number): string {
+  let out = '"';
+  let last = 0;
+  while (q >= 0 || b >= 0) {
+    let i: number;
+    if (b < 0 || (q >= 0 && q < b)) {
+      i = q;
+      q = s.indexOf('"', i + 1);
+    } else {
+      i = b;
+      b = s.indexOf('\\', i + 1);
+    }
+    // The piece up to the character, a backslash; the character starts the next piece.
+    out += s.slice(last, i) + '\\';
+    last = i;
+  }
+  return out + s.slice(last) + '"';
 }

@@ -17,6 +17,7 @@ import { isSharedMap } from './shared-map.js';
 import { MsgpackJsonTranscoder } from '../msgpack/json-transcoder.js';
 import { MAX_JSON_CHARS, toJson } from './json-text.js';
 import { JsonStringPrinter } from './json-string.js';
+import type { LineArena } from './line-arena.js';
 import { fluentdKeyValueLine, rubyToS } from './fluentd-key-value.js';
 
 /** fluentd_key_value: fluent-plugin-grafana-loki's key_value (see fluentd-key-value.ts). */
@@ -58,6 +59,8 @@ interface SharedKey {
 interface KeyText {
   readonly text: string;
   readonly bytes: number;
+  /** Its UTF-8 bytes, once a line was written with it (writeLine). */
+  utf8: Buffer | undefined;
 }
 
 interface SharedText {
@@ -65,7 +68,12 @@ interface SharedText {
   readonly text: string;
   /** Its UTF-8 length. */
   readonly bytes: number;
+  /** Its UTF-8 bytes, once a line was written with it (writeLine). */
+  utf8: Buffer | undefined;
 }
+
+/** Longest string value writeLine writes, in UTF-16 units (longer ones: the string way, which cuts lines). */
+const MAX_ARENA_STRING = 16 * 1024;
 
 /** Top-level keys whose shared maps' texts are kept (the kubernetes filter's: `kubernetes`, `kubernetes_namespace`). */
 const MAX_SHARED_KEYS = 16;
@@ -257,12 +265,85 @@ export class LineFormatter {
     return line;
   }
 
+  /**
+   * Writes the line of `event` into `arena` as UTF-8 (see line-arena.ts) and returns its length in
+   * bytes, when it is a record that jsonWithShared prints (json, a record ending with shared maps);
+   * otherwise -1, nothing written, and lineFor makes the line. The same bytes as lineFor's line.
+   */
+  writeLine(event: LogEvent, arena: LineArena): number {
+    if (!this.sharedJson || event.line !== undefined || (this.wholeJson && event.msgpack !== undefined)) return -1;
+    const record = event.record;
+    if (!hasFrozenValue(record)) return -1;
+    arena.begin();
+    const n = this.writeJsonWithShared(record, arena);
+    if (n < 0) arena.rollback();
+    return n;
+  }
+
+  /** jsonWithShared, written into an arena: the same walk, the same text, the same cases left to the general way (-1). */
+  private writeJsonWithShared(record: Record<string, unknown>, arena: LineArena): number {
+    arena.byte(0x7b); // {
+    let printed = false;
+    let sawShared = false;
+    for (const key in record) {
+      if (!Object.hasOwn(record, key)) continue;
+      const value = record[key];
+      const shared = this.sharedText(key, value);
+      if (shared !== undefined) {
+        if (shared.bytes > 0) {
+          const utf8 = (shared.utf8 ??= Buffer.from(shared.text, 'utf8'));
+          // Nothing before it in the line: without its leading comma.
+          arena.bytes(utf8, arena.length === 1 ? 1 : 0);
+        }
+        sawShared = true;
+        continue;
+      }
+      if (sawShared || key === 'toJSON' || this.pruner.under(key) !== undefined) return -1;
+      const t = typeof value;
+      if (t === 'undefined' || t === 'function' || t === 'symbol') continue;
+      if (t === 'bigint') return -1;
+      if (t === 'object' && value !== null && typeof (value as { toJSON?: unknown }).toJSON === 'function') return -1;
+      if (printed) arena.byte(0x2c); // ,
+      const keyText = this.keyText(key);
+      arena.bytes((keyText.utf8 ??= Buffer.from(keyText.text, 'utf8')));
+      switch (t) {
+        case 'string': {
+          const v = value as string;
+          if (v.length > MAX_ARENA_STRING) return -1;
+          arena.jsonString(v);
+          break;
+        }
+        case 'number':
+          arena.ascii(Number.isFinite(value) ? String(value) : 'null');
+          break;
+        case 'boolean':
+          arena.ascii(value ? 'true' : 'false');
+          break;
+        default: {
+          let text: string;
+          try {
+            text = JSON.stringify(value);
+          } catch {
+            return -1;
+          }
+          if (text.length > MAX_ARENA_STRING) return -1;
+          arena.utf8(text);
+        }
+      }
+      printed = true;
+    }
+    // No shared map: the general way.
+    if (!sawShared) return -1;
+    arena.byte(0x7d); // }
+    return arena.length;
+  }
+
   /** `"key":` as JSON.stringify prints a key, kept for the keys records have in common. */
   private keyText(key: string): KeyText {
     let kept = this.keyTexts.get(key);
     if (kept === undefined) {
       const text = `${JSON.stringify(key)}:`;
-      kept = { text, bytes: Buffer.byteLength(text) };
+      kept = { text, bytes: Buffer.byteLength(text), utf8: undefined };
       if (this.keyTexts.size < MAX_KEY_TEXTS) this.keyTexts.set(key, kept);
     }
     return kept;
@@ -298,7 +379,7 @@ export class LineFormatter {
         try {
           const text = pruned === REMOVED ? '' : entry.prefix + JSON.stringify(pruned);
           // (Counting its bytes joins the two parts into one string, once.)
-          shared = { text, bytes: Buffer.byteLength(text) };
+          shared = { text, bytes: Buffer.byteLength(text), utf8: undefined };
         } catch {
           // Longer than V8's strings: printed the general way (which cuts it).
         }

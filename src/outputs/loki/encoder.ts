@@ -15,6 +15,31 @@ export interface LokiEntry {
   readonly lineBytes?: number | undefined;
   /** Loki 3 structured metadata: never stream labels. */
   readonly sm?: Readonly<Record<string, string>> | undefined;
+  /**
+   * Where the line's UTF-8 bytes are (an ArenaLine's: `lineBytes` of them from `start`); the encoder
+   * copies them instead of writing `line`.
+   */
+  readonly chunk?: Uint8Array | undefined;
+  readonly start?: number | undefined;
+}
+
+/**
+ * An entry whose line the output wrote as UTF-8 into a LineArena (labels/line-arena.ts) as it
+ * formatted it: no string is kept per entry. `line` decodes the bytes, for the rare paths that want
+ * the text (JSON bodies, log samples); it is the text the bytes were written from.
+ */
+export class ArenaLine implements LokiEntry {
+  constructor(
+    readonly ts: bigint,
+    readonly chunk: Uint8Array,
+    readonly start: number,
+    readonly lineBytes: number,
+    readonly sm: Readonly<Record<string, string>> | undefined,
+  ) {}
+
+  get line(): string {
+    return Buffer.from(this.chunk.buffer, this.chunk.byteOffset + this.start, this.lineBytes).toString('utf8');
+  }
 }
 
 /**
@@ -151,7 +176,13 @@ export class PushRequestEncoder {
         }
         if (lb > 0) {
           out[o++] = 0x12; // EntryAdapter.line
-          o = writeString(out, o, e.line, lb);
+          const chunk = e.chunk;
+          if (chunk !== undefined) {
+            o = writeVarint(out, o, lb);
+            const start = e.start!;
+            out.set(lb === chunk.length ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset + start, lb), o);
+            o += lb;
+          } else o = writeString(out, o, e.line, lb);
         }
         const sm = e.sm;
         if (sm !== undefined) {

@@ -28,7 +28,8 @@ import { LOKI_ENTRY, type StoredEntry } from './stored-entry.js';
 import { SegmentQueue, StorageWriteError } from '../../storage/segment-queue.js';
 import { BatchSender, type PushTransport } from './batch-sender.js';
 import { Batcher, metadataBytes } from './batcher.js';
-import { MAX_TIMESTAMP_NS, MIN_TIMESTAMP_NS } from './encoder.js';
+import { ArenaLine, MAX_TIMESTAMP_NS, MIN_TIMESTAMP_NS, type LokiEntry } from './encoder.js';
+import { LineArena } from '../../labels/line-arena.js';
 import { LokiLimits } from './limits.js';
 import type { Settleable } from '../common/settlement.js';
 import { JsonGzipCodec, ProtobufCodec, ProtobufSnappyCodec, type BodyCodec } from './body-codec.js';
@@ -59,6 +60,8 @@ export class LokiOutput implements Output {
   private readonly labeler: StreamLabeler;
   private readonly limits: LokiLimits;
   private readonly formatter: LineFormatter;
+  /** Where the memory buffer's lines are written as they are formatted (see line-arena.ts). */
+  private readonly arena = new LineArena();
   private readonly metadata: StructuredMetadataExtractor | undefined;
   private readonly tenantAccessor: RecordAccessor | undefined;
   private readonly batcher: Batcher;
@@ -212,16 +215,28 @@ export class LokiOutput implements Output {
     let lastError: unknown;
     const tenantDefault = this.config.tenantId;
     const now = Date.now();
+    const arena = this.arena;
+    const maxLine = this.config.maxLineSize;
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
       try {
         const labels = this.labeler.labelsFor(event);
-        const line = this.lineOf(event);
-        // Counted by the formatter: a line it made from a shared map's text is left unflattened.
-        const lineBytes = this.formatter.utf8Bytes(line);
+        // The line's bytes written as it is formatted, when the formatter can (a record ending with a
+        // shared map: W2, issue #12), and it is not one to cut; else the line as a string.
+        const written = this.formatter.writeLine(event, arena);
+        let line: string | undefined;
+        let lineBytes: number;
+        if (written >= 0 && (maxLine <= 0 || written <= maxLine)) lineBytes = written;
+        else {
+          if (written >= 0) arena.rollback();
+          line = this.lineOf(event);
+          // Counted by the formatter: a line it made from a shared map's text is left unflattened.
+          lineBytes = this.formatter.utf8Bytes(line);
+        }
         const sm = this.metadata?.extract(event);
         const tenant = this.tenantAccessor ? this.tenantOf(event) : tenantDefault;
-        this.admit(tenant, labels, event.time, line, lineBytes, sm, delivery, now);
+        if (line === undefined) this.admit(tenant, labels, event.time, undefined, lineBytes, sm, delivery, now, arena.chunk, arena.start);
+        else this.admit(tenant, labels, event.time, line, lineBytes, sm, delivery, now);
       } catch (err) {
         // A record that cannot be read (its input could not decode it): lose that event, counted, not the batch.
         failed++;
@@ -285,8 +300,20 @@ export class LokiOutput implements Output {
   /**
    * Into a batch, within Loki's limits (limits.ts): every path to Loki goes through here, the memory
    * buffer's writes and the disk buffer's replay alike. An entry dropped here is settled at once.
+   * The line is `line`, or (undefined) `lineBytes` of `chunk` from `start`, written by a LineArena.
    */
-  private admit(tenant: string | undefined, labels: string, ts: bigint, line: string, lineBytes: number, sm: StructuredMetadata | undefined, target: Settleable | undefined, now: number): void {
+  private admit(
+    tenant: string | undefined,
+    labels: string,
+    ts: bigint,
+    line: string | undefined,
+    lineBytes: number,
+    sm: StructuredMetadata | undefined,
+    target: Settleable | undefined,
+    now: number,
+    chunk?: Buffer,
+    start = 0,
+  ): void {
     if (ts > MAX_TIMESTAMP_NS || ts < MIN_TIMESTAMP_NS) {
       this.limits.badTime(ts, (n) => this.metrics.drop('invalid_timestamp', n));
       target?.settle(1);
@@ -299,7 +326,8 @@ export class LokiOutput implements Output {
       // The entry's own structured metadata wins over a label moved there.
       if (stream.moved !== undefined) sm = sm === undefined ? stream.moved : { ...stream.moved, ...sm };
     }
-    this.batcher.add(tenant, stream.labels, { ts, line, lineBytes, sm }, lineBytes + metadataBytes(sm), target);
+    const entry: LokiEntry = line === undefined ? new ArenaLine(ts, chunk!, start, lineBytes, sm) : { ts, line, lineBytes, sm };
+    this.batcher.add(tenant, stream.labels, entry, lineBytes + metadataBytes(sm), target);
   }
 
   private lineOf(event: LogEvent): string {

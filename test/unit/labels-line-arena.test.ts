@@ -1,0 +1,180 @@
+/**
+ * LineFormatter.writeLine writes a line's UTF-8 bytes into a LineArena (W2, issue #12): they must be
+ * the bytes of the line lineFor makes, and an encoder body made from such entries (ArenaLine) must be
+ * byte for byte the body made from the lines as strings.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import type { LogEvent } from '../../src/core/event.js';
+import { LineArena } from '../../src/labels/line-arena.js';
+import { LineFormatter } from '../../src/labels/line-formatter.js';
+import { compileRecordAccessor } from '../../src/labels/record-accessor.js';
+import { freezeShared } from '../../src/labels/shared-map.js';
+import { ArenaLine, PushRequestEncoder, type LokiEntry } from '../../src/outputs/loki/encoder.js';
+
+const kube = () => ({
+  pod_name: 'web-1',
+  namespace_name: 'shop',
+  labels: { app: 'web', tier: 'front' },
+  host: 'nœud-1 ☃',
+  container_name: 'web',
+  container_id: 'a'.repeat(64),
+  list: [1, 'two', { three: 3 }],
+});
+
+const REMOVE = ["$kubernetes['namespace_name']", "$kubernetes['pod_name']", "$kubernetes['container_name']", "$kubernetes['labels']['app']"];
+
+function formatter(remove: string[]): LineFormatter {
+  return new LineFormatter({ format: 'json', dropSingleKey: 'off', removePaths: remove.map((k) => compileRecordAccessor(k).path) });
+}
+
+const event = (record: Record<string, unknown>, time = 1_700_000_000_000_000_000n): LogEvent => ({ tag: 't', time, record });
+
+/** writeLine's bytes, or undefined when it left the line to lineFor (and then wrote nothing). */
+function written(f: LineFormatter, arena: LineArena, e: LogEvent): Buffer | undefined {
+  const before = arena.pos;
+  const chunk = arena.chunk;
+  const n = f.writeLine(e, arena);
+  if (n < 0) {
+    assert.ok(arena.chunk !== chunk || arena.pos === before, 'nothing written');
+    return undefined;
+  }
+  assert.equal(arena.pos - arena.start, n);
+  return Buffer.from(arena.chunk.subarray(arena.start, arena.start + n));
+}
+
+test('writeLine writes the bytes of the line lineFor makes, or leaves the record to it', () => {
+  const shared = freezeShared(kube());
+  const records: Record<string, unknown>[] = [
+    { stream: 'stdout', log: 'hello "x" \\ y', kubernetes: shared },
+    { stream: 'stdout', log: 'plain ascii with DEL \u007f', kubernetes: shared },
+    { stream: 'stdout', log: 'café 日本語 🚀 "q"', kubernetes: shared },
+    { stream: 'stdout', log: 'tab\there\nnew line \u0000 lone \ud800', kubernetes: shared },
+    { stream: 'stdout', level: 'info', n: 1.5, nested: { a: [1, { b: null }] }, kubernetes: shared },
+    { kubernetes: shared },
+    { stream: 'stderr', kubernetes: shared, kubernetes_namespace: freezeShared({ name: 'shop', labels: { team: 'a' } }) },
+    { kubernetes: shared, log: 'after' },
+    { log: 'x', kubernetes: Object.freeze(kube()) },
+    { log: 'x', kubernetes: kube() },
+    { toJSON: 'not a function', kubernetes: shared },
+    { '2': 'integer-like key', a: 'b', kubernetes: shared },
+    { u: undefined, f: () => 1, s: Symbol('s'), nan: NaN, inf: -Infinity, z: -0, t: true, no: false, n: null, kubernetes: shared },
+    { d: new Date(0), kubernetes: shared },
+    { o: { toJSON: (key: string) => `key ${key}` }, kubernetes: shared },
+    { big: 12345678901234567890n, kubernetes: shared },
+    { arr: [undefined, () => 1, NaN, 'x'], 'a"b\\c\n': 'escaped key', lone: '\ud800 \u2028 \u0007 ☃', kubernetes: shared },
+    { long: 'x'.repeat(20_000), kubernetes: shared },
+    { log: 'no shared map', frozen: Object.freeze({ a: 1 }) },
+  ];
+  for (const remove of [[], REMOVE, ['$kubernetes'], ["$kubernetes['labels']", '$stream'], ['$kubernetes_namespace', "$kubernetes['list'][2]"]]) {
+    const f = formatter(remove);
+    const arena = new LineArena(256);
+    let wrote = 0;
+    for (const record of records) {
+      for (let i = 0; i < 2; i++) {
+        const bytes = written(f, arena, event(record));
+        const line = f.lineFor(event(record));
+        if (bytes === undefined) continue;
+        wrote++;
+        assert.equal(bytes.toString('utf8'), line, `${JSON.stringify(remove)} ${line}`);
+        assert.deepEqual(bytes, Buffer.from(line, 'utf8'));
+      }
+    }
+    assert.ok(wrote >= 8, `${wrote} lines written`);
+  }
+});
+
+test('writeLine leaves to lineFor what it must: a line a filter set, a msgpack record, key_value, drop_single_key', () => {
+  const shared = freezeShared(kube());
+  const arena = new LineArena();
+  assert.equal(formatter([]).writeLine({ ...event({ log: 'x', kubernetes: shared }), line: 'set' }, arena), -1);
+  assert.equal(new LineFormatter({ format: 'key_value', dropSingleKey: 'off', removePaths: [] }).writeLine(event({ log: 'x', kubernetes: shared }), arena), -1);
+  assert.equal(new LineFormatter({ format: 'json', dropSingleKey: 'on', removePaths: [] }).writeLine(event({ log: 'x', kubernetes: shared }), arena), -1);
+  assert.equal(arena.pos, 0);
+});
+
+test('a tail record with any text: writeLine writes the bytes of the line lineFor makes, across chunks', () => {
+  const shared = freezeShared(kube());
+  const unit = fc.oneof(
+    fc.constantFrom('"', '\\', 'a', ' ', 'é', '日', '\n', '\t', '\u0000', '\u007f', '\u0080', '\u00ff', '\ud800', '\udc00', '\ud83d', '\ude80'),
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+  );
+  for (const remove of [REMOVE, []]) {
+    const f = formatter(remove);
+    // Small chunks: lines often move to a new one part written.
+    const arena = new LineArena(200);
+    fc.assert(
+      fc.property(fc.string({ unit, maxLength: 120 }), fc.string({ unit, maxLength: 8 }), fc.oneof(fc.string({ unit, maxLength: 8 }), fc.integer(), fc.double(), fc.boolean()), (log, stream, extra) => {
+        for (const record of [{ stream, log, kubernetes: shared }, { [stream]: extra, log, kubernetes: shared }]) {
+          const bytes = written(f, arena, event(record));
+          assert.ok(bytes !== undefined);
+          assert.deepEqual(bytes, Buffer.from(f.lineFor(event(record)), 'utf8'));
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  }
+});
+
+test('an encoder body from ArenaLine entries is byte for byte the body from the lines as strings', () => {
+  const f = formatter(REMOVE);
+  const arena = new LineArena(4096);
+  const encoder = new PushRequestEncoder();
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ stream: fc.integer({ min: 0, max: 3 }), log: fc.string({ unit: 'grapheme', maxLength: 300 }), dt: fc.integer({ min: -5, max: 1000 }), sm: fc.boolean() }), { maxLength: 40 }),
+      (items) => {
+        const maps = [0, 1, 2, 3].map((i) => freezeShared({ ...kube(), pod_name: `web-${i}` }));
+        const asBytes = new Map<string, LokiEntry[]>();
+        const asStrings = new Map<string, LokiEntry[]>();
+        let ts = 1_700_000_000_000_000_000n;
+        for (const it of items) {
+          ts += BigInt(it.dt) * 1000n;
+          const e = event({ stream: 'stdout', log: it.log, kubernetes: maps[it.stream]! }, ts);
+          const n = f.writeLine(e, arena);
+          assert.ok(n >= 0);
+          const sm = it.sm ? { trace: 'x' } : undefined;
+          const labels = `{pod="web-${it.stream}"}`;
+          const entry = new ArenaLine(ts, arena.chunk, arena.start, n, sm);
+          const line = f.lineFor(e);
+          assert.equal(entry.line, line);
+          if (!asBytes.has(labels)) {
+            asBytes.set(labels, []);
+            asStrings.set(labels, []);
+          }
+          asBytes.get(labels)!.push(entry);
+          asStrings.get(labels)!.push({ ts, line, sm });
+        }
+        assert.deepEqual(encoder.encode(asBytes), encoder.encode(asStrings));
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+test('LineArena: a line that outgrows its chunk moves, whole, to a new one; earlier lines stay where they were', () => {
+  const arena = new LineArena(16);
+  arena.begin();
+  arena.latin1('0123456789');
+  const first = arena.chunk;
+  arena.begin();
+  arena.latin1('abcd');
+  arena.utf8('é日');
+  assert.notEqual(arena.chunk, first);
+  assert.equal(arena.chunk.subarray(arena.start, arena.pos).toString('utf8'), 'abcdé日');
+  assert.equal(first.subarray(0, 10).toString('latin1'), '0123456789');
+  arena.begin();
+  arena.bytes(Buffer.from(',"k":"v"'), 1);
+  assert.equal(arena.chunk.subarray(arena.start, arena.pos).toString(), '"k":"v"');
+  arena.rollback();
+  assert.equal(arena.pos, arena.start);
+  // A line longer than a chunk gets a chunk of its own, which the arena lets go of after it.
+  arena.begin();
+  arena.latin1('y'.repeat(100));
+  const big = arena.chunk;
+  assert.ok(big.length >= 100);
+  arena.begin();
+  assert.notEqual(arena.chunk, big);
+  assert.equal(arena.chunk.length, 16);
+});
