@@ -1,5 +1,5 @@
 /**
- * A string as JSON text, exactly as JSON.stringify prints it, and the text's UTF-8 length.
+ * A string as JSON text, exactly as JSON.stringify prints it (LineArena.jsonString writes it with these).
  *
  * Node 20's V8 prints a string char by char through a growing builder: about 4 ns a char, the
  * largest cost of a W2 line (issue #12). Most log text needs at most `"` and `\` escaped; native
@@ -22,28 +22,6 @@ export function isPlainAscii(s: string): boolean {
 /** Whether JSON.stringify escapes something in `s` other than `"` and `\` (or `s` holds a surrogate). */
 export function needsJsonStringify(s: string): boolean {
   return HARD.test(s);
-}
-
-export class JsonStringPrinter {
-  /** UTF-8 length of the text print() last returned. */
-  bytes = 0;
-
-  print(s: string): string {
-    if (HARD.test(s)) {
-      const text = JSON.stringify(s);
-      this.bytes = Buffer.byteLength(text);
-      return text;
-    }
-    const q = s.indexOf('"');
-    const b = s.indexOf('\\');
-    if (q < 0 && b < 0) {
-      this.bytes = Buffer.byteLength(s) + 2;
-      return `"${s}"`;
-    }
-    const text = quoteEscaped(s, q, b);
-    this.bytes = Buffer.byteLength(s) + text.length - s.length;
-    return text;
-  }
 }
 
 /**

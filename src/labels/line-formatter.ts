@@ -16,8 +16,7 @@ import { RecordPruner, REMOVED, type PruneNode } from './record-pruner.js';
 import { isSharedMap } from './shared-map.js';
 import { MsgpackJsonTranscoder } from '../msgpack/json-transcoder.js';
 import { MAX_JSON_CHARS, toJson } from './json-text.js';
-import { JsonStringPrinter } from './json-string.js';
-import type { LineArena } from './line-arena.js';
+import { LineArena } from './line-arena.js';
 import { fluentdKeyValueLine, rubyToS } from './fluentd-key-value.js';
 
 /** fluentd_key_value: fluent-plugin-grafana-loki's key_value (see fluentd-key-value.ts). */
@@ -52,27 +51,10 @@ interface SharedKey {
   readonly prefix: string;
   readonly node: PruneNode | undefined;
   /** Null when the map is not one to keep text of. */
-  readonly texts: WeakMap<object, SharedText | null>;
+  readonly texts: WeakMap<object, Buffer | null>;
 }
 
-/** `"key":` as JSON.stringify prints a key, and its UTF-8 length. */
-interface KeyText {
-  readonly text: string;
-  readonly bytes: number;
-  /** Its UTF-8 bytes, once a line was written with it (writeLine). */
-  utf8: Buffer | undefined;
-}
-
-interface SharedText {
-  /** `,"key":<the map's JSON>`; '' when the key is removed. */
-  readonly text: string;
-  /** Its UTF-8 length. */
-  readonly bytes: number;
-  /** Its UTF-8 bytes, once a line was written with it (writeLine). */
-  utf8: Buffer | undefined;
-}
-
-/** Longest string value writeLine writes, in UTF-16 units (longer ones: the string way, which cuts lines). */
+/** Longest string value writeLine writes, in UTF-16 units (a record with a longer one: the general way). */
 const MAX_ARENA_STRING = 16 * 1024;
 
 /** Top-level keys whose shared maps' texts are kept (the kubernetes filter's: `kubernetes`, `kubernetes_namespace`). */
@@ -93,12 +75,13 @@ export class LineFormatter {
   /** json, drop_single_key off: a record ending with shared maps is printed with their kept texts. */
   private readonly sharedJson: boolean;
   private readonly sharedKeys = new Map<string, SharedKey>();
-  private readonly keyTexts = new Map<string, KeyText>();
-  private readonly strings = new JsonStringPrinter();
+  private readonly keyTexts = new Map<string, Buffer>();
+  /** Where jsonWithShared writes a line before reading it back (made at its first line). */
+  private scratch: LineArena | undefined;
   /** The shared map sharedText last found a text for, under which key, and that text. */
   private lastShared: object | undefined;
   private lastSharedKey = '';
-  private lastSharedText: SharedText | undefined;
+  private lastSharedText: Buffer | undefined;
   /** The last line jsonWithShared made, and its UTF-8 length. */
   private lastLine: string | undefined;
   private lastBytes = 0;
@@ -163,11 +146,7 @@ export class LineFormatter {
     return this.keyValue ? keyValueLine(rec, this.maxChars) : toJson(rec, this.maxChars);
   }
 
-  /**
-   * The UTF-8 length of a line this formatter just returned, without flattening it: a line made with
-   * a shared map's kept text is a rope of the record's own text and that text, and stays one (the
-   * batch holding it holds ~400 bytes, not a copy of the ~700 shared ones) until it is encoded.
-   */
+  /** The UTF-8 length of a line this formatter just returned: known, not counted again, when it wrote or a thread printed it. */
   utf8Bytes(line: string): number {
     return line === this.lastLine ? this.lastBytes : Buffer.byteLength(line);
   }
@@ -177,91 +156,21 @@ export class LineFormatter {
    * filter's `kubernetes` map, some 700 bytes of the line): their text, pruned, is printed once per map
    * and kept, and only the keys before them are printed per record. The same text as the general way;
    * undefined when the record does not end with such a map, or its other keys cannot be printed by
-   * JSON.stringify (then the general way prints it).
+   * JSON.stringify (then the general way prints it). Written by writeJsonWithShared into a scratch
+   * arena and read back: the string path (the disk buffer, a line to cut) and the memory buffer's
+   * bytes come from one walk.
    */
   private jsonWithShared(record: Record<string, unknown>): string | undefined {
-    // One walk over the record's own keys: the keys before its shared maps are printed one by one
-    // into the head (their names' texts kept, as the shared maps' are), the shared maps' kept texts
-    // make the tail. No copy of the record and no second string for the head (W2, issue #12: the
-    // copy, its JSON and the sliced head were a fifth of the main thread). The text is JSON.stringify's.
     if (!hasFrozenValue(record)) return undefined;
-    let head = '{';
-    // The head's UTF-8 length, added up from its parts' (each counted as it is printed): counting the
-    // head would flatten the rope, a copy the encoder's write makes anyway (W2, issue #12).
-    let headBytes = 1;
-    let tail = '';
-    let tailBytes = 0;
-    let printed = false;
-    let sawShared = false;
-    for (const key in record) {
-      if (!Object.hasOwn(record, key)) continue;
-      const value = record[key];
-      const shared = this.sharedText(key, value);
-      if (shared !== undefined) {
-        tail += shared.text;
-        tailBytes += shared.bytes;
-        sawShared = true;
-        continue;
-      }
-      // A key after a shared map, one the pruner changes, or a toJSON of the record's own (which
-      // JSON.stringify would call): the general way prints the record.
-      if (sawShared || key === 'toJSON' || this.pruner.under(key) !== undefined) return undefined;
-      let text: string | undefined;
-      let textBytes: number;
-      switch (typeof value) {
-        case 'string':
-          text = this.strings.print(value);
-          textBytes = this.strings.bytes;
-          break;
-        case 'number':
-          text = Number.isFinite(value) ? String(value) : 'null';
-          textBytes = text.length;
-          break;
-        case 'boolean':
-          text = value ? 'true' : 'false';
-          textBytes = text.length;
-          break;
-        case 'undefined':
-        case 'function':
-        case 'symbol':
-          continue;
-        case 'object':
-          // JSON.stringify would call a value's toJSON with its key, here with '': the general way.
-          if (value !== null && typeof (value as { toJSON?: unknown }).toJSON === 'function') return undefined;
-          try {
-            text = JSON.stringify(value);
-          } catch {
-            return undefined;
-          }
-          textBytes = Buffer.byteLength(text);
-          break;
-        default:
-          // bigint: JSON.stringify throws; the general way prints it.
-          return undefined;
-      }
-      const keyText = this.keyText(key);
-      if (printed) {
-        head += ',';
-        headBytes++;
-      }
-      head += keyText.text + (text as string);
-      headBytes += keyText.bytes + textBytes;
-      printed = true;
+    const arena = (this.scratch ??= new LineArena());
+    arena.begin();
+    const n = this.writeJsonWithShared(record, arena);
+    const line = n < 0 ? undefined : arena.chunk.toString('utf8', arena.start, arena.pos);
+    arena.rollback();
+    if (line !== undefined) {
+      this.lastLine = line;
+      this.lastBytes = n;
     }
-    // No shared map: the general way.
-    if (!sawShared) return undefined;
-    let line: string;
-    let bytes: number;
-    if (!printed) {
-      // `{` + the tail without its leading comma + `}`.
-      line = tail.length === 0 ? '{}' : `{${tail.slice(1)}}`;
-      bytes = tail.length === 0 ? 2 : tailBytes + 1;
-    } else {
-      line = head + tail + '}';
-      bytes = headBytes + tailBytes + 1;
-    }
-    this.lastLine = line;
-    this.lastBytes = bytes;
     return line;
   }
 
@@ -290,11 +199,8 @@ export class LineFormatter {
       const value = record[key];
       const shared = this.sharedText(key, value);
       if (shared !== undefined) {
-        if (shared.bytes > 0) {
-          const utf8 = (shared.utf8 ??= Buffer.from(shared.text, 'utf8'));
-          // Nothing before it in the line: without its leading comma.
-          arena.bytes(utf8, arena.length === 1 ? 1 : 0);
-        }
+        // Nothing before it in the line: without its leading comma.
+        if (shared.length > 0) arena.bytes(shared, arena.length === 1 ? 1 : 0);
         sawShared = true;
         continue;
       }
@@ -305,7 +211,7 @@ export class LineFormatter {
       if (t === 'object' && value !== null && typeof (value as { toJSON?: unknown }).toJSON === 'function') return -1;
       if (printed) arena.byte(0x2c); // ,
       const keyText = this.keyText(key);
-      arena.bytes((keyText.utf8 ??= Buffer.from(keyText.text, 'utf8')));
+      arena.bytes(keyText);
       switch (t) {
         case 'string': {
           const v = value as string;
@@ -338,19 +244,18 @@ export class LineFormatter {
     return arena.length;
   }
 
-  /** `"key":` as JSON.stringify prints a key, kept for the keys records have in common. */
-  private keyText(key: string): KeyText {
+  /** `"key":` as JSON.stringify prints a key, in UTF-8, kept for the keys records have in common. */
+  private keyText(key: string): Buffer {
     let kept = this.keyTexts.get(key);
     if (kept === undefined) {
-      const text = `${JSON.stringify(key)}:`;
-      kept = { text, bytes: Buffer.byteLength(text), utf8: undefined };
+      kept = Buffer.from(`${JSON.stringify(key)}:`, 'utf8');
       if (this.keyTexts.size < MAX_KEY_TEXTS) this.keyTexts.set(key, kept);
     }
     return kept;
   }
 
-  /** `,"key":<text>` of a shared map under a top-level key ('' when the key is removed), else undefined. */
-  private sharedText(key: string, value: unknown): SharedText | undefined {
+  /** `,"key":<text>` in UTF-8 of a shared map under a top-level key (empty when the key is removed), else undefined. */
+  private sharedText(key: string, value: unknown): Buffer | undefined {
     if (value === null || typeof value !== 'object') return undefined;
     // Records come in runs from one file or pod, sharing one map: the last one's text is at hand.
     if (value === this.lastShared && key === this.lastSharedKey) return this.lastSharedText;
@@ -364,7 +269,7 @@ export class LineFormatter {
     return shared;
   }
 
-  private findSharedText(key: string, value: object): SharedText | undefined {
+  private findSharedText(key: string, value: object): Buffer | undefined {
     let entry = this.sharedKeys.get(key);
     if (entry === undefined) {
       if (this.sharedKeys.size >= MAX_SHARED_KEYS) return undefined;
@@ -377,9 +282,7 @@ export class LineFormatter {
       if (isSharedMap(value)) {
         const pruned = RecordPruner.pruneUnder(value, entry.node);
         try {
-          const text = pruned === REMOVED ? '' : entry.prefix + JSON.stringify(pruned);
-          // (Counting its bytes joins the two parts into one string, once.)
-          shared = { text, bytes: Buffer.byteLength(text), utf8: undefined };
+          shared = Buffer.from(pruned === REMOVED ? '' : entry.prefix + JSON.stringify(pruned), 'utf8');
         } catch {
           // Longer than V8's strings: printed the general way (which cuts it).
         }

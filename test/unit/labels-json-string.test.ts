@@ -1,21 +1,24 @@
 /**
- * JsonStringPrinter prints a string as JSON.stringify does, and counts its UTF-8 bytes as
- * Buffer.byteLength does: the Loki encoder sizes each protobuf message by that count.
+ * LineArena.jsonString writes a string as JSON.stringify prints it, in UTF-8, and the arena's length
+ * is its UTF-8 length as Buffer.byteLength counts it: the Loki encoder sizes each protobuf message by that count.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { JsonStringPrinter } from '../../src/labels/json-string.js';
+import { LineArena } from '../../src/labels/line-arena.js';
 
-function check(p: JsonStringPrinter, s: string): void {
-  const text = p.print(s);
+function check(p: LineArena, s: string): void {
+  p.begin();
+  p.jsonString(s);
+  const text = p.chunk.toString('utf8', p.start, p.pos);
   const expected = JSON.stringify(s);
   assert.equal(text, expected, `printing ${expected}`);
-  assert.equal(p.bytes, Buffer.byteLength(expected), `counting ${expected}`);
+  assert.equal(p.length, Buffer.byteLength(expected), `counting ${expected}`);
+  assert.deepEqual(p.chunk.subarray(p.start, p.pos), Buffer.from(expected, 'utf8'));
 }
 
 test('the text and byte count of chosen strings', () => {
-  const p = new JsonStringPrinter();
+  const p = new LineArena();
   const cases = [
     '',
     'plain',
@@ -46,7 +49,7 @@ test('the text and byte count of chosen strings', () => {
 });
 
 test('the text and byte count of any string', () => {
-  const p = new JsonStringPrinter();
+  const p = new LineArena();
   // Mostly the characters that matter, so that quotes, backslashes and surrogates meet often.
   const unit = fc.oneof(
     fc.constantFrom('"', '\\', 'a', ' ', 'é', '日', '\n', '\u0000', '\u001f', '\u007f', '\ud800', '\udc00', '\ud83d', '\ude80', '\u2028'),

@@ -1,6 +1,7 @@
 /**
  * LineFormatter.writeLine writes a line's UTF-8 bytes into a LineArena (W2, issue #12): they must be
- * the bytes of the line lineFor makes, and an encoder body made from such entries (ArenaLine) must be
+ * the bytes of the line lineFor makes, which is the general way's text (JSON.stringify of the pruned
+ * record), and an encoder body made from such entries (ArenaLine) must be
  * byte for byte the body made from the lines as strings.
  */
 import { test } from 'node:test';
@@ -10,6 +11,8 @@ import type { LogEvent } from '../../src/core/event.js';
 import { LineArena } from '../../src/labels/line-arena.js';
 import { LineFormatter } from '../../src/labels/line-formatter.js';
 import { compileRecordAccessor } from '../../src/labels/record-accessor.js';
+import { RecordPruner } from '../../src/labels/record-pruner.js';
+import { toJson } from '../../src/labels/json-text.js';
 import { freezeShared } from '../../src/labels/shared-map.js';
 import { ArenaLine, PushRequestEncoder, type LokiEntry } from '../../src/outputs/loki/encoder.js';
 
@@ -27,6 +30,11 @@ const REMOVE = ["$kubernetes['namespace_name']", "$kubernetes['pod_name']", "$ku
 
 function formatter(remove: string[]): LineFormatter {
   return new LineFormatter({ format: 'json', dropSingleKey: 'off', removePaths: remove.map((k) => compileRecordAccessor(k).path) });
+}
+
+/** The line without the shared maps' kept texts: the record pruned, then JSON.stringify. */
+function general(record: Record<string, unknown>, remove: string[]): string {
+  return toJson(new RecordPruner(remove.map((k) => compileRecordAccessor(k).path)).prune(record));
 }
 
 const event = (record: Record<string, unknown>, time = 1_700_000_000_000_000_000n): LogEvent => ({ tag: 't', time, record });
@@ -78,6 +86,7 @@ test('writeLine writes the bytes of the line lineFor makes, or leaves the record
         if (bytes === undefined) continue;
         wrote++;
         assert.equal(bytes.toString('utf8'), line, `${JSON.stringify(remove)} ${line}`);
+        assert.equal(line, general(record, remove));
         assert.deepEqual(bytes, Buffer.from(line, 'utf8'));
       }
     }
@@ -110,6 +119,7 @@ test('a tail record with any text: writeLine writes the bytes of the line lineFo
           const bytes = written(f, arena, event(record));
           assert.ok(bytes !== undefined);
           assert.deepEqual(bytes, Buffer.from(f.lineFor(event(record)), 'utf8'));
+          assert.deepEqual(bytes, Buffer.from(general(record, remove), 'utf8'));
         }
       }),
       { numRuns: 3000 },
