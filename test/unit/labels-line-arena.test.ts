@@ -10,9 +10,7 @@ import fc from 'fast-check';
 import type { LogEvent } from '../../src/core/event.js';
 import { LineArena } from '../../src/labels/line-arena.js';
 import { LineFormatter } from '../../src/labels/line-formatter.js';
-import { compileRecordAccessor } from '../../src/labels/record-accessor.js';
-import { RecordPruner } from '../../src/labels/record-pruner.js';
-import { toJson } from '../../src/labels/json-text.js';
+import { REMOVE, formatter, general } from '../helpers/line-formatter.js';
 import { freezeShared } from '../../src/labels/shared-map.js';
 import { ArenaLine, PushRequestEncoder, type LokiEntry } from '../../src/outputs/loki/encoder.js';
 
@@ -25,17 +23,6 @@ const kube = () => ({
   container_id: 'a'.repeat(64),
   list: [1, 'two', { three: 3 }],
 });
-
-const REMOVE = ["$kubernetes['namespace_name']", "$kubernetes['pod_name']", "$kubernetes['container_name']", "$kubernetes['labels']['app']"];
-
-function formatter(remove: string[]): LineFormatter {
-  return new LineFormatter({ format: 'json', dropSingleKey: 'off', removePaths: remove.map((k) => compileRecordAccessor(k).path) });
-}
-
-/** The line without the shared maps' kept texts: the record pruned, then JSON.stringify. */
-function general(record: Record<string, unknown>, remove: string[]): string {
-  return toJson(new RecordPruner(remove.map((k) => compileRecordAccessor(k).path)).prune(record));
-}
 
 const event = (record: Record<string, unknown>, time = 1_700_000_000_000_000_000n): LogEvent => ({ tag: 't', time, record });
 

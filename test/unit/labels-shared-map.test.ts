@@ -1,10 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { LineFormatter } from '../../src/labels/line-formatter.js';
-import { compileRecordAccessor } from '../../src/labels/record-accessor.js';
 import { RecordPruner } from '../../src/labels/record-pruner.js';
-import { toJson } from '../../src/labels/json-text.js';
+import { REMOVE, formatter, general } from '../helpers/line-formatter.js';
 import { freezeShared, isSharedMap } from '../../src/labels/shared-map.js';
 import { compileLabelRules } from '../../src/labels/label-rules.js';
 import { StreamLabeler } from '../../src/labels/stream-labeler.js';
@@ -20,17 +18,6 @@ const kube = () => ({
   docker_id: 'abc',
   list: [1, 'two', { three: 3 }],
 });
-
-const REMOVE = ["$kubernetes['namespace_name']", "$kubernetes['pod_name']", "$kubernetes['container_name']", "$kubernetes['labels']['app']"];
-
-function formatter(remove: string[]): LineFormatter {
-  return new LineFormatter({ format: 'json', dropSingleKey: 'off', removePaths: remove.map((k) => compileRecordAccessor(k).path) });
-}
-
-/** The line the general way gives (prune, then JSON): what every shared-map line must equal. */
-function general(record: Record<string, unknown>, remove: string[]): string {
-  return toJson(new RecordPruner(remove.map((k) => compileRecordAccessor(k).path)).prune(record));
-}
 
 test('freezeShared freezes every map and array in a map; isSharedMap accepts it and only it', () => {
   const map = freezeShared(kube());
