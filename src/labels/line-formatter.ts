@@ -96,7 +96,8 @@ export class LineFormatter {
     this.wholeJson = this.sharedJson && options.removePaths.length === 0;
   }
 
-  lineFor(event: LogEvent): string {
+  /** The line of `event`. `sharedTried`: writeLine refused it, so the shared-map walk would fail again and is skipped. */
+  lineFor(event: LogEvent, sharedTried = false): string {
     this.lastLine = undefined;
     const line = event.line;
     if (line !== undefined) {
@@ -118,7 +119,7 @@ export class LineFormatter {
       const json = this.printer.transcode(raw.buf, raw.start, raw.end);
       if (json !== undefined) return json;
     }
-    return this.format(event.record);
+    return this.format(event.record, sharedTried);
   }
 
   /** When `line` is the text the transcode thread printed for `raw` and knows the length of, utf8Bytes takes that length. */
@@ -131,9 +132,9 @@ export class LineFormatter {
     }
   }
 
-  format(record: Record<string, unknown>): string {
+  format(record: Record<string, unknown>, sharedTried = false): string {
     this.lastLine = undefined;
-    if (this.sharedJson) {
+    if (this.sharedJson && !sharedTried) {
       const line = this.jsonWithShared(record);
       if (line !== undefined) return line;
     }

@@ -229,8 +229,9 @@ export class LokiOutput implements Output {
         if (written >= 0 && (maxLine <= 0 || written <= maxLine)) lineBytes = written;
         else {
           if (written >= 0) arena.rollback();
-          line = this.lineOf(event);
-          // Counted by the formatter: a line it made from a shared map's text is left unflattened.
+          // Refused (-1): the formatter need not walk the record again for a shared map.
+          line = this.lineOf(event, written < 0);
+          // Known to the formatter when it made the line from bytes or a thread printed it; else counted.
           lineBytes = this.formatter.utf8Bytes(line);
         }
         const sm = this.metadata?.extract(event);
@@ -330,8 +331,8 @@ export class LokiOutput implements Output {
     this.batcher.add(tenant, stream.labels, entry, lineBytes + metadataBytes(sm), target);
   }
 
-  private lineOf(event: LogEvent): string {
-    const line = this.formatter.lineFor(event);
+  private lineOf(event: LogEvent, sharedTried = false): string {
+    const line = this.formatter.lineFor(event, sharedTried);
     const max = this.config.maxLineSize;
     // A line of n chars has at most 3n UTF-8 bytes (4 per surrogate pair): most lines skip the count.
     if (max > 0 && line.length * 3 > max && Buffer.byteLength(line) > max) {
