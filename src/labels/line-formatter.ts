@@ -63,8 +63,9 @@ const MAX_ARENA_STRING = 16 * 1024;
 const MAX_SHARED_KEYS = 16;
 /** Top-level keys whose `"key":` texts are kept (records of one input share a few). */
 const MAX_KEY_TEXTS = 256;
-/** Places in a record whose last key writeJsonWithShared keeps. */
+/** Places in a record whose last key writeJsonWithShared keeps, and the longest `"key":` text it keeps (32 KiB in all). */
 const MAX_WALK_KEYS = 32;
+const MAX_WALK_KEY_BYTES = 1024;
 
 export class LineFormatter {
   private readonly pruner: RecordPruner;
@@ -227,7 +228,7 @@ export class LineFormatter {
       else {
         if (key === 'toJSON' || this.pruner.under(key) !== undefined) return -1;
         keyText = this.keyText(key);
-        if (place < MAX_WALK_KEYS) {
+        if (place < MAX_WALK_KEYS && keyText.length <= MAX_WALK_KEY_BYTES) {
           this.walkKeys[place] = key;
           this.walkTexts[place] = keyText;
         }

@@ -189,6 +189,8 @@ test('records whose keys change places, or are removed at a place an earlier rec
     { stream: 'stdout', kubernetes: shared },
     { stream: 'stdout', log: 'g', kubernetes: shared, after: 'shared' },
     { stream: 'stdout', log: 'h', kubernetes: shared },
+    { ['k'.repeat(2000)]: 'a key too long to keep', stream: 'stdout', kubernetes: shared },
+    { ['k'.repeat(2000)]: 'again', log: 'i', kubernetes: shared },
   ];
   const remove = [...REMOVE, '$gone'];
   const f = formatter(remove);
