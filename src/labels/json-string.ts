@@ -1,5 +1,5 @@
 /**
- * A string as JSON text, exactly as JSON.stringify prints it (LineArena.jsonString writes it with these).
+ * A string as JSON text, exactly as JSON.stringify prints it (LineArena.jsonString writes with these what its word copy leaves: controls written as \u00XX, lone surrogates, very long strings).
  *
  * Node 20's V8 prints a string char by char through a growing builder: about 4 ns a char, the
  * largest cost of a W2 line (issue #12). Most log text needs at most `"` and `\` escaped; native

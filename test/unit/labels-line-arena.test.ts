@@ -175,3 +175,33 @@ test('LineArena: a line that outgrows its chunk moves, whole, to a new one; earl
   assert.notEqual(arena.chunk, big);
   assert.equal(arena.chunk.length, 16);
 });
+
+test('records whose keys change places, or are removed at a place an earlier record kept: the same line as the general way', () => {
+  const shared = freezeShared(kube());
+  const records: Record<string, unknown>[] = [
+    { stream: 'stdout', log: 'a', kubernetes: shared },
+    { log: 'b', stream: 'stderr', kubernetes: shared },
+    { stream: 'stdout', gone: 'removed key', log: 'c', kubernetes: shared },
+    { stream: 'stdout', log: 'd', toJSON: 'x', kubernetes: shared },
+    { stream: 'stdout', log: 'e', extra: 1, kubernetes: shared },
+    { stream: 'stdout', log: 'f', kubernetes: shared },
+    { gone: 'first', stream: 'stdout', kubernetes: shared },
+    { stream: 'stdout', kubernetes: shared },
+    { stream: 'stdout', log: 'g', kubernetes: shared, after: 'shared' },
+    { stream: 'stdout', log: 'h', kubernetes: shared },
+    { ['k'.repeat(2000)]: 'a key too long to keep', stream: 'stdout', kubernetes: shared },
+    { ['k'.repeat(2000)]: 'again', log: 'i', kubernetes: shared },
+  ];
+  const remove = [...REMOVE, '$gone'];
+  const f = formatter(remove);
+  const arena = new LineArena(256);
+  for (let round = 0; round < 3; round++) {
+    for (const record of records) {
+      const bytes = written(f, arena, event(record));
+      const line = f.lineFor(event(record));
+      assert.equal(line, general(record, remove));
+      if (bytes !== undefined) assert.equal(bytes.toString('utf8'), line);
+      else assert.ok('gone' in record || 'after' in record || 'toJSON' in record, JSON.stringify(record));
+    }
+  }
+});
