@@ -1,11 +1,12 @@
 import { createRequire } from 'node:module';
 import type * as PromClient from 'prom-client';
+import { collectProcessMetrics } from './process-metrics.js';
 
 /**
  * prom-client's classes from their own files: its index also loads the Pushgateway (http, https,
  * zlib), Summary (tdigest), the cluster aggregator and, at once, the default process metrics
  * (@opentelemetry/api), ~50 ms of start-up on a slow machine that floki never uses or (the process
- * metrics) loads only when the monitoring server starts. The classes are the same objects the index
+ * metrics: src/observability/process-metrics.ts) loads only when the monitoring server starts. The classes are the same objects the index
  * exports (one module cache), so the metrics and their text are unchanged.
  */
 const require = createRequire(import.meta.url);
@@ -41,8 +42,7 @@ export class Metrics {
   enableProcessMetrics(): void {
     if (this.processMetrics) return;
     this.processMetrics = true;
-    const collectDefaultMetrics = require('prom-client/lib/defaultMetrics.js') as typeof PromClient.collectDefaultMetrics;
-    collectDefaultMetrics({ register: this.registry, prefix: 'floki_', eventLoopMonitoringPrecision: 100 });
+    collectProcessMetrics(this.registry, { prefix: 'floki_', eventLoopMonitoringPrecision: 100 });
   }
 
   counter(name: string, help: string, labelNames: readonly string[] = ['name']): Counter<string> {
