@@ -1,4 +1,23 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createRequire } from 'node:module';
+import type * as PromClient from 'prom-client';
+import { collectProcessMetrics } from './process-metrics.js';
+
+/**
+ * prom-client's classes from their own files: its index also loads the Pushgateway (http, https,
+ * zlib), Summary (tdigest), the cluster aggregator and, at once, the default process metrics
+ * (@opentelemetry/api), ~50 ms of start-up on a slow machine that floki never uses or (the process
+ * metrics: src/observability/process-metrics.ts) loads only when the monitoring server starts. The classes are the same objects the index
+ * exports (one module cache), so the metrics and their text are unchanged.
+ */
+const require = createRequire(import.meta.url);
+const Registry = require('prom-client/lib/registry.js') as typeof PromClient.Registry;
+const Counter = require('prom-client/lib/counter.js') as typeof PromClient.Counter;
+const Gauge = require('prom-client/lib/gauge.js') as typeof PromClient.Gauge;
+const Histogram = require('prom-client/lib/histogram.js') as typeof PromClient.Histogram;
+type Registry = PromClient.Registry;
+type Counter<T extends string> = PromClient.Counter<T>;
+type Gauge<T extends string> = PromClient.Gauge<T>;
+type Histogram<T extends string> = PromClient.Histogram<T>;
 
 /**
  * The process's Prometheus registry. Metric names follow `floki_<subsystem>_<what>_<unit>` with a
@@ -6,7 +25,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  * several instances of one plugin share it.
  */
 export class Metrics {
-  readonly registry = new Registry();
+  readonly registry: Registry = new Registry();
 
   private processMetrics = false;
 
@@ -23,7 +42,7 @@ export class Metrics {
   enableProcessMetrics(): void {
     if (this.processMetrics) return;
     this.processMetrics = true;
-    collectDefaultMetrics({ register: this.registry, prefix: 'floki_', eventLoopMonitoringPrecision: 100 });
+    collectProcessMetrics(this.registry, { prefix: 'floki_', eventLoopMonitoringPrecision: 100 });
   }
 
   counter(name: string, help: string, labelNames: readonly string[] = ['name']): Counter<string> {

@@ -63,16 +63,36 @@ function settings(name: string, timeFormat: string, skipEmpty: boolean): ParserS
   };
 }
 
+/** The built-ins' names, in the order they are listed. */
+export const BUILTIN_MULTILINE_NAMES: readonly string[] = ['docker', 'cri', 'java', 'go', 'ruby', 'python'];
+
+/** One built-in, freshly compiled (a registry compiles each when first asked: their regexes cost start-up). */
+export function builtinMultilineParser(name: string): MultilineParser | undefined {
+  switch (name) {
+    case 'docker':
+      return new MultilineParser(
+        { name: 'docker', type: 'endswith', matchString: '\n', flushMs: DEFAULT_FLUSH_MS, keyContent: 'log', keyGroup: 'stream' },
+        new JsonParser(settings('_ml_json_docker', '%Y-%m-%dT%H:%M:%S.%L', true)),
+      );
+    case 'cri':
+      return new MultilineParser(
+        { name: 'cri', type: 'equal', matchString: 'F', flushMs: DEFAULT_FLUSH_MS, keyContent: 'log', keyGroup: 'stream', keyPattern: '_p' },
+        new RegexParser(settings('_ml_cri', '%Y-%m-%dT%H:%M:%S.%L%z', false), compileBoundedRegex('^(?<time>.+?) (?<stream>stdout|stderr) (?<_p>F|P) (?<log>.*)$')),
+      );
+    case 'java':
+      return new MultilineParser({ name: 'java', type: 'regex', rules: rules(JAVA) });
+    case 'go':
+      return new MultilineParser({ name: 'go', type: 'regex', rules: rules(GO) });
+    case 'ruby':
+      return new MultilineParser({ name: 'ruby', type: 'regex', rules: rules(RUBY) });
+    case 'python':
+      return new MultilineParser({ name: 'python', type: 'regex', rules: rules(PYTHON) });
+    default:
+      return undefined;
+  }
+}
+
 /** The six built-ins, freshly compiled. */
 export function builtinMultilineParsers(): MultilineParser[] {
-  const docker = new JsonParser(settings('_ml_json_docker', '%Y-%m-%dT%H:%M:%S.%L', true));
-  const cri = new RegexParser(settings('_ml_cri', '%Y-%m-%dT%H:%M:%S.%L%z', false), compileBoundedRegex('^(?<time>.+?) (?<stream>stdout|stderr) (?<_p>F|P) (?<log>.*)$'));
-  return [
-    new MultilineParser({ name: 'docker', type: 'endswith', matchString: '\n', flushMs: DEFAULT_FLUSH_MS, keyContent: 'log', keyGroup: 'stream' }, docker),
-    new MultilineParser({ name: 'cri', type: 'equal', matchString: 'F', flushMs: DEFAULT_FLUSH_MS, keyContent: 'log', keyGroup: 'stream', keyPattern: '_p' }, cri),
-    new MultilineParser({ name: 'java', type: 'regex', rules: rules(JAVA) }),
-    new MultilineParser({ name: 'go', type: 'regex', rules: rules(GO) }),
-    new MultilineParser({ name: 'ruby', type: 'regex', rules: rules(RUBY) }),
-    new MultilineParser({ name: 'python', type: 'regex', rules: rules(PYTHON) }),
-  ];
+  return BUILTIN_MULTILINE_NAMES.map((name) => builtinMultilineParser(name)!);
 }
