@@ -4,7 +4,8 @@
 // head through the event_exporter filter into an output that only counts and settles. Shows what the
 // input costs by itself, next to `npm run bench` (the whole pipeline) and bench/loki-encode.ts (the
 // output alone). Environment: BENCH_RUNS (default 5), BENCH_TAIL_MIB (default 500), BENCH_CHUNK
-// (buffer_chunk_size, default the input's).
+// (buffer_chunk_size, default the input's), BENCH_TAIL_PROFILE (bench/lib/tail-load.js's profile:
+// `app-350` reads W2's files, without the event_exporter filter W2 does not have).
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,12 @@ import { linkTailFiles, prepareTailFiles } from './lib/tail-load.js';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
 const MiB = 1024 * 1024;
-const files = prepareTailFiles({ dataDir: join(import.meta.dirname, '.data'), totalBytes: Math.round(Number(process.env['BENCH_TAIL_MIB'] ?? 500) * MiB) });
+const profile = process.env['BENCH_TAIL_PROFILE'] as 'mixed' | 'app-350' | undefined;
+const files = prepareTailFiles({
+  dataDir: join(import.meta.dirname, '.data'),
+  totalBytes: Math.round(Number(process.env['BENCH_TAIL_MIB'] ?? 500) * MiB),
+  ...(profile ? { profile } : {}),
+});
 
 async function once(): Promise<{ wallS: number; cpuS: number; rssMiB: number }> {
   let count = 0;
@@ -44,6 +50,7 @@ async function once(): Promise<{ wallS: number; cpuS: number; rssMiB: number }> 
   };
   const dir = mkdtempSync(join(tmpdir(), 'floki-tail-read-'));
   mkdirSync(join(dir, 'containers'));
+  const filters = '  filters:\n    - name: event_exporter\n      match: kube.*event-exporter*\n';
   const chunk = process.env['BENCH_CHUNK'] ? `      buffer_chunk_size: ${process.env['BENCH_CHUNK']}\n` : '';
   const config = `pipeline:
   inputs:
@@ -52,10 +59,7 @@ async function once(): Promise<{ wallS: number; cpuS: number; rssMiB: number }> 
       tag: kube.*
       read_from_head: true
       multiline.parser: cri
-${chunk}  filters:
-    - name: event_exporter
-      match: kube.*event-exporter*
-  outputs:
+${chunk}${profile ? '' : filters}  outputs:
     - name: count
       match: '*'
 `;
@@ -79,10 +83,10 @@ const runs = [];
 for (let i = 0; i < RUNS; i++) runs.push(await once());
 const wall = median(runs.map((r) => r.wallS));
 const cpu = median(runs.map((r) => r.cpuS));
-console.log(`${files.events} lines, ${(files.bytes / MiB).toFixed(0)} MiB in ${files.files.length} CRI files, median of ${RUNS} runs`);
+console.log(`${files.events} lines, ${(files.bytes / MiB).toFixed(0)} MiB in ${files.files.length} CRI files (${profile ?? 'mixed'}), median of ${RUNS} runs`);
 console.log('| workload | lines/s | MiB/s | CPU s/GiB | µs CPU/line | RSS MiB |');
 console.log('|---|---:|---:|---:|---:|---:|');
 console.log(
-  `| tail → event_exporter → counting output | ${Math.round(files.events / wall).toLocaleString('en')} | ${(files.bytes / MiB / wall).toFixed(0)} | ${(cpu / (files.bytes / (1024 * MiB))).toFixed(2)} | ${((cpu * 1e6) / files.events).toFixed(2)} | ${median(runs.map((r) => r.rssMiB)).toFixed(0)} |`,
+  `| tail → ${profile ? '' : 'event_exporter → '}counting output | ${Math.round(files.events / wall).toLocaleString('en')} | ${(files.bytes / MiB / wall).toFixed(0)} | ${(cpu / (files.bytes / (1024 * MiB))).toFixed(2)} | ${((cpu * 1e6) / files.events).toFixed(2)} | ${median(runs.map((r) => r.rssMiB)).toFixed(0)} |`,
 );
 process.exit(0);

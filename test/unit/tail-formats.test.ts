@@ -6,6 +6,8 @@ import { daysFromCivil, NOT_A_TIME, Rfc3339Parser } from '../../src/inputs/tail/
 import { PartialLineJoiner, utf8Boundary } from '../../src/inputs/tail/partial-line-joiner.js';
 import { kubernetesMetadataOf } from '../../src/inputs/tail/kubernetes-path.js';
 import { tagForPath } from '../../src/inputs/tail/tag.js';
+import fc from 'fast-check';
+import { runs } from '../helpers/fuzz.js';
 import { patternToRegExp } from '../../src/inputs/tail/glob.js';
 
 const parse = (s: string) => new Rfc3339Parser().parse(Buffer.from(s), 0, Buffer.byteLength(s));
@@ -161,4 +163,55 @@ test('path patterns match per folder; exclude patterns match the whole path', ()
   const x = (s: string) => patternToRegExp(s, false);
   assert.ok(x('*.gz').test('/var/log/pods/a/0.log.1.gz'));
   assert.ok(x('*_kube-system_*').test('/var/log/containers/coredns-1_kube-system_coredns-abc.log'));
+});
+
+test('joined pieces, given as ranges of larger buffers and line after line through one joiner, are the bytes joined then cut', () => {
+  // The model: the pieces' bytes in order; the first piece past the limit is cut on a character
+  // boundary (truncate: the rest are dropped) or the line is dropped (skip).
+  const model = (pieces: Buffer[], max: number, action: 'truncate' | 'skip') => {
+    const kept: Buffer[] = [];
+    let bytes = 0;
+    let over = false;
+    for (const p of pieces) {
+      if (over) continue;
+      if (p.length > max - bytes) {
+        over = true;
+        if (action === 'skip') return undefined;
+        kept.push(p.subarray(0, utf8Boundary(p, max - bytes)));
+        continue;
+      }
+      kept.push(p);
+      bytes += p.length;
+    }
+    return { text: Buffer.concat(kept).toString('utf8'), truncated: over };
+  };
+  const piece = fc.oneof(fc.string({ maxLength: 30 }).map((s) => Buffer.from(s)), fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)), fc.integer({ min: 0, max: 9000 }).map((n) => Buffer.alloc(n, 0x61)));
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ pieces: fc.array(piece, { minLength: 1, maxLength: 6 }), pad: fc.nat(40) }), { minLength: 1, maxLength: 5 }),
+      fc.oneof(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 20000 })),
+      fc.constantFrom<'truncate' | 'skip'>('truncate', 'skip'),
+      (lines, max, action) => {
+        const j = new PartialLineJoiner(max, action);
+        for (const { pieces, pad } of lines) {
+          // Each piece inside a larger buffer, at an offset: only its range is read.
+          const at = (p: Buffer) => {
+            const outer = Buffer.concat([Buffer.alloc(pad, 0x7c), p, Buffer.alloc(3, 0x7c)]);
+            return { outer, start: pad, end: pad + p.length };
+          };
+          for (const p of pieces.slice(0, -1)) {
+            const r = at(p);
+            j.appendRange(r.outer, r.start, r.end, 1n, 0, 0);
+          }
+          const r = at(pieces.at(-1)!);
+          const got = j.finishRange(r.outer, r.start, r.end, 2n);
+          const want = model(pieces, max, action);
+          if (want === undefined) assert.equal(got, undefined);
+          else assert.deepEqual(got, { text: want.text, time: pieces.length > 1 ? 1n : 2n, pieces: pieces.length, truncated: want.truncated });
+          assert.equal(j.pending, false);
+        }
+      },
+    ),
+    runs(200),
+  );
 });

@@ -91,7 +91,7 @@ export class LineDecoder implements LineSink {
     }
     if (this.useCri || this.useDocker) this.counts.malformed++;
     // Not in any configured format (or no format configured): the line as it is, timed on reading.
-    this.whole(b.subarray(start, end), undefined, undefined, offset, this.plain, false, false);
+    this.whole(b, start, end, undefined, undefined, offset, this.plain, false, false);
   }
 
   private criLine(b: Buffer, offset: number): void {
@@ -99,7 +99,7 @@ export class LineDecoder implements LineSink {
     const joiner = this.joiners[c.stream];
     if (c.partial) {
       if (!joiner.pending) this.piecesCri[c.stream] = true;
-      joiner.append(b.subarray(c.contentStart, c.contentEnd), c.time, offset, performance.now());
+      joiner.appendRange(b, c.contentStart, c.contentEnd, c.time, offset, performance.now());
       this.counts.partialPieces++;
       return;
     }
@@ -108,7 +108,7 @@ export class LineDecoder implements LineSink {
       this.stage.line(c.contentEnd > c.contentStart ? (b as Buffer & Utf8Slicing).utf8Slice(c.contentStart, c.contentEnd) : '', c.time, STREAM_NAMES[c.stream], offset, this.cr, true);
       return;
     }
-    this.whole(b.subarray(c.contentStart, c.contentEnd), c.time, STREAM_NAMES[c.stream], offset, joiner, false, true);
+    this.whole(b, c.contentStart, c.contentEnd, c.time, STREAM_NAMES[c.stream], offset, joiner, false, true);
   }
 
   private dockerLine(offset: number): void {
@@ -125,20 +125,21 @@ export class LineDecoder implements LineSink {
       this.stage.line(d.log + '\n', d.time, d.streamName, offset, this.cr, false);
       return;
     }
-    this.whole(Buffer.from(d.log, 'utf8'), d.time, d.streamName, offset, joiner, true, false);
+    const bytes = Buffer.from(d.log, 'utf8');
+    this.whole(bytes, 0, bytes.length, d.time, d.streamName, offset, joiner, true, false);
   }
 
-  /** The last piece of a line: joined with the pieces before it, limited to maxLineBytes. */
-  private whole(last: Buffer, time: bigint | undefined, stream: string | undefined, offset: number, joiner: PartialLineJoiner, newline: boolean, cri: boolean): void {
-    const start = joiner.pending ? joiner.firstOffset : offset;
-    const line = joiner.finish(last, time ?? 0n);
+  /** The last piece of a line, `b[start, end)`: joined with the pieces before it, limited to maxLineBytes. */
+  private whole(b: Buffer, start: number, end: number, time: bigint | undefined, stream: string | undefined, offset: number, joiner: PartialLineJoiner, newline: boolean, cri: boolean): void {
+    const from = joiner.pending ? joiner.firstOffset : offset;
+    const line = joiner.finishRange(b, start, end, time ?? 0n);
     if (line === undefined) {
       this.counts.skipped++;
       return;
     }
     if (line.truncated && !this.cut) this.counts.truncated++;
     const text = newline && !line.truncated ? line.text + '\n' : line.text;
-    this.stage.line(text, time === undefined ? undefined : line.time, stream, start, this.cr, cri);
+    this.stage.line(text, time === undefined ? undefined : line.time, stream, from, this.cr, cri);
   }
 
   /** When the first piece or entry held falls due (ms, performance.now()), or undefined. */

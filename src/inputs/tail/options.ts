@@ -42,8 +42,9 @@ export const tailOptions: readonly OptionSpec[] = [
   {
     name: 'buffer_chunk_size',
     type: 'size',
-    default: '256K',
-    description: 'Bytes read from a file per turn; files are read in turns, one block each. Larger than Fluent Bit\'s 32k: each read is a round trip to a thread.',
+    default: '64K',
+    description:
+      'Bytes read from a file per turn; files are read in turns, one block each, and a block\'s records are sent on together. Twice Fluent Bit\'s 32k (each read is a round trip to a thread); not more: a larger block\'s records live long enough to be promoted out of the young generation (issue #12\'s W2 at 256K: 0.6 of 3 GB allocated promoted, 2.4 s of scavenges; at 64K: 10 MB, 0.6 s).',
   },
   {
     name: 'buffer_max_size',
@@ -179,7 +180,7 @@ export function resolveTailOptions(options: ResolvedOptions, instanceName: strin
       'truncate_long_lines: off, with skip_long_lines off, is not supported by floki (Fluent Bit then stops following a file at a line over buffer_max_size; floki never does): turn one on',
     );
   }
-  const blockBytes = num(options.buffer_chunk_size, 256 * 1024);
+  const blockBytes = num(options.buffer_chunk_size, 64 * 1024);
   const maxLineBytes = num(options.buffer_max_size, 1024 * 1024);
   if (blockBytes < 1) throw new OptionValueError('buffer_chunk_size: expected at least 1 byte');
   if (maxLineBytes < 1) throw new OptionValueError('buffer_max_size: expected at least 1 byte');

@@ -19,8 +19,21 @@ export interface JoinedLine {
   truncated: boolean;
 }
 
+/** Buffer's own UTF-8 decoder, called straight with bounds known good (see line-decoder.ts). */
+interface Utf8Slicing {
+  utf8Slice(start: number, end: number): string;
+}
+
+/** Room a joiner starts with; one that grew past KEEP_BYTES for a long line gives it back after. */
+const FIRST_BYTES = 4096;
+const KEEP_BYTES = 64 * 1024;
+
 export class PartialLineJoiner {
-  private parts: Buffer[] = [];
+  /**
+   * The pending pieces' bytes, `bytes` of them, copied in one after the other: one buffer per
+   * joiner, reused from line to line, rather than a copy per piece joined by a concat per line.
+   */
+  private buf: Buffer | undefined;
   private bytes = 0;
   private count = 0;
   private over = false;
@@ -42,6 +55,11 @@ export class PartialLineJoiner {
 
   /** Adds a piece that is not the last. `piece` may point into a reused buffer: it is copied. */
   append(piece: Buffer, time: bigint, lineOffset: number, nowMs: number): void {
+    this.appendRange(piece, 0, piece.length, time, lineOffset, nowMs);
+  }
+
+  /** append() of `b[start, end)`. */
+  appendRange(b: Buffer, start: number, end: number, time: bigint, lineOffset: number, nowMs: number): void {
     if (this.count === 0) {
       this.firstTime = time;
       this.firstOffset = lineOffset;
@@ -50,19 +68,15 @@ export class PartialLineJoiner {
     this.lastAppendMs = nowMs;
     if (this.over) return;
     const room = this.maxBytes - this.bytes;
-    if (piece.length > room) {
+    if (end - start > room) {
       this.over = true;
       if (this.action === 'skip') {
-        this.parts = [];
         this.bytes = 0;
         return;
       }
-      piece = piece.subarray(0, utf8Boundary(piece, room));
+      end = start + utf8Boundary(b.subarray(start, end), room);
     }
-    if (piece.length > 0) {
-      this.parts.push(Buffer.from(piece));
-      this.bytes += piece.length;
-    }
+    this.put(b, start, end);
   }
 
   /**
@@ -70,6 +84,11 @@ export class PartialLineJoiner {
    * for being too long. `last` is only read, not kept.
    */
   finish(last: Buffer, time: bigint): JoinedLine | undefined {
+    return this.finishRange(last, 0, last.length, time);
+  }
+
+  /** finish() with `b[start, end)` as the last piece. */
+  finishRange(b: Buffer, start: number, end: number, time: bigint): JoinedLine | undefined {
     const first = this.count === 0;
     const lineTime = first ? time : this.firstTime;
     const pieces = this.count + 1;
@@ -77,19 +96,19 @@ export class PartialLineJoiner {
     let text: string | undefined;
     if (!this.over) {
       const room = this.maxBytes - this.bytes;
-      if (last.length > room) {
+      if (end - start > room) {
         truncated = true;
-        if (this.action === 'truncate') last = last.subarray(0, utf8Boundary(last, room));
+        if (this.action === 'truncate') end = start + utf8Boundary(b.subarray(start, end), room);
       }
       if (!truncated || this.action === 'truncate') {
-        if (first) text = decode(last);
+        if (first) text = end > start ? (b as Buffer & Utf8Slicing).utf8Slice(start, end) : '';
         else {
-          if (last.length > 0) this.parts.push(last);
-          text = Buffer.concat(this.parts).toString('utf8');
+          this.put(b, start, end);
+          text = this.text();
         }
       }
     } else if (this.action === 'truncate') {
-      text = Buffer.concat(this.parts).toString('utf8');
+      text = this.text();
     }
     this.reset();
     if (text === undefined) return undefined;
@@ -102,22 +121,39 @@ export class PartialLineJoiner {
     const pieces = this.count;
     const truncated = this.over;
     const time = this.firstTime;
-    const text = this.over && this.action === 'skip' ? undefined : Buffer.concat(this.parts).toString('utf8');
+    const text = this.over && this.action === 'skip' ? undefined : this.text();
     this.reset();
     return text === undefined ? undefined : { text, time, pieces, truncated };
   }
 
   reset(): void {
-    this.parts = [];
     this.bytes = 0;
     this.count = 0;
     this.over = false;
     this.firstOffset = -1;
+    if (this.buf !== undefined && this.buf.length > KEEP_BYTES) this.buf = undefined;
   }
-}
 
-function decode(b: Buffer): string {
-  return b.length === 0 ? '' : b.toString('utf8', 0, b.length);
+  private text(): string {
+    return this.bytes === 0 ? '' : (this.buf! as Buffer & Utf8Slicing).utf8Slice(0, this.bytes);
+  }
+
+  private put(b: Buffer, start: number, end: number): void {
+    const n = end - start;
+    if (n <= 0) return;
+    let buf = this.buf;
+    const at = this.bytes;
+    if (buf === undefined || at + n > buf.length) {
+      let size = buf === undefined ? FIRST_BYTES : buf.length * 2;
+      while (size < at + n) size *= 2;
+      const grown = Buffer.allocUnsafeSlow(size);
+      if (buf !== undefined && at > 0) buf.copy(grown, 0, 0, at);
+      this.buf = buf = grown;
+    }
+    if (n < 64) for (let i = 0; i < n; i++) buf[at + i] = b[start + i]!;
+    else buf.set(new Uint8Array(b.buffer, b.byteOffset + start, n), at);
+    this.bytes = at + n;
+  }
 }
 
 /**
