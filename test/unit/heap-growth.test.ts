@@ -59,5 +59,7 @@ test('V8 takes the factor at run time: a process with a small heap and much youn
   };
   const without = run(false);
   const withGrowth = run(true);
-  assert.ok(withGrowth * 2 <= without, `full collections: ${withGrowth} with, ${without} without`);
+  // Typically 4 against 9; a loaded machine (the factor is set from a GC callback, which may come late)
+  // has given 6 against 9. V8 ignoring the factor gives about as many with as without.
+  assert.ok(withGrowth * 4 <= without * 3, `full collections: ${withGrowth} with, ${without} without`);
 });
