@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compress } from 'snappyjs';
-import { clampTimestampNs, MAX_TIMESTAMP_NS, MIN_TIMESTAMP_NS, PushRequestEncoder, sortByTime, timestampInRange, toTimestamp, type LokiEntry } from '../../src/outputs/loki/encoder.js';
+import { ArenaLine, clampTimestampNs, MAX_TIMESTAMP_NS, MIN_TIMESTAMP_NS, PushRequestEncoder, sortByTime, timestampInRange, toTimestamp, type LokiEntry } from '../../src/outputs/loki/encoder.js';
 import { JsonPushEncoder } from '../../src/outputs/loki/json-encoder.js';
 import { loadPushProto, PROTO_DIR } from '../../src/outputs/loki/push-proto.js';
 import { decodeJsonPush, decodeProtobuf, decodePushBody, parseLabelString, snappyUncompress } from '../helpers/loki-receiver.js';
@@ -194,6 +194,70 @@ test('ASCII lines (copied as latin1) and lines with any other character (encoded
   const entries: LokiEntry[] = lines.map((line, i) => ({ ts: 1_700_000_000_000_000_000n + BigInt(i), line, lineBytes: Buffer.byteLength(line) }));
   const got = decodeProtobuf(new PushRequestEncoder().encode(new Map([['{a="1"}', entries]])));
   assert.deepEqual(got.map((e) => e.line), lines.map(utf8));
+});
+
+test('arena lines (bytes in shared chunks, copied a chunk range at a time) encode to the same bytes as the same lines given as strings (seeded random)', () => {
+  const random = seeded(20261203);
+  const encoder = new PushRequestEncoder();
+  // Where the body goes: a plain buffer, a view of shared memory at offset 0 (as the compressor's slots), a view at an offset.
+  const shared = new SharedArrayBuffer(4 * 1024 * 1024);
+  const pool = Buffer.allocUnsafeSlow(4 * 1024 * 1024 + 100);
+  const allocators: ((size: number) => Buffer)[] = [(size) => Buffer.allocUnsafe(size), (size) => Buffer.from(shared, 0, size), (size) => pool.subarray(100, 100 + size)];
+  for (let round = 0; round < 300; round++) {
+    // Small chunks make many per batch; wide gaps (other batches' lines) make the chunk ranges outgrow the message.
+    const chunkBytes = [256, 4096, 65536][Math.floor(random() * 3)]!;
+    const gapMax = random() < 0.3 ? 20_000 : random() < 0.5 ? 40 : 0;
+    const chunks: Buffer[] = [];
+    let chunk = Buffer.alloc(0);
+    let pos = 0;
+    const arenaLine = (ts: bigint, line: string, sm: Record<string, string> | undefined): ArenaLine => {
+      const bytes = Buffer.from(line, 'utf8');
+      pos += Math.floor(random() * gapMax);
+      if (random() < 0.05) {
+        // A line alone in a chunk of its exact size (as an outsized line's).
+        const own = Buffer.from(bytes);
+        return new ArenaLine(ts, own, 0, own.length, sm);
+      }
+      if (chunks.length === 0 || pos + bytes.length > chunk.length || random() < 0.02) {
+        chunk = Buffer.alloc(Math.max(chunkBytes, bytes.length), 0xee);
+        chunks.push(chunk);
+        pos = 0;
+      }
+      bytes.copy(chunk, pos);
+      const e = new ArenaLine(ts, chunk, pos, bytes.length, sm);
+      pos += bytes.length;
+      return e;
+    };
+    const arena = new Map<string, LokiEntry[]>();
+    const strings = new Map<string, LokiEntry[]>();
+    const nStreams = 1 + Math.floor(random() * 4);
+    for (let s = 0; s < nStreams; s++) {
+      arena.set(`{s="${s}", v="ü${s}"}`, []);
+      strings.set(`{s="${s}", v="ü${s}"}`, []);
+    }
+    // Streams' lines interleave in the arena as they arrive: a stream's chunks are shared with the others'.
+    const n = Math.floor(random() * (random() < 0.2 ? 6000 : 150));
+    let ts = 1_700_000_000_000_000_000n;
+    for (let i = 0; i < n; i++) {
+      const s = Math.floor(random() * nStreams);
+      const a = arena.get(`{s="${s}", v="ü${s}"}`)!;
+      const t = strings.get(`{s="${s}", v="ü${s}"}`)!;
+      // Mostly in order, some ties, some out of order, some outside Loki's range.
+      const r = random();
+      ts = r < 0.6 ? ts + BigInt(Math.floor(random() * 2e9)) : r < 0.75 ? ts : r < 0.95 ? ts - BigInt(Math.floor(random() * 1e9)) : randomTime(random);
+      const line = random() < 0.1 ? '' : random() < 0.7 ? 'x'.repeat(Math.floor(random() * 400)) + i : randomText(random, 400);
+      const sm = random() < 0.2 ? { trace_id: randomText(random, 10), [randomText(random, 5) || 'k']: randomText(random, 20) } : undefined;
+      // Line's lengths are as the output gives them: counted, or (strings) not.
+      if (random() < 0.1) a.push({ ts, line, sm });
+      else a.push(arenaLine(ts, line, sm));
+      t.push({ ts, line, sm });
+    }
+    const allocate = allocators[round % allocators.length]!;
+    const want = Buffer.from(encoder.encode(strings));
+    const got = Buffer.from(encoder.encode(arena, allocate));
+    assert.ok(got.equals(want), `round ${round}: arena and string bodies differ`);
+    assert.equal(decodeProtobuf(got).length, [...arena.values()].reduce((n, e) => n + e.length, 0));
+  }
 });
 
 /** A time from anywhere: near now, near the int64 edges, or astronomically far, either sign. */

@@ -112,6 +112,25 @@ export class PushRequestEncoder {
   private lineBytes = new Int32Array(1024);
   private seconds = new Float64Array(1024);
   private nanos = new Int32Array(1024);
+  /** Per entry, from the measuring pass: its message's size, and the index of its arena chunk (-1: a string line). */
+  private entrySizes = new Int32Array(1024);
+  private chunkOf = new Int32Array(1024);
+  /** The distinct arena chunks of the batch being encoded, and the byte range of each its entries use. */
+  private readonly chunks: Uint8Array[] = [];
+  private readonly chunkLo: number[] = [];
+  private readonly chunkHi: number[] = [];
+
+  /** The message and its arena lines' chunk ranges are written here first (see encode); kept while small. */
+  private scratch: Buffer | undefined;
+
+  private scratchFor(size: number): Buffer {
+    const scratch = this.scratch;
+    if (scratch !== undefined && scratch.length >= size) return scratch;
+    // Rounded up so that batches a little bigger than the last do not each make a new one.
+    const made = Buffer.allocUnsafeSlow(Math.ceil(size / SCRATCH_ROUND_BYTES) * SCRATCH_ROUND_BYTES);
+    this.scratch = made.length <= SCRATCH_KEEP_BYTES ? made : undefined;
+    return made;
+  }
 
   /** Protobuf bytes of a PushRequest; each stream's entries are sorted by time first (in place). */
   encode(streams: ReadonlyMap<string, LokiEntry[]>, allocate: (size: number) => Buffer = allocUnsafe): Buffer {
@@ -122,12 +141,25 @@ export class PushRequestEncoder {
       this.lineBytes = new Int32Array(n);
       this.seconds = new Float64Array(n);
       this.nanos = new Int32Array(n);
+      this.entrySizes = new Int32Array(n);
+      this.chunkOf = new Int32Array(n);
     }
     const lineBytes = this.lineBytes;
     const seconds = this.seconds;
     const nanos = this.nanos;
+    const entrySizes = this.entrySizes;
+    const chunkOf = this.chunkOf;
+    const chunks = this.chunks;
+    const chunkLo = this.chunkLo;
+    const chunkHi = this.chunkHi;
+    chunks.length = 0;
+    chunkLo.length = 0;
+    chunkHi.length = 0;
+    let lastChunk: Uint8Array | undefined;
+    let ci = -1;
+    let arenaLines = 0;
 
-    // Pass 1: sizes. Stream message sizes are kept in order, entry sizes recomputed cheaply in pass 2.
+    // Pass 1: sizes (streams' in order, entries' per entry), and the arena chunks the lines are in.
     const streamSizes: number[] = [];
     let total = 0;
     let k = 0;
@@ -141,14 +173,64 @@ export class PushRequestEncoder {
         nanos[k] = splitNanos;
         const lb = e.lineBytes ?? Buffer.byteLength(e.line);
         lineBytes[k] = lb;
-        size += fieldBytes(entrySize(splitSeconds, splitNanos, lb, e.sm));
+        const es = entrySize(splitSeconds, splitNanos, lb, e.sm);
+        entrySizes[k] = es;
+        size += fieldBytes(es);
+        const chunk = e.chunk;
+        if (chunk !== undefined && lb > 0) {
+          const start = e.start!;
+          const end = start + lb;
+          if (chunk !== lastChunk) {
+            lastChunk = chunk;
+            // A batch's lines are in a few chunks (16-20 in W2), met in runs: a short search, no map.
+            ci = chunks.length > MAX_REGION_CHUNKS ? MAX_REGION_CHUNKS : chunks.lastIndexOf(chunk);
+            if (ci < 0) {
+              ci = chunks.length;
+              chunks.push(chunk);
+              chunkLo.push(start);
+              chunkHi.push(end);
+            }
+          }
+          if (start < chunkLo[ci]!) chunkLo[ci] = start;
+          if (end > chunkHi[ci]!) chunkHi[ci] = end;
+          chunkOf[k] = ci;
+          arenaLines++;
+        } else chunkOf[k] = -1;
       }
       streamSizes.push(size);
       total += fieldBytes(size);
     }
 
+    // Arena lines are copied from a copy of their chunks' used ranges placed after the message in one
+    // plain scratch buffer, with copyWithin, and the message then goes into `allocate`'s buffer in one
+    // copy: a typed-array view per line (what set, Buffer.copy and subarray all make) cost ~300-450 ns,
+    // most of the encoder's time in W2 (issue #12). Not in the compressor's slot itself: copyWithin in
+    // shared memory is ~7x slower than in a plain buffer. Worth it when chunks hold two lines or more
+    // on average, and only while the ranges' bytes (which may hold other batches' lines) stay within
+    // about the message's own size.
+    let extra = 0;
+    for (let c = 0; c < chunks.length; c++) extra += chunkHi[c]! - chunkLo[c]!;
+    const viaRegion = arenaLines > 0 && chunks.length <= MAX_REGION_CHUNKS && arenaLines >= 2 * chunks.length && extra <= total + REGION_SLACK_BYTES;
+    const buf = viaRegion ? this.scratchFor(total + extra) : allocate(total);
+    // Where line bytes at `start` of chunk c are in `buf`: regionAt[c] + start.
+    const regionAt = viaRegion ? new Array<number>(chunks.length) : undefined;
+    if (regionAt !== undefined) {
+      let r = total;
+      for (let c = 0; c < chunks.length; c++) {
+        const chunk = chunks[c]!;
+        const lo = chunkLo[c]!;
+        const n = chunkHi[c]! - lo;
+        buf.set(lo === 0 && n === chunk.length ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset + lo, n), r);
+        regionAt[c] = r - lo;
+        r += n;
+      }
+    }
+    chunks.length = 0;
+    chunkLo.length = 0;
+    chunkHi.length = 0;
+
     // Pass 2: bytes.
-    const out = allocate(total);
+    const out = buf;
     let o = 0;
     let s = 0;
     k = 0;
@@ -163,7 +245,7 @@ export class PushRequestEncoder {
         const ns = nanos[k]!;
         const lb = lineBytes[k]!;
         out[o++] = 0x12; // StreamAdapter.entries
-        o = writeVarint(out, o, entrySize(sec, ns, lb, e.sm));
+        o = writeVarint(out, o, entrySizes[k]!);
         out[o++] = 0x0a; // EntryAdapter.timestamp
         o = writeVarint(out, o, timestampSize(sec, ns));
         if (sec !== 0) {
@@ -176,11 +258,17 @@ export class PushRequestEncoder {
         }
         if (lb > 0) {
           out[o++] = 0x12; // EntryAdapter.line
-          const chunk = e.chunk;
-          if (chunk !== undefined) {
+          const c = chunkOf[k]!;
+          if (c >= 0) {
             o = writeVarint(out, o, lb);
             const start = e.start!;
-            out.set(lb === chunk.length ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset + start, lb), o);
+            if (regionAt !== undefined) {
+              const from = regionAt[c]! + start;
+              out.copyWithin(o, from, from + lb);
+            } else {
+              const chunk = e.chunk!;
+              out.set(lb === chunk.length ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset + start, lb), o);
+            }
             o += lb;
           } else o = writeString(out, o, e.line, lb);
         }
@@ -205,11 +293,22 @@ export class PushRequestEncoder {
       }
     }
     if (o !== total) throw new Error(`PushRequest encoding wrote ${o} bytes, measured ${total}`);
-    return out;
+    if (!viaRegion) return out;
+    const body = allocate(total);
+    body.set(total === out.length ? out : out.subarray(0, total));
+    return body;
   }
 }
 
 const allocUnsafe = (size: number): Buffer => Buffer.allocUnsafe(size);
+
+/** Bytes of chunk ranges allowed beyond the message's size (one chunk's worth) before lines are copied one view each. */
+const REGION_SLACK_BYTES = 64 * 1024;
+/** Past this many chunks in a batch, lines are copied one view each (and chunks no longer searched). */
+const MAX_REGION_CHUNKS = 256;
+/** The scratch buffer is kept between batches up to this size (a batch of ~1 MiB and its chunks' ~1.3 MiB in W2). */
+const SCRATCH_KEEP_BYTES = 4 * 1024 * 1024;
+const SCRATCH_ROUND_BYTES = 256 * 1024;
 
 let splitSeconds = 0;
 let splitNanos = 0;
