@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import type { LogEvent } from '../../src/core/event.js';
 import { LineArena } from '../../src/labels/line-arena.js';
 import { LineFormatter } from '../../src/labels/line-formatter.js';
-import { REMOVE, formatter, general } from '../helpers/line-formatter.js';
+import { REMOVE, REMOVE_SETS, formatter, general, sharedMapRecords } from '../helpers/line-formatter.js';
 import { freezeShared } from '../../src/labels/shared-map.js';
 import { ArenaLine, PushRequestEncoder, type LokiEntry } from '../../src/outputs/loki/encoder.js';
 
@@ -42,27 +42,14 @@ function written(f: LineFormatter, arena: LineArena, e: LogEvent): Buffer | unde
 test('writeLine writes the bytes of the line lineFor makes, or leaves the record to it', () => {
   const shared = freezeShared(kube());
   const records: Record<string, unknown>[] = [
-    { stream: 'stdout', log: 'hello "x" \\ y', kubernetes: shared },
+    ...sharedMapRecords(shared, kube),
     { stream: 'stdout', log: 'plain ascii with DEL \u007f', kubernetes: shared },
     { stream: 'stdout', log: 'café 日本語 🚀 "q"', kubernetes: shared },
     { stream: 'stdout', log: 'tab\there\nnew line \u0000 lone \ud800', kubernetes: shared },
-    { stream: 'stdout', level: 'info', n: 1.5, nested: { a: [1, { b: null }] }, kubernetes: shared },
-    { kubernetes: shared },
-    { stream: 'stderr', kubernetes: shared, kubernetes_namespace: freezeShared({ name: 'shop', labels: { team: 'a' } }) },
-    { kubernetes: shared, log: 'after' },
-    { log: 'x', kubernetes: Object.freeze(kube()) },
-    { log: 'x', kubernetes: kube() },
-    { toJSON: 'not a function', kubernetes: shared },
-    { '2': 'integer-like key', a: 'b', kubernetes: shared },
-    { u: undefined, f: () => 1, s: Symbol('s'), nan: NaN, inf: -Infinity, z: -0, t: true, no: false, n: null, kubernetes: shared },
-    { d: new Date(0), kubernetes: shared },
-    { o: { toJSON: (key: string) => `key ${key}` }, kubernetes: shared },
     { big: 12345678901234567890n, kubernetes: shared },
-    { arr: [undefined, () => 1, NaN, 'x'], 'a"b\\c\n': 'escaped key', lone: '\ud800 \u2028 \u0007 ☃', kubernetes: shared },
     { long: 'x'.repeat(20_000), kubernetes: shared },
-    { log: 'no shared map', frozen: Object.freeze({ a: 1 }) },
   ];
-  for (const remove of [[], REMOVE, ['$kubernetes'], ["$kubernetes['labels']", '$stream'], ['$kubernetes_namespace', "$kubernetes['list'][2]"]]) {
+  for (const remove of REMOVE_SETS) {
     const f = formatter(remove);
     const arena = new LineArena(256);
     let wrote = 0;

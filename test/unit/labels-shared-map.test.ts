@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { RecordPruner } from '../../src/labels/record-pruner.js';
-import { REMOVE, formatter, general } from '../helpers/line-formatter.js';
+import { REMOVE, REMOVE_SETS, formatter, general, sharedMapRecords } from '../helpers/line-formatter.js';
 import { freezeShared, isSharedMap } from '../../src/labels/shared-map.js';
 import { compileLabelRules } from '../../src/labels/label-rules.js';
 import { StreamLabeler } from '../../src/labels/stream-labeler.js';
@@ -37,29 +37,13 @@ test('freezeShared freezes every map and array in a map; isSharedMap accepts it 
 
 test('a record ending with a shared map: the same line as the general way, whatever is removed', () => {
   const shared = freezeShared(kube());
-  const records: Record<string, unknown>[] = [
-    { stream: 'stdout', log: 'hello "x"', kubernetes: shared },
-    { stream: 'stdout', level: 'info', n: 1.5, nested: { a: [1, { b: null }] }, kubernetes: shared },
-    { kubernetes: shared },
-    { stream: 'stderr', kubernetes: shared, kubernetes_namespace: freezeShared({ name: 'shop', labels: { team: 'a' } }) },
-    // A shared map that is not last: printed the general way.
-    { kubernetes: shared, log: 'after' },
-    // Not frozen all the way down: printed the general way (and never kept).
-    { log: 'x', kubernetes: Object.freeze(kube()) },
-    { log: 'x', kubernetes: kube() },
-    // Keys JSON.stringify treats specially.
-    { ['__proto__']: 'p', log: 'x', kubernetes: shared },
-    { toJSON: 'not a function', kubernetes: shared },
-    { '2': 'integer-like key', a: 'b', kubernetes: shared },
-    // Values JSON.stringify prints in its own ways: skipped, null, toJSON called with the key.
-    { u: undefined, f: () => 1, s: Symbol('s'), nan: NaN, inf: -Infinity, z: -0, t: true, n: null, kubernetes: shared },
-    { d: new Date(0), kubernetes: shared },
-    { o: { toJSON: (key: string) => `key ${key}` }, kubernetes: shared },
-    { arr: [undefined, () => 1, NaN, 'x'], 'a"b\\c\n': 'escaped key', lone: '\ud800 \u2028 \u0007 ☃', kubernetes: shared },
-    { log: 'no shared map', frozen: Object.freeze({ a: 1 }) },
-  ];
-  Object.defineProperty(records[7]!, '__proto__', { value: 'p', enumerable: true, writable: true, configurable: true });
-  for (const remove of [[], REMOVE, ['$kubernetes'], ["$kubernetes['labels']", '$stream'], ['$kubernetes_namespace', "$kubernetes['list'][2]"]]) {
+  // `__proto__` as an own key, as JSON.parse makes it.
+  const proto: Record<string, unknown> = {};
+  Object.defineProperty(proto, '__proto__', { value: 'p', enumerable: true, writable: true, configurable: true });
+  proto.log = 'x';
+  proto.kubernetes = shared;
+  const records = [...sharedMapRecords(shared, kube), proto];
+  for (const remove of REMOVE_SETS) {
     const f = formatter(remove);
     for (const record of records) {
       const want = general(record, remove);
