@@ -55,7 +55,7 @@ export function describeRun(r) {
     return `idle RSS ${mib(r.idleRss)} MiB (at most ${mib(r.idleRssMax)}), idle CPU ${fmt.f2(r.idleCpuPct)}% of a core over ${r.elapsedS.toFixed(1)} s, peak RSS ${mib(r.hwm)} MiB, ready after ${r.startS.toFixed(2)} s`;
   }
   const sending = r.sentS >= 0.01 ? ` (sending ${r.sentS.toFixed(2)} s)` : '';
-  const cut = `${r.cutLines ? `; ${r.cutLines} entries without a number (lines cut in pieces, tolerated for this process)` : ''}${r.knownDuplicates ? `; known duplicates: ${r.knownDuplicates}` : ''}`;
+  const cut = `${r.cutLines ? `; ${r.cutLines} entries without a number (lines cut in pieces, tolerated for this process)` : ''}${r.lostInCuts ? `; numbers lost in lines cut inside them: ${r.lostInCuts} (timed to its last push)` : ''}${r.knownDuplicates ? `; known duplicates: ${r.knownDuplicates}` : ''}`;
   const notes = `${cut}${r.notes?.length ? `; ${r.notes.join('; ')}` : ''}`;
   return `${fmt.int(figureOf(r, 'events/s'))} events/s, ${fmt.f1(figureOf(r, 'MiB/s in'))} MiB/s, ${r.elapsedS.toFixed(2)} s${sending}, CPU ${r.cpuS.toFixed(2)} s, peak RSS ${mib(r.hwm)} MiB, RSS at end ${mib(r.rssEnd)} MiB, ${r.requests} pushes${notes}`;
 }
