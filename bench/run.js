@@ -15,7 +15,9 @@
 // BENCH_DEADLINE_S (per run, default 120), BENCH_IDLE_S / BENCH_IDLE_SETTLE_S (idle window and the
 // wait before it), BENCH_CLI (another floki build's cli.js), BENCH_NODE_ARGS (node flags for floki,
 // e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'), BENCH_METRICS=1 (print the process's non-zero metrics
-// after each run), BENCH_ECHO=<text> (copy the process's log lines containing it to stderr).
+// after each run), BENCH_ECHO=<text> (copy the process's log lines containing it to stderr),
+// BENCH_THREADS=1 (each run's line lists the CPU seconds of the process's busiest threads). Every
+// run's line says how busy the whole machine was meanwhile (work beside the bench slows both programs).
 
 import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

@@ -56,8 +56,22 @@ export function describeRun(r) {
   }
   const sending = r.sentS >= 0.01 ? ` (sending ${r.sentS.toFixed(2)} s)` : '';
   const cut = `${r.cutLines ? `; ${r.cutLines} entries without a number (lines cut in pieces, tolerated for this process)` : ''}${r.lostInCuts ? `; numbers lost in lines cut inside them: ${r.lostInCuts} (timed to its last push)` : ''}${r.knownDuplicates ? `; known duplicates: ${r.knownDuplicates}` : ''}`;
-  const notes = `${cut}${r.notes?.length ? `; ${r.notes.join('; ')}` : ''}`;
+  const notes = `${cut}${r.notes?.length ? `; ${r.notes.join('; ')}` : ''}${machineNote(r)}${process.env.BENCH_THREADS ? threadsNote(r) : ''}`;
   return `${fmt.int(figureOf(r, 'events/s'))} events/s, ${fmt.f1(figureOf(r, 'MiB/s in'))} MiB/s, ${r.elapsedS.toFixed(2)} s${sending}, CPU ${r.cpuS.toFixed(2)} s, peak RSS ${mib(r.hwm)} MiB, RSS at end ${mib(r.rssEnd)} MiB, ${r.requests} pushes${notes}`;
+}
+
+/** How busy the whole machine was over the run (others' work takes cores from the process under test). */
+function machineNote(r) {
+  if (r.machine === undefined) return '';
+  const steal = r.machine.steal >= 0.005 ? `, ${(r.machine.steal * 100).toFixed(0)}% stolen` : '';
+  return `; machine ${(r.machine.busy * 100).toFixed(0)}% busy${steal}`;
+}
+
+/** BENCH_THREADS=1: the CPU seconds of the process's busiest threads at the end of the run (from its start). */
+function threadsNote(r) {
+  if (!r.threads?.length) return '';
+  const shown = r.threads.filter((t) => t.cpuS >= 0.05).slice(0, 8);
+  return `; threads' CPU s since start: ${shown.map((t) => `${t.main ? 'main ' : `${t.name} `}${t.cpuS.toFixed(2)}`).join(', ')}`;
 }
 
 /** The individual runs, for stderr: the figures any of them reports. */

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { forkSink } from './loki-sink.js';
-import { cpuSeconds, freePort, median, memory, sleep, withDeadline } from './measure.js';
+import { cpuSeconds, freePort, machineShare, machineTicks, median, memory, sleep, threadCpu, withDeadline } from './measure.js';
 import { FlokiProcess, FluentBitProcess, scrapeMetrics } from './processes.js';
 
 /** Time after the last expected event during which a duplicate would still be noticed (floki flushes every 1 s). */
@@ -158,6 +158,7 @@ async function measureThroughput(w, prepared, proc, sink, result, { driver, ctx,
   // From the spawn, the process's CPU since it started counts (the clock's start is before the exec).
   const cpu0 = timedFrom === 'spawn' ? 0 : cpuSeconds(proc.pid);
   const t0 = timedFrom === 'spawn' ? spawnedAt : process.hrtime.bigint();
+  const ticks0 = machineTicks();
   const sendStart = process.hrtime.bigint();
   const sent = conn.send().then(() => (result.sentS = Number(process.hrtime.bigint() - sendStart) / 1e9));
   const failed = new Promise((_, reject) => {
@@ -183,6 +184,8 @@ async function measureThroughput(w, prepared, proc, sink, result, { driver, ctx,
   }
   result.elapsedS = Number(BigInt(done.doneAt) - t0) / 1e9;
   result.cpuS = cpuSeconds(proc.pid) - cpu0;
+  result.machine = machineShare(ticks0, machineTicks());
+  result.threads = threadCpu(proc.pid);
   result.hwm = memory(proc.pid).hwm;
   await sent;
   await sleep(SETTLE_MS); // not timed: lets a late duplicate show up
