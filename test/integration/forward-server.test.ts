@@ -474,3 +474,41 @@ test('threaded: records are printed ahead only while the pipeline reads their JS
   assert.ok((await printed()) >= stopped + 4 * 50, 'printing again once read');
   assert.equal(new Set(h.events.map((e) => e.record.log)).size, 1);
 });
+
+test('threaded: the next frame goes to the print thread while the one before is still being emitted', async (t) => {
+  const printed = (): Promise<number> => h.metric('floki_input_thread_printed_records_total');
+  let hold: ((batch: readonly unknown[]) => Promise<void>) | undefined;
+  const h = await startServer(t, { threaded: true }, (batch, collected) => {
+    for (const e of batch) void e.msgpack?.json;
+    collected.push(...batch);
+    return hold ? hold(batch) : Promise.resolve();
+  });
+  const client = await RawClient.connect(t, h.port);
+  const frame = (f: number): Buffer => cat(arr(2), str('overlap'), bin(cat(...Array.from({ length: 50 }, (_, i) => entry(eventTime(SEC, i), { f, i, log: 'y'.repeat(100) })))));
+  // Warm up: the JSON is read, so frames after the first are printed on the thread.
+  for (let f = 0; f < 3; f++) {
+    await client.write(frame(f));
+    await waitFor(() => h.events.length === (f + 1) * 50, `frame ${f} emitted`);
+  }
+  const before = await printed();
+  assert.ok(before >= 50, `the thread printed (${before} records)`);
+  // Two frames in one write: the first one's emit waits until the thread has printed the second
+  // (or 3 s pass). Decoded only after that emit, the second would not be printed meanwhile.
+  let overlapped = false;
+  hold = (batch) => {
+    hold = undefined;
+    assert.equal((batch[0] as { record: { f: number } }).record.f, 3);
+    return waitFor(async () => (await printed()) >= before + 100, 'the next frame printed during the emit', 3000).then(
+      () => void (overlapped = true),
+      () => undefined,
+    );
+  };
+  await client.write(Buffer.concat([frame(3), frame(4)]));
+  await waitFor(() => h.events.length === 5 * 50, 'both frames emitted');
+  assert.ok(overlapped, 'the second frame was printed while the first was being emitted');
+  assert.deepEqual(
+    h.events.slice(150).map((e) => e.record.f),
+    [...Array(50).fill(3), ...Array(50).fill(4)],
+    'in order',
+  );
+});
