@@ -25,7 +25,9 @@ const FIRST_WAIT = 4;
 const MAX_WAIT = 256;
 
 export class SubtreeCache {
-  private readonly bytes: (DataView | undefined)[] = new Array<DataView | undefined>(SLOTS).fill(undefined);
+  /** Each entry's bytes as the values of little-endian 32-bit words, as the compare reads the source (the last 1-3 bytes zero-padded). */
+  private readonly words: (Int32Array | undefined)[] = new Array<Int32Array | undefined>(SLOTS).fill(undefined);
+  private readonly lengths = new Int32Array(SLOTS);
   private readonly texts: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(SLOTS).fill(undefined);
   /** The depth each entry's subtree was printed at (it holds no nesting too deep there). */
   private readonly depths = new Int32Array(SLOTS);
@@ -49,10 +51,10 @@ export class SubtreeCache {
 
   /** The text of the subtree at `src[p]` if `slot` holds its bytes, printed at `depth` or deeper. */
   lookup(slot: number, src: Buffer, sv: DataView, p: number, end: number, depth: number): Uint8Array | undefined {
-    const bytes = this.bytes[slot];
-    if (bytes === undefined) return undefined;
-    const length = bytes.byteLength;
-    if (p + length > end || depth > this.depths[slot]! || !sameBytes(bytes, sv, p, length)) {
+    const words = this.words[slot];
+    if (words === undefined) return undefined;
+    const length = this.lengths[slot]!;
+    if (p + length > end || depth > this.depths[slot]! || !sameBytes(words, sv, p, length)) {
       this.misses[slot]!++;
       return undefined;
     }
@@ -65,21 +67,22 @@ export class SubtreeCache {
 
   /** Whether the subtree just looked up in `slot` should be stored there when it closes. */
   admit(slot: number): boolean {
-    return this.bytes[slot] === undefined || this.misses[slot]! >= this.wait[slot]!;
+    return this.words[slot] === undefined || this.misses[slot]! >= this.wait[slot]!;
   }
 
   /** Keeps `src[start, end)`, printed at `depth` as `out[textStart, textEnd)`, in `slot`. */
   store(slot: number, src: Buffer, start: number, end: number, out: Buffer, textStart: number, textEnd: number, depth: number): void {
     const length = end - start;
     if (length < SUBTREE_MIN_BYTES || length > MAX_BYTES) return;
-    if (this.bytes[slot] !== undefined) this.wait[slot] = this.used[slot] === 1 ? FIRST_WAIT : Math.min(2 * this.wait[slot]!, MAX_WAIT);
-    const bytes = new Uint8Array(length);
-    bytes.set(src.subarray(start, end));
+    if (this.words[slot] !== undefined) this.wait[slot] = this.used[slot] === 1 ? FIRST_WAIT : Math.min(2 * this.wait[slot]!, MAX_WAIT);
+    const words = new Int32Array((length + 3) >> 2);
+    for (let i = 0; i < length; i += 4) words[i >> 2] = sv32(src, start + i, end);
     const text = new Uint8Array(textEnd - textStart);
     text.set(out.subarray(textStart, textEnd));
     let high = 0;
     for (let i = 0; i < text.length; i++) high |= text[i]!;
-    this.bytes[slot] = new DataView(bytes.buffer);
+    this.words[slot] = words;
+    this.lengths[slot] = length;
     this.texts[slot] = text;
     this.depths[slot] = depth;
     this.highs[slot] = high >> 7;
@@ -88,9 +91,19 @@ export class SubtreeCache {
   }
 }
 
-/** Whether `sv[p, p + length)` holds the bytes of `bytes` (length ≥ 4): four at a time, the last four over the previous ones. */
-function sameBytes(bytes: DataView, sv: DataView, p: number, length: number): boolean {
-  let i = 0;
-  for (; i + 4 <= length; i += 4) if (sv.getInt32(p + i, true) !== bytes.getInt32(i, true)) return false;
-  return i === length || sv.getInt32(p + length - 4, true) === bytes.getInt32(length - 4, true);
+/** The little-endian word at `src[p]`, bytes at or past `end` read as 0. */
+function sv32(src: Buffer, p: number, end: number): number {
+  let w = 0;
+  for (let i = 3; i >= 0; i--) w = (w << 8) | (p + i < end ? src[p + i]! : 0);
+  return w;
+}
+
+/** Whether `sv[p, p + length)` holds the bytes of `words` (length ≥ 4): four at a time, the last four over the previous ones. */
+function sameBytes(words: Int32Array, sv: DataView, p: number, length: number): boolean {
+  const whole = length >> 2;
+  for (let k = 0; k < whole; k++) if (sv.getInt32(p + 4 * k, true) !== words[k]) return false;
+  const rest = length & 3;
+  if (rest === 0) return true;
+  // The last 1-3 bytes, the padding's zeros masked out of the source's word.
+  return (sv.getInt32(p + length - 4, true) >>> (8 * (4 - rest))) === words[whole]! >>> 0;
 }
