@@ -78,6 +78,25 @@ test('a subtree printed near the nesting limit is not taken deeper, where it is 
   }
 });
 
+test('empty maps and arrays print at every depth up to the limit, as before the cache (they close as any other)', () => {
+  const t = new MsgpackJsonTranscoder(FIELDS);
+  for (const leaf of [{}, [], { k: {} }, { k: [] }]) {
+    const nest = (levels: number): unknown => Array.from({ length: levels }).reduce<unknown>((inner) => [inner], leaf);
+    let printed = 0;
+    for (let levels = 50; levels <= 66; levels++) {
+      const bytes = packr.pack({ a: nest(levels) });
+      // The record map, the arrays and the leaf if it is not empty: 64 levels of maps and arrays with
+      // values at most; an empty one may be a level deeper (it has no values there).
+      const empty = Array.isArray(leaf) ? leaf.length === 0 : Object.keys(leaf).length === 0;
+      const depth = 1 + levels + (empty ? 0 : 1);
+      const text = check(t, { a: nest(levels) }, `${JSON.stringify(leaf)} in ${levels} levels`);
+      assert.equal(text, depth <= 64 ? reference(bytes) : undefined, `${JSON.stringify(leaf)} in ${levels} levels (${depth})`);
+      if (text !== undefined) printed++;
+    }
+    assert.ok(printed > 0);
+  }
+});
+
 test('many different subtrees take each other\'s slots; every record still prints right', () => {
   const t = new MsgpackJsonTranscoder(FIELDS);
   for (let round = 0; round < 3; round++)
