@@ -18,6 +18,7 @@
  * Bytes ≥ 0x80 are copied as they are and the text is decoded as UTF-8 at the end, which replaces
  * invalid sequences with U+FFFD: the line is always valid UTF-8, as Loki's protobuf requires.
  */
+import { SubtreeCache, SUBTREE_MIN_BYTES } from './subtree-cache.js';
 import { skipValue, uint32 } from './value-end.js';
 
 const MAX_DEPTH = 64;
@@ -84,6 +85,11 @@ export class MsgpackJsonTranscoder {
   /** The values left in each open map or array around the current one, and whether it is a map. */
   private readonly stackLeft = new Float64Array(MAX_DEPTH);
   private readonly stackIsMap = new Uint8Array(MAX_DEPTH);
+  /** For each open map or array: where its bytes start, where its text starts (past `base`), and the subtree slot it goes to when it closes (-1: none). */
+  private readonly stackStart = new Float64Array(MAX_DEPTH);
+  private readonly stackText = new Float64Array(MAX_DEPTH);
+  private readonly stackSlot = new Int32Array(MAX_DEPTH);
+  private readonly subtrees = new SubtreeCache();
   private viewBufA: Buffer = EMPTY;
   private viewA: DataView = new DataView(EMPTY.buffer, EMPTY.byteOffset, 0);
   private viewBufB: Buffer = EMPTY;
@@ -165,7 +171,7 @@ export class MsgpackJsonTranscoder {
   private printMap(src: Buffer, start: number, end: number): number {
     this.ascii = true;
     const fields = this.fields;
-    fields.fill(undefined);
+    for (let f = 0; f < fields.length; f++) fields[f] = undefined;
     let p: number;
     let count: number;
     const b0 = src[start];
@@ -184,6 +190,10 @@ export class MsgpackJsonTranscoder {
     }
     const stackLeft = this.stackLeft;
     const stackIsMap = this.stackIsMap;
+    const stackStart = this.stackStart;
+    const stackText = this.stackText;
+    const stackSlot = this.stackSlot;
+    const subtrees = this.subtrees;
     const topLength = this.topLength;
     let out = this.out;
     let ov = this.view(out);
@@ -257,10 +267,43 @@ export class MsgpackJsonTranscoder {
             lim = this.limit - SLACK;
           }
           out[o++] = QUOTE;
-          o = copyString(src, sv, ks, p, out, ov, o);
-          if (o < 0) {
-            o = ~o;
-            high = 1;
+          // The string's bytes, four at a time while none needs an escape (copyString, written out here:
+          // the printing loop is too big for V8 to inline a call of it at both places).
+          let i = ks;
+          if (p - i < 4) {
+            for (; i < p; i++) {
+              const c = src[i]!;
+              if (ESCAPE_KIND[c] !== 0) break;
+              out[o++] = c;
+            }
+          } else {
+            for (; i + 4 <= p; i += 4, o += 4) {
+              const x = sv.getInt32(i, true);
+              const q = x ^ 0x22222222;
+              const r = x ^ 0x5c5c5c5c;
+              if (((((x - 0x20202020) & ~x) | ((q - 0x01010101) & ~q) | ((r - 0x01010101) & ~r)) & 0x80808080) !== 0) break;
+              ov.setInt32(o, x, true);
+              high |= x;
+            }
+            if (i < p && i + 4 > p) {
+              // The last 1-3 bytes as the string's last four, over those already written.
+              const x = sv.getInt32(p - 4, true);
+              const q = x ^ 0x22222222;
+              const r = x ^ 0x5c5c5c5c;
+              if (((((x - 0x20202020) & ~x) | ((q - 0x01010101) & ~q) | ((r - 0x01010101) & ~r)) & 0x80808080) === 0) {
+                o += p - i;
+                ov.setInt32(o - 4, x, true);
+                high |= x;
+                i = p;
+              }
+            }
+          }
+          if (i < p) {
+            o = copyEscaping(src, sv, i, p, out, ov, o, 0);
+            if (o < 0) {
+              o = ~o;
+              high |= 0x80;
+            }
           }
           out[o++] = QUOTE;
           out[o++] = COLON;
@@ -289,6 +332,7 @@ export class MsgpackJsonTranscoder {
         }
         // The value.
         if (p >= end) return -1;
+        const vp = p;
         const b = src[p]!;
         let sl = -1;
         let open = -1;
@@ -428,35 +472,98 @@ export class MsgpackJsonTranscoder {
             lim = this.limit - SLACK;
           }
           out[o++] = QUOTE;
-          o = copyString(src, sv, p, se, out, ov, o);
-          if (o < 0) {
-            o = ~o;
-            high = 1;
+          // The string's bytes, four at a time while none needs an escape (copyString, written out here:
+          // the printing loop is too big for V8 to inline a call of it at both places).
+          let i = p;
+          if (se - i < 4) {
+            for (; i < se; i++) {
+              const c = src[i]!;
+              if (ESCAPE_KIND[c] !== 0) break;
+              out[o++] = c;
+            }
+          } else {
+            for (; i + 4 <= se; i += 4, o += 4) {
+              const x = sv.getInt32(i, true);
+              const q = x ^ 0x22222222;
+              const r = x ^ 0x5c5c5c5c;
+              if (((((x - 0x20202020) & ~x) | ((q - 0x01010101) & ~q) | ((r - 0x01010101) & ~r)) & 0x80808080) !== 0) break;
+              ov.setInt32(o, x, true);
+              high |= x;
+            }
+            if (i < se && i + 4 > se) {
+              // The last 1-3 bytes as the string's last four, over those already written.
+              const x = sv.getInt32(se - 4, true);
+              const q = x ^ 0x22222222;
+              const r = x ^ 0x5c5c5c5c;
+              if (((((x - 0x20202020) & ~x) | ((q - 0x01010101) & ~q) | ((r - 0x01010101) & ~r)) & 0x80808080) === 0) {
+                o += se - i;
+                ov.setInt32(o - 4, x, true);
+                high |= x;
+                i = se;
+              }
+            }
+          }
+          if (i < se) {
+            o = copyEscaping(src, sv, i, se, out, ov, o, 0);
+            if (o < 0) {
+              o = ~o;
+              high |= 0x80;
+            }
           }
           out[o++] = QUOTE;
           p = se;
         } else if (open >= 0) {
           // A map or an array: fixmap, map 16/32 are 0x8X, 0xde, 0xdf.
           const isMap = b < 0x90 || b >= 0xde;
-          out[o++] = isMap ? 0x7b : 0x5b;
-          if (open > 0) {
+          let slot = -1;
+          // The same bytes seen before as a whole map or array: their text, unless a field to capture is in there.
+          if (open > 0 && (depth > 0 || child < 0) && vp + SUBTREE_MIN_BYTES <= end) {
+            slot = subtrees.slotOf(sv, vp);
+            const text = subtrees.lookup(slot, src, sv, vp, end, depth);
+            if (text !== undefined) {
+              if (o + text.length > lim) {
+                this.o = o;
+                this.reserve(text.length + SLACK);
+                out = this.out;
+                ov = this.view(out);
+                o = this.o;
+                lim = this.limit - SLACK;
+              }
+              out.set(text, o);
+              o += text.length;
+              p = vp + subtrees.inputLength;
+              high |= subtrees.high << 7;
+              open = 0;
+              slot = -2;
+            } else if (!subtrees.admit(slot)) slot = -1;
+          }
+          if (slot !== -2) {
+            out[o++] = isMap ? 0x7b : 0x5b;
             // Its values would be one level deeper than MAX_DEPTH.
-            if (depth + 1 >= MAX_DEPTH) return -1;
+            if (open > 0 && depth + 1 >= MAX_DEPTH) return -1;
             stackLeft[depth] = left;
             stackIsMap[depth] = inMap ? 1 : 0;
+            stackSlot[depth] = slot;
+            if (slot >= 0) {
+              stackStart[depth] = vp;
+              stackText[depth] = o - 1 - this.base;
+            }
             if (depth === 0) parent = child;
             depth++;
             left = open;
             inMap = isMap;
-            continue;
+            // An empty one is closed below, as any other: a path of its own would be one that V8 has no
+            // feedback for when repeated subtrees hide the empty maps in them, and leaves its optimized code for.
+            if (open > 0) continue;
           }
-          out[o++] = isMap ? 0x7d : 0x5d;
         }
         // The value is written: close what it ends, then a comma before the next one.
         while (left === 0) {
           out[o++] = inMap ? 0x7d : 0x5d;
           if (depth === 0) break;
           depth--;
+          const slot = stackSlot[depth]!;
+          if (slot >= 0) subtrees.store(slot, src, stackStart[depth]!, p, out, stackText[depth]! + this.base, o, depth);
           left = stackLeft[depth]!;
           inMap = stackIsMap[depth] === 1;
         }
@@ -464,7 +571,7 @@ export class MsgpackJsonTranscoder {
         out[o++] = COMMA;
       }
     this.o = o;
-    this.ascii = high === 0;
+    this.ascii = (high & 0x80808080) === 0;
     return p === end ? o - this.base : -1;
   }
 
@@ -613,34 +720,6 @@ function strStart(src: Buffer, p: number, end: number): number {
     return -1;
   }
   return ks + headerCount <= end ? ks : -1;
-}
-
-/**
- * Copies the UTF-8 bytes `src[p, end)` into `out` at `o`, escaped as JSON.stringify escapes them (no
- * quotes): returns the offset past them, or its complement (~offset, negative) if a byte was not ASCII.
- * Four bytes at a time while none of them needs an escape (a JavaScript loop costs per byte, and most
- * strings need none), the last 1-3 as the string's last four; `sv` and `ov` are views of `src` and
- * `out`. Small, so that the printing loop inlines it: the rest is in copyEscaping.
- */
-function copyString(src: Buffer, sv: DataView, p: number, end: number, out: Buffer, ov: DataView, o: number): number {
-  if (end - p < 4) return copyEscaping(src, sv, p, end, out, ov, o, 0);
-  let high = 0;
-  let i = p;
-  for (; i + 4 <= end; i += 4, o += 4) {
-    const x = sv.getInt32(i, true);
-    if (needsEscape(x)) return copyEscaping(src, sv, i, end, out, ov, o, high);
-    ov.setInt32(o, x, true);
-    high |= x;
-  }
-  if (i < end) {
-    // The string's last four bytes, over those already written (the same bytes: none needed an escape).
-    const x = sv.getInt32(end - 4, true);
-    if (needsEscape(x)) return copyEscaping(src, sv, i, end, out, ov, o, high);
-    o += end - i;
-    ov.setInt32(o - 4, x, true);
-    high |= x;
-  }
-  return (high & 0x80808080) === 0 ? o : ~o;
 }
 
 /** Whether one of the four bytes of `x` is below 0x20, a quote or a backslash (or, rarely, a false alarm next to one). */

@@ -190,3 +190,40 @@ test('any record printed into shared memory at any offset and room: the same byt
     runs(300),
   );
 });
+
+test('records that repeat subtrees (the cache of printed maps and arrays): one transcoder prints each as decoding and JSON.stringify do', () => {
+  const t = new MsgpackJsonTranscoder(FIELDS);
+  const wrap = (w: Wire, how: number): Wire =>
+    how % 3 === 0
+      ? w
+      : how % 3 === 1
+        ? { bytes: Buffer.concat([Buffer.from([0x91]), w.bytes]), value: [w.value], declines: w.declines, utf8: w.utf8 }
+        : mapWire([['w', w]], how);
+  fc.assert(
+    fc.property(
+      fc.array(record, { minLength: 1, maxLength: 4 }),
+      fc.array(fc.tuple(fc.nat(), fc.nat(), fc.constantFrom('a', 'involvedObject', 'type', 'x')), { minLength: 1, maxLength: 24 }),
+      (pool, picks) => {
+        for (const [i, how, k] of picks) {
+          const w = mapWire(
+            [
+              [k, wrap(pool[i % pool.length]!, how)],
+              ['n', wrap(pool[how % pool.length]!, i)],
+            ],
+            0,
+          );
+          const text = t.transcode(w.bytes, 0, w.bytes.length);
+          if (w.declines) {
+            assert.equal(text, undefined);
+            continue;
+          }
+          assert.equal(text, JSON.stringify(w.value));
+          assert.deepEqual(t.fields, expectedFields(w.value));
+          const length = t.print(w.bytes, 0, w.bytes.length);
+          assert.equal(t.outputAscii, !t.output.subarray(0, length).some((b) => b >= 0x80));
+        }
+      },
+    ),
+    runs(300),
+  );
+});
