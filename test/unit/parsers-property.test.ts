@@ -150,10 +150,11 @@ describe('multiline joiner on random input', () => {
           Array.from({ length: n }, (_, i) => i),
         );
         for (const e of out) {
-          for (const v of Object.values(e.record)) {
-            // Content is cut at the limit; a line that goes out on its own is the line as it came (plus a newline).
-            if (typeof v === 'string' && e.lines > 1) assert.ok(Buffer.byteLength(v) <= limit + 1, `${Buffer.byteLength(v)} > ${limit}`);
-          }
+          // Content is cut at the limit; a line that goes out on its own is the line as it came (plus a
+          // newline). Only the content: the cri parser's `time` (22 bytes) is no content, and a limit
+          // under its length once failed here (seed 129322423: two `P` pieces joined at a limit of 16).
+          const v = e.record.log;
+          if (typeof v === 'string' && e.lines > 1) assert.ok(Buffer.byteLength(v) <= limit + 1, `${Buffer.byteLength(v)} > ${limit}`);
         }
       }),
       { numRuns: RUNS },
