@@ -126,17 +126,20 @@ function spawnTarget(target, configFile, w, ctx, opts) {
 }
 
 /**
- * For a process allowed to cut lines (toleratesCutLines): resolves like the sink's `done`, with the
- * time of the last push, once nothing arrived for STALL_MS while the numbers still missing are no
- * more than the entries without a number (a line cut inside its number: see runOnce). Never otherwise.
+ * For a process allowed to cut lines (toleratesCutLines): `finished` resolves like the sink's `done`,
+ * with the time of the last push, once nothing arrived for STALL_MS while the numbers still missing
+ * are no more than the entries without a number (a line cut inside its number: see runOnce); never
+ * otherwise. `cancel()` stops watching.
  */
-export function stalledWithCuts(sink, expected, stop, { stallMs = STALL_MS, pollMs = 500 } = {}) {
-  return new Promise((resolve) => {
+export function stalledWithCuts(sink, expected, { stallMs = STALL_MS, pollMs = 500 } = {}) {
+  let cancelled = false;
+  let timer;
+  const finished = new Promise((resolve) => {
     let last = -1;
     let since = Date.now();
-    const timer = setInterval(async () => {
+    timer = setInterval(async () => {
       const s = await sink.stats().catch(() => undefined);
-      if (s === undefined || stop.done) return;
+      if (s === undefined || cancelled) return;
       if (s.entries !== last) {
         last = s.entries;
         since = Date.now();
@@ -147,8 +150,14 @@ export function stalledWithCuts(sink, expected, stop, { stallMs = STALL_MS, poll
         resolve({ ...s, doneAt: s.lastAt });
       }
     }, pollMs);
-    stop.clear = () => clearInterval(timer);
   });
+  return {
+    finished,
+    cancel: () => {
+      cancelled = true;
+      clearInterval(timer);
+    },
+  };
 }
 
 async function measureThroughput(w, prepared, proc, sink, result, { driver, ctx, timedFrom, spawnedAt, opts, cutLinesTolerated, onConnected }) {
@@ -170,17 +179,15 @@ async function measureThroughput(w, prepared, proc, sink, result, { driver, ctx,
     if (s) process.stderr.write(`  ${w.name} (${proc.label}) run ${result.run}: ${s.entries}/${expected} events at the sink\n`);
   }, 10_000);
   let done;
-  const stop = { done: false, clear: () => undefined };
+  const stall = cutLinesTolerated ? stalledWithCuts(sink, expected) : undefined;
   try {
     // A workload's own deadline (a slow twin on a shared machine) unless BENCH_DEADLINE_S says otherwise.
     const deadlineMs = w.deadlineS !== undefined && !process.env.BENCH_DEADLINE_S ? w.deadlineS * 1000 : opts.deadlineMs;
-    const finished = [sink.done, failed];
-    if (cutLinesTolerated) finished.push(stalledWithCuts(sink, expected, stop));
+    const finished = stall ? [sink.done, failed, stall.finished] : [sink.done, failed];
     done = await withDeadline(Promise.race(finished), deadlineMs, `not all events arrived within ${deadlineMs / 1000} s`);
   } finally {
     clearInterval(progress);
-    stop.done = true;
-    stop.clear();
+    stall?.cancel();
   }
   result.elapsedS = Number(BigInt(done.doneAt) - t0) / 1e9;
   result.cpuS = cpuSeconds(proc.pid) - cpu0;

@@ -13,27 +13,27 @@ const stats = (entries, unique, unknown, lastAt = '123') => ({ entries, unique, 
 const settled = (p, ms) => Promise.race([p.then((v) => ({ v })), new Promise((r) => setTimeout(() => r(undefined), ms).unref())]);
 
 test('a stall with as many pieces without a number as numbers missing finishes at the last push', async () => {
-  const stop = { done: false, clear: () => undefined };
   const sink = scriptedSink([stats(90, 90, 0), stats(101, 99, 2, '456')]);
-  const out = await settled(stalledWithCuts(sink, 100, stop, { stallMs: 30, pollMs: 5 }), 2000);
-  stop.clear();
+  const stall = stalledWithCuts(sink, 100, { stallMs: 30, pollMs: 5 });
+  const out = await settled(stall.finished, 2000);
+  stall.cancel();
   assert.ok(out, 'finished');
   assert.equal(out.v.doneAt, '456');
   assert.equal(out.v.unique, 99);
 });
 
 test('numbers missing beyond the pieces without one never finish the run (the deadline fails it)', async () => {
-  const stop = { done: false, clear: () => undefined };
-  const out = await settled(stalledWithCuts(scriptedSink([stats(98, 97, 1)]), 100, stop, { stallMs: 20, pollMs: 5 }), 300);
-  stop.clear();
+  const stall = stalledWithCuts(scriptedSink([stats(98, 97, 1)]), 100, { stallMs: 20, pollMs: 5 });
+  const out = await settled(stall.finished, 300);
+  stall.cancel();
   assert.equal(out, undefined);
 });
 
 test('entries still arriving are not a stall', async () => {
-  const stop = { done: false, clear: () => undefined };
   let n = 0;
   const sink = { stats: async () => stats(++n, 99, 5) };
-  const out = await settled(stalledWithCuts(sink, 100, stop, { stallMs: 40, pollMs: 5 }), 300);
-  stop.clear();
+  const stall = stalledWithCuts(sink, 100, { stallMs: 40, pollMs: 5 });
+  const out = await settled(stall.finished, 300);
+  stall.cancel();
   assert.equal(out, undefined);
 });
