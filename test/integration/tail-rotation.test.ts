@@ -6,7 +6,9 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, copyFileSync, openSync, readFileSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import fs, { closeSync, copyFileSync, openSync, readFileSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import fsp from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { LokiReceiver, type ReceivedEntry } from '../helpers/loki-receiver.js';
@@ -27,12 +29,17 @@ class Writer {
   }
 
   write(n: number): void {
+    writeSync(this.fd, this.lines(n));
+  }
+
+  /** The next `n` lines, numbered but not written. */
+  lines(n: number): Buffer {
     const lines: Buffer[] = [];
     for (let i = 0; i < n; i++, this.seq++) {
       const stream = this.seq % 7 === 0 ? 'stderr' : 'stdout';
       lines.push(criLine(T0 + BigInt(this.seq) * 1000n, stream, 'F', `${this.name} seq=${this.seq} ${'.'.repeat(this.seq % 50)}`));
     }
-    writeSync(this.fd, Buffer.concat(lines));
+    return Buffer.concat(lines);
   }
 
   /** A steady rate: `n` lines every `everyMs`. */
@@ -140,6 +147,72 @@ test('two rotations before floki looks: the file in between, never followed, is 
   await waitFor(() => s.seqs('web-0').length >= w.seq, 'every line', 30_000);
   assertExactlyOnceInOrder(s.loki, 'web-0', w.seq);
   assert.equal(await p.metric('floki_input_tail_files_rotated_total'), 2, 'both rotations counted');
+});
+
+test('two rotations before floki looks, and listing the folder is slow: the new file still waits for the one in between', async (t) => {
+  // floki lists the folder to find the file in between once it has opened the new one: while the
+  // listing takes its time, the new file must not be read.
+  const readdir = fsp.readdir;
+  fsp.readdir = (async (...args: Parameters<typeof readdir>) => {
+    await new Promise((r) => setTimeout(r, 300));
+    return readdir(...args);
+  }) as typeof readdir;
+  syncBuiltinESMExports();
+  t.after(() => {
+    fsp.readdir = readdir;
+    syncBuiltinESMExports();
+  });
+  const s = await setup(t);
+  const web = nodeLayout(s.root, 'web-0', 'shop', 'nginx');
+  writeFileSync(web.target, '');
+  const w = new Writer(web.target, 'web');
+  t.after(() => w.close());
+  w.write(20);
+  const p = await s.start();
+  await waitFor(() => s.seqs('web-0').length >= 20, 'the first lines');
+  w.renameAndCreate(`${web.target}.20261125-100001`);
+  w.write(30);
+  w.renameAndCreate(`${web.target}.20261125-100002`);
+  w.write(30);
+  await waitFor(() => s.seqs('web-0').length >= w.seq, 'every line', 30_000);
+  assertExactlyOnceInOrder(s.loki, 'web-0', w.seq);
+  assert.equal(await p.metric('floki_input_tail_files_rotated_total'), 2, 'both rotations counted');
+});
+
+test('lines written late to the renamed file while floki looks at the path come before the new file', async (t) => {
+  // The window: floki has looked at the followed file (no growth) and now asks what is at its path. The
+  // late lines land in between; the file must be read once more, after the rotation was seen, before
+  // the new file at the path is read.
+  const s = await setup(t);
+  const web = nodeLayout(s.root, 'web-0', 'shop', 'nginx');
+  writeFileSync(web.target, '');
+  const w = new Writer(web.target, 'web');
+  t.after(() => w.close());
+  w.write(20);
+  await s.start('      inotify_watcher: off\n');
+  await waitFor(() => s.seqs('web-0').length >= 20, 'the first lines');
+  const rotated = `${web.target}.20261125-100001`;
+  renameSync(web.target, rotated);
+  const late = w.lines(3);
+  w.reopen();
+  w.write(30);
+  let wrote = false;
+  const stat = fs.stat;
+  fs.stat = ((...args: unknown[]) => {
+    if (!wrote) {
+      wrote = true;
+      writeFileSync(rotated, late, { flag: 'a' });
+    }
+    return (stat as (...a: unknown[]) => void)(...args);
+  }) as typeof stat;
+  syncBuiltinESMExports();
+  t.after(() => {
+    fs.stat = stat;
+    syncBuiltinESMExports();
+  });
+  await waitFor(() => s.seqs('web-0').length >= w.seq, 'every line', 30_000);
+  assert.ok(wrote, 'floki looked at the path');
+  assertExactlyOnceInOrder(s.loki, 'web-0', w.seq);
 });
 
 test("kubelet rotation (rename, create, late lines, gzip) and a new pod's file, while writing steadily", async (t) => {

@@ -54,6 +54,8 @@ interface OpenSpec {
   /** The file now at `path`, as opposed to one rotated away. */
   live: boolean;
   after?: TailedFile;
+  /** Not read until released (see TailedFile.held). */
+  held?: boolean;
 }
 
 export class TailInput implements Input {
@@ -228,6 +230,7 @@ export class TailInput implements Input {
       if (f === undefined) return;
       f.queued = false;
       if (f.closed) continue;
+      if (f.held) continue;
       if (f.after !== undefined) {
         // The file this one replaced is still being read: its lines come first. Queued again then.
         if (!f.after.drained) continue;
@@ -584,6 +587,7 @@ export class TailInput implements Input {
     const reader = new LineReader(start, this.maxPhysicalLine, this.o.longLines);
     const f = new TailedFile(spec.path, realPath, identity, source, spec.gzip === true, reader, decoder, start, size);
     if (!spec.live) f.rotatedAtMs = Date.now() - this.o.rotateWaitMs;
+    f.held = spec.held === true;
     if (spec.after !== undefined && !spec.after.closed) {
       f.after = spec.after;
       spec.after.successor = f;
@@ -676,24 +680,33 @@ export class TailInput implements Input {
     if (this.live.get(f.path) !== f) return;
     f.rotatedAtMs = Date.now();
     this.live.delete(f.path);
+    // Read once more, ahead of the file that replaced it: lines written just before the rename (or late,
+    // after it) may not have been there for the last read, which left it at its end.
+    this.enqueue(f);
     this.metrics.filesRotated.inc();
     this.ctx.log.debug({ file: f.path, real_path: f.realPath }, 'tail: file rotated away from its path');
     if (st !== undefined && st.isFile() && !this.discovery.excluded(f.path) && !this.byInode.has(inodeKey(st.dev, st.ino))) {
       // The new file started after the rotation: all of it is new. (What is opened is whatever is at the
       // path by then, which may be a later file than the one just stat'ed.)
-      const live = await this.open({ path: f.path, start: 0, live: true, after: f });
+      // Held until the files in between are found: otherwise it could be read while the folder is listed.
+      const live = await this.open({ path: f.path, start: 0, live: true, after: f, held: true });
       if (live === undefined) return;
-      // Files that were at the path after `f` and were rotated away again before floki followed them (a
-      // burst of rotations on a busy node): each from its start, in order, between `f` and the new file.
-      let previous: TailedFile = f;
-      for (const r of await this.rotatedSince(f, live.identity.dev, live.identity.ino)) {
-        this.ctx.log.info({ file: f.path, rotated_to: r.path }, 'tail: reading a file that was rotated away before it was followed');
-        this.metrics.filesRotated.inc();
-        previous = (await this.open({ path: f.path, realPath: r.path, start: 0, live: false, after: previous })) ?? previous;
-      }
-      if (previous !== f && !previous.closed) {
-        live.after = previous;
-        previous.successor = live;
+      try {
+        // Files that were at the path after `f` and were rotated away again before floki followed them (a
+        // burst of rotations on a busy node): each from its start, in order, between `f` and the new file.
+        let previous: TailedFile = f;
+        for (const r of await this.rotatedSince(f, live.identity.dev, live.identity.ino)) {
+          this.ctx.log.info({ file: f.path, rotated_to: r.path }, 'tail: reading a file that was rotated away before it was followed');
+          this.metrics.filesRotated.inc();
+          previous = (await this.open({ path: f.path, realPath: r.path, start: 0, live: false, after: previous })) ?? previous;
+        }
+        if (previous !== f && !previous.closed) {
+          live.after = previous;
+          previous.successor = live;
+        }
+      } finally {
+        live.held = false;
+        this.enqueue(live);
       }
     }
   }

@@ -19,6 +19,8 @@ export class TailedFile {
   size: number;
   /** The last read found nothing more. */
   atEnd = false;
+  /** Not read until the files rotated away before it are found and put ahead of it. */
+  held = false;
   /** A read of this file is in progress. */
   reading = false;
   /** In the read queue. */
