@@ -200,7 +200,7 @@ test('memory buffer, floki as a process: Loki down, a dummy input at 20k records
   let maxRss = atFull;
   let maxQueue = 0;
   const started = Date.now();
-  while (Date.now() - started < 2000) {
+  while (Date.now() - started < 3000) {
     maxRss = Math.max(maxRss, (await metric('floki_process_resident_memory_bytes')) ?? 0);
     maxQueue = Math.max(maxQueue, (await metric('floki_output_queue_bytes')) ?? 0);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -210,8 +210,10 @@ test('memory buffer, floki as a process: Loki down, a dummy input at 20k records
   // The limit is permissive (Fluent Bit's rule): the write that crosses it is taken whole, and a late
   // dummy tick carries every record due since.
   assert.ok(maxQueue <= 2 * 8 * MiB, `queue ${maxQueue} bytes with mem_buf_limit 8M`);
-  // Unbounded, the input would add ~20 MB a second: 40 MB over these 2 s.
-  assert.ok(maxRss - atFull <= 24 * MiB, `RSS grew from ${mib(atFull)} to ${mib(maxRss)} with the input paused`);
+  // Unbounded, the input would add ~20 MB a second: 60 MB over these 3 s. Bounded, RSS still moves by a
+  // few MiB, more on a loaded machine (a CI run grew 24 MiB once: the full buffer promoted to old space
+  // while young-generation pages were still held), so the margin is half of what unbounded would add.
+  assert.ok(maxRss - atFull <= 32 * MiB, `RSS grew from ${mib(atFull)} to ${mib(maxRss)} with the input paused`);
   // A fixed margin over the limit: node, tsx, floki's modules and heap slack.
   assert.ok(maxRss <= 8 * MiB + 256 * MiB, `RSS ${mib(maxRss)}`);
   assert.ok(records < 30_000, `${records} records taken in: the input was paused`);
