@@ -130,53 +130,54 @@ function assertExactlyOnceInOrder(loki: LokiReceiver, pod: string, written: numb
   for (const e of got) assert.equal(e.ts, T0 + BigInt(seqOf(e)) * 1000n, 'the line keeps its own time');
 }
 
-test('two rotations before floki looks: the file in between, never followed, is read from its start, in order', async (t) => {
-  const s = await setup(t);
+/** web-0's file on the node layout, with a writer that has written its first `lines` lines. */
+function webFile(t: TestContext, s: Setup, lines: number): { target: string; w: Writer } {
   const web = nodeLayout(s.root, 'web-0', 'shop', 'nginx');
   writeFileSync(web.target, '');
   const w = new Writer(web.target, 'web');
   t.after(() => w.close());
-  w.write(20);
+  w.write(lines);
+  return { target: web.target, w };
+}
+
+/** Replaces a function of a built-in module (seen through ES imports too) until the test ends. */
+function replaceBuiltin<M extends object, K extends keyof M>(t: TestContext, module: M, key: K, by: (original: M[K]) => M[K]): void {
+  const original = module[key];
+  module[key] = by(original);
+  syncBuiltinESMExports();
+  t.after(() => {
+    module[key] = original;
+    syncBuiltinESMExports();
+  });
+}
+
+/** Two rotations in one turn of the event loop: floki cannot see the second file while it is at the path. */
+async function twoRotationsBeforeFlokiLooks(t: TestContext): Promise<void> {
+  const s = await setup(t);
+  const { target, w } = webFile(t, s, 20);
   const p = await s.start();
   await waitFor(() => s.seqs('web-0').length >= 20, 'the first lines');
-  // All in one turn of the event loop: floki cannot see the second file while it is at the path.
-  w.renameAndCreate(`${web.target}.20261125-100001`);
+  w.renameAndCreate(`${target}.20261125-100001`);
   w.write(30);
-  w.renameAndCreate(`${web.target}.20261125-100002`);
+  w.renameAndCreate(`${target}.20261125-100002`);
   w.write(30);
   await waitFor(() => s.seqs('web-0').length >= w.seq, 'every line', 30_000);
   assertExactlyOnceInOrder(s.loki, 'web-0', w.seq);
   assert.equal(await p.metric('floki_input_tail_files_rotated_total'), 2, 'both rotations counted');
-});
+}
+
+test('two rotations before floki looks: the file in between, never followed, is read from its start, in order', (t) => twoRotationsBeforeFlokiLooks(t));
 
 test('two rotations before floki looks, and listing the folder is slow: the new file still waits for the one in between', async (t) => {
   // floki lists the folder to find the file in between once it has opened the new one: while the
   // listing takes its time, the new file must not be read.
-  const readdir = fsp.readdir;
-  fsp.readdir = (async (...args: Parameters<typeof readdir>) => {
-    await new Promise((r) => setTimeout(r, 300));
-    return readdir(...args);
-  }) as typeof readdir;
-  syncBuiltinESMExports();
-  t.after(() => {
-    fsp.readdir = readdir;
-    syncBuiltinESMExports();
-  });
-  const s = await setup(t);
-  const web = nodeLayout(s.root, 'web-0', 'shop', 'nginx');
-  writeFileSync(web.target, '');
-  const w = new Writer(web.target, 'web');
-  t.after(() => w.close());
-  w.write(20);
-  const p = await s.start();
-  await waitFor(() => s.seqs('web-0').length >= 20, 'the first lines');
-  w.renameAndCreate(`${web.target}.20261125-100001`);
-  w.write(30);
-  w.renameAndCreate(`${web.target}.20261125-100002`);
-  w.write(30);
-  await waitFor(() => s.seqs('web-0').length >= w.seq, 'every line', 30_000);
-  assertExactlyOnceInOrder(s.loki, 'web-0', w.seq);
-  assert.equal(await p.metric('floki_input_tail_files_rotated_total'), 2, 'both rotations counted');
+  replaceBuiltin(t, fsp, 'readdir', (readdir) =>
+    (async (...args: Parameters<typeof readdir>) => {
+      await new Promise((r) => setTimeout(r, 300));
+      return readdir(...args);
+    }) as typeof readdir,
+  );
+  await twoRotationsBeforeFlokiLooks(t);
 });
 
 test('lines written late to the renamed file while floki looks at the path come before the new file', async (t) => {
@@ -184,32 +185,24 @@ test('lines written late to the renamed file while floki looks at the path come 
   // late lines land in between; the file must be read once more, after the rotation was seen, before
   // the new file at the path is read.
   const s = await setup(t);
-  const web = nodeLayout(s.root, 'web-0', 'shop', 'nginx');
-  writeFileSync(web.target, '');
-  const w = new Writer(web.target, 'web');
-  t.after(() => w.close());
-  w.write(20);
+  const { target, w } = webFile(t, s, 20);
   await s.start('      inotify_watcher: off\n');
   await waitFor(() => s.seqs('web-0').length >= 20, 'the first lines');
-  const rotated = `${web.target}.20261125-100001`;
-  renameSync(web.target, rotated);
+  const rotated = `${target}.20261125-100001`;
+  renameSync(target, rotated);
   const late = w.lines(3);
   w.reopen();
   w.write(30);
   let wrote = false;
-  const stat = fs.stat;
-  fs.stat = ((...args: unknown[]) => {
-    if (!wrote) {
-      wrote = true;
-      writeFileSync(rotated, late, { flag: 'a' });
-    }
-    return (stat as (...a: unknown[]) => void)(...args);
-  }) as typeof stat;
-  syncBuiltinESMExports();
-  t.after(() => {
-    fs.stat = stat;
-    syncBuiltinESMExports();
-  });
+  replaceBuiltin(t, fs, 'stat', (stat) =>
+    ((...args: unknown[]) => {
+      if (!wrote) {
+        wrote = true;
+        writeFileSync(rotated, late, { flag: 'a' });
+      }
+      return (stat as (...a: unknown[]) => void)(...args);
+    }) as typeof stat,
+  );
   await waitFor(() => s.seqs('web-0').length >= w.seq, 'every line', 30_000);
   assert.ok(wrote, 'floki looked at the path');
   assertExactlyOnceInOrder(s.loki, 'web-0', w.seq);
